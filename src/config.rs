@@ -1,0 +1,497 @@
+//! The configuration schema: every key sendwell reads, with its default.
+//!
+//! `config/sendwell.toml` documents each key for people; this file is the
+//! source of truth for the program. Unknown keys are errors (a typo must not
+//! silently fall back to a default), and every error names the key and the
+//! line it stands on.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+/// The whole configuration, as read from `sendwell.toml`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where sendwell keeps its database (when SQLite), its TLS certificate and
+    /// the outbox folder, unless those are set explicitly.
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub upstream: UpstreamConfig,
+    pub relay: RelayConfig,
+    /// Accounts that may AUTH; passwords are argon2 hashes (`sendwell user add NAME`).
+    pub users: Vec<UserConfig>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./sendwell-data"),
+            server: ServerConfig::default(),
+            store: StoreConfig::default(),
+            upstream: UpstreamConfig::default(),
+            relay: RelayConfig::default(),
+            users: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Addresses the SMTP door listens on.
+    pub listen: Vec<SocketAddr>,
+    /// The name we give in the greeting, in EHLO and in `Received:` headers.
+    pub hostname: String,
+    /// Clients from these networks may relay without AUTH. Everyone else must
+    /// AUTH over TLS first.
+    pub trusted_networks: Vec<IpNet>,
+    /// PEM certificate chain for STARTTLS; when unset, a self-signed one is
+    /// generated on first start and kept in the data directory.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key matching `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Largest message accepted, in bytes (announced in EHLO SIZE).
+    pub max_message_size: u64,
+    /// Most recipients in one message (RFC 5321 §4.5.3.1.8 asks for at least 100).
+    pub max_recipients: usize,
+    /// Most simultaneous SMTP connections overall.
+    pub max_connections: usize,
+    /// Most simultaneous SMTP connections from one client address.
+    pub max_connections_per_ip: usize,
+    /// Idle time allowed between two commands (RFC 5321 §4.5.3.2.7: 5 minutes).
+    #[serde(with = "humantime_serde")]
+    pub command_timeout: Duration,
+    /// Time allowed for the whole DATA transfer.
+    #[serde(with = "humantime_serde")]
+    pub data_timeout: Duration,
+    /// Most commands that may fail in one session before we hang up (stops
+    /// address harvesting and confused clients looping forever).
+    pub max_errors: u32,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: vec![SocketAddr::from(([127, 0, 0, 1], 2525))],
+            hostname: "sendwell.localhost".to_string(),
+            trusted_networks: vec![
+                "127.0.0.0/8".parse().expect("literal network"),
+                "::1/128".parse().expect("literal network"),
+            ],
+            tls_cert: None,
+            tls_key: None,
+            max_message_size: 25 * 1024 * 1024,
+            max_recipients: 100,
+            max_connections: 500,
+            max_connections_per_ip: 50,
+            command_timeout: Duration::from_secs(300),
+            data_timeout: Duration::from_secs(600),
+            max_errors: 20,
+        }
+    }
+}
+
+impl ServerConfig {
+    pub fn is_trusted(&self, ip: IpAddr) -> bool {
+        // An IPv4 client reaching a dual-stack socket shows up as ::ffff:a.b.c.d.
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        self.trusted_networks.iter().any(|net| net.contains(&ip))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` (the embedded default, in the data directory) or
+    /// `postgres://user@host/db` for several gateway nodes sharing one queue.
+    pub url: Option<String>,
+    /// Most pooled database connections.
+    pub max_connections: u32,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { url: None, max_connections: 8 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UpstreamConfig {
+    /// `smtp://host:port` (STARTTLS when offered), `smtps://host:port`
+    /// (implicit TLS), or `outbox:DIR` (write `.eml` files; the default,
+    /// `outbox:<data_dir>/outbox`, when unset).
+    pub url: Option<String>,
+    /// AUTH user at the upstream; no AUTH when unset.
+    pub username: Option<String>,
+    /// Name of the environment variable holding the upstream password.
+    pub password_env: Option<String>,
+    /// File holding the upstream password (first line); used when
+    /// `password_env` is unset.
+    pub password_file: Option<PathBuf>,
+    /// Refuse to send over `smtp://` unless the upstream offers STARTTLS.
+    pub require_tls: bool,
+    /// Check the upstream's certificate. Only turn off for a test smarthost.
+    pub tls_verify: bool,
+    /// The name we give in EHLO to the upstream; `server.hostname` when unset.
+    pub helo_name: Option<String>,
+    /// Timeout for connecting and for each command/reply with the upstream.
+    #[serde(with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Simultaneous connections to the upstream.
+    pub connections: usize,
+}
+
+impl Default for UpstreamConfig {
+    fn default() -> Self {
+        UpstreamConfig {
+            url: None,
+            username: None,
+            password_env: None,
+            password_file: None,
+            require_tls: false,
+            tls_verify: true,
+            helo_name: None,
+            timeout: Duration::from_secs(60),
+            connections: 4,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RelayConfig {
+    /// Waits between attempts after a temporary failure; the last one repeats.
+    #[serde(with = "humantime_serde_vec")]
+    pub retry_schedule: Vec<Duration>,
+    /// After this long in the queue a copy that still fails is bounced.
+    #[serde(with = "humantime_serde")]
+    pub max_lifetime: Duration,
+    /// Tell the sender once that a copy is delayed when it is still undelivered
+    /// this long after it was first due.
+    #[serde(with = "humantime_serde")]
+    pub delay_notice_after: Duration,
+    /// How long a worker's claim on a delivery lasts before another worker (or
+    /// node) may take it over.
+    #[serde(with = "humantime_serde")]
+    pub lease: Duration,
+    /// How often the courier looks for due deliveries when idle.
+    #[serde(with = "humantime_serde")]
+    pub poll_interval: Duration,
+    /// Most deliveries one claim takes.
+    pub batch_size: usize,
+}
+
+impl Default for RelayConfig {
+    fn default() -> Self {
+        RelayConfig {
+            retry_schedule: [60, 300, 900, 1800, 3600, 7200, 14400]
+                .into_iter()
+                .map(Duration::from_secs)
+                .collect(),
+            max_lifetime: Duration::from_secs(5 * 24 * 3600),
+            delay_notice_after: Duration::from_secs(4 * 3600),
+            lease: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(1),
+            batch_size: 100,
+        }
+    }
+}
+
+impl RelayConfig {
+    /// The wait before attempt number `attempts + 1`, given `attempts` failures so far.
+    pub fn backoff(&self, attempts: u32) -> Duration {
+        let i = (attempts.max(1) as usize - 1).min(self.retry_schedule.len().saturating_sub(1));
+        self.retry_schedule.get(i).copied().unwrap_or(Duration::from_secs(300))
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub name: String,
+    /// An argon2 PHC string, as printed by `sendwell user add NAME`.
+    pub password_hash: String,
+}
+
+/// `Vec<Duration>` in humantime notation (`["1m", "5m", "1h"]`).
+mod humantime_serde_vec {
+    use serde::{Deserialize, Deserializer, Serializer, ser::SerializeSeq};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(v: &[Duration], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for d in v {
+            seq.serialize_element(&humantime::format_duration(*d).to_string())?;
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Duration>, D::Error> {
+        Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|s| humantime::parse_duration(s).map_err(serde::de::Error::custom))
+            .collect()
+    }
+}
+
+/// A configuration that could not be used, with where and why.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: {message}")]
+    Syntax { path: PathBuf, line: usize, message: String },
+    #[error("{path}: {key}: {message}")]
+    Invalid { path: PathBuf, key: String, message: String },
+}
+
+impl Config {
+    /// Where the config comes from when `--config` is not given.
+    pub const DEFAULT_PATH: &'static str = "./sendwell.toml";
+
+    /// Reads `path`, or the built-in defaults when `path` is `None` and
+    /// `./sendwell.toml` does not exist.
+    pub fn load(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), ConfigError> {
+        let path = match path {
+            Some(p) => p.to_path_buf(),
+            None => {
+                let p = PathBuf::from(Self::DEFAULT_PATH);
+                if !p.exists() {
+                    return Ok((Config::default(), None));
+                }
+                p
+            }
+        };
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
+        let config = Self::parse(&text, &path)?;
+        Ok((config, Some(path)))
+    }
+
+    /// Parses and validates a config text; `path` only names it in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|e| {
+            let line = e.span().map(|s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1);
+            ConfigError::Syntax {
+                path: path.to_path_buf(),
+                line: line.unwrap_or(0),
+                message: e.message().trim().to_string(),
+            }
+        })?;
+        config.validate().map_err(|(key, message)| {
+            let line = line_of_key(text, &key);
+            match line {
+                Some(line) => ConfigError::Syntax {
+                    path: path.to_path_buf(),
+                    line,
+                    message: format!("{key}: {message}"),
+                },
+                None => ConfigError::Invalid { path: path.to_path_buf(), key, message },
+            }
+        })?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: values that parse but make no sense.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |k: &str, m: String| Err((k.to_string(), m));
+        if self.server.listen.is_empty() {
+            return bad("server.listen", "at least one address is needed".into());
+        }
+        if self.server.max_recipients == 0 {
+            return bad("server.max_recipients", "must be at least 1".into());
+        }
+        if self.server.max_connections == 0 || self.server.max_connections_per_ip == 0 {
+            return bad("server.max_connections", "must be at least 1".into());
+        }
+        if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
+            return bad("server.tls_cert", "tls_cert and tls_key go together".into());
+        }
+        if let Some(url) = &self.store.url {
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return bad("store.url", format!("'{url}' is neither sqlite:… nor postgres://…"));
+            }
+        }
+        if let Err(m) = self.upstream_target() {
+            return bad("upstream.url", m);
+        }
+        if self.upstream.connections == 0 {
+            return bad("upstream.connections", "must be at least 1".into());
+        }
+        if self.relay.retry_schedule.is_empty() {
+            return bad("relay.retry_schedule", "needs at least one wait".into());
+        }
+        if self.relay.batch_size == 0 {
+            return bad("relay.batch_size", "must be at least 1".into());
+        }
+        for (i, u) in self.users.iter().enumerate() {
+            if argon2::password_hash::PasswordHash::new(&u.password_hash).is_err() {
+                return bad(
+                    &format!("users[{i}].password_hash"),
+                    format!("user '{}': not an argon2 hash (make one with `sendwell user add {}`)", u.name, u.name),
+                );
+            }
+        }
+        Ok(())
+    }
+
+    /// The store URL, with the embedded default in the data directory.
+    pub fn store_url(&self) -> String {
+        match &self.store.url {
+            Some(url) => url.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("sendwell.db").display()),
+        }
+    }
+
+    /// Where mail goes: parsed from `upstream.url`, or the outbox folder.
+    pub fn upstream_target(&self) -> Result<UpstreamTarget, String> {
+        let Some(url) = &self.upstream.url else {
+            return Ok(UpstreamTarget::Outbox(self.data_dir.join("outbox")));
+        };
+        if let Some(dir) = url.strip_prefix("outbox:") {
+            if dir.is_empty() {
+                return Err("outbox: needs a folder, e.g. outbox:./outbox".into());
+            }
+            return Ok(UpstreamTarget::Outbox(PathBuf::from(dir)));
+        }
+        let (implicit_tls, rest, default_port) = if let Some(r) = url.strip_prefix("smtps://") {
+            (true, r, 465)
+        } else if let Some(r) = url.strip_prefix("smtp://") {
+            (false, r, 587)
+        } else {
+            return Err(format!("'{url}': use smtp://host:port, smtps://host:port or outbox:DIR"));
+        };
+        let rest = rest.trim_end_matches('/');
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => match p.parse::<u16>() {
+                Ok(port) => (h, port),
+                Err(_) => return Err(format!("'{url}': port '{p}' is not a number")),
+            },
+            _ => (rest, default_port),
+        };
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        if host.is_empty() {
+            return Err(format!("'{url}': no host"));
+        }
+        Ok(UpstreamTarget::Smtp { host: host.to_string(), port, implicit_tls })
+    }
+
+    /// The directory of TLS material generated on first start.
+    pub fn tls_dir(&self) -> PathBuf {
+        self.data_dir.join("tls")
+    }
+}
+
+/// Where the courier hands mail over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpstreamTarget {
+    Smtp { host: String, port: u16, implicit_tls: bool },
+    Outbox(PathBuf),
+}
+
+/// The line a dotted key such as `server.listen` or `users[0].password_hash`
+/// is set on, found by looking for its table header and then its last part.
+fn line_of_key(text: &str, key: &str) -> Option<usize> {
+    let mut parts: Vec<&str> = key.split('.').collect();
+    let leaf = parts.pop()?;
+    let leaf = leaf.split('[').next().unwrap_or(leaf);
+    let table = parts.join(".");
+    let table = table.split('[').next().unwrap_or(&table).to_string();
+    let mut in_table = table.is_empty();
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if t.starts_with('[') {
+            let name = t.trim_matches(|c| c == '[' || c == ']').trim();
+            in_table = name == table;
+            continue;
+        }
+        if in_table {
+            if let Some((k, _)) = t.split_once('=') {
+                if k.trim() == leaf {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("sendwell.toml"))
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let c = parse("").unwrap();
+        assert_eq!(c.server.listen, vec![SocketAddr::from(([127, 0, 0, 1], 2525))]);
+        assert!(matches!(c.upstream_target().unwrap(), UpstreamTarget::Outbox(_)));
+        assert!(c.store_url().starts_with("sqlite://"));
+    }
+
+    #[test]
+    fn unknown_key_names_key_and_line() {
+        let err = parse("[server]\nlisten = [\"127.0.0.1:2525\"]\nlisen = 3\n").unwrap_err().to_string();
+        assert!(err.contains(":3:"), "{err}");
+        assert!(err.contains("lisen"), "{err}");
+    }
+
+    #[test]
+    fn bad_value_names_line() {
+        let err = parse("[server]\n\nmax_recipients = \"many\"\n").unwrap_err().to_string();
+        assert!(err.contains(":3:"), "{err}");
+    }
+
+    #[test]
+    fn semantic_error_names_key_and_line() {
+        let err = parse("[upstream]\nurl = \"ftp://x\"\n").unwrap_err().to_string();
+        assert!(err.contains(":2:") && err.contains("upstream.url"), "{err}");
+    }
+
+    #[test]
+    fn upstream_urls() {
+        let mut c = Config::default();
+        c.upstream.url = Some("smtp://127.0.0.1:2526".into());
+        assert_eq!(
+            c.upstream_target().unwrap(),
+            UpstreamTarget::Smtp { host: "127.0.0.1".into(), port: 2526, implicit_tls: false }
+        );
+        c.upstream.url = Some("smtps://smtp.example.com".into());
+        assert_eq!(
+            c.upstream_target().unwrap(),
+            UpstreamTarget::Smtp { host: "smtp.example.com".into(), port: 465, implicit_tls: true }
+        );
+        c.upstream.url = Some("smtp://[::1]:25".into());
+        assert_eq!(
+            c.upstream_target().unwrap(),
+            UpstreamTarget::Smtp { host: "::1".into(), port: 25, implicit_tls: false }
+        );
+    }
+
+    #[test]
+    fn trusted_networks_match_mapped_v4() {
+        let s = ServerConfig::default();
+        assert!(s.is_trusted("127.0.0.1".parse().unwrap()));
+        assert!(s.is_trusted("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!s.is_trusted("10.0.0.1".parse().unwrap()));
+    }
+
+    #[test]
+    fn backoff_repeats_last() {
+        let r = RelayConfig::default();
+        assert_eq!(r.backoff(1), Duration::from_secs(60));
+        assert_eq!(r.backoff(100), Duration::from_secs(14400));
+    }
+}

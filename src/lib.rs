@@ -1,0 +1,27 @@
+//! sendwell: an outbound SMTP relay for sellers who write to customers abroad.
+//!
+//! A message walks through the crate in one direction; the modules are the
+//! rooms it passes, in that order (see `ARCHITECTURE` in the README):
+//!
+//! - [`smtp`]: the door. Speaks the wire protocol (commands parsed by
+//!   `smtp-proto`), TLS and AUTH; knows nothing of policy or storage.
+//! - [`gateway`]: the one place that knows the order of the stages; turns
+//!   their outcomes into SMTP replies.
+//! - [`message`]: parse once, canonicalise, add the submission headers.
+//! - [`policy`]: the judge (pure).
+//! - [`store`]: the durable queue (SQLite embedded, PostgreSQL for several nodes).
+//! - [`relay`]: the courier: claims due deliveries, sends them upstream,
+//!   retries, bounces.
+//! - [`config`], [`cli`]: the schema and the commands.
+
+
+pub mod clock;
+pub mod config;
+pub mod gateway;
+pub mod message;
+pub mod policy;
+pub mod relay;
+pub mod shutdown;
+pub mod smtp;
+pub mod store;
+pub mod submission;

@@ -1,0 +1,5 @@
+//! The message itself: canonical bytes and submission headers
+//! ([`prepare`]), and (for the judge) the facts parsed once from it.
+//! Knows nothing of recipients or time beyond the `Date:` it may add.
+
+pub mod prepare;
