@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use email_address::{EmailAddress, Options};
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::config::Config;
@@ -19,11 +20,23 @@ pub struct Gateway {
     config: Arc<Config>,
     store: Store,
     clock: Arc<dyn Clock>,
+    /// Tells the courier there is new mail, so it need not wait for its poll.
+    wakeup: Arc<Notify>,
 }
 
 impl Gateway {
-    pub fn new(config: Arc<Config>, store: Store, clock: Arc<dyn Clock>) -> Self {
-        Gateway { config, store, clock }
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        wakeup: Arc<Notify>,
+    ) -> Self {
+        Gateway {
+            config,
+            store,
+            clock,
+            wakeup,
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -57,7 +70,11 @@ impl Gateway {
         let deliveries = sub
             .rcpt_to
             .iter()
-            .map(|rcpt| NewDelivery { rcpt: rcpt.clone(), deliver_at: now, state: DeliveryState::Queued })
+            .map(|rcpt| NewDelivery {
+                rcpt: rcpt.clone(),
+                deliver_at: now,
+                state: DeliveryState::Queued,
+            })
             .collect();
         let msg = NewMessage {
             mail_from: sub.mail_from.clone(),
@@ -72,12 +89,17 @@ impl Gateway {
         };
         match self.store.enqueue(msg).await {
             Ok((id, _)) => {
+                self.wakeup.notify_one();
                 tracing::info!(message = %id, from = %sub.mail_from, rcpts = sub.rcpt_to.len(), "spooled");
                 Reply::ok(format!("queued as {id}"))
             }
             Err(e) => {
                 tracing::error!(error = %e, "could not store a message; the client will retry");
-                Reply::new(451, (4, 3, 0), "temporary local problem, message not accepted; please try again")
+                Reply::new(
+                    451,
+                    (4, 3, 0),
+                    "temporary local problem, message not accepted; please try again",
+                )
             }
         }
     }
@@ -85,11 +107,19 @@ impl Gateway {
 
 /// `553 5.1.3` for anything that is not a deliverable address.
 pub fn check_rcpt_syntax(rcpt: &str) -> Result<(), Reply> {
-    let bad = || Reply::new(553, (5, 1, 3), format!("<{}> is not a valid address", rcpt.escape_default()));
+    let bad = || {
+        Reply::new(
+            553,
+            (5, 1, 3),
+            format!("<{}> is not a valid address", rcpt.escape_default()),
+        )
+    };
     if rcpt.is_empty() || rcpt.len() > 254 {
         return Err(bad());
     }
-    let opts = Options::default().with_required_tld().without_display_text();
+    let opts = Options::default()
+        .with_required_tld()
+        .without_display_text();
     EmailAddress::parse_with_options(rcpt, opts).map_err(|_| bad())?;
     Ok(())
 }
@@ -100,7 +130,10 @@ pub fn header_value(headers: &[u8], name: &str) -> Option<String> {
     let text = String::from_utf8_lossy(headers);
     let mut lines = text.split("\r\n").peekable();
     while let Some(line) = lines.next() {
-        if line.len() > name.len() && line[..name.len()].eq_ignore_ascii_case(name) && line.as_bytes()[name.len()] == b':' {
+        if line.len() > name.len()
+            && line[..name.len()].eq_ignore_ascii_case(name)
+            && line.as_bytes()[name.len()] == b':'
+        {
             let mut value = line[name.len() + 1..].trim().to_string();
             while let Some(next) = lines.peek() {
                 if next.starts_with([' ', '\t']) {

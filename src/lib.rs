@@ -14,13 +14,14 @@
 //!   retries, bounces.
 //! - [`config`], [`cli`]: the schema and the commands.
 
-
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod gateway;
 pub mod message;
 pub mod policy;
 pub mod relay;
+pub mod server;
 pub mod shutdown;
 pub mod smtp;
 pub mod store;

@@ -19,7 +19,10 @@ pub fn canonicalize(data: &[u8]) -> Vec<u8> {
     let mut i = 0;
     while i < data.len() {
         // Copy runs of ordinary bytes at once; only CR, LF and NUL need a look.
-        let run = data[i..].iter().position(|&b| b == b'\r' || b == b'\n' || b == 0).unwrap_or(data.len() - i);
+        let run = data[i..]
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n' || b == 0)
+            .unwrap_or(data.len() - i);
         out.extend_from_slice(&data[i..i + run]);
         i += run;
         match data.get(i) {
@@ -80,7 +83,9 @@ pub fn has_header(headers: &[u8], name: &str) -> bool {
 
 /// RFC 5322 date-time, in UTC.
 pub fn rfc5322_date(at: Timestamp) -> String {
-    at.to_zoned(jiff::tz::TimeZone::UTC).strftime("%a, %d %b %Y %H:%M:%S +0000").to_string()
+    at.to_zoned(jiff::tz::TimeZone::UTC)
+        .strftime("%a, %d %b %Y %H:%M:%S +0000")
+        .to_string()
 }
 
 /// Prepends `Received:` and adds `Message-ID:` and `Date:` when missing.
@@ -94,21 +99,36 @@ pub fn add_submission_headers(data: &[u8], trace: &Trace<'_>, now: Timestamp) ->
         (false, true) => "ESMTPA",
         (false, false) => "ESMTP",
     };
-    let helo: String = trace.helo.chars().filter(|c| c.is_ascii_graphic()).take(255).collect();
-    let helo = if helo.is_empty() { "unknown".to_string() } else { helo };
+    let helo: String = trace
+        .helo
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .take(255)
+        .collect();
+    let helo = if helo.is_empty() {
+        "unknown".to_string()
+    } else {
+        helo
+    };
     let date = rfc5322_date(now);
     out.extend_from_slice(
-        format!("Received: from {helo} ([{}])\r\n\tby {} (sendwell) with {with}", trace.client_ip, trace.by_host)
-            .as_bytes(),
+        format!(
+            "Received: from {helo} ([{}])\r\n\tby {} (sendwell) with {with}",
+            trace.client_ip, trace.by_host
+        )
+        .as_bytes(),
     );
-    if let Some(r) = trace.single_rcpt {
-        if r.is_ascii() && !r.contains(['\r', '\n']) {
-            out.extend_from_slice(format!("\r\n\tfor <{r}>").as_bytes());
-        }
+    if let Some(r) = trace.single_rcpt
+        && r.is_ascii()
+        && !r.contains(['\r', '\n'])
+    {
+        out.extend_from_slice(format!("\r\n\tfor <{r}>").as_bytes());
     }
     out.extend_from_slice(format!("; {date}\r\n").as_bytes());
     if !has_header(headers, "Message-ID") {
-        out.extend_from_slice(format!("Message-ID: <{}@{}>\r\n", new_token(), trace.by_host).as_bytes());
+        out.extend_from_slice(
+            format!("Message-ID: <{}@{}>\r\n", new_token(), trace.by_host).as_bytes(),
+        );
     }
     if !has_header(headers, "Date") {
         out.extend_from_slice(format!("Date: {date}\r\n").as_bytes());
@@ -162,7 +182,8 @@ mod tests {
         assert!(s.contains("\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\n"));
         assert!(s.ends_with("Subject: hi\r\n\r\nbody\r\n"));
 
-        let has = b"Message-Id: <x@y>\r\nDATE: Mon, 1 Jan 2026 00:00:00 +0000\r\n\r\nbody: Date: no\r\n";
+        let has =
+            b"Message-Id: <x@y>\r\nDATE: Mon, 1 Jan 2026 00:00:00 +0000\r\n\r\nbody: Date: no\r\n";
         let s = String::from_utf8(add_submission_headers(has, &trace, now)).unwrap();
         assert_eq!(s.matches("Message-I").count(), 1);
         assert_eq!(s.matches("Date:").count() + s.matches("DATE:").count(), 2); // ours not added; body one stays

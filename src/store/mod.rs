@@ -97,7 +97,10 @@ impl DeliveryState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            DeliveryState::Delivered | DeliveryState::Bounced | DeliveryState::Rejected | DeliveryState::Dropped
+            DeliveryState::Delivered
+                | DeliveryState::Bounced
+                | DeliveryState::Rejected
+                | DeliveryState::Dropped
         )
     }
 }
@@ -156,11 +159,22 @@ pub struct Claimed {
 /// What happened to a claimed delivery; written with [`Store::finish`].
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Delivered { id: DeliveryId, reply: String },
+    Delivered {
+        id: DeliveryId,
+        reply: String,
+    },
     /// Temporary failure: try again at `retry_at`; attempts is incremented.
-    Deferred { id: DeliveryId, reply: String, retry_at: Timestamp, delay_notified: bool },
+    Deferred {
+        id: DeliveryId,
+        reply: String,
+        retry_at: Timestamp,
+        delay_notified: bool,
+    },
     /// Permanent failure (5xx, or expired).
-    Bounced { id: DeliveryId, reply: String },
+    Bounced {
+        id: DeliveryId,
+        reply: String,
+    },
 }
 
 /// A delivery as listings show it.
@@ -200,7 +214,10 @@ pub enum Error {
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot prepare the data directory {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("unsupported store url '{0}': use sqlite://PATH or postgres://…")]
     Url(String),
     #[error("no message {0}")]

@@ -26,7 +26,13 @@ impl Store {
     /// Claims up to `limit` due deliveries (state queued/deferred with
     /// `deliver_at <= now`, or delivering with an expired lease) for `owner`
     /// until `now + lease`.
-    pub async fn claim_due(&self, _owner: &str, _now: Timestamp, _lease: Duration, _limit: usize) -> Result<Vec<Claimed>> {
+    pub async fn claim_due(
+        &self,
+        _owner: &str,
+        _now: Timestamp,
+        _lease: Duration,
+        _limit: usize,
+    ) -> Result<Vec<Claimed>> {
         todo!()
     }
 
@@ -52,7 +58,11 @@ impl Store {
     }
 
     /// Deliveries, newest first, optionally of one state.
-    pub async fn list(&self, _state: Option<DeliveryState>, _limit: usize) -> Result<Vec<DeliveryRow>> {
+    pub async fn list(
+        &self,
+        _state: Option<DeliveryState>,
+        _limit: usize,
+    ) -> Result<Vec<DeliveryRow>> {
         todo!()
     }
 

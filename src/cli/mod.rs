@@ -1,0 +1,306 @@
+//! The `sendwell` commands: parse arguments, load the config, call the
+//! library, print for a person. Thin on purpose (like ripgrep's core): the
+//! work lives in the library. `anyhow` is used here and in `main.rs` only.
+
+use std::io::{IsTerminal, Read};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::Config;
+use crate::store::{DeliveryState, MessageId, Store};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "sendwell",
+    version,
+    about = "An outbound SMTP relay that sends sellers' mail in good form, at a good hour, with a record of why."
+)]
+pub struct Cli {
+    /// The config file (default: ./sendwell.toml when present, else built-in defaults).
+    #[arg(long, short = 'c', global = true, env = "SENDWELL_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the relay: the SMTP door, the queue and the courier.
+    Serve,
+    /// Look at and steer the delivery queue.
+    #[command(subcommand)]
+    Queue(QueueCmd),
+    /// Validate a config file.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Manage the accounts that may AUTH.
+    #[command(subcommand)]
+    User(UserCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QueueCmd {
+    /// Deliveries, newest first.
+    List(ListArgs),
+    /// One message and its deliveries.
+    Show { id: i64 },
+    /// Try every undelivered copy of a message again now.
+    Retry { id: i64 },
+    /// Give up on every undelivered copy of a message (no bounce is sent).
+    Drop { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only deliveries in this state (queued, delivering, delivered, deferred, bounced, held, rejected, dropped).
+    #[arg(long)]
+    pub state: Option<String>,
+    /// Most rows shown.
+    #[arg(long, default_value_t = 50)]
+    pub limit: usize,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Check a config file (default: the --config file or ./sendwell.toml); exit 1 on errors.
+    Check { file: Option<PathBuf> },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCmd {
+    /// Hash a password for NAME and print the [[users]] entry to paste into sendwell.toml.
+    Add {
+        name: String,
+        /// Read the password from standard input instead of prompting.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Serve => {
+            let config = load(&cli.config)?;
+            runtime()?.block_on(serve(config))
+        }
+        Command::Queue(cmd) => {
+            let config = load(&cli.config)?;
+            runtime()?.block_on(queue(config, cmd))
+        }
+        Command::Config(ConfigCmd::Check { file }) => {
+            let file = file.or(cli.config);
+            match Config::load(file.as_deref()) {
+                Ok((_, Some(path))) => {
+                    println!("{}: ok", path.display());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Ok((_, None)) => {
+                    println!(
+                        "no {} here: sendwell runs on its built-in defaults",
+                        Config::DEFAULT_PATH
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::FAILURE)
+                }
+            }
+        }
+        Command::User(UserCmd::Add {
+            name,
+            password_stdin,
+        }) => user_add(&name, password_stdin),
+    }
+}
+
+fn load(path: &Option<PathBuf>) -> Result<Config> {
+    let (config, from) = Config::load(path.as_deref())?;
+    match from {
+        Some(p) => tracing::debug!("config from {}", p.display()),
+        None => tracing::debug!("no config file: built-in defaults"),
+    }
+    Ok(config)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+async fn serve(config: Config) -> Result<ExitCode> {
+    let running = crate::server::start(config).await?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .context("cannot listen for SIGTERM")?;
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: stopping"),
+        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+    }
+    running.stop().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn open_store(config: &Config) -> Result<Store> {
+    let url = config.store_url();
+    Store::open(&url, 2)
+        .await
+        .with_context(|| format!("cannot open the queue ({})", config.store_url()))
+}
+
+async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
+    let store = open_store(&config).await?;
+    let now = jiff::Timestamp::now();
+    match cmd {
+        QueueCmd::List(args) => {
+            let state = match &args.state {
+                Some(s) => Some(DeliveryState::parse(s).with_context(|| {
+                    let all: Vec<_> = DeliveryState::ALL.iter().map(|s| s.as_str()).collect();
+                    format!("unknown state '{s}' (expected one of {})", all.join(", "))
+                })?),
+                None => None,
+            };
+            let rows = store.list(state, args.limit).await?;
+            if args.json {
+                for r in &rows {
+                    println!("{}", serde_json::to_string(r)?);
+                }
+            } else if rows.is_empty() {
+                println!("the queue is empty");
+            } else {
+                println!(
+                    "{:>6} {:>6}  {:<10} {:<20} {:>3}  {:<28} {:<28} last reply",
+                    "msg", "dlv", "state", "deliver at (UTC)", "try", "from", "to"
+                );
+                for r in &rows {
+                    println!(
+                        "{:>6} {:>6}  {:<10} {:<20} {:>3}  {:<28} {:<28} {}",
+                        r.message_id,
+                        r.id,
+                        r.state,
+                        short_time(r.deliver_at),
+                        r.attempts,
+                        clip(&r.mail_from, 28),
+                        clip(&r.rcpt, 28),
+                        r.last_reply
+                            .as_deref()
+                            .map(|s| clip(s, 60))
+                            .unwrap_or_default()
+                    );
+                }
+            }
+        }
+        QueueCmd::Show { id } => {
+            let Some(m) = store.message(MessageId(id)).await? else {
+                bail!("no message {id} in the queue (see `sendwell queue list`)");
+            };
+            println!(
+                "message {}  received {}  from {}  ({} bytes)",
+                m.id, m.received_at, m.client, m.size
+            );
+            println!("  envelope from: <{}>", m.mail_from);
+            if let Some(u) = &m.auth_user {
+                println!("  authenticated as: {u}");
+            }
+            if let Some(s) = &m.subject {
+                println!("  subject: {s}");
+            }
+            if let Some(s) = &m.message_id_header {
+                println!("  message-id: {s}");
+            }
+            if let Some(r) = &m.report {
+                println!("  report: {r}");
+            }
+            for d in &m.deliveries {
+                println!(
+                    "  -> {}  {}  deliver at {}  attempts {}{}",
+                    d.rcpt,
+                    d.state,
+                    d.deliver_at,
+                    d.attempts,
+                    d.last_reply
+                        .as_deref()
+                        .map(|r| format!("  last reply: {r}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        QueueCmd::Retry { id } => {
+            let n = store.retry(MessageId(id), now).await?;
+            println!(
+                "message {id}: {n} cop{} due now",
+                if n == 1 { "y" } else { "ies" }
+            );
+        }
+        QueueCmd::Drop { id } => {
+            let n = store.drop_message(MessageId(id), now).await?;
+            println!(
+                "message {id}: {n} cop{} dropped",
+                if n == 1 { "y" } else { "ies" }
+            );
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn user_add(name: &str, password_stdin: bool) -> Result<ExitCode> {
+    use argon2::password_hash::{PasswordHasher, SaltString};
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        bail!("a user name needs at least one character and no spaces");
+    }
+    let password = if password_stdin || !std::io::stdin().is_terminal() {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .context("cannot read the password from standard input")?;
+        s.lines().next().unwrap_or_default().to_string()
+    } else {
+        let p = rpassword::prompt_password(format!("password for {name}: "))?;
+        let again = rpassword::prompt_password("again: ")?;
+        if p != again {
+            bail!("the two passwords differ");
+        }
+        p
+    };
+    if password.len() < 8 {
+        bail!("use a password of at least 8 characters");
+    }
+    let salt_bytes: [u8; 16] = rand::random();
+    let salt = SaltString::encode_b64(&salt_bytes)
+        .map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
+    let hash = argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
+    println!(
+        "[[users]]\nname = {}\npassword_hash = \"{hash}\"",
+        toml_string(name)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn toml_string(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+fn short_time(t: jiff::Timestamp) -> String {
+    t.strftime("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
