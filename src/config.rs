@@ -558,6 +558,37 @@ mod tests {
         assert!(!s.is_trusted("10.0.0.1".parse().unwrap()));
     }
 
+    /// The commented example is the documentation: it must parse, and every
+    /// key the program knows must appear in it (set, or commented out).
+    #[test]
+    fn example_config_documents_every_key() {
+        let example = include_str!("../config/sendwell.toml");
+        parse(example).unwrap();
+        let defaults = toml::Value::try_from(Config::default()).unwrap();
+        let mut missing = Vec::new();
+        fn walk(v: &toml::Value, prefix: &str, example: &str, missing: &mut Vec<String>) {
+            if let toml::Value::Table(t) = v {
+                for (k, v) in t {
+                    let documented = example.lines().any(|l| {
+                        let l = l.trim_start_matches(['#', ' ']);
+                        l.starts_with(&format!("{k} =")) || l.starts_with(&format!("[{k}]"))
+                    });
+                    if !documented {
+                        missing.push(format!("{prefix}{k}"));
+                    }
+                    walk(v, &format!("{prefix}{k}."), example, missing);
+                }
+            }
+        }
+        walk(&defaults, "", example, &mut missing);
+        for key in ["tls_cert", "tls_key", "url", "username", "password_env", "password_file", "helo_name"] {
+            if !example.contains(&format!("{key} =")) {
+                missing.push(key.to_string());
+            }
+        }
+        assert!(missing.is_empty(), "config/sendwell.toml does not document: {missing:?}");
+    }
+
     #[test]
     fn backoff_repeats_last() {
         let r = RelayConfig::default();
