@@ -16,9 +16,12 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::Serialize;
 
+mod schema;
 mod sql;
+mod writer;
 
-pub use sql::Store;
+pub use schema::Dialect;
+pub use sql::{Store, StoreStats};
 
 /// A message's row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -224,6 +227,12 @@ pub enum Error {
     NoSuchMessage(MessageId),
     #[error("the store is shutting down")]
     Closed,
+    /// The transaction holding this message failed at COMMIT; on PostgreSQL
+    /// it may or may not have landed, so the client must be told to retry.
+    #[error("the commit holding this message failed: {0}")]
+    CommitFailed(String),
+    #[error("corrupt row in the store: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
