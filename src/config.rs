@@ -124,10 +124,7 @@ pub struct StoreConfig {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig {
-            url: None,
-            max_connections: 8,
-        }
+        StoreConfig { url: None, max_connections: 8 }
     }
 }
 
@@ -218,10 +215,7 @@ impl RelayConfig {
     /// The wait before attempt number `attempts + 1`, given `attempts` failures so far.
     pub fn backoff(&self, attempts: u32) -> Duration {
         let i = (attempts.max(1) as usize - 1).min(self.retry_schedule.len().saturating_sub(1));
-        self.retry_schedule
-            .get(i)
-            .copied()
-            .unwrap_or(Duration::from_secs(300))
+        self.retry_schedule.get(i).copied().unwrap_or(Duration::from_secs(300))
     }
 }
 
@@ -258,22 +252,11 @@ mod humantime_serde_vec {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("cannot read {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    Read { path: PathBuf, source: std::io::Error },
     #[error("{path}:{line}: {message}")]
-    Syntax {
-        path: PathBuf,
-        line: usize,
-        message: String,
-    },
+    Syntax { path: PathBuf, line: usize, message: String },
     #[error("{path}: {key}: {message}")]
-    Invalid {
-        path: PathBuf,
-        key: String,
-        message: String,
-    },
+    Invalid { path: PathBuf, key: String, message: String },
 }
 
 impl Config {
@@ -293,10 +276,8 @@ impl Config {
                 p
             }
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
-            path: path.clone(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(&path)
+            .map_err(|source| ConfigError::Read { path: path.clone(), source })?;
         let config = Self::parse(&text, &path)?;
         Ok((config, Some(path)))
     }
@@ -304,13 +285,7 @@ impl Config {
     /// Parses and validates a config text; `path` only names it in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| {
-            let line = e.span().map(|s| {
-                text.as_bytes()[..s.start.min(text.len())]
-                    .iter()
-                    .filter(|&&b| b == b'\n')
-                    .count()
-                    + 1
-            });
+            let line = e.span().map(|s| text.as_bytes()[..s.start.min(text.len())].iter().filter(|&&b| b == b'\n').count() + 1);
             ConfigError::Syntax {
                 path: path.to_path_buf(),
                 line: line.unwrap_or(0),
@@ -325,11 +300,7 @@ impl Config {
                     line,
                     message: format!("{key}: {message}"),
                 },
-                None => ConfigError::Invalid {
-                    path: path.to_path_buf(),
-                    key,
-                    message,
-                },
+                None => ConfigError::Invalid { path: path.to_path_buf(), key, message },
             }
         })?;
         Ok(config)
@@ -351,14 +322,8 @@ impl Config {
             return bad("server.tls_cert", "tls_cert and tls_key go together".into());
         }
         if let Some(url) = &self.store.url {
-            if !(url.starts_with("sqlite:")
-                || url.starts_with("postgres://")
-                || url.starts_with("postgresql://"))
-            {
-                return bad(
-                    "store.url",
-                    format!("'{url}' is neither sqlite:… nor postgres://…"),
-                );
+            if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return bad("store.url", format!("'{url}' is neither sqlite:… nor postgres://…"));
             }
         }
         if let Err(m) = self.upstream_target() {
@@ -377,10 +342,7 @@ impl Config {
             if argon2::password_hash::PasswordHash::new(&u.password_hash).is_err() {
                 return bad(
                     &format!("users[{i}].password_hash"),
-                    format!(
-                        "user '{}': not an argon2 hash (make one with `sendwell user add {}`)",
-                        u.name, u.name
-                    ),
+                    format!("user '{}': not an argon2 hash (make one with `sendwell user add {}`)", u.name, u.name),
                 );
             }
         }
@@ -411,9 +373,7 @@ impl Config {
         } else if let Some(r) = url.strip_prefix("smtp://") {
             (false, r, 587)
         } else {
-            return Err(format!(
-                "'{url}': use smtp://host:port, smtps://host:port or outbox:DIR"
-            ));
+            return Err(format!("'{url}': use smtp://host:port, smtps://host:port or outbox:DIR"));
         };
         let rest = rest.trim_end_matches('/');
         let (host, port) = match rest.rsplit_once(':') {
@@ -427,11 +387,7 @@ impl Config {
         if host.is_empty() {
             return Err(format!("'{url}': no host"));
         }
-        Ok(UpstreamTarget::Smtp {
-            host: host.to_string(),
-            port,
-            implicit_tls,
-        })
+        Ok(UpstreamTarget::Smtp { host: host.to_string(), port, implicit_tls })
     }
 
     /// The directory of TLS material generated on first start.
@@ -443,11 +399,7 @@ impl Config {
 /// Where the courier hands mail over.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UpstreamTarget {
-    Smtp {
-        host: String,
-        port: u16,
-        implicit_tls: bool,
-    },
+    Smtp { host: String, port: u16, implicit_tls: bool },
     Outbox(PathBuf),
 }
 
@@ -489,39 +441,27 @@ mod tests {
     #[test]
     fn empty_file_gives_defaults() {
         let c = parse("").unwrap();
-        assert_eq!(
-            c.server.listen,
-            vec![SocketAddr::from(([127, 0, 0, 1], 2525))]
-        );
-        assert!(matches!(
-            c.upstream_target().unwrap(),
-            UpstreamTarget::Outbox(_)
-        ));
+        assert_eq!(c.server.listen, vec![SocketAddr::from(([127, 0, 0, 1], 2525))]);
+        assert!(matches!(c.upstream_target().unwrap(), UpstreamTarget::Outbox(_)));
         assert!(c.store_url().starts_with("sqlite://"));
     }
 
     #[test]
     fn unknown_key_names_key_and_line() {
-        let err = parse("[server]\nlisten = [\"127.0.0.1:2525\"]\nlisen = 3\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse("[server]\nlisten = [\"127.0.0.1:2525\"]\nlisen = 3\n").unwrap_err().to_string();
         assert!(err.contains(":3:"), "{err}");
         assert!(err.contains("lisen"), "{err}");
     }
 
     #[test]
     fn bad_value_names_line() {
-        let err = parse("[server]\n\nmax_recipients = \"many\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse("[server]\n\nmax_recipients = \"many\"\n").unwrap_err().to_string();
         assert!(err.contains(":3:"), "{err}");
     }
 
     #[test]
     fn semantic_error_names_key_and_line() {
-        let err = parse("[upstream]\nurl = \"ftp://x\"\n")
-            .unwrap_err()
-            .to_string();
+        let err = parse("[upstream]\nurl = \"ftp://x\"\n").unwrap_err().to_string();
         assert!(err.contains(":2:") && err.contains("upstream.url"), "{err}");
     }
 
@@ -531,29 +471,17 @@ mod tests {
         c.upstream.url = Some("smtp://127.0.0.1:2526".into());
         assert_eq!(
             c.upstream_target().unwrap(),
-            UpstreamTarget::Smtp {
-                host: "127.0.0.1".into(),
-                port: 2526,
-                implicit_tls: false
-            }
+            UpstreamTarget::Smtp { host: "127.0.0.1".into(), port: 2526, implicit_tls: false }
         );
         c.upstream.url = Some("smtps://smtp.example.com".into());
         assert_eq!(
             c.upstream_target().unwrap(),
-            UpstreamTarget::Smtp {
-                host: "smtp.example.com".into(),
-                port: 465,
-                implicit_tls: true
-            }
+            UpstreamTarget::Smtp { host: "smtp.example.com".into(), port: 465, implicit_tls: true }
         );
         c.upstream.url = Some("smtp://[::1]:25".into());
         assert_eq!(
             c.upstream_target().unwrap(),
-            UpstreamTarget::Smtp {
-                host: "::1".into(),
-                port: 25,
-                implicit_tls: false
-            }
+            UpstreamTarget::Smtp { host: "::1".into(), port: 25, implicit_tls: false }
         );
     }
 

@@ -13,11 +13,7 @@ pub struct Reply {
 
 impl Reply {
     pub fn new(code: u16, status: (u8, u8, u8), text: impl Into<String>) -> Self {
-        Reply {
-            code,
-            status,
-            text: text.into(),
-        }
+        Reply { code, status, text: text.into() }
     }
 
     pub fn ok(text: impl Into<String>) -> Self {
@@ -42,9 +38,7 @@ impl Reply {
             let sep = if i + 1 == lines.len() { ' ' } else { '-' };
             let clean: String = line.chars().filter(|c| !c.is_control()).collect();
             if self.code >= 200 && a > 0 {
-                out.extend_from_slice(
-                    format!("{}{sep}{a}.{b}.{c} {clean}\r\n", self.code).as_bytes(),
-                );
+                out.extend_from_slice(format!("{}{sep}{a}.{b}.{c} {clean}\r\n", self.code).as_bytes());
             } else {
                 out.extend_from_slice(format!("{}{sep}{clean}\r\n", self.code).as_bytes());
             }
@@ -56,12 +50,7 @@ impl Reply {
 impl fmt::Display for Reply {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (a, b, c) = self.status;
-        write!(
-            f,
-            "{} {a}.{b}.{c} {}",
-            self.code,
-            self.text.replace('\n', " / ")
-        )
+        write!(f, "{} {a}.{b}.{c} {}", self.code, self.text.replace('\n', " / "))
     }
 }
 
@@ -72,10 +61,7 @@ mod tests {
     #[test]
     fn multi_line_and_control_chars() {
         let r = Reply::new(550, (5, 7, 1), "first\nsec\rond");
-        assert_eq!(
-            r.to_wire(),
-            b"550-5.7.1 first\r\n550 5.7.1 second\r\n".to_vec()
-        );
+        assert_eq!(r.to_wire(), b"550-5.7.1 first\r\n550 5.7.1 second\r\n".to_vec());
     }
 
     #[test]
