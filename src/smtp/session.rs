@@ -114,7 +114,13 @@ pub struct Session {
     /// The forward path whose check is out.
     pending_rcpt: Option<String>,
     pending_user: Option<String>,
+    /// The last bytes of DATA as sent (before unstuffing), to tell the one
+    /// true end, CRLF "." CRLF, from the look-alikes.
+    data_tail: [u8; 5],
 }
+
+/// The only sequence that ends DATA (RFC 5321 §4.1.1.4).
+const END_OF_DATA: &[u8; 5] = b"\r\n.\r\n";
 
 fn reply(code: u16, status: (u8, u8, u8), text: impl Into<String>) -> Reply {
     Reply::new(code, status, text)
@@ -140,6 +146,7 @@ impl Session {
             errors: 0,
             pending_rcpt: None,
             pending_user: None,
+            data_tail: [0; 5],
         };
         s.out.push_back(Action::Reply(greeting));
         s
@@ -649,14 +656,19 @@ impl Session {
             (0, 0, 0),
             "start mail input; end with <CRLF>.<CRLF>",
         ));
+        self.body.clear();
+        self.data_tail = *END_OF_DATA;
+        self.mode = Mode::Data(DataRx::Keep(self.fresh_data_receiver()));
+    }
+
+    /// A receiver positioned at the start of a line. The body starts right
+    /// after the CRLF that ended DATA, so a leading "." is stuffing (and a
+    /// leading ".\r\n" ends an empty message): prime it with that CRLF.
+    fn fresh_data_receiver(&self) -> DataReceiver {
         let mut rx = DataReceiver::new();
-        // The body starts at the beginning of a line: prime the receiver with
-        // the CRLF that ended DATA so a leading "." is seen as stuffing (and a
-        // leading ".\r\n" as the end of an empty message).
-        self.body.clear();
-        rx.ingest(&mut b"\r\n".iter(), &mut self.body);
-        self.body.clear();
-        self.mode = Mode::Data(DataRx::Keep(rx));
+        let mut scratch = Vec::new();
+        rx.ingest(&mut b"\r\n".iter(), &mut scratch);
+        rx
     }
 
     fn step_data(&mut self, mut rx: DataRx) {
@@ -666,7 +678,14 @@ impl Session {
             DataRx::Keep(r) => r.ingest(&mut it, &mut self.body),
             DataRx::Discard(r) => r.ingest(&mut it),
         };
-        self.pos += rest.len() - it.as_slice().len();
+        let consumed = rest.len() - it.as_slice().len();
+        for &b in rest.get(..consumed).unwrap_or_default() {
+            self.data_tail.rotate_left(1);
+            if let Some(last) = self.data_tail.last_mut() {
+                *last = b;
+            }
+        }
+        self.pos += consumed;
         if let DataRx::Keep(r) = &rx
             && self.body.len() > self.cfg.max_message_size
         {
@@ -674,10 +693,22 @@ impl Session {
             // make the client retry the same message forever.
             rx = DataRx::Discard(DummyDataReceiver::new_data(r));
             self.body = Vec::new();
-            if done {
-                // new_data copies the state, not the finished flag.
-                return self.finish_data(true);
+        }
+        if done && &self.data_tail != END_OF_DATA {
+            // smtp-proto also ends on CRLF "." CR CR… LF; strictly that line is
+            // "." CR (stuffed), so the body goes on. Put back the CR LF its
+            // receiver swallowed and carry on with a fresh one, so no sender
+            // that stuffs only "\r\n.\r\n" can be made to split a message.
+            if let DataRx::Keep(_) = rx {
+                self.body.extend_from_slice(b"\r\n");
             }
+            let fresh = self.fresh_data_receiver();
+            rx = match rx {
+                DataRx::Keep(_) => DataRx::Keep(fresh),
+                DataRx::Discard(_) => DataRx::Discard(DummyDataReceiver::new_data(&fresh)),
+            };
+            self.mode = Mode::Data(rx);
+            return;
         }
         if !done {
             self.mode = Mode::Data(rx);
