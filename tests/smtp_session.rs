@@ -42,12 +42,6 @@ struct Outcome {
     tls_upgrades: usize,
 }
 
-impl Outcome {
-    fn reply_with(&self, code: u16) -> bool {
-        self.codes.contains(&code)
-    }
-}
-
 /// Answers actions the way the real loop does, with a fixed user table
 /// (anna / secret) and the gateway's syntax check for RCPT.
 fn drain(s: &mut Session, o: &mut Outcome) {
