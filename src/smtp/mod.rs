@@ -11,6 +11,9 @@
 //! - `server`: [`Door`], the thin tokio loop around the session: accept,
 //!   limits, timeouts, STARTTLS upgrade, shutdown.
 
+// Everything here reads bytes from strangers: no panicking shortcuts.
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
 mod auth;
 mod reply;
 mod server;
