@@ -17,6 +17,7 @@ use sendwell::config::{Config, UserConfig};
 use sendwell::gateway::Gateway;
 use sendwell::shutdown::{self, Trigger};
 use sendwell::smtp::Door;
+use sendwell::store::{MessageId, Store};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
 use tokio::net::{TcpListener, TcpSocket, TcpStream};
@@ -53,14 +54,14 @@ fn base_config(dir: &std::path::Path) -> Config {
     c
 }
 
-async fn test_store(_dir: &std::path::Path) -> sendwell::store::Store {
-    // Until the store lands the door tests stop at RCPT (check_rcpt does not
-    // touch the store).
-    sendwell::store::Store {}
+async fn test_store(dir: &std::path::Path) -> Store {
+    let url = format!("sqlite://{}", dir.join("queue.db").display());
+    Store::open(&url, 4).await.expect("open the SQLite store")
 }
 
 struct Server {
     addr: SocketAddr,
+    store: Store,
     trigger: Trigger,
     handle: JoinHandle<()>,
     _dir: tempfile::TempDir,
@@ -75,7 +76,7 @@ async fn start(tweak: impl FnOnce(&mut Config)) -> Server {
     let store = test_store(dir.path()).await;
     let gateway = Arc::new(Gateway::new(
         Arc::clone(&config),
-        store,
+        store.clone(),
         Arc::new(SystemClock),
     ));
     let door = Arc::new(Door::new(config, gateway).expect("door"));
@@ -85,6 +86,7 @@ async fn start(tweak: impl FnOnce(&mut Config)) -> Server {
     let handle = tokio::spawn(door.serve(listener, shutdown));
     Server {
         addr,
+        store: store.clone(),
         trigger,
         handle,
         _dir: dir,
@@ -509,4 +511,206 @@ async fn shutdown_lets_transactions_finish_then_421() {
         .expect("serve returns")
         .expect("no panic");
     assert!(TcpStream::connect(srv.addr).await.is_err());
+}
+
+/// The id in the gateway's `250 2.0.0 queued as N`.
+fn queued_id(reply: &str) -> MessageId {
+    let n = reply.trim().rsplit(' ').next().and_then(|n| n.parse().ok());
+    MessageId(n.unwrap_or_else(|| panic!("no message id in {reply:?}")))
+}
+
+async fn stored(store: &Store, id: MessageId) -> Vec<u8> {
+    store
+        .message_data(id)
+        .await
+        .expect("the message row exists")
+}
+
+async fn message_count(store: &Store) -> usize {
+    let rows = store.list(None, 1000).await.expect("list");
+    let mut ids: Vec<MessageId> = rows.iter().map(|d| d.message_id).collect();
+    ids.dedup();
+    ids.len()
+}
+
+/// End to end through the gateway: what mail-send sends after STARTTLS +
+/// AUTH is in the store byte for byte (8-bit and UTF-8 included), after our
+/// submission headers, with one delivery per recipient.
+#[tokio::test]
+async fn mail_send_message_lands_in_the_store_byte_for_byte() {
+    let srv = start(|c| c.server.trusted_networks = vec![]).await;
+    let mut client = SmtpClientBuilder::new("127.0.0.1", srv.addr.port())
+        .expect("builder")
+        .implicit_tls(false)
+        .allow_invalid_certs()
+        .helo_host("client.test")
+        .credentials(("anna", "secret"))
+        .timeout(REPLY_WAIT)
+        .connect()
+        .await
+        .expect("STARTTLS + AUTH");
+    let message = "From: Anna <seller@shop.test>\r\nTo: buyer@example.de\r\nSubject: Grüße\r\nMessage-ID: <1@shop.test>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\nGuten Tag, Ihre Bestellung ist unterwegs.\r\n.leading dot\r\n..two dots\r\nTschüß";
+    let mut params = Parameters::new();
+    params.add("BODY=8BITMIME");
+    client
+        .mail_from("seller@shop.test", &params)
+        .await
+        .expect("MAIL");
+    client
+        .rcpt_to("buyer@example.de", &Parameters::new())
+        .await
+        .expect("RCPT 1");
+    client
+        .rcpt_to("other@example.fr", &Parameters::new())
+        .await
+        .expect("RCPT 2");
+    let reply = client
+        .data(message.as_bytes())
+        .await
+        .expect("DATA accepted");
+    assert_eq!(reply.code, 250, "{reply:?}");
+    let id = queued_id(&reply.message);
+    let data = stored(&srv.store, id).await;
+    // mail-send always ends with CRLF "." CRLF, so the last line gains its CRLF.
+    let expected = format!("{message}\r\n");
+    assert!(
+        data.ends_with(expected.as_bytes()),
+        "stored:\n{}",
+        String::from_utf8_lossy(&data)
+    );
+    assert!(
+        data.starts_with(b"Received: "),
+        "{}",
+        String::from_utf8_lossy(&data)
+    );
+    let row = srv.store.message(id).await.expect("query").expect("row");
+    assert_eq!(row.mail_from, "seller@shop.test");
+    assert_eq!(row.auth_user.as_deref(), Some("anna"));
+    assert_eq!(row.deliveries.len(), 2);
+    client.quit().await.expect("QUIT");
+}
+
+/// Issue item 4 at the door: each smuggling sequence sent over the socket
+/// gives one stored message that holds the "second message" as text.
+#[tokio::test]
+async fn smuggling_over_the_wire_stores_one_message() {
+    let srv = start(|_| {}).await;
+    let sequences = [
+        "\n.\n",
+        "\n.\r\n",
+        "\r\n.\n",
+        "\r.\r\n",
+        "\r\n.\r",
+        "\r.\r",
+        "\r\n\x00.\r\n",
+        "\r\n.\r\r\n",
+    ];
+    for (i, seq) in sequences.iter().enumerate() {
+        let mut c = Raw::connect(srv.addr).await;
+        c.reply().await;
+        c.cmd("EHLO x.test\r\n").await;
+        c.cmd("MAIL FROM:<seller@shop.test>\r\n").await;
+        c.cmd("RCPT TO:<buyer@example.de>\r\n").await;
+        assert!(c.cmd("DATA\r\n").await.starts_with("354"));
+        let smuggled = "MAIL FROM:<ceo@victim.test>\r\nRCPT TO:<buyer@example.de>\r\nDATA\r\nSubject: smuggled\r\n\r\nsend money\r\n";
+        let reply = c
+            .cmd(&format!(
+                "Subject: one\r\n\r\nfirst{seq}{smuggled}\r\n.\r\n"
+            ))
+            .await;
+        assert!(reply.starts_with("250 2.0.0 queued as"), "{seq:?}: {reply}");
+        let data =
+            String::from_utf8_lossy(&stored(&srv.store, queued_id(&reply)).await).into_owned();
+        assert!(data.contains("send money"), "{seq:?}: {data:?}");
+        assert_eq!(
+            c.cmd("QUIT\r\n").await,
+            "221 2.0.0 door.test closing connection\r\n",
+            "{seq:?}"
+        );
+        assert_eq!(
+            message_count(&srv.store).await,
+            i + 1,
+            "{seq:?} made a second message"
+        );
+    }
+}
+
+/// Real clients all the way to the store: swaks (AUTH PLAIN) and smtplib
+/// (AUTH LOGIN) each leave one message.
+#[tokio::test]
+async fn swaks_and_smtplib_messages_are_stored() {
+    let srv = start(|c| c.server.trusted_networks = vec![]).await;
+    if external("swaks") {
+        let server = format!("127.0.0.1:{}", srv.addr.port());
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("swaks")
+                .args([
+                    "--server",
+                    &server,
+                    "--tls",
+                    "--auth",
+                    "PLAIN",
+                    "--auth-user",
+                    "anna",
+                    "--auth-password",
+                    "secret",
+                ])
+                .args([
+                    "--from",
+                    "seller@shop.test",
+                    "--to",
+                    "buyer@example.de",
+                    "--helo",
+                    "thunderbird.test",
+                ])
+                .args([
+                    "--header",
+                    "Subject: from swaks",
+                    "--body",
+                    "Hallo aus swaks",
+                    "--timeout",
+                    "20",
+                ])
+                .output()
+        })
+        .await
+        .expect("join")
+        .expect("swaks runs");
+        let transcript = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "swaks failed: {transcript}");
+        assert!(transcript.contains("250 2.0.0 queued as"), "{transcript}");
+        assert_eq!(message_count(&srv.store).await, 1);
+    }
+    if external("python3") {
+        let script = format!(
+            r#"
+import smtplib, ssl
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+s = smtplib.SMTP("127.0.0.1", {port}, timeout=20)
+s.starttls(context=ctx)
+s.ehlo("outlook.test")
+s.user, s.password = "anna", "secret"
+code, _ = s.auth("LOGIN", s.auth_login, initial_response_ok=False)
+assert code == 235, code
+s.sendmail("seller@shop.test", ["buyer@example.de"], b"Subject: from smtplib\r\n\r\nHallo aus Python\r\n")
+s.quit()
+"#,
+            port = srv.addr.port()
+        );
+        let before = message_count(&srv.store).await;
+        let out = tokio::task::spawn_blocking(move || {
+            Command::new("python3").arg("-c").arg(script).output()
+        })
+        .await
+        .expect("join")
+        .expect("python3 runs");
+        assert!(
+            out.status.success(),
+            "smtplib failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(message_count(&srv.store).await, before + 1);
+    }
 }
