@@ -52,7 +52,7 @@ fn drain(s: &mut Session, o: &mut Outcome) {
                 s.rcpt_done(check_rcpt_syntax(&rcpt).map(|_| Reply::ok("recipient ok")))
             }
             Action::Verify { user, password } => {
-                s.auth_done(user == "anna" && password == "secret")
+                s.auth_done(user == "anna" && password.0 == "secret")
             }
             Action::Submit(sub) => {
                 o.submissions.push(sub);

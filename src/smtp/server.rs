@@ -256,7 +256,11 @@ impl Connection<'_> {
                         self.session.rcpt_done(answer);
                     }
                     Action::Verify { user, password } => {
-                        let ok = self.door.users.verify(user, password).await;
+                        let ok = self.door.users.verify(user.clone(), password.0).await;
+                        if !ok {
+                            let client = self.session.client().addr;
+                            tracing::warn!(%client, user = %user.escape_default(), "AUTH failed");
+                        }
                         self.session.auth_done(ok);
                     }
                     Action::Submit(sub) => {

@@ -48,7 +48,7 @@ pub enum Action {
     /// [`Session::rcpt_done`] with its answer.
     CheckRcpt { client: ClientInfo, rcpt: String },
     /// Check a password, then call [`Session::auth_done`].
-    Verify { user: String, password: String },
+    Verify { user: String, password: Password },
     /// Hand the transaction to the gateway, then call [`Session::submit_done`].
     Submit(Submission),
     /// The `220` is queued before this: write it, drop every byte read so
@@ -56,6 +56,15 @@ pub enum Action {
     StartTls,
     /// Write what is queued and close the connection.
     Close,
+}
+
+/// A password from AUTH; its `Debug` never shows it, so no log line can.
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
 }
 
 /// The envelope of the transaction in progress.
@@ -574,7 +583,10 @@ impl Session {
 
     fn verify(&mut self, user: String, password: String) {
         self.pending_user = Some(user.clone());
-        self.out.push_back(Action::Verify { user, password });
+        self.out.push_back(Action::Verify {
+            user,
+            password: Password(password),
+        });
         self.mode = Mode::Waiting;
     }
 
