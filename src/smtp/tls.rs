@@ -110,4 +110,24 @@ mod tests {
         acceptor(&config).unwrap();
         assert_eq!(first, fs::read(config.tls_dir().join(CERT_FILE)).unwrap());
     }
+
+    #[test]
+    fn configured_files_are_used_and_missing_ones_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = ensure_self_signed(dir.path(), "door.test").unwrap();
+        let mut config = Config {
+            data_dir: dir.path().join("elsewhere"),
+            ..Config::default()
+        };
+        config.server.tls_cert = Some(cert);
+        config.server.tls_key = Some(key);
+        acceptor(&config).unwrap();
+        assert!(
+            !config.tls_dir().exists(),
+            "nothing generated when files are configured"
+        );
+        config.server.tls_key = Some(dir.path().join("missing.pem"));
+        let err = acceptor(&config).err().unwrap().to_string();
+        assert!(err.contains("missing.pem"), "{err}");
+    }
 }
