@@ -99,7 +99,19 @@ impl Store {
 
         let counters = Arc::new(Counters::default());
         let (tx, rx) = mpsc::channel(writer::QUEUE_DEPTH);
-        tokio::spawn(writer::run(pool.clone(), dialect, rx, counters.clone()));
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let writers = match dialect {
+            Dialect::Sqlite => 1,
+            Dialect::Postgres => writer::POSTGRES_WRITERS.min(max_connections / 2).max(1),
+        };
+        for _ in 0..writers {
+            tokio::spawn(writer::run(
+                pool.clone(),
+                dialect,
+                rx.clone(),
+                counters.clone(),
+            ));
+        }
         let claim_sql = format!(
             "UPDATE deliveries SET state = 'delivering', owner = $1, lease_until = $2, updated_at = $3 \
              WHERE id IN (SELECT id FROM deliveries WHERE {CLAIMABLE} ORDER BY deliver_at, id LIMIT $4{lock}) \
