@@ -72,6 +72,10 @@ pub struct ServerConfig {
     /// Most commands that may fail in one session before we hang up (stops
     /// address harvesting and confused clients looping forever).
     pub max_errors: u32,
+    /// On shutdown, how long open sessions may go on finishing their
+    /// transaction before they are closed with `421 4.3.2`.
+    #[serde(with = "humantime_serde")]
+    pub shutdown_grace: Duration,
 }
 
 impl Default for ServerConfig {
@@ -92,6 +96,7 @@ impl Default for ServerConfig {
             command_timeout: Duration::from_secs(300),
             data_timeout: Duration::from_secs(600),
             max_errors: 20,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }

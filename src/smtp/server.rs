@@ -1,0 +1,339 @@
+//! [`Door`]: the thin tokio loop around [`Session`]. Accepts connections,
+//! enforces the connection limits, reads bytes into the session, writes its
+//! replies, runs the actions it asks for (gateway calls, argon2, the TLS
+//! upgrade), applies the command and DATA timeouts, and stops politely on
+//! shutdown. All SMTP rules live in the session; nothing here parses SMTP.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio::time::{Instant, timeout, timeout_at};
+use tokio_rustls::TlsAcceptor;
+use tokio_rustls::server::TlsStream;
+
+use super::auth::Users;
+use super::session::{Action, Session, SessionConfig};
+use super::{Error, Reply, tls};
+use crate::config::Config;
+use crate::gateway::Gateway;
+use crate::shutdown::Shutdown;
+use crate::submission::ClientInfo;
+
+/// Bytes read from the socket at a time.
+const READ_CHUNK: usize = 16 * 1024;
+
+/// How long a refused connection (over a limit) gets to take its 421.
+const REFUSAL_WRITE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The SMTP submission server.
+pub struct Door {
+    config: Arc<Config>,
+    gateway: Arc<Gateway>,
+    tls: TlsAcceptor,
+    users: Arc<Users>,
+    slots: Arc<Mutex<Slots>>,
+}
+
+/// Open connections, overall and per client address.
+#[derive(Default)]
+struct Slots {
+    total: usize,
+    per_ip: HashMap<IpAddr, usize>,
+}
+
+/// Gives its slot back when the connection ends, however it ends.
+struct SlotGuard {
+    slots: Arc<Mutex<Slots>>,
+    ip: IpAddr,
+}
+
+impl Drop for SlotGuard {
+    fn drop(&mut self) {
+        let mut s = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        s.total = s.total.saturating_sub(1);
+        if let Some(n) = s.per_ip.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                s.per_ip.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl Door {
+    /// Loads TLS material (server.tls_cert/tls_key) or generates a self-signed
+    /// cert + key on first start into `config.tls_dir()` (kept and reused next
+    /// start; key file mode 0600), and reads users.
+    pub fn new(config: Arc<Config>, gateway: Arc<Gateway>) -> Result<Door, Error> {
+        let tls = tls::acceptor(&config)?;
+        let users = Arc::new(Users::new(&config.users)?);
+        Ok(Door {
+            config,
+            gateway,
+            tls,
+            users,
+            slots: Arc::default(),
+        })
+    }
+
+    /// Accept loop. On shutdown: stop accepting, let sessions finish
+    /// (bounded wait, then close with 421), return when all sessions ended.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, mut shutdown: Shutdown) {
+        let (close_now, close_rx) = watch::channel(false);
+        let mut sessions = JoinSet::new();
+        loop {
+            tokio::select! {
+                _ = shutdown.wait() => break,
+                Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+                accepted = listener.accept() => match accepted {
+                    Ok((stream, peer)) => {
+                        let door = Arc::clone(&self);
+                        let shutdown = shutdown.clone();
+                        let close_rx = close_rx.clone();
+                        sessions.spawn(async move { door.connection(stream, peer, shutdown, close_rx).await });
+                    }
+                    Err(e) => {
+                        // Out of file descriptors and the like: wait a little
+                        // instead of spinning.
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                },
+            }
+        }
+        drop(listener);
+        let grace = self.config.server.shutdown_grace;
+        tracing::info!(sessions = sessions.len(), grace = ?grace, "door closing: no new connections");
+        let drain = async { while sessions.join_next().await.is_some() {} };
+        if timeout(grace, drain).await.is_err() {
+            let _ = close_now.send(true);
+            while sessions.join_next().await.is_some() {}
+        }
+    }
+
+    fn take_slot(&self, ip: IpAddr) -> Option<SlotGuard> {
+        let server = &self.config.server;
+        let mut s = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let mine = s.per_ip.get(&ip).copied().unwrap_or(0);
+        if s.total >= server.max_connections || mine >= server.max_connections_per_ip {
+            return None;
+        }
+        s.total += 1;
+        s.per_ip.insert(ip, mine + 1);
+        Some(SlotGuard {
+            slots: Arc::clone(&self.slots),
+            ip,
+        })
+    }
+
+    async fn connection(
+        self: Arc<Self>,
+        mut stream: TcpStream,
+        peer: SocketAddr,
+        shutdown: Shutdown,
+        close_now: watch::Receiver<bool>,
+    ) {
+        let Some(_slot) = self.take_slot(peer.ip()) else {
+            tracing::info!(client = %peer, "connection refused: too many connections");
+            let r = Reply::new(
+                421,
+                (4, 7, 0),
+                format!(
+                    "{} too many connections, try again later",
+                    self.config.server.hostname
+                ),
+            );
+            let _ = timeout(REFUSAL_WRITE_TIMEOUT, async {
+                let _ = stream.write_all(&r.to_wire()).await;
+                let _ = stream.shutdown().await;
+            })
+            .await;
+            return;
+        };
+        let _ = stream.set_nodelay(true);
+        let server = &self.config.server;
+        let cfg = SessionConfig {
+            hostname: server.hostname.clone(),
+            max_message_size: usize::try_from(server.max_message_size).unwrap_or(usize::MAX),
+            max_recipients: server.max_recipients,
+            max_errors: server.max_errors,
+        };
+        let client = ClientInfo {
+            addr: peer,
+            helo: String::new(),
+            auth_user: None,
+            tls: false,
+            trusted: server.is_trusted(peer.ip()),
+        };
+        let session = Session::new(cfg, client);
+        let mut conn = Connection {
+            door: &self,
+            io: Some(Io::Plain(stream)),
+            session,
+            shutdown,
+            close_now,
+            stopping: false,
+        };
+        if let Err(e) = conn.run().await {
+            tracing::debug!(client = %peer, error = %e, "session ended");
+        }
+    }
+}
+
+enum Io {
+    Plain(TcpStream),
+    Tls(Box<TlsStream<TcpStream>>),
+}
+
+impl Io {
+    async fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Io::Plain(s) => s.read(buf).await,
+            Io::Tls(s) => s.read(buf).await,
+        }
+    }
+
+    async fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Io::Plain(s) => s.write_all(bytes).await,
+            Io::Tls(s) => {
+                s.write_all(bytes).await?;
+                s.flush().await
+            }
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        let _ = match self {
+            Io::Plain(s) => s.shutdown().await,
+            Io::Tls(s) => s.shutdown().await,
+        };
+    }
+}
+
+/// Why a session ended early (for the debug log only; the client already
+/// got its reply or is gone).
+#[derive(Debug, thiserror::Error)]
+enum SessionEnd {
+    #[error("i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("write timed out")]
+    WriteTimeout,
+    #[error("TLS handshake failed: {0}")]
+    Handshake(std::io::Error),
+    #[error("client closed the connection")]
+    Eof,
+}
+
+struct Connection<'a> {
+    door: &'a Door,
+    io: Option<Io>,
+    session: Session,
+    shutdown: Shutdown,
+    close_now: watch::Receiver<bool>,
+    /// Shutdown has fired: close as soon as no transaction is open.
+    stopping: bool,
+}
+
+impl Connection<'_> {
+    async fn run(&mut self) -> Result<(), SessionEnd> {
+        let mut out: Vec<u8> = Vec::new();
+        let mut buf = vec![0u8; READ_CHUNK];
+        let mut data_deadline: Option<Instant> = None;
+        let server = &self.door.config.server;
+        loop {
+            while let Some(action) = self.session.poll() {
+                match action {
+                    Action::Reply(r) => out.extend_from_slice(&r.to_wire()),
+                    Action::CheckRcpt { client, rcpt } => {
+                        let answer = self.door.gateway.check_rcpt(&client, &rcpt).await;
+                        self.session.rcpt_done(answer);
+                    }
+                    Action::Verify { user, password } => {
+                        let ok = self.door.users.verify(user.clone(), password.0).await;
+                        if !ok {
+                            let client = self.session.client().addr;
+                            tracing::warn!(%client, user = %user.escape_default(), "AUTH failed");
+                        }
+                        self.session.auth_done(ok);
+                    }
+                    Action::Submit(sub) => {
+                        // Let the client see earlier replies while the store commits.
+                        self.write(&mut out).await?;
+                        let answer = self.door.gateway.submit(sub).await;
+                        self.session.submit_done(answer);
+                    }
+                    Action::StartTls => {
+                        self.write(&mut out).await?;
+                        let Some(Io::Plain(tcp)) = self.io.take() else {
+                            return Ok(());
+                        };
+                        // Anything the client pipelined after STARTTLS is
+                        // still unread in the kernel: rustls reads it as a
+                        // handshake and fails, which is what we want.
+                        let tls = timeout(server.command_timeout, self.door.tls.accept(tcp))
+                            .await
+                            .map_err(|_| SessionEnd::WriteTimeout)?
+                            .map_err(SessionEnd::Handshake)?;
+                        self.io = Some(Io::Tls(Box::new(tls)));
+                        self.session.tls_done();
+                    }
+                    Action::Close => {
+                        self.write(&mut out).await?;
+                        if let Some(io) = self.io.as_mut() {
+                            io.shutdown().await;
+                        }
+                        return Ok(());
+                    }
+                }
+            }
+            if self.stopping && !self.session.in_transaction() {
+                self.session.shutting_down();
+                continue;
+            }
+            self.write(&mut out).await?;
+
+            let deadline = if self.session.in_data() {
+                *data_deadline.get_or_insert_with(|| Instant::now() + server.data_timeout)
+            } else {
+                data_deadline = None;
+                Instant::now() + server.command_timeout
+            };
+            let Some(io) = self.io.as_mut() else {
+                return Ok(());
+            };
+            tokio::select! {
+                read = timeout_at(deadline, io.read(&mut buf)) => match read {
+                    Err(_) => self.session.timed_out(),
+                    Ok(Ok(0)) => return Err(SessionEnd::Eof),
+                    Ok(Ok(n)) => self.session.push(buf.get(..n).unwrap_or_default()),
+                    Ok(Err(e)) => return Err(e.into()),
+                },
+                _ = self.shutdown.wait(), if !self.stopping => {
+                    self.stopping = true;
+                }
+                _ = self.close_now.wait_for(|now| *now) => self.session.shutting_down(),
+            }
+        }
+    }
+
+    async fn write(&mut self, out: &mut Vec<u8>) -> Result<(), SessionEnd> {
+        if out.is_empty() {
+            return Ok(());
+        }
+        let Some(io) = self.io.as_mut() else {
+            return Ok(());
+        };
+        timeout(self.door.config.server.command_timeout, io.write_all(out))
+            .await
+            .map_err(|_| SessionEnd::WriteTimeout)??;
+        out.clear();
+        Ok(())
+    }
+}

@@ -1,0 +1,759 @@
+//! The per-connection SMTP state machine, pure: bytes go in through
+//! [`Session::push`], [`Action`]s come out of [`Session::poll`], and the
+//! answers to the actions that need the outside world (RCPT check, password
+//! check, submission, TLS upgrade) come back through the `*_done` methods.
+//!
+//! The grammar is smtp-proto's: `RequestReceiver` for command lines,
+//! `DataReceiver` for DATA (dot-unstuffing; only `CRLF.CRLF` ends it),
+//! `LineReceiver` for SASL continuation lines. This module adds the sequence
+//! rules, the limits and the replies. It knows nothing of sockets, clocks,
+//! storage or policy, so tests and the fuzzer drive it without a network.
+
+use std::collections::VecDeque;
+
+use smtp_proto::request::receiver::{
+    DataReceiver, DummyDataReceiver, LineReceiver, MAX_LINE_LENGTH, RequestReceiver,
+};
+use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN, MAIL_BODY_BINARYMIME, MAIL_SMTPUTF8, Request};
+
+use super::auth::{decode_login_field, decode_plain};
+use super::reply::Reply;
+use crate::submission::{ClientInfo, Submission};
+
+/// Longest command line we take, CRLF included. smtp-proto's receiver
+/// buffers up to this much; RFC 5321 §4.5.3.1.4 asks for at least 512, and
+/// AUTH initial responses and SMTPUTF8 addresses need more.
+pub const MAX_LINE_LEN: usize = MAX_LINE_LENGTH;
+
+/// What the session limits come from (the `[server]` section, narrowed).
+#[derive(Debug, Clone)]
+pub struct SessionConfig {
+    /// Our name in the greeting and in EHLO.
+    pub hostname: String,
+    /// Largest message body, in bytes, as announced in EHLO SIZE.
+    pub max_message_size: usize,
+    /// Most recipients in one transaction.
+    pub max_recipients: usize,
+    /// Failed commands allowed before we hang up with 421.
+    pub max_errors: u32,
+}
+
+/// What the loop around the session must do next.
+#[derive(Debug)]
+pub enum Action {
+    /// Write this reply (replies may be batched until input runs dry:
+    /// RFC 2920 allows it).
+    Reply(Reply),
+    /// Ask the gateway about one forward path, then call
+    /// [`Session::rcpt_done`] with its answer.
+    CheckRcpt { client: ClientInfo, rcpt: String },
+    /// Check a password, then call [`Session::auth_done`].
+    Verify { user: String, password: Password },
+    /// Hand the transaction to the gateway, then call [`Session::submit_done`].
+    Submit(Submission),
+    /// The `220` is queued before this: write it, drop every byte read so
+    /// far, do the TLS handshake, then call [`Session::tls_done`].
+    StartTls,
+    /// Write what is queued and close the connection.
+    Close,
+}
+
+/// A password from AUTH; its `Debug` never shows it, so no log line can.
+pub struct Password(pub String);
+
+impl std::fmt::Debug for Password {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Password(…)")
+    }
+}
+
+/// The envelope of the transaction in progress.
+#[derive(Debug, Clone)]
+struct Transaction {
+    mail_from: String,
+    smtputf8: bool,
+    rcpts: Vec<String>,
+}
+
+enum DataRx {
+    /// Collecting the body.
+    Keep(DataReceiver),
+    /// The body grew over the limit: read on to the end, keep nothing.
+    Discard(DummyDataReceiver),
+}
+
+enum Mode {
+    Command,
+    /// The rest of a line we already answered (too long, or the parser
+    /// stopped inside it): nothing in it may run as a command.
+    DiscardLine,
+    Data(DataRx),
+    AuthPlain,
+    AuthLoginUser,
+    AuthLoginPass {
+        user: String,
+    },
+    /// An action is out; nothing is read until its answer comes back.
+    Waiting,
+    Closed,
+}
+
+enum Greeted {
+    No,
+    Helo,
+    Ehlo,
+}
+
+/// One SMTP session, from greeting to QUIT.
+pub struct Session {
+    cfg: SessionConfig,
+    client: ClientInfo,
+    greeted: Greeted,
+    tx: Option<Transaction>,
+    mode: Mode,
+    input: Vec<u8>,
+    pos: usize,
+    requests: RequestReceiver,
+    /// Bytes of the current command line handed to `requests` so far.
+    line_len: usize,
+    sasl_line: LineReceiver<()>,
+    body: Vec<u8>,
+    out: VecDeque<Action>,
+    errors: u32,
+    /// The forward path whose check is out.
+    pending_rcpt: Option<String>,
+    pending_user: Option<String>,
+    /// The last bytes of DATA as sent (before unstuffing), to tell the one
+    /// true end, CRLF "." CRLF, from the look-alikes.
+    data_tail: [u8; 5],
+}
+
+/// The only sequence that ends DATA (RFC 5321 §4.1.1.4).
+const END_OF_DATA: &[u8; 5] = b"\r\n.\r\n";
+
+fn reply(code: u16, status: (u8, u8, u8), text: impl Into<String>) -> Reply {
+    Reply::new(code, status, text)
+}
+
+impl Session {
+    /// A new session; the greeting is already queued.
+    pub fn new(cfg: SessionConfig, client: ClientInfo) -> Session {
+        let greeting = reply(220, (0, 0, 0), format!("{} ESMTP sendwell", cfg.hostname));
+        let mut s = Session {
+            cfg,
+            client,
+            greeted: Greeted::No,
+            tx: None,
+            mode: Mode::Command,
+            input: Vec::new(),
+            pos: 0,
+            requests: RequestReceiver::default(),
+            line_len: 0,
+            sasl_line: LineReceiver::new(()),
+            body: Vec::new(),
+            out: VecDeque::new(),
+            errors: 0,
+            pending_rcpt: None,
+            pending_user: None,
+            data_tail: [0; 5],
+        };
+        s.out.push_back(Action::Reply(greeting));
+        s
+    }
+
+    pub fn client(&self) -> &ClientInfo {
+        &self.client
+    }
+
+    /// A MAIL FROM was accepted and the transaction has not ended.
+    pub fn in_transaction(&self) -> bool {
+        self.tx.is_some()
+    }
+
+    /// The message body is being read (the DATA timeout applies).
+    pub fn in_data(&self) -> bool {
+        matches!(self.mode, Mode::Data(_))
+    }
+
+    pub fn is_closed(&self) -> bool {
+        matches!(self.mode, Mode::Closed)
+    }
+
+    /// Bytes read from the client.
+    pub fn push(&mut self, bytes: &[u8]) {
+        if matches!(self.mode, Mode::Closed) {
+            return;
+        }
+        if self.pos >= self.input.len() {
+            self.input.clear();
+            self.pos = 0;
+        }
+        self.input.extend_from_slice(bytes);
+    }
+
+    /// The next thing to do, or `None` when the session needs more input
+    /// (or waits for the answer to an action).
+    pub fn poll(&mut self) -> Option<Action> {
+        loop {
+            if let Some(a) = self.out.pop_front() {
+                return Some(a);
+            }
+            if matches!(self.mode, Mode::Waiting | Mode::Closed) || self.pos >= self.input.len() {
+                return None;
+            }
+            let before = self.pos;
+            self.step();
+            if self.pos == before && self.out.is_empty() {
+                // No progress means the receivers want more bytes.
+                return None;
+            }
+        }
+    }
+
+    /// The command timeout (or DATA timeout) ran out.
+    pub fn timed_out(&mut self) {
+        self.close_with(reply(
+            421,
+            (4, 4, 2),
+            format!("{} timeout, closing connection", self.cfg.hostname),
+        ));
+    }
+
+    /// The server is stopping.
+    pub fn shutting_down(&mut self) {
+        self.close_with(reply(
+            421,
+            (4, 3, 2),
+            format!("{} shutting down, try again later", self.cfg.hostname),
+        ));
+    }
+
+    /// The gateway's answer to [`Action::CheckRcpt`], written back as is.
+    pub fn rcpt_done(&mut self, answer: Result<Reply, Reply>) {
+        let rcpt = self.pending_rcpt.take();
+        self.mode = Mode::Command;
+        match answer {
+            Ok(r) => {
+                if let (Some(tx), Some(rcpt)) = (self.tx.as_mut(), rcpt) {
+                    tx.rcpts.push(rcpt);
+                }
+                self.send(r);
+            }
+            Err(r) => self.fail(r),
+        }
+    }
+
+    /// The answer to [`Action::Verify`].
+    pub fn auth_done(&mut self, ok: bool) {
+        let user = self.pending_user.take();
+        self.mode = Mode::Command;
+        match (ok, user) {
+            (true, Some(user)) => {
+                self.client.auth_user = Some(user);
+                self.send(reply(235, (2, 7, 0), "authentication successful"));
+            }
+            _ => self.fail(reply(535, (5, 7, 8), "authentication credentials invalid")),
+        }
+    }
+
+    /// The gateway's answer to [`Action::Submit`], written back as is. The
+    /// transaction ends whatever the answer.
+    pub fn submit_done(&mut self, answer: Reply) {
+        self.tx = None;
+        self.mode = Mode::Command;
+        if answer.is_positive() {
+            self.send(answer);
+        } else {
+            self.fail(answer);
+        }
+    }
+
+    /// The TLS handshake succeeded: start over as RFC 3207 §4.2 says (forget
+    /// EHLO, the transaction and every byte read before the handshake).
+    pub fn tls_done(&mut self) {
+        self.discard_input();
+        self.client.tls = true;
+        self.client.helo.clear();
+        self.client.auth_user = None;
+        self.greeted = Greeted::No;
+        self.tx = None;
+        self.mode = Mode::Command;
+    }
+
+    fn discard_input(&mut self) {
+        self.input.clear();
+        self.pos = 0;
+        self.requests = RequestReceiver::default();
+        self.line_len = 0;
+    }
+
+    fn send(&mut self, r: Reply) {
+        self.out.push_back(Action::Reply(r));
+    }
+
+    /// A refused command: answer it and count it; too many and we hang up.
+    fn fail(&mut self, r: Reply) {
+        self.send(r);
+        self.errors = self.errors.saturating_add(1);
+        if self.errors >= self.cfg.max_errors {
+            self.close_with(reply(421, (4, 7, 0), "too many errors, closing connection"));
+        }
+    }
+
+    fn close_with(&mut self, r: Reply) {
+        if matches!(self.mode, Mode::Closed) {
+            return;
+        }
+        self.send(r);
+        self.out.push_back(Action::Close);
+        self.mode = Mode::Closed;
+        self.discard_input();
+    }
+
+    fn step(&mut self) {
+        match std::mem::replace(&mut self.mode, Mode::Waiting) {
+            Mode::Command => {
+                self.mode = Mode::Command;
+                self.step_command();
+            }
+            Mode::DiscardLine => {
+                let rest = self.input.get(self.pos..).unwrap_or_default();
+                match rest.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        self.pos += i + 1;
+                        self.mode = Mode::Command;
+                    }
+                    None => {
+                        self.pos = self.input.len();
+                        self.mode = Mode::DiscardLine;
+                    }
+                }
+            }
+            Mode::Data(rx) => self.step_data(rx),
+            mode @ (Mode::AuthPlain | Mode::AuthLoginUser | Mode::AuthLoginPass { .. }) => {
+                self.step_sasl(mode)
+            }
+            mode @ (Mode::Waiting | Mode::Closed) => self.mode = mode,
+        }
+    }
+
+    fn step_command(&mut self) {
+        let rest = self.input.get(self.pos..).unwrap_or_default();
+        let mut it = rest.iter();
+        let result = self.requests.ingest(&mut it).map(Request::into_owned);
+        let consumed = rest.len() - it.as_slice().len();
+        let ends_line = consumed > 0 && rest.get(consumed - 1) == Some(&b'\n');
+        match result {
+            Err(smtp_proto::Error::NeedsMoreData { .. }) => {
+                // The receiver keeps a partial line itself (it took all of it).
+                self.line_len = self.line_len.saturating_add(rest.len());
+                self.pos = self.input.len();
+            }
+            Err(smtp_proto::Error::ResponseTooLong) => {
+                self.pos += consumed;
+                self.line_len = 0;
+                self.mode = Mode::DiscardLine;
+                self.fail(reply(500, (5, 5, 2), "line too long"));
+            }
+            result => {
+                self.pos += consumed;
+                let line_len = self.line_len.saturating_add(consumed);
+                self.line_len = 0;
+                if !ends_line {
+                    // smtp-proto stopped inside the line (some of its error
+                    // paths do): the rest of it must never run as a command.
+                    self.mode = Mode::DiscardLine;
+                }
+                if line_len > MAX_LINE_LEN {
+                    self.fail(reply(500, (5, 5, 2), "line too long"));
+                    return;
+                }
+                match result {
+                    Ok(req) => self.command(req),
+                    Err(e) => self.proto_error(e),
+                }
+            }
+        }
+    }
+
+    fn proto_error(&mut self, e: smtp_proto::Error) {
+        use smtp_proto::Error as E;
+        let r = match e {
+            E::UnknownCommand => reply(500, (5, 5, 1), "command not recognized"),
+            E::InvalidSenderAddress => reply(501, (5, 1, 7), "bad sender address syntax"),
+            E::InvalidRecipientAddress => reply(501, (5, 1, 3), "bad recipient address syntax"),
+            E::SyntaxError { syntax } => reply(501, (5, 5, 2), format!("syntax: {syntax}")),
+            E::InvalidParameter { param } => {
+                reply(501, (5, 5, 4), format!("invalid parameter {param}"))
+            }
+            E::UnsupportedParameter { param } => reply(
+                504,
+                (5, 5, 4),
+                format!("parameter {} not supported", param.escape_default()),
+            ),
+            E::NeedsMoreData { .. } | E::ResponseTooLong | E::InvalidResponse { .. } => {
+                reply(500, (5, 5, 2), "line too long")
+            }
+        };
+        self.fail(r);
+    }
+
+    fn command(&mut self, req: Request<String>) {
+        match req {
+            Request::Ehlo { host } => {
+                self.tx = None;
+                self.greeted = Greeted::Ehlo;
+                self.client.helo = host;
+                let r = self.ehlo_reply();
+                self.send(r);
+            }
+            Request::Helo { host } => {
+                self.tx = None;
+                self.greeted = Greeted::Helo;
+                self.client.helo = host;
+                self.send(reply(250, (0, 0, 0), self.cfg.hostname.clone()));
+            }
+            Request::StartTls => self.starttls(),
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } => self.auth(mechanism, initial_response),
+            Request::Mail { from } => self.mail(from),
+            Request::Rcpt { to } => self.rcpt(to.address),
+            Request::Data => self.data(),
+            Request::Rset => {
+                self.tx = None;
+                self.send(reply(250, (2, 0, 0), "OK"));
+            }
+            Request::Noop { .. } => self.send(reply(250, (2, 0, 0), "OK")),
+            Request::Quit => {
+                self.send(reply(
+                    221,
+                    (2, 0, 0),
+                    format!("{} closing connection", self.cfg.hostname),
+                ));
+                self.out.push_back(Action::Close);
+                self.mode = Mode::Closed;
+                self.discard_input();
+            }
+            Request::Help { .. } => self.send(reply(
+                214,
+                (2, 0, 0),
+                "commands: EHLO HELO STARTTLS AUTH MAIL RCPT DATA RSET NOOP VRFY QUIT HELP",
+            )),
+            Request::Vrfy { .. } => self.send(reply(
+                252,
+                (2, 5, 0),
+                "cannot VRFY user, but will accept message and attempt delivery",
+            )),
+            Request::Expn { .. } => self.fail(reply(502, (5, 5, 1), "EXPN not available")),
+            Request::Bdat { .. }
+            | Request::Lhlo { .. }
+            | Request::Etrn { .. }
+            | Request::Atrn { .. }
+            | Request::Burl { .. } => self.fail(reply(
+                502,
+                (5, 5, 1),
+                format!("{} not implemented", req.name()),
+            )),
+        }
+    }
+
+    fn ehlo_reply(&self) -> Reply {
+        let mut lines = vec![
+            format!("{} greets {}", self.cfg.hostname, self.client.helo),
+            "PIPELINING".to_string(),
+            format!("SIZE {}", self.cfg.max_message_size),
+            "8BITMIME".to_string(),
+            "SMTPUTF8".to_string(),
+            "ENHANCEDSTATUSCODES".to_string(),
+        ];
+        if !self.client.tls {
+            lines.push("STARTTLS".to_string());
+        }
+        if self.auth_allowed() {
+            lines.push("AUTH PLAIN LOGIN".to_string());
+        }
+        lines.push("HELP".to_string());
+        reply(250, (0, 0, 0), lines.join("\n"))
+    }
+
+    /// RFC 4954 §4 and RFC 8314: passwords only over TLS, except from the
+    /// trusted networks (a local mail client on the same host).
+    fn auth_allowed(&self) -> bool {
+        self.client.tls || self.client.trusted
+    }
+
+    fn starttls(&mut self) {
+        if self.client.tls {
+            self.fail(reply(503, (5, 5, 1), "TLS already active"));
+            return;
+        }
+        self.send(reply(220, (2, 0, 0), "ready to start TLS"));
+        self.out.push_back(Action::StartTls);
+        // Bytes pipelined after STARTTLS were sent in clear text and must not
+        // be taken as if they came over TLS (CVE-2011-0411 and kin).
+        self.discard_input();
+        self.mode = Mode::Waiting;
+    }
+
+    fn auth(&mut self, mechanism: u64, initial: String) {
+        if !matches!(self.greeted, Greeted::Ehlo) {
+            return self.fail(reply(503, (5, 5, 1), "send EHLO first"));
+        }
+        if self.client.auth_user.is_some() {
+            return self.fail(reply(503, (5, 5, 1), "already authenticated"));
+        }
+        if self.tx.is_some() {
+            return self.fail(reply(
+                503,
+                (5, 5, 1),
+                "AUTH not allowed during a mail transaction",
+            ));
+        }
+        if !self.auth_allowed() {
+            return self.fail(reply(
+                538,
+                (5, 7, 11),
+                "encryption required for requested authentication mechanism",
+            ));
+        }
+        self.sasl_line = LineReceiver::new(());
+        match mechanism {
+            AUTH_PLAIN if initial.is_empty() => {
+                self.send(reply(334, (0, 0, 0), ""));
+                self.mode = Mode::AuthPlain;
+            }
+            AUTH_PLAIN => self.sasl_plain(&initial),
+            AUTH_LOGIN if initial.is_empty() => {
+                self.send(reply(334, (0, 0, 0), "VXNlcm5hbWU6"));
+                self.mode = Mode::AuthLoginUser;
+            }
+            AUTH_LOGIN => self.sasl_login_user(&initial),
+            _ => self.fail(reply(
+                504,
+                (5, 5, 4),
+                "unrecognized authentication type (use PLAIN or LOGIN)",
+            )),
+        }
+    }
+
+    fn step_sasl(&mut self, mode: Mode) {
+        let rest = self.input.get(self.pos..).unwrap_or_default();
+        let mut it = rest.iter();
+        let complete = self.sasl_line.ingest(&mut it);
+        self.pos += rest.len() - it.as_slice().len();
+        if !complete {
+            self.mode = mode;
+            return;
+        }
+        let line = String::from_utf8_lossy(&self.sasl_line.buf).into_owned();
+        self.sasl_line.buf.clear();
+        self.mode = Mode::Command;
+        if line.trim() == "*" {
+            return self.fail(reply(501, (5, 0, 0), "authentication cancelled"));
+        }
+        match mode {
+            Mode::AuthPlain => self.sasl_plain(&line),
+            Mode::AuthLoginUser => self.sasl_login_user(&line),
+            Mode::AuthLoginPass { user } => match decode_login_field(&line) {
+                Ok(password) => self.verify(user, password),
+                Err(_) => self.fail(reply(501, (5, 5, 2), "cannot decode the response")),
+            },
+            _ => {}
+        }
+    }
+
+    fn sasl_plain(&mut self, text: &str) {
+        match decode_plain(text) {
+            Ok((user, password)) => self.verify(user, password),
+            Err(_) => self.fail(reply(501, (5, 5, 2), "cannot decode the response")),
+        }
+    }
+
+    fn sasl_login_user(&mut self, text: &str) {
+        match decode_login_field(text) {
+            Ok(user) if !user.is_empty() => {
+                self.send(reply(334, (0, 0, 0), "UGFzc3dvcmQ6"));
+                self.mode = Mode::AuthLoginPass { user };
+            }
+            _ => self.fail(reply(501, (5, 5, 2), "cannot decode the response")),
+        }
+    }
+
+    fn verify(&mut self, user: String, password: String) {
+        self.pending_user = Some(user.clone());
+        self.out.push_back(Action::Verify {
+            user,
+            password: Password(password),
+        });
+        self.mode = Mode::Waiting;
+    }
+
+    fn mail(&mut self, from: smtp_proto::MailFrom<String>) {
+        if matches!(self.greeted, Greeted::No) {
+            return self.fail(reply(503, (5, 5, 1), "send EHLO or HELO first"));
+        }
+        if self.tx.is_some() {
+            return self.fail(reply(503, (5, 5, 1), "nested MAIL command"));
+        }
+        // Never an open relay: outside the trusted networks, only
+        // authenticated users may send.
+        if !self.client.trusted && self.client.auth_user.is_none() {
+            return self.fail(reply(530, (5, 7, 0), "Authentication required"));
+        }
+        if from.flags & MAIL_BODY_BINARYMIME != 0 {
+            return self.fail(reply(504, (5, 5, 4), "BODY=BINARYMIME not supported"));
+        }
+        let smtputf8 = from.flags & MAIL_SMTPUTF8 != 0;
+        if !smtputf8 && !from.address.is_ascii() {
+            return self.fail(reply(
+                553,
+                (5, 6, 7),
+                "non-ASCII address needs the SMTPUTF8 parameter",
+            ));
+        }
+        if from.size > self.cfg.max_message_size {
+            return self.fail(reply(
+                552,
+                (5, 3, 4),
+                format!(
+                    "message size exceeds fixed maximum message size ({} bytes)",
+                    self.cfg.max_message_size
+                ),
+            ));
+        }
+        self.tx = Some(Transaction {
+            mail_from: from.address,
+            smtputf8,
+            rcpts: Vec::new(),
+        });
+        self.send(reply(250, (2, 1, 0), "sender ok"));
+    }
+
+    fn rcpt(&mut self, address: String) {
+        let Some(tx) = &self.tx else {
+            return self.fail(reply(503, (5, 5, 1), "need MAIL before RCPT"));
+        };
+        if !tx.smtputf8 && !address.is_ascii() {
+            return self.fail(reply(
+                553,
+                (5, 6, 7),
+                "non-ASCII address needs SMTPUTF8 in MAIL FROM",
+            ));
+        }
+        if tx.rcpts.iter().any(|r| r == &address) {
+            return self.send(reply(250, (2, 1, 5), "recipient ok (duplicate)"));
+        }
+        if tx.rcpts.len() >= self.cfg.max_recipients {
+            return self.send(reply(452, (4, 5, 3), "too many recipients"));
+        }
+        self.pending_rcpt = Some(address.clone());
+        self.out.push_back(Action::CheckRcpt {
+            client: self.client.clone(),
+            rcpt: address,
+        });
+        self.mode = Mode::Waiting;
+    }
+
+    fn data(&mut self) {
+        let Some(tx) = &self.tx else {
+            return self.fail(reply(503, (5, 5, 1), "need MAIL and RCPT before DATA"));
+        };
+        if tx.rcpts.is_empty() {
+            return self.fail(reply(554, (5, 5, 1), "no valid recipients"));
+        }
+        self.send(reply(
+            354,
+            (0, 0, 0),
+            "start mail input; end with <CRLF>.<CRLF>",
+        ));
+        self.body.clear();
+        self.data_tail = *END_OF_DATA;
+        self.mode = Mode::Data(DataRx::Keep(self.fresh_data_receiver()));
+    }
+
+    /// A receiver positioned at the start of a line. The body starts right
+    /// after the CRLF that ended DATA, so a leading "." is stuffing (and a
+    /// leading ".\r\n" ends an empty message): prime it with that CRLF.
+    fn fresh_data_receiver(&self) -> DataReceiver {
+        let mut rx = DataReceiver::new();
+        let mut scratch = Vec::new();
+        rx.ingest(&mut b"\r\n".iter(), &mut scratch);
+        rx
+    }
+
+    fn step_data(&mut self, mut rx: DataRx) {
+        let rest = self.input.get(self.pos..).unwrap_or_default();
+        let mut it = rest.iter();
+        let done = match &mut rx {
+            DataRx::Keep(r) => r.ingest(&mut it, &mut self.body),
+            DataRx::Discard(r) => r.ingest(&mut it),
+        };
+        let consumed = rest.len() - it.as_slice().len();
+        for &b in rest.get(..consumed).unwrap_or_default() {
+            self.data_tail.rotate_left(1);
+            if let Some(last) = self.data_tail.last_mut() {
+                *last = b;
+            }
+        }
+        self.pos += consumed;
+        if let DataRx::Keep(r) = &rx
+            && self.body.len() > self.cfg.max_message_size
+        {
+            // Read on to the end and answer then: dropping the socket would
+            // make the client retry the same message forever.
+            rx = DataRx::Discard(DummyDataReceiver::new_data(r));
+            self.body = Vec::new();
+        }
+        if done && &self.data_tail != END_OF_DATA {
+            // smtp-proto also ends on CRLF "." CR CR… LF; strictly that line is
+            // "." CR (stuffed), so the body goes on. Put back the CR LF its
+            // receiver swallowed and carry on with a fresh one, so no sender
+            // that stuffs only "\r\n.\r\n" can be made to split a message.
+            if let DataRx::Keep(_) = rx {
+                self.body.extend_from_slice(b"\r\n");
+            }
+            let fresh = self.fresh_data_receiver();
+            rx = match rx {
+                DataRx::Keep(_) => DataRx::Keep(fresh),
+                DataRx::Discard(_) => DataRx::Discard(DummyDataReceiver::new_data(&fresh)),
+            };
+            self.mode = Mode::Data(rx);
+            return;
+        }
+        if !done {
+            self.mode = Mode::Data(rx);
+            return;
+        }
+        self.finish_data(matches!(rx, DataRx::Discard(_)));
+    }
+
+    fn finish_data(&mut self, too_big: bool) {
+        let body = std::mem::take(&mut self.body);
+        if too_big {
+            self.tx = None;
+            self.mode = Mode::Command;
+            return self.fail(reply(
+                552,
+                (5, 3, 4),
+                format!(
+                    "message size exceeds fixed maximum message size ({} bytes)",
+                    self.cfg.max_message_size
+                ),
+            ));
+        }
+        let Some(tx) = self.tx.clone() else {
+            self.mode = Mode::Command;
+            return self.fail(reply(503, (5, 5, 1), "no transaction"));
+        };
+        self.out.push_back(Action::Submit(Submission {
+            client: self.client.clone(),
+            mail_from: tx.mail_from,
+            rcpt_to: tx.rcpts,
+            smtputf8: tx.smtputf8,
+            data: body,
+        }));
+        self.mode = Mode::Waiting;
+    }
+}
