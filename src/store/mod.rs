@@ -16,9 +16,12 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::Serialize;
 
+mod schema;
 mod sql;
+mod writer;
 
-pub use sql::Store;
+pub use schema::Dialect;
+pub use sql::{Store, StoreStats};
 
 /// A message's row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -97,7 +100,10 @@ impl DeliveryState {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            DeliveryState::Delivered | DeliveryState::Bounced | DeliveryState::Rejected | DeliveryState::Dropped
+            DeliveryState::Delivered
+                | DeliveryState::Bounced
+                | DeliveryState::Rejected
+                | DeliveryState::Dropped
         )
     }
 }
@@ -156,11 +162,22 @@ pub struct Claimed {
 /// What happened to a claimed delivery; written with [`Store::finish`].
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    Delivered { id: DeliveryId, reply: String },
+    Delivered {
+        id: DeliveryId,
+        reply: String,
+    },
     /// Temporary failure: try again at `retry_at`; attempts is incremented.
-    Deferred { id: DeliveryId, reply: String, retry_at: Timestamp, delay_notified: bool },
+    Deferred {
+        id: DeliveryId,
+        reply: String,
+        retry_at: Timestamp,
+        delay_notified: bool,
+    },
     /// Permanent failure (5xx, or expired).
-    Bounced { id: DeliveryId, reply: String },
+    Bounced {
+        id: DeliveryId,
+        reply: String,
+    },
 }
 
 /// A delivery as listings show it.
@@ -200,13 +217,22 @@ pub enum Error {
     #[error("database migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot prepare the data directory {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("unsupported store url '{0}': use sqlite://PATH or postgres://…")]
     Url(String),
     #[error("no message {0}")]
     NoSuchMessage(MessageId),
     #[error("the store is shutting down")]
     Closed,
+    /// The transaction holding this message failed at COMMIT; on PostgreSQL
+    /// it may or may not have landed, so the client must be told to retry.
+    #[error("the commit holding this message failed: {0}")]
+    CommitFailed(String),
+    #[error("corrupt row in the store: {0}")]
+    Corrupt(String),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

@@ -1,93 +1,596 @@
 //! The SQL behind [`Store`]: one implementation over `sqlx::Any` for SQLite
-//! and PostgreSQL. (Skeleton: the store helper fills this in.)
+//! and PostgreSQL.
+//!
+//! Queries stay in the common subset (`$N` placeholders, `RETURNING`, times
+//! as i64 milliseconds, flags as 0/1 integers); the differences are in
+//! [`Dialect`]. Enqueues go through the group-commit writer (`writer.rs`);
+//! everything else runs on the pool directly. Knows nothing of SMTP, policy
+//! or how a courier uses its claims.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use sqlx::AnyPool;
+use sqlx::Row;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use tokio::sync::{mpsc, oneshot};
 
+use super::schema::{self, Dialect};
+use super::writer::{self, Cmd, Counters, Job};
 use super::*;
+
+/// Most deliveries one [`Store::claim_due`] call takes (bounds the `IN (…)`
+/// list of the follow-up query well under both databases' parameter limits).
+pub const MAX_CLAIM: usize = 1000;
+
+/// How long a SQLite connection waits for another writer before giving up
+/// with `SQLITE_BUSY`. Writers hold the lock for one commit (milliseconds);
+/// this only runs out when something is badly wrong.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
+
+/// A delivery is claimable when it is due, or when the courier that claimed
+/// it let its lease run out (crashed or hung). `$3` is now.
+const CLAIMABLE: &str = "((state IN ('queued', 'deferred') AND deliver_at <= $3) \
+                         OR (state = 'delivering' AND lease_until < $3))";
 
 /// The queue. Cheap to clone (a pool handle inside).
 #[derive(Clone)]
-pub struct Store {}
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    pool: AnyPool,
+    dialect: Dialect,
+    writer: mpsc::Sender<Cmd>,
+    closed: AtomicBool,
+    counters: Arc<Counters>,
+    claim_sql: String,
+}
+
+/// What the group-commit writer has done since [`Store::open`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StoreStats {
+    /// Enqueue transactions committed (each one fsync on SQLite).
+    pub commits: u64,
+    /// Messages those commits held.
+    pub messages: u64,
+    /// Batches that failed as a whole (their messages were retried singly or refused).
+    pub failed_batches: u64,
+}
 
 impl Store {
     /// Connects (creating the SQLite file and its folder when needed) and
     /// brings the schema up to date.
-    pub async fn open(_url: &str, _max_connections: u32) -> Result<Store> {
-        todo!()
+    pub async fn open(url: &str, max_connections: u32) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::from_url(url)?;
+        let url = match dialect {
+            Dialect::Sqlite => prepare_sqlite_url(url)?,
+            Dialect::Postgres => url.to_string(),
+        };
+        let mut options = AnyPoolOptions::new().max_connections(max_connections.max(1));
+        if dialect == Dialect::Sqlite {
+            options = options.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // Per connection: these pragmas are not stored in the file
+                    // (except WAL, which is cheap to restate). FULL makes each
+                    // commit durable before `enqueue` returns, and a 250 waits
+                    // for that.
+                    let busy = format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}");
+                    sqlx::query(sqlx::AssertSqlSafe(busy))
+                        .execute(&mut *conn)
+                        .await?;
+                    for pragma in [
+                        "PRAGMA journal_mode = WAL",
+                        "PRAGMA synchronous = FULL",
+                        "PRAGMA foreign_keys = ON",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(&url).await?;
+        schema::migrate(&pool, dialect).await?;
+
+        let counters = Arc::new(Counters::default());
+        let (tx, rx) = mpsc::channel(writer::QUEUE_DEPTH);
+        tokio::spawn(writer::run(pool.clone(), dialect, rx, counters.clone()));
+        let claim_sql = format!(
+            "UPDATE deliveries SET state = 'delivering', owner = $1, lease_until = $2, updated_at = $3 \
+             WHERE id IN (SELECT id FROM deliveries WHERE {CLAIMABLE} ORDER BY deliver_at, id LIMIT $4{lock}) \
+             AND {CLAIMABLE} \
+             RETURNING id, message_id, rcpt, attempts, first_due_at, delay_notified, deliver_at",
+            lock = dialect.claim_lock()
+        );
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                dialect,
+                writer: tx,
+                closed: AtomicBool::new(false),
+                counters,
+                claim_sql,
+            }),
+        })
+    }
+
+    /// Which database this store talks to.
+    pub fn dialect(&self) -> Dialect {
+        self.inner.dialect
+    }
+
+    /// Group-commit counters since `open` (for measurements and metrics).
+    pub fn stats(&self) -> StoreStats {
+        let c = &self.inner.counters;
+        StoreStats {
+            commits: c.commits.load(Ordering::Relaxed),
+            messages: c.messages.load(Ordering::Relaxed),
+            failed_batches: c.failed_batches.load(Ordering::Relaxed),
+        }
     }
 
     /// Stores a message and its deliveries; returns once durably committed.
-    pub async fn enqueue(&self, _msg: NewMessage) -> Result<(MessageId, Vec<DeliveryId>)> {
-        todo!()
+    pub async fn enqueue(&self, msg: NewMessage) -> Result<(MessageId, Vec<DeliveryId>)> {
+        if self.inner.closed.load(Ordering::Acquire) {
+            return Err(Error::Closed);
+        }
+        let (reply, answer) = oneshot::channel();
+        self.inner
+            .writer
+            .send(Cmd::Enqueue(Box::new(Job { msg, reply })))
+            .await
+            .map_err(|_| Error::Closed)?;
+        answer.await.map_err(|_| Error::Closed)?
     }
 
     /// Claims up to `limit` due deliveries (state queued/deferred with
     /// `deliver_at <= now`, or delivering with an expired lease) for `owner`
     /// until `now + lease`.
-    pub async fn claim_due(&self, _owner: &str, _now: Timestamp, _lease: Duration, _limit: usize) -> Result<Vec<Claimed>> {
-        todo!()
+    pub async fn claim_due(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+    ) -> Result<Vec<Claimed>> {
+        let limit = limit.min(MAX_CLAIM);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let now_ms = now.as_millisecond();
+        let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
+        // One statement: the inner SELECT picks, the outer WHERE re-checks,
+        // so a row another claimer took in between is left alone.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(self.inner.claim_sql.as_str()))
+            .bind(owner)
+            .bind(now_ms.saturating_add(lease_ms))
+            .bind(now_ms)
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
+            .fetch_all(&self.inner.pool)
+            .await?;
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        struct Picked {
+            id: i64,
+            message_id: i64,
+            rcpt: String,
+            attempts: i64,
+            first_due_at: i64,
+            delay_notified: i64,
+            deliver_at: i64,
+        }
+        let mut picked = Vec::with_capacity(rows.len());
+        for r in &rows {
+            picked.push(Picked {
+                id: r.try_get("id")?,
+                message_id: r.try_get("message_id")?,
+                rcpt: r.try_get("rcpt")?,
+                attempts: r.try_get("attempts")?,
+                first_due_at: r.try_get("first_due_at")?,
+                delay_notified: r.try_get("delay_notified")?,
+                deliver_at: r.try_get("deliver_at")?,
+            });
+        }
+        // RETURNING has no defined order.
+        picked.sort_by_key(|p| (p.deliver_at, p.id));
+
+        let mut message_ids: Vec<i64> = picked.iter().map(|p| p.message_id).collect();
+        message_ids.sort_unstable();
+        message_ids.dedup();
+        let sql = format!(
+            "SELECT id, mail_from, received_at FROM messages WHERE id IN ({})",
+            placeholders(1, message_ids.len())
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in &message_ids {
+            q = q.bind(*id);
+        }
+        let mut senders = std::collections::HashMap::with_capacity(message_ids.len());
+        for r in q.fetch_all(&self.inner.pool).await? {
+            let id: i64 = r.try_get("id")?;
+            let mail_from: String = r.try_get("mail_from")?;
+            let received_at: i64 = r.try_get("received_at")?;
+            senders.insert(id, (mail_from, ts(received_at)?));
+        }
+        let mut out = Vec::with_capacity(picked.len());
+        for p in picked {
+            let (mail_from, received_at) =
+                senders.get(&p.message_id).cloned().ok_or_else(|| {
+                    Error::Corrupt(format!(
+                        "delivery {} points at missing message {}",
+                        p.id, p.message_id
+                    ))
+                })?;
+            out.push(Claimed {
+                id: DeliveryId(p.id),
+                message_id: MessageId(p.message_id),
+                rcpt: p.rcpt,
+                mail_from,
+                attempts: u32::try_from(p.attempts.max(0)).unwrap_or(u32::MAX),
+                received_at,
+                first_due_at: ts(p.first_due_at)?,
+                delay_notified: p.delay_notified != 0,
+            });
+        }
+        Ok(out)
     }
 
     /// The stored bytes of a message.
-    pub async fn message_data(&self, _id: MessageId) -> Result<Vec<u8>> {
-        todo!()
+    pub async fn message_data(&self, id: MessageId) -> Result<Vec<u8>> {
+        let data: Option<Vec<u8>> = sqlx::query_scalar("SELECT data FROM messages WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&self.inner.pool)
+            .await?;
+        data.ok_or(Error::NoSuchMessage(id))
     }
 
     /// Records outcomes of claimed deliveries in one transaction. Outcomes for
     /// deliveries `owner` no longer holds (lease lost) are ignored.
-    pub async fn finish(&self, _owner: &str, _outcomes: &[Outcome], _now: Timestamp) -> Result<()> {
-        todo!()
+    pub async fn finish(&self, owner: &str, outcomes: &[Outcome], now: Timestamp) -> Result<()> {
+        if outcomes.is_empty() {
+            return Ok(());
+        }
+        let now_ms = now.as_millisecond();
+        let mut tx = self
+            .inner
+            .pool
+            .begin_with(self.inner.dialect.begin_write())
+            .await?;
+        for outcome in outcomes {
+            let q = match outcome {
+                Outcome::Delivered { id, reply } => final_update(DeliveryState::Delivered, *id, reply, now_ms, owner),
+                Outcome::Bounced { id, reply } => final_update(DeliveryState::Bounced, *id, reply, now_ms, owner),
+                Outcome::Deferred { id, reply, retry_at, delay_notified } => sqlx::query(
+                    "UPDATE deliveries SET state = 'deferred', attempts = attempts + 1, deliver_at = $1, \
+                     delay_notified = $2, last_reply = $3, owner = NULL, lease_until = NULL, updated_at = $4 \
+                     WHERE id = $5 AND owner = $6 AND state = 'delivering'",
+                )
+                .bind(retry_at.as_millisecond())
+                .bind(i64::from(*delay_notified))
+                .bind(reply.as_str())
+                .bind(now_ms)
+                .bind(id.0)
+                .bind(owner),
+            };
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Gives back every claim `owner` holds (clean shutdown).
-    pub async fn release_claims(&self, _owner: &str) -> Result<u64> {
-        todo!()
+    pub async fn release_claims(&self, owner: &str) -> Result<u64> {
+        let done = sqlx::query(
+            "UPDATE deliveries SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, \
+             owner = NULL, lease_until = NULL, updated_at = $2 \
+             WHERE state = 'delivering' AND owner = $1",
+        )
+        .bind(owner)
+        .bind(Timestamp::now().as_millisecond())
+        .execute(&self.inner.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     /// The earliest `deliver_at` (or lease expiry) of anything claimable.
     pub async fn next_due(&self) -> Result<Option<Timestamp>> {
-        todo!()
+        // Three scalar subqueries so each is a single index probe.
+        let row = sqlx::query(
+            "SELECT (SELECT MIN(deliver_at) FROM deliveries WHERE state = 'queued') AS q, \
+                    (SELECT MIN(deliver_at) FROM deliveries WHERE state = 'deferred') AS d, \
+                    (SELECT MIN(lease_until) FROM deliveries WHERE state = 'delivering') AS l",
+        )
+        .fetch_one(&self.inner.pool)
+        .await?;
+        let q: Option<i64> = row.try_get("q")?;
+        let d: Option<i64> = row.try_get("d")?;
+        // Claimable once the lease is strictly in the past.
+        let l: Option<i64> = row
+            .try_get::<Option<i64>, _>("l")?
+            .map(|l| l.saturating_add(1));
+        [q, d, l].into_iter().flatten().min().map(ts).transpose()
     }
 
     /// Deliveries, newest first, optionally of one state.
-    pub async fn list(&self, _state: Option<DeliveryState>, _limit: usize) -> Result<Vec<DeliveryRow>> {
-        todo!()
+    pub async fn list(
+        &self,
+        state: Option<DeliveryState>,
+        limit: usize,
+    ) -> Result<Vec<DeliveryRow>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = match state {
+            Some(state) => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{DELIVERY_ROW_SELECT} WHERE d.state = $1 ORDER BY d.id DESC LIMIT $2"
+                )))
+                .bind(state.as_str())
+                .bind(limit)
+                .fetch_all(&self.inner.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(sqlx::AssertSqlSafe(format!(
+                    "{DELIVERY_ROW_SELECT} ORDER BY d.id DESC LIMIT $1"
+                )))
+                .bind(limit)
+                .fetch_all(&self.inner.pool)
+                .await?
+            }
+        };
+        rows.iter().map(delivery_row).collect()
     }
 
     /// One message with its deliveries.
-    pub async fn message(&self, _id: MessageId) -> Result<Option<MessageRow>> {
-        todo!()
+    pub async fn message(&self, id: MessageId) -> Result<Option<MessageRow>> {
+        let Some(r) = sqlx::query(
+            "SELECT id, mail_from, received_at, client, auth_user, message_id_header, subject, size, report \
+             FROM messages WHERE id = $1",
+        )
+        .bind(id.0)
+        .fetch_optional(&self.inner.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let deliveries = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{DELIVERY_ROW_SELECT} WHERE d.message_id = $1 ORDER BY d.id"
+        )))
+        .bind(id.0)
+        .fetch_all(&self.inner.pool)
+        .await?
+        .iter()
+        .map(delivery_row)
+        .collect::<Result<Vec<_>>>()?;
+        Ok(Some(MessageRow {
+            id: MessageId(r.try_get("id")?),
+            mail_from: r.try_get("mail_from")?,
+            received_at: ts(r.try_get("received_at")?)?,
+            client: r.try_get("client")?,
+            auth_user: r.try_get("auth_user")?,
+            message_id_header: r.try_get("message_id_header")?,
+            subject: r.try_get("subject")?,
+            size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
+            report: r.try_get("report")?,
+            deliveries,
+        }))
     }
 
-    /// Makes every non-final delivery of a message due now (attempts kept).
-    pub async fn retry(&self, _id: MessageId, _now: Timestamp) -> Result<u64> {
-        todo!()
+    /// Makes every waiting delivery of a message (queued or deferred) due now
+    /// (attempts kept). Held copies wait for a reviewer ([`Store::release_held`])
+    /// and copies in flight keep their lease, so neither is touched.
+    pub async fn retry(&self, id: MessageId, now: Timestamp) -> Result<u64> {
+        self.admin_update(
+            id,
+            "UPDATE deliveries SET deliver_at = $2, updated_at = $2 \
+             WHERE message_id = $1 AND state IN ('queued', 'deferred')",
+            now,
+            None,
+        )
+        .await
     }
 
-    /// Marks every non-final delivery of a message dropped.
-    pub async fn drop_message(&self, _id: MessageId, _now: Timestamp) -> Result<u64> {
-        todo!()
+    /// Marks every non-final delivery of a message dropped. A copy in flight
+    /// is dropped too; its courier's later `finish` is then ignored.
+    pub async fn drop_message(&self, id: MessageId, now: Timestamp) -> Result<u64> {
+        self.admin_update(
+            id,
+            "UPDATE deliveries SET state = 'dropped', owner = NULL, lease_until = NULL, updated_at = $2 \
+             WHERE message_id = $1 AND state IN ('queued', 'deferred', 'delivering', 'held')",
+            now,
+            None,
+        )
+        .await
     }
 
     /// Held deliveries of a message go on to the queue, due now.
-    pub async fn release_held(&self, _id: MessageId, _now: Timestamp) -> Result<u64> {
-        todo!()
+    pub async fn release_held(&self, id: MessageId, now: Timestamp) -> Result<u64> {
+        self.admin_update(
+            id,
+            "UPDATE deliveries SET state = 'queued', deliver_at = $2, first_due_at = $2, updated_at = $2 \
+             WHERE message_id = $1 AND state = 'held'",
+            now,
+            None,
+        )
+        .await
     }
 
     /// Held deliveries of a message become rejected, with the reason as last reply.
-    pub async fn reject_held(&self, _id: MessageId, _reason: &str, _now: Timestamp) -> Result<u64> {
-        todo!()
+    pub async fn reject_held(&self, id: MessageId, reason: &str, now: Timestamp) -> Result<u64> {
+        self.admin_update(
+            id,
+            "UPDATE deliveries SET state = 'rejected', last_reply = $3, updated_at = $2 \
+             WHERE message_id = $1 AND state = 'held'",
+            now,
+            Some(reason),
+        )
+        .await
     }
 
-    /// How many deliveries are in each state.
+    /// How many deliveries are in each state (every state, zeros included,
+    /// in [`DeliveryState::ALL`] order).
     pub async fn counts(&self) -> Result<Vec<(DeliveryState, u64)>> {
-        todo!()
+        let rows = sqlx::query("SELECT state, COUNT(*) AS n FROM deliveries GROUP BY state")
+            .fetch_all(&self.inner.pool)
+            .await?;
+        let mut out: Vec<(DeliveryState, u64)> =
+            DeliveryState::ALL.iter().map(|s| (*s, 0)).collect();
+        for r in rows {
+            let state: String = r.try_get("state")?;
+            let n: i64 = r.try_get("n")?;
+            let state = parse_state(&state)?;
+            if let Some(slot) = out.iter_mut().find(|(s, _)| *s == state) {
+                slot.1 = u64::try_from(n).unwrap_or(0);
+            }
+        }
+        Ok(out)
     }
 
     /// Waits for pending writes and closes the pool.
     pub async fn close(&self) {
-        todo!()
+        self.inner.closed.store(true, Ordering::Release);
+        let (ack, done) = oneshot::channel();
+        if self.inner.writer.send(Cmd::Close(ack)).await.is_ok() {
+            // Everything sent before the Close is written (or refused) first.
+            let _ = done.await;
+        }
+        self.inner.pool.close().await;
+    }
+
+    /// Runs one admin UPDATE (`$1` message id, `$2` now, `$3` optional text)
+    /// in a transaction that first checks the message exists.
+    async fn admin_update(
+        &self,
+        id: MessageId,
+        sql: &'static str,
+        now: Timestamp,
+        text: Option<&str>,
+    ) -> Result<u64> {
+        let mut tx = self
+            .inner
+            .pool
+            .begin_with(self.inner.dialect.begin_write())
+            .await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(Error::NoSuchMessage(id));
+        }
+        let mut q = sqlx::query(sql).bind(id.0).bind(now.as_millisecond());
+        if let Some(text) = text {
+            q = q.bind(text);
+        }
+        let done = q.execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+}
+
+const DELIVERY_ROW_SELECT: &str = "SELECT d.id, d.message_id, m.mail_from, d.rcpt, d.state, d.deliver_at, \
+     d.attempts, d.last_reply, d.updated_at, m.subject \
+     FROM deliveries d JOIN messages m ON m.id = d.message_id";
+
+fn delivery_row(r: &AnyRow) -> Result<DeliveryRow> {
+    Ok(DeliveryRow {
+        id: DeliveryId(r.try_get("id")?),
+        message_id: MessageId(r.try_get("message_id")?),
+        mail_from: r.try_get("mail_from")?,
+        rcpt: r.try_get("rcpt")?,
+        state: parse_state(&r.try_get::<String, _>("state")?)?,
+        deliver_at: ts(r.try_get("deliver_at")?)?,
+        attempts: u32::try_from(r.try_get::<i64, _>("attempts")?.max(0)).unwrap_or(u32::MAX),
+        last_reply: r.try_get("last_reply")?,
+        updated_at: ts(r.try_get("updated_at")?)?,
+        subject: r.try_get("subject")?,
+    })
+}
+
+fn final_update<'q>(
+    state: DeliveryState,
+    id: DeliveryId,
+    reply: &'q str,
+    now_ms: i64,
+    owner: &'q str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(
+        "UPDATE deliveries SET state = $1, last_reply = $2, owner = NULL, lease_until = NULL, updated_at = $3 \
+         WHERE id = $4 AND owner = $5 AND state = 'delivering'",
+    )
+    .bind(state.as_str())
+    .bind(reply)
+    .bind(now_ms)
+    .bind(id.0)
+    .bind(owner)
+}
+
+fn ts(ms: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(ms)
+        .map_err(|e| Error::Corrupt(format!("time {ms} ms out of range: {e}")))
+}
+
+fn parse_state(s: &str) -> Result<DeliveryState> {
+    DeliveryState::parse(s).ok_or_else(|| Error::Corrupt(format!("unknown delivery state '{s}'")))
+}
+
+/// `$first, $first+1, …` for `n` parameters.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Creates the SQLite file's folder and asks for the file to be created
+/// (`mode=rwc`) unless the URL says otherwise.
+fn prepare_sqlite_url(url: &str) -> Result<String> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| Error::Url(url.into()))?;
+    let (path, params) = match rest.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (rest, None),
+    };
+    if path.is_empty() || path == ":memory:" {
+        return Ok(url.to_string());
+    }
+    if let Some(dir) = std::path::Path::new(path)
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(match params {
+        Some(q) if q.split('&').any(|kv| kv.starts_with("mode=")) => url.to_string(),
+        Some(q) if !q.is_empty() => format!("sqlite://{path}?{q}&mode=rwc"),
+        _ => format!("sqlite://{path}?mode=rwc"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let dir = tempfile::tempdir().expect("a temp dir for the test");
+        let p = dir.path().join("a/b/q.db");
+        let url = prepare_sqlite_url(&format!("sqlite://{}", p.display())).expect("a good url");
+        assert_eq!(url, format!("sqlite://{}?mode=rwc", p.display()));
+        assert!(dir.path().join("a/b").is_dir());
+        let url =
+            prepare_sqlite_url(&format!("sqlite:{}?mode=ro", p.display())).expect("a good url");
+        assert!(url.ends_with("?mode=ro"));
+        assert_eq!(placeholders(1, 3), "$1, $2, $3");
     }
 }

@@ -1,0 +1,226 @@
+//! Group commit for [`Store::enqueue`](super::Store::enqueue).
+//!
+//! Every enqueue goes over one channel to one writer task, which takes all
+//! that is pending (up to a bound), inserts it in one transaction, commits,
+//! and only then answers each caller. With `synchronous=FULL` a commit costs
+//! an fsync or two; sharing it between everyone who arrived during the
+//! previous commit is what lets the queue keep up with many clients. Knows
+//! nothing of the courier side of the queue.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use sqlx::AnyPool;
+use tokio::sync::{mpsc, oneshot};
+
+use super::schema::Dialect;
+use super::{DeliveryId, Error, MessageId, NewMessage, Result};
+
+/// Most messages in one group commit: bounds how long the first caller of a
+/// batch waits behind the others.
+pub(super) const MAX_BATCH_MESSAGES: usize = 256;
+/// Most message bytes in one group commit (a batch is one transaction held in
+/// the database's memory and journal).
+pub(super) const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// Enqueues waiting for the writer before callers are made to wait to send.
+pub(super) const QUEUE_DEPTH: usize = 4 * MAX_BATCH_MESSAGES;
+
+pub(super) type Answer = Result<(MessageId, Vec<DeliveryId>)>;
+
+pub(super) struct Job {
+    pub msg: NewMessage,
+    pub reply: oneshot::Sender<Answer>,
+}
+
+pub(super) enum Cmd {
+    Enqueue(Box<Job>),
+    /// Write everything sent before this, refuse what comes after, then ack.
+    Close(oneshot::Sender<()>),
+}
+
+/// What the writer has done so far (for measurements and metrics).
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub commits: AtomicU64,
+    pub messages: AtomicU64,
+    pub failed_batches: AtomicU64,
+}
+
+/// Why a transaction did not commit. The difference matters: a failure
+/// before COMMIT rolled everything back, so the batch may be retried; a
+/// failed COMMIT on PostgreSQL may or may not have landed, so it must not.
+enum WriteError {
+    BeforeCommit(sqlx::Error),
+    Commit(sqlx::Error),
+}
+
+pub(super) async fn run(
+    pool: AnyPool,
+    dialect: Dialect,
+    mut rx: mpsc::Receiver<Cmd>,
+    counters: Arc<Counters>,
+) {
+    let mut carry: Option<Job> = None;
+    loop {
+        let first = match carry.take() {
+            Some(job) => job,
+            None => match rx.recv().await {
+                Some(Cmd::Enqueue(job)) => *job,
+                Some(Cmd::Close(ack)) => return refuse_rest(rx, ack),
+                None => return,
+            },
+        };
+        let mut bytes = first.msg.data.len();
+        let mut batch = vec![first];
+        let mut closing = None;
+        while batch.len() < MAX_BATCH_MESSAGES {
+            match rx.try_recv() {
+                Ok(Cmd::Enqueue(job)) => {
+                    let job = *job;
+                    if bytes.saturating_add(job.msg.data.len()) > MAX_BATCH_BYTES {
+                        carry = Some(job);
+                        break;
+                    }
+                    bytes += job.msg.data.len();
+                    batch.push(job);
+                }
+                Ok(Cmd::Close(ack)) => {
+                    closing = Some(ack);
+                    break;
+                }
+                Err(_) => break,
+            }
+        }
+        commit_batch(&pool, dialect, batch, &counters).await;
+        if let Some(ack) = closing {
+            return refuse_rest(rx, ack);
+        }
+    }
+}
+
+fn refuse_rest(mut rx: mpsc::Receiver<Cmd>, ack: oneshot::Sender<()>) {
+    rx.close();
+    while let Ok(cmd) = rx.try_recv() {
+        match cmd {
+            Cmd::Enqueue(job) => {
+                let _ = job.reply.send(Err(Error::Closed));
+            }
+            Cmd::Close(other) => {
+                let _ = other.send(());
+            }
+        }
+    }
+    let _ = ack.send(());
+}
+
+async fn commit_batch(pool: &AnyPool, dialect: Dialect, batch: Vec<Job>, counters: &Counters) {
+    let msgs: Vec<&NewMessage> = batch.iter().map(|j| &j.msg).collect();
+    match write(pool, dialect, &msgs).await {
+        Ok(ids) => {
+            counters.commits.fetch_add(1, Ordering::Relaxed);
+            counters
+                .messages
+                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+            for (job, ids) in batch.into_iter().zip(ids) {
+                // A caller that gave up (client gone) simply never sees its id.
+                let _ = job.reply.send(Ok(ids));
+            }
+        }
+        Err(WriteError::Commit(e)) => {
+            counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %e, messages = batch.len(), "group commit failed");
+            let reason = e.to_string();
+            for job in batch {
+                let _ = job.reply.send(Err(Error::CommitFailed(reason.clone())));
+            }
+        }
+        Err(WriteError::BeforeCommit(e)) if batch.len() > 1 => {
+            // Nothing landed. One bad message must not cost the others their
+            // 250: write each alone so each gets its own answer.
+            counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(error = %e, messages = batch.len(), "group commit failed; writing the batch one by one");
+            for job in batch {
+                let answer = match write(pool, dialect, &[&job.msg]).await {
+                    Ok(mut ids) => {
+                        counters.commits.fetch_add(1, Ordering::Relaxed);
+                        counters.messages.fetch_add(1, Ordering::Relaxed);
+                        ids.pop()
+                            .ok_or_else(|| Error::CommitFailed("no id returned".into()))
+                    }
+                    Err(WriteError::BeforeCommit(e)) => Err(Error::Db(e)),
+                    Err(WriteError::Commit(e)) => Err(Error::CommitFailed(e.to_string())),
+                };
+                let _ = job.reply.send(answer);
+            }
+        }
+        Err(WriteError::BeforeCommit(e)) => {
+            counters.failed_batches.fetch_add(1, Ordering::Relaxed);
+            if let Some(job) = batch.into_iter().next() {
+                let _ = job.reply.send(Err(Error::Db(e)));
+            }
+        }
+    }
+}
+
+/// Inserts the messages and their deliveries in one transaction; the ids come
+/// back in the order of `msgs` once the commit has returned.
+async fn write(
+    pool: &AnyPool,
+    dialect: Dialect,
+    msgs: &[&NewMessage],
+) -> std::result::Result<Vec<(MessageId, Vec<DeliveryId>)>, WriteError> {
+    let mut tx = pool
+        .begin_with(dialect.begin_write())
+        .await
+        .map_err(WriteError::BeforeCommit)?;
+    let mut out = Vec::with_capacity(msgs.len());
+    for msg in msgs {
+        let ids = insert(&mut tx, msg)
+            .await
+            .map_err(WriteError::BeforeCommit)?;
+        out.push(ids);
+    }
+    tx.commit().await.map_err(WriteError::Commit)?;
+    Ok(out)
+}
+
+async fn insert(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    msg: &NewMessage,
+) -> std::result::Result<(MessageId, Vec<DeliveryId>), sqlx::Error> {
+    let received_at = msg.received_at.as_millisecond();
+    let size = i64::try_from(msg.data.len()).unwrap_or(i64::MAX);
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO messages \
+         (mail_from, data, received_at, client, auth_user, message_id_header, subject, size, report) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+    )
+    .bind(msg.mail_from.as_str())
+    .bind(msg.data.as_slice())
+    .bind(received_at)
+    .bind(msg.client.as_str())
+    .bind(msg.auth_user.as_deref())
+    .bind(msg.message_id_header.as_deref())
+    .bind(msg.subject.as_deref())
+    .bind(size)
+    .bind(msg.report.as_deref())
+    .fetch_one(&mut **tx)
+    .await?;
+    let mut deliveries = Vec::with_capacity(msg.deliveries.len());
+    for d in &msg.deliveries {
+        let did: i64 = sqlx::query_scalar(
+            "INSERT INTO deliveries \
+             (message_id, rcpt, state, deliver_at, first_due_at, attempts, delay_notified, updated_at) \
+             VALUES ($1, $2, $3, $4, $4, 0, 0, $5) RETURNING id",
+        )
+        .bind(id)
+        .bind(d.rcpt.as_str())
+        .bind(d.state.as_str())
+        .bind(d.deliver_at.as_millisecond())
+        .bind(received_at)
+        .fetch_one(&mut **tx)
+        .await?;
+        deliveries.push(DeliveryId(did));
+    }
+    Ok((MessageId(id), deliveries))
+}

@@ -1,0 +1,892 @@
+//! The store suite: every test runs against SQLite (a throwaway file) and,
+//! when `SENDWELL_TEST_POSTGRES_URL` is set, against PostgreSQL (a throwaway
+//! database per test, dropped afterwards, so tests run in parallel and
+//! re-run cleanly). Without that variable the PostgreSQL half is skipped with
+//! a message, unless `CI=true`, where a skip is a failure.
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use jiff::{Timestamp, ToSpan};
+use sendwell::store::{
+    DeliveryId, DeliveryState, Dialect, Error, MessageId, NewDelivery, NewMessage, Outcome, Store,
+};
+use sqlx::Connection;
+
+const PG_ENV: &str = "SENDWELL_TEST_POSTGRES_URL";
+const LEASE: Duration = Duration::from_secs(60);
+
+/// A store under test and the URL it was opened with (to reopen it).
+struct Db {
+    store: Store,
+    url: String,
+    // Keeps the SQLite folder alive; drops (and removes) it after the test.
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<PgGuard>,
+}
+
+impl Db {
+    async fn sqlite() -> Db {
+        let dir = tempfile::tempdir().expect("a temp dir for the test database");
+        // A folder that does not exist yet: open must create it.
+        let url = format!("sqlite://{}", dir.path().join("data/queue.db").display());
+        let store = Store::open(&url, 8).await.expect("open the SQLite store");
+        Db {
+            store,
+            url,
+            _dir: Some(dir),
+            pg: None,
+        }
+    }
+
+    async fn postgres(test: &str) -> Option<Db> {
+        let Ok(base) = std::env::var(PG_ENV) else {
+            if std::env::var("CI").as_deref() == Ok("true") {
+                panic!(
+                    "{PG_ENV} must be set when CI=true: the PostgreSQL store tests may not be skipped"
+                );
+            }
+            eprintln!("skipping PostgreSQL store tests: {PG_ENV} not set");
+            return None;
+        };
+        let name = format!(
+            "sendwell_t_{}_{}_{:08x}",
+            test,
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        let mut admin = sqlx::PgConnection::connect(&base)
+            .await
+            .expect("connect to the test PostgreSQL");
+        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
+            .execute(&mut admin)
+            .await
+            .expect("create a database for the test");
+        let _ = admin.close().await;
+        let guard = PgGuard {
+            base: base.clone(),
+            name: name.clone(),
+        };
+        let url = with_database(&base, &name);
+        let store = Store::open(&url, 8)
+            .await
+            .expect("open the PostgreSQL store");
+        Some(Db {
+            store,
+            url,
+            _dir: None,
+            pg: Some(guard),
+        })
+    }
+
+    async fn finish(self) {
+        self.store.close().await;
+        drop(self.pg);
+    }
+}
+
+/// Drops the test's database, also when the test panicked.
+struct PgGuard {
+    base: String,
+    name: String,
+}
+
+impl Drop for PgGuard {
+    fn drop(&mut self) {
+        let (base, name) = (self.base.clone(), self.name.clone());
+        // Drop runs inside the test's runtime: use a fresh one on a thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .ok()?;
+            rt.block_on(async {
+                let mut admin = sqlx::PgConnection::connect(&base).await.ok()?;
+                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
+                sqlx::query(sqlx::AssertSqlSafe(sql))
+                    .execute(&mut admin)
+                    .await
+                    .ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+    }
+}
+
+/// The same server URL with another database name.
+fn with_database(base: &str, name: &str) -> String {
+    let (head, query) = match base.split_once('?') {
+        Some((h, q)) => (h, Some(q)),
+        None => (base, None),
+    };
+    let after_scheme = head.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_end = head[after_scheme..]
+        .find('/')
+        .map(|i| i + after_scheme)
+        .unwrap_or(head.len());
+    let mut url = format!("{}/{}", &head[..host_end], name);
+    if let Some(q) = query {
+        url.push('?');
+        url.push_str(q);
+    }
+    url
+}
+
+macro_rules! store_suite {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = super::Db::sqlite().await;
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = super::Db::postgres(stringify!($name)).await else { return };
+                    super::$name(&db).await;
+                    db.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+store_suite!(
+    round_trip_enqueue_claim_finish,
+    deferred_counts_attempts_and_comes_back_at_retry_time,
+    expired_lease_returns_claim_to_another_owner,
+    concurrent_claimers_never_double_claim,
+    group_commit_under_concurrent_enqueuers,
+    bytes_round_trip_exactly,
+    reopening_keeps_everything,
+    held_release_reject_retry_drop,
+    release_claims_gives_everything_back,
+    closed_store_refuses_enqueue,
+);
+
+fn t0() -> Timestamp {
+    Timestamp::from_second(1_800_000_000).expect("a valid test time")
+}
+
+fn message(from: &str, rcpts: &[&str], at: Timestamp) -> NewMessage {
+    let data = format!("From: {from}\r\nSubject: hello\r\n\r\nbody\r\n").into_bytes();
+    NewMessage {
+        mail_from: from.to_string(),
+        data,
+        received_at: at,
+        client: "127.0.0.1:50000 client.example".into(),
+        auth_user: Some("alice".into()),
+        message_id_header: Some("<m1@example.com>".into()),
+        subject: Some("hello".into()),
+        report: Some(r#"{"verdict":"accept"}"#.into()),
+        deliveries: rcpts
+            .iter()
+            .map(|r| NewDelivery {
+                rcpt: r.to_string(),
+                deliver_at: at,
+                state: DeliveryState::Queued,
+            })
+            .collect(),
+    }
+}
+
+async fn count(store: &Store, state: DeliveryState) -> u64 {
+    store
+        .counts()
+        .await
+        .expect("counts")
+        .into_iter()
+        .find(|(s, _)| *s == state)
+        .map(|(_, n)| n)
+        .unwrap_or(0)
+}
+
+async fn state_of(store: &Store, msg: MessageId, id: DeliveryId) -> DeliveryState {
+    let m = store
+        .message(msg)
+        .await
+        .expect("read message")
+        .expect("message exists");
+    m.deliveries
+        .iter()
+        .find(|d| d.id == id)
+        .expect("delivery exists")
+        .state
+}
+
+async fn round_trip_enqueue_claim_finish(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    let (mid, dids) = s
+        .enqueue(message(
+            "a@shop.example",
+            &["x@buyer.example", "y@buyer.example"],
+            now,
+        ))
+        .await
+        .expect("enqueue");
+    assert_eq!(dids.len(), 2);
+    assert_eq!(s.next_due().await.expect("next_due"), Some(now));
+
+    // Not due yet a millisecond before.
+    let early = s
+        .claim_due("w1", now - 1.millisecond(), LEASE, 10)
+        .await
+        .expect("claim");
+    assert!(early.is_empty());
+
+    let claimed = s.claim_due("w1", now, LEASE, 10).await.expect("claim");
+    assert_eq!(claimed.iter().map(|c| c.id).collect::<Vec<_>>(), dids);
+    let c = &claimed[0];
+    assert_eq!(c.message_id, mid);
+    assert_eq!(c.mail_from, "a@shop.example");
+    assert_eq!(c.rcpt, "x@buyer.example");
+    assert_eq!(c.attempts, 0);
+    assert_eq!(c.received_at, now);
+    assert_eq!(c.first_due_at, now);
+    assert!(!c.delay_notified);
+    assert_eq!(count(s, DeliveryState::Delivering).await, 2);
+    // Claimed means nobody else gets them, and the next thing due is the lease end.
+    assert!(
+        s.claim_due("w2", now, LEASE, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let lease_end = now + 60.seconds() + 1.millisecond();
+    assert_eq!(s.next_due().await.expect("next_due"), Some(lease_end));
+
+    assert_eq!(
+        s.message_data(mid).await.expect("data"),
+        message("a@shop.example", &[], now).data
+    );
+
+    let later = now + 2.seconds();
+    s.finish(
+        "w1",
+        &[
+            Outcome::Delivered {
+                id: dids[0],
+                reply: "250 2.0.0 ok".into(),
+            },
+            Outcome::Bounced {
+                id: dids[1],
+                reply: "550 5.1.1 no such user".into(),
+            },
+        ],
+        later,
+    )
+    .await
+    .expect("finish");
+    let m = s.message(mid).await.expect("read").expect("exists");
+    assert_eq!(m.mail_from, "a@shop.example");
+    assert_eq!(m.auth_user.as_deref(), Some("alice"));
+    assert_eq!(m.subject.as_deref(), Some("hello"));
+    assert_eq!(m.message_id_header.as_deref(), Some("<m1@example.com>"));
+    assert_eq!(m.report.as_deref(), Some(r#"{"verdict":"accept"}"#));
+    assert_eq!(
+        m.size,
+        message("a@shop.example", &[], now).data.len() as u64
+    );
+    assert_eq!(m.deliveries[0].state, DeliveryState::Delivered);
+    assert_eq!(m.deliveries[0].last_reply.as_deref(), Some("250 2.0.0 ok"));
+    assert_eq!(m.deliveries[0].updated_at, later);
+    assert_eq!(m.deliveries[1].state, DeliveryState::Bounced);
+    assert_eq!(
+        m.deliveries[1].last_reply.as_deref(),
+        Some("550 5.1.1 no such user")
+    );
+    assert_eq!(s.next_due().await.expect("next_due"), None);
+    assert!(
+        s.claim_due("w1", later + 1.hour(), LEASE, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert!(matches!(
+        s.message_data(MessageId(mid.0 + 1000)).await,
+        Err(Error::NoSuchMessage(_))
+    ));
+    assert!(
+        s.message(MessageId(mid.0 + 1000))
+            .await
+            .expect("read")
+            .is_none()
+    );
+}
+
+async fn deferred_counts_attempts_and_comes_back_at_retry_time(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    let (mid, dids) = s
+        .enqueue(message("a@shop.example", &["x@buyer.example"], now))
+        .await
+        .expect("enqueue");
+    let id = dids[0];
+    let retry_at = now + 5.minutes();
+    for attempt in 1..=3u32 {
+        let at = now + (i64::from(attempt) * 10).minutes();
+        let claimed = s.claim_due("w1", at, LEASE, 10).await.expect("claim");
+        assert_eq!(claimed.len(), 1, "attempt {attempt}");
+        assert_eq!(claimed[0].attempts, attempt - 1);
+        assert_eq!(claimed[0].delay_notified, attempt > 2);
+        assert_eq!(
+            claimed[0].first_due_at, now,
+            "the delay counts from the first due time"
+        );
+        let retry = retry_at + (i64::from(attempt) * 10).minutes();
+        s.finish(
+            "w1",
+            &[Outcome::Deferred {
+                id,
+                reply: format!("451 4.7.1 try later #{attempt}"),
+                retry_at: retry,
+                delay_notified: attempt >= 2,
+            }],
+            at,
+        )
+        .await
+        .expect("finish");
+        assert_eq!(state_of(s, mid, id).await, DeliveryState::Deferred);
+        assert_eq!(s.next_due().await.expect("next_due"), Some(retry));
+        assert!(
+            s.claim_due("w1", retry - 1.millisecond(), LEASE, 10)
+                .await
+                .expect("claim")
+                .is_empty()
+        );
+    }
+    let row = &s
+        .message(mid)
+        .await
+        .expect("read")
+        .expect("exists")
+        .deliveries[0];
+    assert_eq!(row.attempts, 3);
+    assert_eq!(row.last_reply.as_deref(), Some("451 4.7.1 try later #3"));
+    assert_eq!(
+        s.list(Some(DeliveryState::Deferred), 10)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.list(Some(DeliveryState::Queued), 10)
+            .await
+            .expect("list")
+            .len(),
+        0
+    );
+}
+
+async fn expired_lease_returns_claim_to_another_owner(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    let (mid, dids) = s
+        .enqueue(message("a@shop.example", &["x@buyer.example"], now))
+        .await
+        .expect("enqueue");
+    let a = s.claim_due("crashed", now, LEASE, 10).await.expect("claim");
+    assert_eq!(a.len(), 1);
+    // Within the lease nobody else gets it; at exactly the lease end neither.
+    assert!(
+        s.claim_due("b", now + 30.seconds(), LEASE, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    assert!(
+        s.claim_due("b", now + 60.seconds(), LEASE, 10)
+            .await
+            .expect("claim")
+            .is_empty()
+    );
+    let b = s
+        .claim_due("b", now + 61.seconds(), LEASE, 10)
+        .await
+        .expect("claim");
+    assert_eq!(b.iter().map(|c| c.id).collect::<Vec<_>>(), dids);
+    // The old owner's late outcome is ignored...
+    s.finish(
+        "crashed",
+        &[Outcome::Bounced {
+            id: dids[0],
+            reply: "550 late".into(),
+        }],
+        now + 62.seconds(),
+    )
+    .await
+    .expect("finish");
+    assert_eq!(state_of(s, mid, dids[0]).await, DeliveryState::Delivering);
+    // ...the new owner's is recorded.
+    s.finish(
+        "b",
+        &[Outcome::Delivered {
+            id: dids[0],
+            reply: "250 ok".into(),
+        }],
+        now + 63.seconds(),
+    )
+    .await
+    .expect("finish");
+    assert_eq!(state_of(s, mid, dids[0]).await, DeliveryState::Delivered);
+}
+
+async fn concurrent_claimers_never_double_claim(db: &Db) {
+    const N: usize = 500;
+    let now = t0();
+    // Half the claimers use a second Store on the same database, as a second
+    // node would.
+    let other = Store::open(&db.url, 4).await.expect("open a second handle");
+    let mut all = Vec::new();
+    for chunk in 0..(N / 50) {
+        let rcpts: Vec<String> = (0..50)
+            .map(|i| format!("r{chunk}-{i}@buyer.example"))
+            .collect();
+        let rcpts: Vec<&str> = rcpts.iter().map(String::as_str).collect();
+        let (_, ids) = db
+            .store
+            .enqueue(message("a@shop.example", &rcpts, now))
+            .await
+            .expect("enqueue");
+        all.extend(ids);
+    }
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let s = if w % 2 == 0 {
+            db.store.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            let owner = format!("worker-{w}");
+            let mut mine = Vec::new();
+            loop {
+                let got = s.claim_due(&owner, now, LEASE, 7).await.expect("claim");
+                if got.is_empty() {
+                    break;
+                }
+                let outcomes: Vec<Outcome> = got
+                    .iter()
+                    .map(|c| Outcome::Delivered {
+                        id: c.id,
+                        reply: owner.clone(),
+                    })
+                    .collect();
+                s.finish(&owner, &outcomes, now).await.expect("finish");
+                mine.extend(got.into_iter().map(|c| c.id));
+            }
+            mine
+        }));
+    }
+    let mut seen: HashMap<DeliveryId, usize> = HashMap::new();
+    for t in tasks {
+        for id in t.await.expect("claimer task") {
+            *seen.entry(id).or_default() += 1;
+        }
+    }
+    other.close().await;
+    assert_eq!(seen.len(), N, "every delivery claimed");
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "a delivery was claimed twice"
+    );
+    assert_eq!(
+        all.iter().copied().collect::<HashSet<_>>(),
+        seen.keys().copied().collect()
+    );
+    assert_eq!(count(&db.store, DeliveryState::Delivered).await, N as u64);
+}
+
+async fn group_commit_under_concurrent_enqueuers(db: &Db) {
+    const TASKS: usize = 50;
+    const EACH: usize = 4;
+    let now = t0();
+    let before = db.store.stats();
+    let mut tasks = Vec::new();
+    for t in 0..TASKS {
+        let s = db.store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            for i in 0..EACH {
+                let mut m = message(
+                    &format!("s{t}@shop.example"),
+                    &["x@buyer.example", "y@buyer.example"],
+                    now,
+                );
+                m.data = format!("message {t}/{i}\r\n").into_bytes();
+                let ids = s.enqueue(m).await.expect("enqueue");
+                out.push((t, i, ids));
+            }
+            out
+        }));
+    }
+    let mut message_ids = HashSet::new();
+    let mut delivery_ids = HashSet::new();
+    let mut stored = Vec::new();
+    for task in tasks {
+        for (t, i, (mid, dids)) in task.await.expect("enqueue task") {
+            assert!(message_ids.insert(mid), "message id {mid} given twice");
+            assert_eq!(dids.len(), 2);
+            for d in dids {
+                assert!(delivery_ids.insert(d), "delivery id {d} given twice");
+            }
+            stored.push((t, i, mid));
+        }
+    }
+    assert_eq!(message_ids.len(), TASKS * EACH);
+    for (t, i, mid) in stored {
+        assert_eq!(
+            db.store.message_data(mid).await.expect("data"),
+            format!("message {t}/{i}\r\n").into_bytes()
+        );
+    }
+    assert_eq!(
+        count(&db.store, DeliveryState::Queued).await,
+        (TASKS * EACH * 2) as u64
+    );
+    let after = db.store.stats();
+    assert_eq!(after.messages - before.messages, (TASKS * EACH) as u64);
+    assert!(after.commits > before.commits);
+    eprintln!(
+        "{:?}: {} messages in {} commits",
+        db.store.dialect(),
+        after.messages - before.messages,
+        after.commits - before.commits
+    );
+}
+
+async fn bytes_round_trip_exactly(db: &Db) {
+    let now = t0();
+    let all_bytes: Vec<u8> = (0..=255u8).cycle().take(256 * 4).collect();
+    let mut big = Vec::with_capacity(5 * 1024 * 1024);
+    let mut x: u32 = 0x9e37_79b9;
+    while big.len() < 5 * 1024 * 1024 {
+        // xorshift: 8-bit noise, NULs and CR/LF in odd places included.
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        big.extend_from_slice(&x.to_le_bytes());
+    }
+    let utf8 = "Sujet: Grüße, 你好, こんにちは, Привет\r\n\r\n本文\r\n"
+        .as_bytes()
+        .to_vec();
+    for data in [all_bytes, big, utf8, Vec::new()] {
+        let mut m = message("a@shop.example", &["x@buyer.example"], now);
+        m.data = data.clone();
+        let (mid, _) = db.store.enqueue(m).await.expect("enqueue");
+        let back = db.store.message_data(mid).await.expect("data");
+        assert_eq!(back.len(), data.len());
+        assert!(back == data, "bytes changed on the way through the store");
+        let row = db.store.message(mid).await.expect("read").expect("exists");
+        assert_eq!(row.size, data.len() as u64);
+    }
+    // Text columns keep UTF-8 too.
+    let mut m = message("ü@shop.example", &["用户@例子.测试"], now);
+    m.subject = Some("Grüße 你好".into());
+    let (mid, _) = db.store.enqueue(m).await.expect("enqueue");
+    let row = db.store.message(mid).await.expect("read").expect("exists");
+    assert_eq!(row.mail_from, "ü@shop.example");
+    assert_eq!(row.deliveries[0].rcpt, "用户@例子.测试");
+    assert_eq!(row.subject.as_deref(), Some("Grüße 你好"));
+}
+
+async fn reopening_keeps_everything(db: &Db) {
+    let now = t0();
+    let (mid, dids) = db
+        .store
+        .enqueue(message(
+            "a@shop.example",
+            &["x@buyer.example", "y@buyer.example"],
+            now,
+        ))
+        .await
+        .expect("enqueue");
+    let claimed = db
+        .store
+        .claim_due("w1", now, LEASE, 1)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 1);
+    // A second and third open run the migrations again: they must be no-ops.
+    for _ in 0..2 {
+        let again = Store::open(&db.url, 2).await.expect("reopen");
+        let m = again
+            .message(mid)
+            .await
+            .expect("read")
+            .expect("the message survived");
+        assert_eq!(m.deliveries.iter().map(|d| d.id).collect::<Vec<_>>(), dids);
+        assert_eq!(m.deliveries[0].state, DeliveryState::Delivering);
+        assert_eq!(m.deliveries[1].state, DeliveryState::Queued);
+        assert_eq!(
+            again.message_data(mid).await.expect("data"),
+            message("a@shop.example", &[], now).data
+        );
+        again.close().await;
+    }
+    // Ids keep growing after a reopen.
+    let fresh = Store::open(&db.url, 2).await.expect("reopen");
+    let (mid2, _) = fresh
+        .enqueue(message("b@shop.example", &["z@buyer.example"], now))
+        .await
+        .expect("enqueue");
+    assert!(mid2 > mid);
+    fresh.close().await;
+    if db.store.dialect() == Dialect::Sqlite {
+        // Durability across instances: close the original too, then read from a new one.
+        db.store.close().await;
+        let last = Store::open(&db.url, 1).await.expect("reopen");
+        assert!(last.message(mid2).await.expect("read").is_some());
+        last.close().await;
+    }
+}
+
+async fn held_release_reject_retry_drop(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    let mut m = message(
+        "a@shop.example",
+        &["x@buyer.example", "y@buyer.example", "z@buyer.example"],
+        now,
+    );
+    m.deliveries[0].state = DeliveryState::Held;
+    m.deliveries[1].state = DeliveryState::Held;
+    let (mid, d) = s.enqueue(m).await.expect("enqueue");
+    // Held copies are never claimed.
+    let c = s
+        .claim_due("w", now + 1.hour(), LEASE, 10)
+        .await
+        .expect("claim");
+    assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![d[2]]);
+    s.finish(
+        "w",
+        &[Outcome::Deferred {
+            id: d[2],
+            reply: "451".into(),
+            retry_at: now + 24.hours(),
+            delay_notified: false,
+        }],
+        now,
+    )
+    .await
+    .expect("finish");
+
+    let later = now + 2.hours();
+    assert_eq!(s.release_held(mid, later).await.expect("release"), 2);
+    assert_eq!(s.release_held(mid, later).await.expect("release again"), 0);
+    let c = s.claim_due("w", later, LEASE, 10).await.expect("claim");
+    assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![d[0], d[1]]);
+    assert!(
+        c.iter().all(|c| c.first_due_at == later),
+        "the delay clock starts at release"
+    );
+    s.finish(
+        "w",
+        &[Outcome::Delivered {
+            id: d[0],
+            reply: "250".into(),
+        }],
+        later,
+    )
+    .await
+    .expect("finish");
+
+    // retry: the deferred copy becomes due now; the one in flight keeps its lease.
+    assert_eq!(s.retry(mid, later).await.expect("retry"), 1);
+    let c = s.claim_due("w2", later, LEASE, 10).await.expect("claim");
+    assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![d[2]]);
+    assert_eq!(c[0].attempts, 1, "retry keeps attempts");
+
+    // drop: everything not final, in flight included; late outcomes are ignored.
+    assert_eq!(s.drop_message(mid, later).await.expect("drop"), 2);
+    s.finish(
+        "w",
+        &[Outcome::Delivered {
+            id: d[1],
+            reply: "250".into(),
+        }],
+        later,
+    )
+    .await
+    .expect("finish");
+    let row = s.message(mid).await.expect("read").expect("exists");
+    let states: Vec<DeliveryState> = row.deliveries.iter().map(|d| d.state).collect();
+    assert_eq!(
+        states,
+        vec![
+            DeliveryState::Delivered,
+            DeliveryState::Dropped,
+            DeliveryState::Dropped
+        ]
+    );
+    assert_eq!(s.drop_message(mid, later).await.expect("drop again"), 0);
+
+    // reject
+    let mut m = message("a@shop.example", &["x@buyer.example"], now);
+    m.deliveries[0].state = DeliveryState::Held;
+    let (mid2, d2) = s.enqueue(m).await.expect("enqueue");
+    assert_eq!(
+        s.reject_held(mid2, "looks like spam", later)
+            .await
+            .expect("reject"),
+        1
+    );
+    let row = s.message(mid2).await.expect("read").expect("exists");
+    assert_eq!(row.deliveries[0].id, d2[0]);
+    assert_eq!(row.deliveries[0].state, DeliveryState::Rejected);
+    assert_eq!(
+        row.deliveries[0].last_reply.as_deref(),
+        Some("looks like spam")
+    );
+
+    let missing = MessageId(mid2.0 + 1000);
+    assert!(matches!(
+        s.retry(missing, later).await,
+        Err(Error::NoSuchMessage(_))
+    ));
+    assert!(matches!(
+        s.drop_message(missing, later).await,
+        Err(Error::NoSuchMessage(_))
+    ));
+    assert!(matches!(
+        s.release_held(missing, later).await,
+        Err(Error::NoSuchMessage(_))
+    ));
+
+    let counts: HashMap<DeliveryState, u64> =
+        s.counts().await.expect("counts").into_iter().collect();
+    assert_eq!(counts.len(), DeliveryState::ALL.len());
+    assert_eq!(counts[&DeliveryState::Delivered], 1);
+    assert_eq!(counts[&DeliveryState::Dropped], 2);
+    assert_eq!(counts[&DeliveryState::Rejected], 1);
+    assert_eq!(counts[&DeliveryState::Held], 0);
+    let listed = s.list(None, 100).await.expect("list");
+    assert_eq!(listed.len(), 4);
+    assert!(listed.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+    assert_eq!(listed[0].subject.as_deref(), Some("hello"));
+    assert_eq!(
+        s.list(Some(DeliveryState::Dropped), 1)
+            .await
+            .expect("list")
+            .len(),
+        1
+    );
+}
+
+async fn release_claims_gives_everything_back(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    let (_, d) = s
+        .enqueue(message(
+            "a@shop.example",
+            &["x@buyer.example", "y@buyer.example"],
+            now,
+        ))
+        .await
+        .expect("enqueue");
+    let c = s.claim_due("w1", now, LEASE, 10).await.expect("claim");
+    assert_eq!(c.len(), 2);
+    s.finish(
+        "w1",
+        &[Outcome::Deferred {
+            id: d[1],
+            reply: "451".into(),
+            retry_at: now,
+            delay_notified: false,
+        }],
+        now,
+    )
+    .await
+    .expect("finish");
+    let c = s.claim_due("w1", now, LEASE, 10).await.expect("claim");
+    assert_eq!(c.len(), 1);
+    assert_eq!(s.release_claims("someone-else").await.expect("release"), 0);
+    assert_eq!(s.release_claims("w1").await.expect("release"), 2);
+    assert_eq!(count(s, DeliveryState::Queued).await, 1);
+    assert_eq!(count(s, DeliveryState::Deferred).await, 1);
+    let c = s.claim_due("w2", now, LEASE, 10).await.expect("claim");
+    assert_eq!(c.len(), 2, "given-back claims are due at once");
+}
+
+async fn closed_store_refuses_enqueue(db: &Db) {
+    let s = Store::open(&db.url, 2).await.expect("open");
+    let now = t0();
+    // Everything sent before close is committed; close waits for it.
+    let mut pending = Vec::new();
+    for i in 0..20 {
+        let s = s.clone();
+        pending.push(tokio::spawn(async move {
+            s.enqueue(message(
+                &format!("p{i}@shop.example"),
+                &["x@buyer.example"],
+                now,
+            ))
+            .await
+        }));
+    }
+    let mut ok = 0;
+    for p in pending {
+        if p.await.expect("task").is_ok() {
+            ok += 1;
+        }
+    }
+    s.close().await;
+    assert!(matches!(
+        s.enqueue(message("a@shop.example", &["x@buyer.example"], now))
+            .await,
+        Err(Error::Closed)
+    ));
+    assert_eq!(ok, 20);
+    assert_eq!(count(&db.store, DeliveryState::Queued).await, 20);
+}
+
+/// Throughput of the group-committed enqueue (run with
+/// `cargo test --release --test store -- --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a check"]
+async fn measure_enqueue_throughput() {
+    const MESSAGES: usize = 5000;
+    const TASKS: usize = 10;
+    const SIZE: usize = 5 * 1024;
+    let mut dbs = vec![Db::sqlite().await];
+    if let Some(pg) = Db::postgres("measure").await {
+        dbs.push(pg);
+    }
+    for db in dbs {
+        let started = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for t in 0..TASKS {
+            let s = db.store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..MESSAGES / TASKS {
+                    let mut m = message(&format!("s{t}@shop.example"), &["x@buyer.example"], t0());
+                    m.data = vec![b'a' + (i % 26) as u8; SIZE];
+                    s.enqueue(m).await.expect("enqueue");
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        let took = started.elapsed();
+        let stats = db.store.stats();
+        println!(
+            "{:?}: {MESSAGES} messages of {SIZE} B from {TASKS} tasks in {:.2?}: {:.0} msg/s, {} commits ({:.1} messages per commit)",
+            db.store.dialect(),
+            took,
+            MESSAGES as f64 / took.as_secs_f64(),
+            stats.commits,
+            stats.messages as f64 / stats.commits.max(1) as f64,
+        );
+        db.finish().await;
+    }
+}
