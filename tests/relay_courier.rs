@@ -47,9 +47,21 @@ async fn start(c: Config) -> Rig {
     let upstream = relay::build_upstream(&c).expect("upstream");
     let wakeup = Arc::new(Notify::new());
     let (trigger, shutdown) = shutdown::channel();
-    let courier = Courier::new(Arc::new(c), store.clone(), upstream, Arc::new(SystemClock), wakeup.clone());
+    let courier = Courier::new(
+        Arc::new(c),
+        store.clone(),
+        upstream,
+        Arc::new(SystemClock),
+        wakeup.clone(),
+    );
     let courier = tokio::spawn(courier.run(shutdown));
-    Rig { store, wakeup, trigger, courier, _dir: dir }
+    Rig {
+        store,
+        wakeup,
+        trigger,
+        courier,
+        _dir: dir,
+    }
 }
 
 impl Rig {
@@ -70,7 +82,11 @@ impl Rig {
             report: None,
             deliveries: rcpts
                 .iter()
-                .map(|r| NewDelivery { rcpt: r.to_string(), deliver_at: now, state: DeliveryState::Queued })
+                .map(|r| NewDelivery {
+                    rcpt: r.to_string(),
+                    deliver_at: now,
+                    state: DeliveryState::Queued,
+                })
                 .collect(),
         };
         let (id, _) = self.store.enqueue(msg).await.expect("enqueue");
@@ -79,8 +95,16 @@ impl Rig {
     }
 
     async fn states(&self, id: MessageId) -> Vec<(String, DeliveryState, u32)> {
-        let m = self.store.message(id).await.unwrap().expect("message exists");
-        m.deliveries.into_iter().map(|d| (d.rcpt, d.state, d.attempts)).collect()
+        let m = self
+            .store
+            .message(id)
+            .await
+            .unwrap()
+            .expect("message exists");
+        m.deliveries
+            .into_iter()
+            .map(|d| (d.rcpt, d.state, d.attempts))
+            .collect()
     }
 
     /// Waits until no delivery of `id` is in a non-final state.
@@ -98,7 +122,10 @@ impl Rig {
 
     async fn stop(self) -> Store {
         self.trigger.fire();
-        tokio::time::timeout(WAIT, self.courier).await.expect("courier stops").expect("courier did not panic");
+        tokio::time::timeout(WAIT, self.courier)
+            .await
+            .expect("courier stops")
+            .expect("courier did not panic");
         self.store
     }
 }
@@ -111,13 +138,29 @@ fn reports(got: &[Received]) -> Vec<&Received> {
 async fn delivers_one_transaction_per_message() {
     let up = TestUpstream::start(Opts::default()).await;
     let rig = start(config(up.url())).await;
-    let id = rig.enqueue("seller@shop.example", &["a@example.org", "b@example.org"], "order-1").await;
+    let id = rig
+        .enqueue(
+            "seller@shop.example",
+            &["a@example.org", "b@example.org"],
+            "order-1",
+        )
+        .await;
     let got = up.wait_for(1, WAIT).await;
-    assert_eq!(got[0].rcpt_to, ["a@example.org", "b@example.org"], "both recipients in one transaction");
+    assert_eq!(
+        got[0].rcpt_to,
+        ["a@example.org", "b@example.org"],
+        "both recipients in one transaction"
+    );
     let stored = rig.store.message_data(id).await.unwrap();
-    assert_eq!(got[0].data, stored, "the upstream receives the stored bytes exactly");
+    assert_eq!(
+        got[0].data, stored,
+        "the upstream receives the stored bytes exactly"
+    );
     let s = rig.settled(id).await;
-    assert!(s.iter().all(|(_, st, _)| *st == DeliveryState::Delivered), "{s:?}");
+    assert!(
+        s.iter().all(|(_, st, _)| *st == DeliveryState::Delivered),
+        "{s:?}"
+    );
     rig.stop().await;
 }
 
@@ -129,9 +172,14 @@ async fn wakeup_starts_delivery_without_waiting_for_the_poll() {
     let rig = start(c).await;
     tokio::time::sleep(Duration::from_millis(100)).await; // courier is idle now
     let t = Instant::now();
-    rig.enqueue("seller@shop.example", &["a@example.org"], "prompt").await;
+    rig.enqueue("seller@shop.example", &["a@example.org"], "prompt")
+        .await;
     up.wait_for(1, Duration::from_secs(5)).await;
-    assert!(t.elapsed() < Duration::from_secs(2), "took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
     rig.stop().await;
 }
 
@@ -143,9 +191,14 @@ async fn temporary_failure_is_retried_then_delivered() {
     })
     .await;
     let rig = start(config(up.url())).await;
-    let id = rig.enqueue("seller@shop.example", &["grey@example.org"], "grey").await;
+    let id = rig
+        .enqueue("seller@shop.example", &["grey@example.org"], "grey")
+        .await;
     let s = rig.settled(id).await;
-    assert_eq!(s, vec![("grey@example.org".to_string(), DeliveryState::Delivered, 1)]);
+    assert_eq!(
+        s,
+        vec![("grey@example.org".to_string(), DeliveryState::Delivered, 1)]
+    );
     let got = up.messages();
     assert_eq!(got.len(), 1, "delivered once, no report: {got:?}");
     rig.stop().await;
@@ -163,55 +216,103 @@ async fn permanent_failures_bounce_once_per_message_to_the_sender() {
     .await;
     let rig = start(config(up.url())).await;
     let id = rig
-        .enqueue("seller@shop.example", &["nobody@example.org", "ok@example.org", "closed@example.org"], "bounce-me")
+        .enqueue(
+            "seller@shop.example",
+            &["nobody@example.org", "ok@example.org", "closed@example.org"],
+            "bounce-me",
+        )
         .await;
     let s = rig.settled(id).await;
     let st: Vec<DeliveryState> = s.iter().map(|x| x.1).collect();
-    assert_eq!(st, [DeliveryState::Bounced, DeliveryState::Delivered, DeliveryState::Bounced], "{s:?}");
+    assert_eq!(
+        st,
+        [
+            DeliveryState::Bounced,
+            DeliveryState::Delivered,
+            DeliveryState::Bounced
+        ],
+        "{s:?}"
+    );
 
     let got = up.wait_for(2, WAIT).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let got_all = up.messages();
-    assert_eq!(got_all.len(), 2, "the message and exactly one report: {got:?}");
+    assert_eq!(
+        got_all.len(),
+        2,
+        "the message and exactly one report: {got:?}"
+    );
     let r = reports(&got_all);
     assert_eq!(r.len(), 1);
     let dsn = r[0];
     assert_eq!(dsn.rcpt_to, ["seller@shop.example"]);
     let text = dsn.text();
-    assert!(text.contains("Content-Type: multipart/report; report-type=delivery-status"), "{text}");
-    assert!(text.contains("Final-Recipient: rfc822; nobody@example.org\r\nAction: failed\r\nStatus: 5.1.1"), "{text}");
-    assert!(text.contains("Diagnostic-Code: smtp; 550 5.1.1 no such user"), "{text}");
-    assert!(text.contains("Final-Recipient: rfc822; closed@example.org"), "{text}");
-    assert!(!text.contains("Final-Recipient: rfc822; ok@example.org"), "{text}");
+    assert!(
+        text.contains("Content-Type: multipart/report; report-type=delivery-status"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Final-Recipient: rfc822; nobody@example.org\r\nAction: failed\r\nStatus: 5.1.1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Diagnostic-Code: smtp; 550 5.1.1 no such user"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Final-Recipient: rfc822; closed@example.org"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Final-Recipient: rfc822; ok@example.org"),
+        "{text}"
+    );
     assert!(text.contains("Reporting-MTA: dns; relay.test"), "{text}");
-    assert!(text.contains("Subject: bounce-me"), "original headers are returned: {text}");
+    assert!(
+        text.contains("Subject: bounce-me"),
+        "original headers are returned: {text}"
+    );
     rig.stop().await;
 }
 
 #[tokio::test]
 async fn temporary_failures_past_the_lifetime_bounce() {
     let up = TestUpstream::start(Opts {
-        rules: vec![Rule::rcpt("down@example.org", 451, "4.4.1 mailbox host not responding")],
+        rules: vec![Rule::rcpt(
+            "down@example.org",
+            451,
+            "4.4.1 mailbox host not responding",
+        )],
         ..Opts::default()
     })
     .await;
     let mut c = config(up.url());
     c.relay.max_lifetime = Duration::from_millis(600);
     let rig = start(c).await;
-    let id = rig.enqueue("seller@shop.example", &["down@example.org"], "expire").await;
+    let id = rig
+        .enqueue("seller@shop.example", &["down@example.org"], "expire")
+        .await;
     let s = rig.settled(id).await;
     assert_eq!(s[0].1, DeliveryState::Bounced, "{s:?}");
     assert!(s[0].2 >= 2, "it was retried before expiring: {s:?}");
     let m = rig.store.message(id).await.unwrap().unwrap();
     let reply = m.deliveries[0].last_reply.clone().unwrap_or_default();
-    assert!(reply.contains("expired") && reply.contains("451 4.4.1"), "{reply}");
+    assert!(
+        reply.contains("expired") && reply.contains("451 4.4.1"),
+        "{reply}"
+    );
 
     let got = up.wait_for(1, WAIT).await;
     let dsn = reports(&got)[0];
     assert_eq!(dsn.rcpt_to, ["seller@shop.example"]);
     let text = dsn.text();
     assert!(text.contains("Action: failed\r\nStatus: 4.4.7"), "{text}");
-    assert!(text.contains("Diagnostic-Code: smtp; 451 4.4.1 mailbox host not responding"), "{text}");
+    assert!(
+        text.contains("Diagnostic-Code: smtp; 451 4.4.1 mailbox host not responding"),
+        "{text}"
+    );
     rig.stop().await;
 }
 
@@ -229,11 +330,21 @@ async fn the_null_sender_is_never_bounced_or_warned() {
     c.relay.max_lifetime = Duration::from_millis(500);
     c.relay.delay_notice_after = Duration::from_millis(100);
     let rig = start(c).await;
-    let id = rig.enqueue("", &["nobody@example.org", "slow@example.org"], "report-of-a-report").await;
+    let id = rig
+        .enqueue(
+            "",
+            &["nobody@example.org", "slow@example.org"],
+            "report-of-a-report",
+        )
+        .await;
     let s = rig.settled(id).await;
     assert!(s.iter().all(|x| x.1 == DeliveryState::Bounced), "{s:?}");
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(up.messages().is_empty(), "nothing may be sent about a null-sender message: {:?}", up.messages());
+    assert!(
+        up.messages().is_empty(),
+        "nothing may be sent about a null-sender message: {:?}",
+        up.messages()
+    );
     let counts = rig.store.counts().await.unwrap();
     let total: u64 = counts.iter().map(|(_, n)| n).sum();
     assert_eq!(total, 2, "no report was queued: {counts:?}");
@@ -250,7 +361,9 @@ async fn one_delay_warning_then_delivery() {
     let mut c = config(up.url());
     c.relay.delay_notice_after = Duration::from_millis(200);
     let rig = start(c).await;
-    let id = rig.enqueue("seller@shop.example", &["slow@example.org"], "late").await;
+    let id = rig
+        .enqueue("seller@shop.example", &["slow@example.org"], "late")
+        .await;
     let got = up.wait_for(1, WAIT).await;
     let warn = reports(&got)[0];
     assert_eq!(warn.rcpt_to, ["seller@shop.example"]);
@@ -260,7 +373,11 @@ async fn one_delay_warning_then_delivery() {
 
     // Keep failing for a while: still only one warning.
     tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(reports(&up.messages()).len(), 1, "the delay warning is sent once");
+    assert_eq!(
+        reports(&up.messages()).len(),
+        1,
+        "the delay warning is sent once"
+    );
     let s = rig.states(id).await;
     assert!(s[0].2 >= 3, "several retries happened meanwhile: {s:?}");
 
@@ -281,7 +398,10 @@ async fn outage_then_recovery_delivers_everything_once() {
     for i in 0..20 {
         let rcpts = [format!("r{i}a@example.org"), format!("r{i}b@example.org")];
         let rcpts: Vec<&str> = rcpts.iter().map(String::as_str).collect();
-        ids.push(rig.enqueue("seller@shop.example", &rcpts, &format!("outage-{i}")).await);
+        ids.push(
+            rig.enqueue("seller@shop.example", &rcpts, &format!("outage-{i}"))
+                .await,
+        );
     }
     // Upstream down: everything waits, deferred, nothing bounced.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -295,7 +415,11 @@ async fn outage_then_recovery_delivers_everything_once() {
     let got = up.wait_for(20, WAIT).await;
     for id in &ids {
         let s = rig.settled(*id).await;
-        assert!(s.iter().all(|x| x.1 == DeliveryState::Delivered && x.2 >= 1), "{s:?}");
+        assert!(
+            s.iter()
+                .all(|x| x.1 == DeliveryState::Delivered && x.2 >= 1),
+            "{s:?}"
+        );
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
     let got_all = up.messages();
@@ -304,11 +428,20 @@ async fn outage_then_recovery_delivers_everything_once() {
     rcpts.sort();
     rcpts.dedup();
     assert_eq!(rcpts.len(), 40, "every recipient once");
-    assert!(reports(&got_all).is_empty(), "an outage shorter than the lifetime bounces nothing");
+    assert!(
+        reports(&got_all).is_empty(),
+        "an outage shorter than the lifetime bounces nothing"
+    );
 
     // And a second outage on the same port.
     up.stop().await;
-    let id = rig.enqueue("seller@shop.example", &["late@example.org"], "second-outage").await;
+    let id = rig
+        .enqueue(
+            "seller@shop.example",
+            &["late@example.org"],
+            "second-outage",
+        )
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(!rig.states(id).await[0].1.is_final());
     up.restart().await;
@@ -320,24 +453,43 @@ async fn outage_then_recovery_delivers_everything_once() {
 #[tokio::test]
 async fn shutdown_finishes_the_attempt_under_way_and_releases_the_rest() {
     // A silent upstream keeps the first attempt busy until the timeout.
-    let up = TestUpstream::start(Opts { silent: true, ..Opts::default() }).await;
+    let up = TestUpstream::start(Opts {
+        silent: true,
+        ..Opts::default()
+    })
+    .await;
     let mut c = config(up.url());
     c.upstream.connections = 1;
     c.upstream.timeout = Duration::from_millis(700);
     let rig = start(c).await;
     let mut ids = Vec::new();
     for i in 0..5 {
-        ids.push(rig.enqueue("seller@shop.example", &[&format!("r{i}@example.org")], &format!("s{i}")).await);
+        ids.push(
+            rig.enqueue(
+                "seller@shop.example",
+                &[&format!("r{i}@example.org")],
+                &format!("s{i}"),
+            )
+            .await,
+        );
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let t = Instant::now();
     let store = rig.stop().await;
-    assert!(t.elapsed() < Duration::from_secs(5), "shutdown took {:?}", t.elapsed());
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        t.elapsed()
+    );
     let mut attempted = 0;
     for id in ids {
         let m = store.message(id).await.unwrap().unwrap();
         for d in m.deliveries {
-            assert_ne!(d.state, DeliveryState::Delivering, "a claim was left behind: {d:?}");
+            assert_ne!(
+                d.state,
+                DeliveryState::Delivering,
+                "a claim was left behind: {d:?}"
+            );
             assert!(!d.state.is_final(), "{d:?}");
             if d.attempts > 0 {
                 attempted += 1;

@@ -61,8 +61,22 @@ impl Courier {
         clock: Arc<dyn Clock>,
         wakeup: Arc<Notify>,
     ) -> Courier {
-        let owner = format!("{}/{}/{:08x}", config.server.hostname, std::process::id(), rand::random::<u32>());
-        Courier { ctx: Arc::new(Ctx { config, store, upstream, clock, wakeup, owner }) }
+        let owner = format!(
+            "{}/{}/{:08x}",
+            config.server.hostname,
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        Courier {
+            ctx: Arc::new(Ctx {
+                config,
+                store,
+                upstream,
+                clock,
+                wakeup,
+                owner,
+            }),
+        }
     }
 
     /// The name this courier's leases carry in the store.
@@ -94,14 +108,26 @@ impl Courier {
                 break;
             }
             let mut more_due = false;
-            let room = max_in_flight.saturating_sub(in_flight).min(relay.batch_size);
+            let room = max_in_flight
+                .saturating_sub(in_flight)
+                .min(relay.batch_size);
             if jobs.len() < max_jobs && room > 0 {
-                match ctx.store.claim_due(&ctx.owner, ctx.clock.now(), relay.lease, room).await {
+                match ctx
+                    .store
+                    .claim_due(&ctx.owner, ctx.clock.now(), relay.lease, room)
+                    .await
+                {
                     Ok(claims) => {
                         more_due = claims.len() == room;
                         for group in by_message(claims) {
                             in_flight += group.len();
-                            let job = job(ctx.clone(), group, slots.clone(), shutdown.clone(), done_tx.clone());
+                            let job = job(
+                                ctx.clone(),
+                                group,
+                                slots.clone(),
+                                shutdown.clone(),
+                                done_tx.clone(),
+                            );
                             jobs.spawn(job);
                         }
                     }
@@ -144,7 +170,9 @@ impl Courier {
         match ctx.store.release_claims(&ctx.owner).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "gave back claims not attempted"),
-            Err(e) => tracing::error!(error = %e, "cannot give back claims; their leases will run out"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot give back claims; their leases will run out")
+            }
         }
         tracing::info!("courier stopped");
     }
@@ -204,7 +232,9 @@ async fn job(
     let n = group.len();
     let claimed_at = Instant::now();
     // The semaphore is never closed.
-    let Ok(_slot) = slots.acquire().await else { return n };
+    let Ok(_slot) = slots.acquire().await else {
+        return n;
+    };
     // Not attempted: given back at shutdown, or left to run out when the
     // lease is mostly gone (another worker may already hold it).
     if shutdown.is_fired() || claimed_at.elapsed() > ctx.config.relay.lease / 2 {
@@ -231,7 +261,10 @@ async fn job(
     let mut results = ctx.upstream.send(&msg).await;
     // The trait promises one result per recipient; a short answer is a bug
     // upstream of us, and the missing ones are simply tried again.
-    results.resize(n, RcptResult::Transient("no result from the upstream".into()));
+    results.resize(
+        n,
+        RcptResult::Transient("no result from the upstream".into()),
+    );
     let outcomes = settle(&ctx, &group, results, &msg.data).await;
     let _ = done.send(outcomes);
     n
@@ -240,7 +273,12 @@ async fn job(
 /// What each result means for its delivery, with the reports it calls for
 /// enqueued first. Outcomes whose report could not be stored are left out:
 /// their lease runs out and they come back, so the report is not lost.
-async fn settle(ctx: &Ctx, group: &[Claimed], results: Vec<RcptResult>, data: &[u8]) -> Vec<Outcome> {
+async fn settle(
+    ctx: &Ctx,
+    group: &[Claimed],
+    results: Vec<RcptResult>,
+    data: &[u8],
+) -> Vec<Outcome> {
     let now = ctx.clock.now();
     let mut outcomes = Vec::with_capacity(group.len());
     let mut failed: Vec<(Outcome, RecipientReport)> = Vec::new();
@@ -254,7 +292,9 @@ async fn settle(ctx: &Ctx, group: &[Claimed], results: Vec<RcptResult>, data: &[
             Some((Kind::Delayed, r)) => delayed.push((d.outcome, r)),
         }
     }
-    let Some(first) = group.first() else { return outcomes };
+    let Some(first) = group.first() else {
+        return outcomes;
+    };
     for (kind, list) in [(Kind::Failed, failed), (Kind::Delayed, delayed)] {
         if list.is_empty() {
             continue;
@@ -273,11 +313,17 @@ async fn settle(ctx: &Ctx, group: &[Claimed], results: Vec<RcptResult>, data: &[
 fn log_decision(claim: &Claimed, outcome: &Outcome) {
     let (m, rcpt) = (claim.message_id, claim.rcpt.as_str());
     match outcome {
-        Outcome::Delivered { reply, .. } => tracing::info!(message = %m, rcpt, reply = %reply, "delivered"),
-        Outcome::Deferred { reply, retry_at, .. } => {
+        Outcome::Delivered { reply, .. } => {
+            tracing::info!(message = %m, rcpt, reply = %reply, "delivered")
+        }
+        Outcome::Deferred {
+            reply, retry_at, ..
+        } => {
             tracing::info!(message = %m, rcpt, reply = %reply, retry_at = %retry_at, "deferred")
         }
-        Outcome::Bounced { reply, .. } => tracing::info!(message = %m, rcpt, reply = %reply, "bounced"),
+        Outcome::Bounced { reply, .. } => {
+            tracing::info!(message = %m, rcpt, reply = %reply, "bounced")
+        }
     }
 }
 
@@ -294,19 +340,38 @@ pub struct Decision {
 /// beyond the lifetime, so the last try happens right at expiry), bounced
 /// once the lifetime has run out, with one delay warning when the copy is
 /// `delay_notice_after` late. The null sender never gets a report.
-pub fn decide(relay: &RelayConfig, claim: &Claimed, result: RcptResult, now: Timestamp) -> Decision {
+pub fn decide(
+    relay: &RelayConfig,
+    claim: &Claimed,
+    result: RcptResult,
+    now: Timestamp,
+) -> Decision {
     let id = claim.id;
     let may_report = !claim.mail_from.is_empty();
     let report = |kind, diagnostic: &str, expired| {
         may_report.then(|| {
-            (kind, RecipientReport { rcpt: claim.rcpt.clone(), diagnostic: diagnostic.to_string(), expired, last_attempt: now })
+            (
+                kind,
+                RecipientReport {
+                    rcpt: claim.rcpt.clone(),
+                    diagnostic: diagnostic.to_string(),
+                    expired,
+                    last_attempt: now,
+                },
+            )
         })
     };
     match result {
-        RcptResult::Delivered(reply) => Decision { outcome: Outcome::Delivered { id, reply }, report: None },
+        RcptResult::Delivered(reply) => Decision {
+            outcome: Outcome::Delivered { id, reply },
+            report: None,
+        },
         RcptResult::Permanent(reply) => {
             let report = report(Kind::Failed, &reply, false);
-            Decision { outcome: Outcome::Bounced { id, reply }, report }
+            Decision {
+                outcome: Outcome::Bounced { id, reply },
+                report,
+            }
         }
         RcptResult::Transient(reply) => {
             let expires = add(claim.received_at, relay.max_lifetime);
@@ -316,14 +381,29 @@ pub fn decide(relay: &RelayConfig, claim: &Claimed, result: RcptResult, now: Tim
                     "expired after {} in the queue; last error: {reply}",
                     humantime::format_duration(relay.max_lifetime)
                 );
-                return Decision { outcome: Outcome::Bounced { id, reply }, report };
+                return Decision {
+                    outcome: Outcome::Bounced { id, reply },
+                    report,
+                };
             }
             let retry_at = add(now, relay.backoff(claim.attempts.saturating_add(1))).min(expires);
             let late = now >= add(claim.first_due_at, relay.delay_notice_after);
             let warn = late && !claim.delay_notified;
-            let report = if warn { report(Kind::Delayed, &reply, false) } else { None };
+            let report = if warn {
+                report(Kind::Delayed, &reply, false)
+            } else {
+                None
+            };
             let delay_notified = claim.delay_notified || report.is_some();
-            Decision { outcome: Outcome::Deferred { id, reply, retry_at, delay_notified }, report }
+            Decision {
+                outcome: Outcome::Deferred {
+                    id,
+                    reply,
+                    retry_at,
+                    delay_notified,
+                },
+                report,
+            }
         }
     }
 }
@@ -372,7 +452,11 @@ async fn enqueue_report(
         client: format!("sendwell delivery report for message {}", claim.message_id),
         auth_user: None,
         report: Some(note.to_string()),
-        deliveries: vec![NewDelivery { rcpt: claim.mail_from.clone(), deliver_at: now, state: DeliveryState::Queued }],
+        deliveries: vec![NewDelivery {
+            rcpt: claim.mail_from.clone(),
+            deliver_at: now,
+            state: DeliveryState::Queued,
+        }],
     };
     let (id, _) = ctx.store.enqueue(msg).await?;
     tracing::info!(message = %claim.message_id, report = %id, kind = kind_name, to = %claim.mail_from, "delivery report queued");
@@ -443,17 +527,32 @@ mod tests {
 
     #[test]
     fn permanent_bounces_with_a_report() {
-        let d = decide(&relay(), &claim("s@x.example", 0, false), RcptResult::Permanent("550 5.1.1 no".into()), ts("2026-11-20T00:00:10Z"));
+        let d = decide(
+            &relay(),
+            &claim("s@x.example", 0, false),
+            RcptResult::Permanent("550 5.1.1 no".into()),
+            ts("2026-11-20T00:00:10Z"),
+        );
         assert!(matches!(d.outcome, Outcome::Bounced { .. }));
         assert!(matches!(d.report, Some((Kind::Failed, _))));
     }
 
     #[test]
     fn null_sender_never_gets_a_report() {
-        let d = decide(&relay(), &claim("", 0, false), RcptResult::Permanent("550 5.1.1 no".into()), ts("2026-11-20T00:00:10Z"));
+        let d = decide(
+            &relay(),
+            &claim("", 0, false),
+            RcptResult::Permanent("550 5.1.1 no".into()),
+            ts("2026-11-20T00:00:10Z"),
+        );
         assert!(matches!(d.outcome, Outcome::Bounced { .. }));
         assert!(d.report.is_none());
-        let d = decide(&relay(), &claim("", 3, false), RcptResult::Transient("451".into()), ts("2026-11-20T05:00:00Z"));
+        let d = decide(
+            &relay(),
+            &claim("", 3, false),
+            RcptResult::Transient("451".into()),
+            ts("2026-11-20T05:00:00Z"),
+        );
         assert!(matches!(d.outcome, Outcome::Deferred { .. }));
         assert!(d.report.is_none());
     }
@@ -461,9 +560,18 @@ mod tests {
     #[test]
     fn transient_backs_off_then_warns_once_then_expires() {
         let r = relay();
-        let d = decide(&r, &claim("s@x.example", 0, false), RcptResult::Transient("451 4.7.1 later".into()), ts("2026-11-20T00:00:10Z"));
+        let d = decide(
+            &r,
+            &claim("s@x.example", 0, false),
+            RcptResult::Transient("451 4.7.1 later".into()),
+            ts("2026-11-20T00:00:10Z"),
+        );
         match d.outcome {
-            Outcome::Deferred { retry_at, delay_notified, .. } => {
+            Outcome::Deferred {
+                retry_at,
+                delay_notified,
+                ..
+            } => {
                 assert_eq!(retry_at, ts("2026-11-20T00:01:10Z"));
                 assert!(!delay_notified);
             }
@@ -471,20 +579,54 @@ mod tests {
         }
         assert!(d.report.is_none());
 
-        let d = decide(&r, &claim("s@x.example", 5, false), RcptResult::Transient("451".into()), ts("2026-11-20T02:00:00Z"));
-        assert!(matches!(d.outcome, Outcome::Deferred { delay_notified: true, .. }));
+        let d = decide(
+            &r,
+            &claim("s@x.example", 5, false),
+            RcptResult::Transient("451".into()),
+            ts("2026-11-20T02:00:00Z"),
+        );
+        assert!(matches!(
+            d.outcome,
+            Outcome::Deferred {
+                delay_notified: true,
+                ..
+            }
+        ));
         assert!(matches!(d.report, Some((Kind::Delayed, _))));
-        let d = decide(&r, &claim("s@x.example", 6, true), RcptResult::Transient("451".into()), ts("2026-11-20T03:00:00Z"));
+        let d = decide(
+            &r,
+            &claim("s@x.example", 6, true),
+            RcptResult::Transient("451".into()),
+            ts("2026-11-20T03:00:00Z"),
+        );
         assert!(d.report.is_none(), "the delay warning is sent once");
 
         // Never scheduled past the lifetime: the last try is at expiry.
-        let d = decide(&r, &claim("s@x.example", 6, true), RcptResult::Transient("451".into()), ts("2026-11-20T23:59:00Z"));
-        assert!(matches!(d.outcome, Outcome::Deferred { retry_at, .. } if retry_at == ts("2026-11-21T00:00:00Z")));
-        let d = decide(&r, &claim("s@x.example", 7, true), RcptResult::Transient("451 4.4.1 down".into()), ts("2026-11-21T00:00:00Z"));
+        let d = decide(
+            &r,
+            &claim("s@x.example", 6, true),
+            RcptResult::Transient("451".into()),
+            ts("2026-11-20T23:59:00Z"),
+        );
+        assert!(
+            matches!(d.outcome, Outcome::Deferred { retry_at, .. } if retry_at == ts("2026-11-21T00:00:00Z"))
+        );
+        let d = decide(
+            &r,
+            &claim("s@x.example", 7, true),
+            RcptResult::Transient("451 4.4.1 down".into()),
+            ts("2026-11-21T00:00:00Z"),
+        );
         match d.outcome {
-            Outcome::Bounced { reply, .. } => assert!(reply.contains("expired") && reply.contains("451 4.4.1 down"), "{reply}"),
+            Outcome::Bounced { reply, .. } => assert!(
+                reply.contains("expired") && reply.contains("451 4.4.1 down"),
+                "{reply}"
+            ),
             o => panic!("{o:?}"),
         }
-        assert!(matches!(d.report, Some((Kind::Failed, RecipientReport { expired: true, .. }))));
+        assert!(matches!(
+            d.report,
+            Some((Kind::Failed, RecipientReport { expired: true, .. }))
+        ));
     }
 }

@@ -68,17 +68,29 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
         Kind::Failed => ("Undelivered Mail Returned to Sender", "failed"),
         Kind::Delayed => ("Delayed Mail (still being retried)", "delayed"),
     };
-    line(&mut m, &format!("From: Mail Delivery System <MAILER-DAEMON@{host}>"));
+    line(
+        &mut m,
+        &format!("From: Mail Delivery System <MAILER-DAEMON@{host}>"),
+    );
     line(&mut m, &format!("To: <{}>", one_line(r.original_sender)));
     line(&mut m, &format!("Subject: {subject}"));
     line(&mut m, &format!("Date: {}", rfc2822(r.now)));
-    line(&mut m, &format!("Message-ID: <{}.{:016x}@{host}>", r.now.as_millisecond(), rand::random::<u64>()));
+    line(
+        &mut m,
+        &format!(
+            "Message-ID: <{}.{:016x}@{host}>",
+            r.now.as_millisecond(),
+            rand::random::<u64>()
+        ),
+    );
     // RFC 3834: no vacation responder or auto-reply should answer this.
     line(&mut m, "Auto-Submitted: auto-replied");
     line(&mut m, "MIME-Version: 1.0");
     line(
         &mut m,
-        &format!("Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\""),
+        &format!(
+            "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{boundary}\""
+        ),
     );
     line(&mut m, "");
     line(&mut m, "This is a MIME-encapsulated message.");
@@ -102,11 +114,17 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
     line(&mut m, &format!("Arrival-Date: {}", rfc2822(r.arrival)));
     for rr in r.recipients {
         line(&mut m, "");
-        line(&mut m, &format!("Final-Recipient: rfc822; {}", one_line(&rr.rcpt)));
+        line(
+            &mut m,
+            &format!("Final-Recipient: rfc822; {}", one_line(&rr.rcpt)),
+        );
         line(&mut m, &format!("Action: {action}"));
         line(&mut m, &format!("Status: {}", status(r.kind, rr)));
         line(&mut m, &diagnostic_field(&rr.diagnostic));
-        line(&mut m, &format!("Last-Attempt-Date: {}", rfc2822(rr.last_attempt)));
+        line(
+            &mut m,
+            &format!("Last-Attempt-Date: {}", rfc2822(rr.last_attempt)),
+        );
         if let (Kind::Delayed, Some(until)) = (r.kind, r.retry_until) {
             line(&mut m, &format!("Will-Retry-Until: {}", rfc2822(until)));
         }
@@ -133,15 +151,33 @@ fn human_text(m: &mut String, r: &Report<'_>, host: &str) {
     line(m, "");
     match r.kind {
         Kind::Failed => {
-            line(m, "I'm sorry to have to inform you that your message could not");
-            line(m, "be delivered to one or more recipients. The reasons are below.");
+            line(
+                m,
+                "I'm sorry to have to inform you that your message could not",
+            );
+            line(
+                m,
+                "be delivered to one or more recipients. The reasons are below.",
+            );
             line(m, "");
-            line(m, "Check each address for typing mistakes. If the reason mentions");
-            line(m, "the recipient's mailbox or policy, contact them another way.");
+            line(
+                m,
+                "Check each address for typing mistakes. If the reason mentions",
+            );
+            line(
+                m,
+                "the recipient's mailbox or policy, contact them another way.",
+            );
         }
         Kind::Delayed => {
-            line(m, "Your message has not been delivered yet to the recipients below.");
-            line(m, "The mail system is still trying; you do not need to send it again.");
+            line(
+                m,
+                "Your message has not been delivered yet to the recipients below.",
+            );
+            line(
+                m,
+                "The mail system is still trying; you do not need to send it again.",
+            );
             if let Some(until) = r.retry_until {
                 line(m, &format!("It will keep trying until {}.", rfc2822(until)));
             }
@@ -150,7 +186,10 @@ fn human_text(m: &mut String, r: &Report<'_>, host: &str) {
     line(m, "");
     for rr in r.recipients {
         let reason = if rr.expired {
-            format!("gave up after too long in the queue; last error: {}", one_line(&rr.diagnostic))
+            format!(
+                "gave up after too long in the queue; last error: {}",
+                one_line(&rr.diagnostic)
+            )
         } else {
             one_line(&rr.diagnostic)
         };
@@ -170,7 +209,9 @@ fn status(kind: Kind, rr: &RecipientReport) -> String {
     };
     let mut words = rr.diagnostic.split_whitespace();
     let code = words.next().unwrap_or("");
-    if let Some(esc) = words.next().filter(|w| is_enhanced_code(w) && w.starts_with(class))
+    if let Some(esc) = words
+        .next()
+        .filter(|w| is_enhanced_code(w) && w.starts_with(class))
         && code.starts_with(class)
     {
         return esc.to_string();
@@ -184,7 +225,9 @@ fn status(kind: Kind, rr: &RecipientReport) -> String {
 fn is_enhanced_code(w: &str) -> bool {
     let parts: Vec<&str> = w.split('.').collect();
     parts.len() == 3
-        && parts.iter().all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `Diagnostic-Code: smtp; …` for an upstream reply; our own description of
@@ -198,14 +241,24 @@ fn diagnostic_field(diagnostic: &str) -> String {
         }
         text.truncate(end);
     }
-    let is_reply = text.len() >= 4 && text.as_bytes().iter().take(3).all(u8::is_ascii_digit) && text.as_bytes()[3] == b' ';
-    if is_reply { format!("Diagnostic-Code: smtp; {text}") } else { format!("Diagnostic-Code: X-Sendwell; {text}") }
+    let is_reply = text.len() >= 4
+        && text.as_bytes().iter().take(3).all(u8::is_ascii_digit)
+        && text.as_bytes()[3] == b' ';
+    if is_reply {
+        format!("Diagnostic-Code: smtp; {text}")
+    } else {
+        format!("Diagnostic-Code: X-Sendwell; {text}")
+    }
 }
 
 /// The header section of `data` (up to, not including, the empty line),
 /// bounded by [`MAX_RETURNED_HEADERS`].
 fn returned_headers(data: &[u8]) -> &[u8] {
-    let end = data.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 2).unwrap_or(data.len());
+    let end = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|p| p + 2)
+        .unwrap_or(data.len());
     let headers = data.get(..end).unwrap_or(data);
     if headers.len() <= MAX_RETURNED_HEADERS {
         return headers;
@@ -220,7 +273,9 @@ fn returned_headers(data: &[u8]) -> &[u8] {
 /// Text that will stand in a header or report field: no line breaks or
 /// other control characters.
 fn one_line(s: &str) -> String {
-    s.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn line(m: &mut String, s: &str) {
@@ -263,11 +318,25 @@ mod tests {
     #[test]
     fn bounce_has_the_rfc3464_parts() {
         let m = report(Kind::Failed, &[rr("550 5.1.1 No such user\nreally", false)]);
-        assert!(m.contains("Content-Type: multipart/report; report-type=delivery-status;"), "{m}");
-        assert!(m.contains("\r\nReporting-MTA: dns; relay.example\r\n"), "{m}");
-        assert!(m.contains("\r\nArrival-Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"), "{m}");
-        assert!(m.contains("\r\nFinal-Recipient: rfc822; buyer@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"));
-        assert!(m.contains("\r\nDiagnostic-Code: smtp; 550 5.1.1 No such user really\r\n"), "{m}");
+        assert!(
+            m.contains("Content-Type: multipart/report; report-type=delivery-status;"),
+            "{m}"
+        );
+        assert!(
+            m.contains("\r\nReporting-MTA: dns; relay.example\r\n"),
+            "{m}"
+        );
+        assert!(
+            m.contains("\r\nArrival-Date: Sun, 22 Nov 2026 10:00:00 +0000\r\n"),
+            "{m}"
+        );
+        assert!(m.contains(
+            "\r\nFinal-Recipient: rfc822; buyer@example.org\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        ));
+        assert!(
+            m.contains("\r\nDiagnostic-Code: smtp; 550 5.1.1 No such user really\r\n"),
+            "{m}"
+        );
         assert!(m.contains("Content-Type: text/rfc822-headers\r\n"));
         assert!(m.contains("Subject: Order 42\r\n"));
         assert!(!m.contains("secret body"), "the body must not be returned");
@@ -275,14 +344,23 @@ mod tests {
         assert!(m.contains("Auto-Submitted: auto-replied\r\n"));
         assert!(!m.contains("Will-Retry-Until"));
         assert!(m.ends_with("--\r\n"));
-        assert!(!m.replace("\r\n", "").contains('\n'), "bare LF in the report");
+        assert!(
+            !m.replace("\r\n", "").contains('\n'),
+            "bare LF in the report"
+        );
     }
 
     #[test]
     fn expiry_and_network_errors() {
-        let m = report(Kind::Failed, &[rr("timed out talking to the upstream", true)]);
+        let m = report(
+            Kind::Failed,
+            &[rr("timed out talking to the upstream", true)],
+        );
         assert!(m.contains("Status: 4.4.7\r\n"), "{m}");
-        assert!(m.contains("Diagnostic-Code: X-Sendwell; timed out talking to the upstream\r\n"), "{m}");
+        assert!(
+            m.contains("Diagnostic-Code: X-Sendwell; timed out talking to the upstream\r\n"),
+            "{m}"
+        );
         assert!(m.contains("gave up after too long in the queue"), "{m}");
     }
 
@@ -290,13 +368,19 @@ mod tests {
     fn delay_warning() {
         let m = report(Kind::Delayed, &[rr("451 4.7.1 greylisted", false)]);
         assert!(m.contains("Action: delayed\r\nStatus: 4.7.1\r\n"), "{m}");
-        assert!(m.contains("Will-Retry-Until: Fri, 27 Nov 2026 10:00:00 +0000\r\n"), "{m}");
+        assert!(
+            m.contains("Will-Retry-Until: Fri, 27 Nov 2026 10:00:00 +0000\r\n"),
+            "{m}"
+        );
         assert!(m.contains("Subject: Delayed Mail"), "{m}");
     }
 
     #[test]
     fn status_of_the_wrong_class_is_not_copied() {
         assert_eq!(status(Kind::Failed, &rr("550 4.1.1 odd", false)), "5.0.0");
-        assert_eq!(status(Kind::Failed, &rr("connection refused", false)), "5.0.0");
+        assert_eq!(
+            status(Kind::Failed, &rr("connection refused", false)),
+            "5.0.0"
+        );
     }
 }

@@ -35,24 +35,46 @@ pub enum Error {
     #[error("upstream.password_env: the environment variable {name} is not set (or not UTF-8)")]
     PasswordEnv { name: String },
     #[error("upstream.password_file: cannot read {path}: {source}")]
-    PasswordFile { path: PathBuf, source: std::io::Error },
+    PasswordFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("upstream.password_file: {path} is empty")]
     PasswordFileEmpty { path: PathBuf },
-    #[error("upstream.username is set but neither upstream.password_env nor upstream.password_file is")]
+    #[error(
+        "upstream.username is set but neither upstream.password_env nor upstream.password_file is"
+    )]
     NoPassword,
     #[error("upstream TLS: {0}")]
     Tls(String),
     #[error("outbox folder {path}: {source}")]
-    Outbox { path: PathBuf, source: std::io::Error },
+    Outbox {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// The upstream `config.upstream_target()` names: an SMTP smarthost or the
 /// outbox folder.
 pub fn build_upstream(config: &Config) -> Result<Arc<dyn Upstream>, Error> {
     match config.upstream_target().map_err(Error::Url)? {
-        UpstreamTarget::Smtp { host, port, implicit_tls } => {
-            let helo = config.upstream.helo_name.clone().unwrap_or_else(|| config.server.hostname.clone());
-            Ok(Arc::new(SmtpUpstream::new(&config.upstream, host, port, implicit_tls, helo)?))
+        UpstreamTarget::Smtp {
+            host,
+            port,
+            implicit_tls,
+        } => {
+            let helo = config
+                .upstream
+                .helo_name
+                .clone()
+                .unwrap_or_else(|| config.server.hostname.clone());
+            Ok(Arc::new(SmtpUpstream::new(
+                &config.upstream,
+                host,
+                port,
+                implicit_tls,
+                helo,
+            )?))
         }
         UpstreamTarget::Outbox(dir) => Ok(Arc::new(OutboxUpstream::new(dir)?)),
     }

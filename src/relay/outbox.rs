@@ -43,7 +43,10 @@ pub struct OutboxUpstream {
 impl OutboxUpstream {
     /// Creates the folder when it does not exist yet.
     pub fn new(dir: PathBuf) -> Result<OutboxUpstream, Error> {
-        fs::create_dir_all(&dir).map_err(|source| Error::Outbox { path: dir.clone(), source })?;
+        fs::create_dir_all(&dir).map_err(|source| Error::Outbox {
+            path: dir.clone(),
+            source,
+        })?;
         Ok(OutboxUpstream { dir })
     }
 
@@ -82,7 +85,9 @@ impl Upstream for OutboxUpstream {
 /// The file's bytes: envelope header lines, then the message.
 pub fn outbox_bytes(msg: &OutboundMessage) -> Vec<u8> {
     let mut out = Vec::with_capacity(msg.data.len() + 64 * (msg.rcpt_to.len() + 1));
-    out.extend_from_slice(format!("{ENVELOPE_FROM_HEADER}: <{}>\r\n", clean(&msg.mail_from)).as_bytes());
+    out.extend_from_slice(
+        format!("{ENVELOPE_FROM_HEADER}: <{}>\r\n", clean(&msg.mail_from)).as_bytes(),
+    );
     for rcpt in &msg.rcpt_to {
         out.extend_from_slice(format!("{ENVELOPE_TO_HEADER}: <{}>\r\n", clean(rcpt)).as_bytes());
     }

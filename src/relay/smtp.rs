@@ -19,7 +19,9 @@ use rustls::DigitallySignedStruct;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
-use smtp_proto::{EXT_8BIT_MIME, EXT_AUTH, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Response};
+use smtp_proto::{
+    EXT_8BIT_MIME, EXT_AUTH, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Response,
+};
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
@@ -65,7 +67,11 @@ impl Caps {
         Caps {
             smtputf8: e.has_capability(EXT_SMTP_UTF8),
             eight_bit: e.has_capability(EXT_8BIT_MIME),
-            size: if e.has_capability(EXT_SIZE) { e.size } else { 0 },
+            size: if e.has_capability(EXT_SIZE) {
+                e.size
+            } else {
+                0
+            },
         }
     }
 }
@@ -139,20 +145,32 @@ impl SmtpUpstream {
             .map_err(|_| mail_send::Error::Timeout)??;
         // Nagle would hold each small command back waiting for an ACK.
         let _ = tcp.set_nodelay(true);
-        let mut plain = SmtpClient { stream: tcp, timeout: self.timeout };
+        let mut plain = SmtpClient {
+            stream: tcp,
+            timeout: self.timeout,
+        };
         let mut client: Client = if self.implicit_tls {
             let tls = plain.into_tls(&self.tls, &self.host).await?;
-            SmtpClient { stream: Box::new(tls.stream) as Box<dyn IoStream>, timeout: self.timeout }
+            SmtpClient {
+                stream: Box::new(tls.stream) as Box<dyn IoStream>,
+                timeout: self.timeout,
+            }
         } else {
             read_greeting(&mut plain).await?;
             let ehlo = plain.ehlo(&self.helo).await?;
             if ehlo.has_capability(EXT_START_TLS) {
                 let tls = plain.start_tls(&self.tls, &self.host).await?;
-                SmtpClient { stream: Box::new(tls.stream) as Box<dyn IoStream>, timeout: self.timeout }
+                SmtpClient {
+                    stream: Box::new(tls.stream) as Box<dyn IoStream>,
+                    timeout: self.timeout,
+                }
             } else if self.require_tls {
                 return Err(mail_send::Error::MissingStartTls);
             } else {
-                SmtpClient { stream: Box::new(plain.stream) as Box<dyn IoStream>, timeout: self.timeout }
+                SmtpClient {
+                    stream: Box::new(plain.stream) as Box<dyn IoStream>,
+                    timeout: self.timeout,
+                }
             }
         };
         if self.implicit_tls {
@@ -165,7 +183,11 @@ impl SmtpUpstream {
             }
             client.authenticate(credentials, &ehlo).await?;
         }
-        Ok(Conn { client, caps: Caps::from_ehlo(&ehlo), idle_since: Instant::now() })
+        Ok(Conn {
+            client,
+            caps: Caps::from_ehlo(&ehlo),
+            idle_since: Instant::now(),
+        })
     }
 
     /// A pooled connection that still answers, or `None`.
@@ -198,7 +220,10 @@ impl SmtpUpstream {
         }
         // The semaphore lives as long as self and is never closed.
         let Ok(_permit) = self.slots.acquire().await else {
-            return all(msg, RcptResult::Transient("upstream client is shutting down".into()));
+            return all(
+                msg,
+                RcptResult::Transient("upstream client is shutting down".into()),
+            );
         };
         // A reused connection may have been closed by the server while idle; a
         // network error on its MAIL FROM means nothing was accepted, so one
@@ -267,6 +292,11 @@ impl SmtpUpstream {
 
         match conn.client.mail_from(&msg.mail_from, &params).await {
             Ok(()) => {}
+            // 421: the server is closing this channel (often an idle
+            // timeout it announced while the connection sat in the pool).
+            Err(mail_send::Error::UnexpectedReply(r)) if r.code == 421 => {
+                return Attempt::StaleConnection(mail_send::Error::UnexpectedReply(r));
+            }
             Err(mail_send::Error::UnexpectedReply(r)) => {
                 let result = classify(&r);
                 let next = rset(&mut conn.client).await;
@@ -293,12 +323,19 @@ impl SmtpUpstream {
         }
         if accepted == 0 {
             let next = rset(&mut conn.client).await;
-            return Attempt::Done(fill(results, RcptResult::Transient("no reply to RCPT".into())), next);
+            return Attempt::Done(
+                fill(results, RcptResult::Transient("no reply to RCPT".into())),
+                next,
+            );
         }
 
-        let data_timeout = self.timeout + Duration::from_secs(body.len() as u64 / MIN_DATA_RATE_BYTES_PER_SEC);
+        let data_timeout =
+            self.timeout + Duration::from_secs(body.len() as u64 / MIN_DATA_RATE_BYTES_PER_SEC);
         match send_data(&mut conn.client, body, data_timeout).await {
-            Ok(r) => Attempt::Done(fill(results, RcptResult::Delivered(reply_text(&r))), Next::Keep),
+            Ok(r) => Attempt::Done(
+                fill(results, RcptResult::Delivered(reply_text(&r))),
+                Next::Keep,
+            ),
             Err(mail_send::Error::UnexpectedReply(r)) => {
                 let result = classify(&r);
                 let next = rset(&mut conn.client).await;
@@ -307,7 +344,10 @@ impl SmtpUpstream {
             Err(e) => {
                 // The body may or may not have arrived; SMTP cannot tell us
                 // (RFC 1047). Retrying risks a duplicate, never a loss.
-                Attempt::Done(fill(results, RcptResult::Transient(describe_error(&e))), Next::Drop)
+                Attempt::Done(
+                    fill(results, RcptResult::Transient(describe_error(&e))),
+                    Next::Drop,
+                )
             }
         }
     }
@@ -315,7 +355,8 @@ impl SmtpUpstream {
 
 enum Attempt {
     Done(Vec<RcptResult>, Next),
-    /// A network error before anything was accepted.
+    /// A network error (or 421) before anything was accepted: the
+    /// connection is unusable and nothing happened to the message.
     StaleConnection(mail_send::Error),
 }
 
@@ -330,18 +371,28 @@ impl Upstream for SmtpUpstream {
             (false, true) => "STARTTLS required",
             (false, false) => "STARTTLS when offered",
         };
-        let verify = if self.tls_verify { "" } else { ", certificate NOT verified" };
+        let verify = if self.tls_verify {
+            ""
+        } else {
+            ", certificate NOT verified"
+        };
         let auth = match &self.credentials {
             Some(Credentials::Plain { username, .. }) => format!(", AUTH as {username}"),
             _ => String::new(),
         };
-        format!("SMTP smarthost {}:{} ({security}{verify}{auth})", self.host, self.port)
+        format!(
+            "SMTP smarthost {}:{} ({security}{verify}{auth})",
+            self.host, self.port
+        )
     }
 }
 
 /// `results` with every still-open slot set to `rest`.
 fn fill(results: Vec<Option<RcptResult>>, rest: RcptResult) -> Vec<RcptResult> {
-    results.into_iter().map(|r| r.unwrap_or_else(|| rest.clone())).collect()
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| rest.clone()))
+        .collect()
 }
 
 fn all(msg: &OutboundMessage, result: RcptResult) -> Vec<RcptResult> {
@@ -356,7 +407,9 @@ async fn rset(client: &mut Client) -> Next {
     }
 }
 
-async fn read_greeting<T: AsyncRead + AsyncWrite + Unpin>(client: &mut SmtpClient<T>) -> Result<(), mail_send::Error> {
+async fn read_greeting<T: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut SmtpClient<T>,
+) -> Result<(), mail_send::Error> {
     let timeout = client.timeout;
     tokio::time::timeout(timeout, client.read())
         .await
@@ -367,7 +420,11 @@ async fn read_greeting<T: AsyncRead + AsyncWrite + Unpin>(client: &mut SmtpClien
 /// DATA with our own transparency procedure (RFC 5321 §4.5.2): byte-exact
 /// body, dot-stuffed also on the very first line (mail-send's
 /// `write_message` does not stuff a dot at offset 0), written in one go.
-async fn send_data(client: &mut Client, body: &[u8], timeout: Duration) -> Result<Response<String>, mail_send::Error> {
+async fn send_data(
+    client: &mut Client,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Response<String>, mail_send::Error> {
     client.cmd(b"DATA\r\n").await?.assert_code(354)?;
     let wire = dot_stuff(body);
     tokio::time::timeout(timeout, async {
@@ -404,7 +461,10 @@ fn strip_final_crlf(data: &[u8]) -> &[u8] {
 }
 
 fn header_section(data: &[u8]) -> &[u8] {
-    let end = data.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(data.len());
+    let end = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(data.len());
     data.get(..end).unwrap_or(data)
 }
 
@@ -421,8 +481,17 @@ fn classify(r: &Response<String>) -> RcptResult {
 /// "550 5.1.1 No such user", on one line, bounded.
 pub(crate) fn reply_text(r: &Response<String>) -> String {
     let [a, b, c] = r.esc;
-    let msg: String = r.message.replace(['\r', '\n'], " ").chars().filter(|ch| !ch.is_control()).collect();
-    let mut text = if a > 0 { format!("{} {a}.{b}.{c} {msg}", r.code) } else { format!("{} {msg}", r.code) };
+    let msg: String = r
+        .message
+        .replace(['\r', '\n'], " ")
+        .chars()
+        .filter(|ch| !ch.is_control())
+        .collect();
+    let mut text = if a > 0 {
+        format!("{} {a}.{b}.{c} {msg}", r.code)
+    } else {
+        format!("{} {msg}", r.code)
+    };
     truncate(&mut text, MAX_REPLY_TEXT);
     text
 }
@@ -441,9 +510,13 @@ fn truncate(s: &mut String, max: usize) {
 fn describe_error(e: &mail_send::Error) -> String {
     let mut text = match e {
         mail_send::Error::UnexpectedReply(r) => reply_text(r),
-        mail_send::Error::AuthenticationFailed(r) => format!("upstream refused our AUTH: {}", reply_text(r)),
+        mail_send::Error::AuthenticationFailed(r) => {
+            format!("upstream refused our AUTH: {}", reply_text(r))
+        }
         mail_send::Error::Timeout => "timed out talking to the upstream".to_string(),
-        mail_send::Error::UnparseableReply => "the upstream closed the connection or sent an unreadable reply".to_string(),
+        mail_send::Error::UnparseableReply => {
+            "the upstream closed the connection or sent an unreadable reply".to_string()
+        }
         mail_send::Error::MissingStartTls => {
             "the upstream does not offer STARTTLS and upstream.require_tls is set".to_string()
         }
@@ -458,7 +531,11 @@ fn describe_error(e: &mail_send::Error) -> String {
 
 /// `::1` → `[::1]` for a `host:port` string.
 fn bracket_v6(host: &str) -> String {
-    if host.contains(':') && !host.starts_with('[') { format!("[{host}]") } else { host.to_string() }
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
 }
 
 fn read_password(cfg: &UpstreamConfig) -> Result<String, Error> {
@@ -472,11 +549,15 @@ fn read_password(cfg: &UpstreamConfig) -> Result<String, Error> {
 }
 
 fn read_password_file(path: &Path) -> Result<String, Error> {
-    let text =
-        std::fs::read_to_string(path).map_err(|source| Error::PasswordFile { path: path.to_path_buf(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::PasswordFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
     let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
     if first.is_empty() {
-        return Err(Error::PasswordFileEmpty { path: path.to_path_buf() });
+        return Err(Error::PasswordFileEmpty {
+            path: path.to_path_buf(),
+        });
     }
     Ok(first.to_string())
 }
@@ -523,7 +604,12 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -532,7 +618,12 @@ impl ServerCertVerifier for AnyCertificate {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -563,10 +654,23 @@ mod tests {
 
     #[test]
     fn replies_are_classified_by_class() {
-        let r = |code, esc: [u8; 3]| Response { code, esc, message: "text\nmore".to_string() };
-        assert_eq!(classify(&r(451, [4, 7, 1])), RcptResult::Transient("451 4.7.1 text more".into()));
-        assert_eq!(classify(&r(550, [5, 1, 1])), RcptResult::Permanent("550 5.1.1 text more".into()));
-        assert_eq!(classify(&r(554, [0, 0, 0])), RcptResult::Permanent("554 text more".into()));
+        let r = |code, esc: [u8; 3]| Response {
+            code,
+            esc,
+            message: "text\nmore".to_string(),
+        };
+        assert_eq!(
+            classify(&r(451, [4, 7, 1])),
+            RcptResult::Transient("451 4.7.1 text more".into())
+        );
+        assert_eq!(
+            classify(&r(550, [5, 1, 1])),
+            RcptResult::Permanent("550 5.1.1 text more".into())
+        );
+        assert_eq!(
+            classify(&r(554, [0, 0, 0])),
+            RcptResult::Permanent("554 text more".into())
+        );
     }
 
     #[test]
@@ -576,6 +680,9 @@ mod tests {
         std::fs::write(&p, "s3cret\r\nignored\n").unwrap();
         assert_eq!(read_password_file(&p).unwrap(), "s3cret");
         std::fs::write(&p, "\n").unwrap();
-        assert!(matches!(read_password_file(&p), Err(Error::PasswordFileEmpty { .. })));
+        assert!(matches!(
+            read_password_file(&p),
+            Err(Error::PasswordFileEmpty { .. })
+        ));
     }
 }

@@ -47,8 +47,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{
-    AUTH_LOGIN, AUTH_PLAIN, EXT_8BIT_MIME, EXT_AUTH, EXT_ENHANCED_STATUS_CODES, EXT_PIPELINING, EXT_SIZE,
-    EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, MAIL_BODY_8BITMIME, MAIL_SMTPUTF8, Request,
+    AUTH_LOGIN, AUTH_PLAIN, EXT_8BIT_MIME, EXT_AUTH, EXT_ENHANCED_STATUS_CODES, EXT_PIPELINING,
+    EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, MAIL_BODY_8BITMIME, MAIL_SMTPUTF8,
+    Request,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -79,11 +80,23 @@ pub struct Rule {
 
 impl Rule {
     pub fn rcpt(rcpt: &str, code: u16, text: &str) -> Rule {
-        Rule { rcpt: rcpt.into(), stage: Stage::Rcpt, code, text: text.into(), times: None }
+        Rule {
+            rcpt: rcpt.into(),
+            stage: Stage::Rcpt,
+            code,
+            text: text.into(),
+            times: None,
+        }
     }
 
     pub fn data(rcpt: &str, code: u16, text: &str) -> Rule {
-        Rule { rcpt: rcpt.into(), stage: Stage::Data, code, text: text.into(), times: None }
+        Rule {
+            rcpt: rcpt.into(),
+            stage: Stage::Data,
+            code,
+            text: text.into(),
+            times: None,
+        }
     }
 
     /// Answer like this only `n` times (e.g. `451` once, then accept).
@@ -188,15 +201,24 @@ impl TestUpstream {
             acceptor,
         });
         let listener = bind(port).await;
-        let port = listener.local_addr().expect("bound listener has an address").port();
-        let up = TestUpstream { port, shared, running: Mutex::new(None) };
+        let port = listener
+            .local_addr()
+            .expect("bound listener has an address")
+            .port();
+        let up = TestUpstream {
+            port,
+            shared,
+            running: Mutex::new(None),
+        };
         up.serve(listener);
         up
     }
 
     /// A port that was free a moment ago, for an upstream that starts later.
     pub async fn free_port() -> u16 {
-        let l = TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let l = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
         l.local_addr().expect("address").port()
     }
 
@@ -210,13 +232,21 @@ impl TestUpstream {
 
     /// The `upstream.url` that points sendwell here.
     pub fn url(&self) -> String {
-        let scheme = if self.shared.opts.implicit_tls { "smtps" } else { "smtp" };
+        let scheme = if self.shared.opts.implicit_tls {
+            "smtps"
+        } else {
+            "smtp"
+        };
         format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Every accepted transaction so far, in order.
     pub fn messages(&self) -> Vec<Received> {
-        self.shared.received.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.shared
+            .received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// How many TCP connections were accepted so far.
@@ -226,7 +256,8 @@ impl TestUpstream {
 
     /// Replaces the scripted answers (their use counts start again).
     pub fn set_rules(&self, rules: Vec<Rule>) {
-        *self.shared.rules.lock().unwrap_or_else(|e| e.into_inner()) = rules.into_iter().map(|r| (r, 0)).collect();
+        *self.shared.rules.lock().unwrap_or_else(|e| e.into_inner()) =
+            rules.into_iter().map(|r| (r, 0)).collect();
     }
 
     /// Waits until at least `n` transactions were accepted; panics with what
@@ -239,9 +270,14 @@ impl TestUpstream {
                 return got;
             }
             if start.elapsed() > timeout {
-                let summary: Vec<String> =
-                    got.iter().map(|m| format!("<{}> -> {:?}", m.mail_from, m.rcpt_to)).collect();
-                panic!("test upstream: waited {timeout:?} for {n} message(s), got {}: {summary:?}", got.len());
+                let summary: Vec<String> = got
+                    .iter()
+                    .map(|m| format!("<{}> -> {:?}", m.mail_from, m.rcpt_to))
+                    .collect();
+                panic!(
+                    "test upstream: waited {timeout:?} for {n} message(s), got {}: {summary:?}",
+                    got.len()
+                );
             }
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -250,7 +286,11 @@ impl TestUpstream {
     /// Closes the listener and every open connection (an outage). The port is
     /// free again when this returns.
     pub async fn stop(&self) {
-        let handle = self.running.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let handle = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         if let Some(h) = handle {
             h.abort();
             let _ = h.await;
@@ -270,7 +310,9 @@ impl TestUpstream {
             // Owned by the accept task, so aborting it drops every session.
             let mut sessions = JoinSet::new();
             loop {
-                let Ok((tcp, _)) = listener.accept().await else { continue };
+                let Ok((tcp, _)) = listener.accept().await else {
+                    continue;
+                };
                 while sessions.try_join_next().is_some() {}
                 let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
                 sessions.spawn(connection(shared.clone(), tcp, id));
@@ -282,7 +324,12 @@ impl TestUpstream {
 
 impl Drop for TestUpstream {
     fn drop(&mut self) {
-        if let Some(h) = self.running.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(h) = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
             h.abort();
         }
     }
@@ -306,8 +353,9 @@ async fn bind(port: u16) -> TcpListener {
 }
 
 fn tls_acceptor() -> TlsAcceptor {
-    let ck = rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .expect("rcgen makes a self-signed certificate");
+    let ck =
+        rcgen::generate_simple_self_signed(vec!["localhost".to_string(), "127.0.0.1".to_string()])
+            .expect("rcgen makes a self-signed certificate");
     let cert: CertificateDer<'static> = ck.cert.der().clone();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(ck.signing_key.serialize_der()));
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
@@ -330,17 +378,19 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, id: u64) {
     let acceptor = shared.acceptor.clone();
     if shared.opts.implicit_tls {
         let Some(acceptor) = acceptor else { return };
-        let Ok(tls) = acceptor.accept(tcp).await else { return };
+        let Ok(tls) = acceptor.accept(tcp).await else {
+            return;
+        };
         let _ = session(tls, &shared, id, true).await;
         return;
     }
-    match session(tcp, &shared, id, false).await {
-        Ok(Some(tcp)) => {
-            let Some(acceptor) = acceptor else { return };
-            let Ok(tls) = acceptor.accept(tcp).await else { return };
-            let _ = session(tls, &shared, id, true).await;
-        }
-        Ok(None) | Err(_) => {}
+    // Some(stream): the client asked for STARTTLS.
+    if let Ok(Some(tcp)) = session(tcp, &shared, id, false).await {
+        let Some(acceptor) = acceptor else { return };
+        let Ok(tls) = acceptor.accept(tcp).await else {
+            return;
+        };
+        let _ = session(tls, &shared, id, true).await;
     }
 }
 
@@ -362,7 +412,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     tls: bool,
 ) -> std::io::Result<Option<S>> {
     // After STARTTLS the client speaks first (EHLO); no greeting.
-    let greet = !(tls && !sh.opts.implicit_tls);
+    let greet = !tls || sh.opts.implicit_tls;
     if greet {
         s.write_all(b"220 test-upstream ESMTP ready\r\n").await?;
     }
@@ -422,7 +472,10 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 s.flush().await?;
                 return Ok(Some(s));
             }
-            Request::Auth { mechanism, initial_response } if sh.opts.auth.is_some() => {
+            Request::Auth {
+                mechanism,
+                initial_response,
+            } if sh.opts.auth.is_some() => {
                 let creds = match mechanism {
                     AUTH_PLAIN => {
                         let resp = if initial_response.is_empty() {
@@ -431,16 +484,17 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                         } else {
                             Some(initial_response)
                         };
-                        resp.and_then(|r| B64.decode(r.trim()).ok()).and_then(|raw| {
-                            let parts: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
-                            match parts.as_slice() {
-                                [_, u, p] => Some((
-                                    String::from_utf8_lossy(u).into_owned(),
-                                    String::from_utf8_lossy(p).into_owned(),
-                                )),
-                                _ => None,
-                            }
-                        })
+                        resp.and_then(|r| B64.decode(r.trim()).ok())
+                            .and_then(|raw| {
+                                let parts: Vec<&[u8]> = raw.split(|&b| b == 0).collect();
+                                match parts.as_slice() {
+                                    [_, u, p] => Some((
+                                        String::from_utf8_lossy(u).into_owned(),
+                                        String::from_utf8_lossy(p).into_owned(),
+                                    )),
+                                    _ => None,
+                                }
+                            })
                     }
                     AUTH_LOGIN => {
                         let user = if initial_response.is_empty() {
@@ -452,7 +506,8 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                         reply(&mut s, 334, "UGFzc3dvcmQ6").await?;
                         let pass = read_line(&mut s, &mut buf).await?;
                         let dec = |v: Option<String>| {
-                            v.and_then(|v| B64.decode(v.trim()).ok()).map(|b| String::from_utf8_lossy(&b).into_owned())
+                            v.and_then(|v| B64.decode(v.trim()).ok())
+                                .map(|b| String::from_utf8_lossy(&b).into_owned())
                         };
                         dec(user).zip(dec(pass))
                     }
@@ -551,7 +606,14 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 let _ = s.shutdown().await;
                 return Ok(None);
             }
-            other => reply(&mut s, 502, &format!("5.5.1 {} not implemented", other.name())).await?,
+            other => {
+                reply(
+                    &mut s,
+                    502,
+                    &format!("5.5.1 {} not implemented", other.name()),
+                )
+                .await?
+            }
         }
     }
 }
@@ -561,7 +623,8 @@ fn scripted(sh: &Shared, stage: Stage, rcpt: &str) -> Option<(u16, String)> {
     {
         let mut rules = sh.rules.lock().unwrap_or_else(|e| e.into_inner());
         for (rule, used) in rules.iter_mut() {
-            let matches = rule.stage == stage && (rule.rcpt == "*" || rule.rcpt.eq_ignore_ascii_case(rcpt));
+            let matches =
+                rule.stage == stage && (rule.rcpt == "*" || rule.rcpt.eq_ignore_ascii_case(rcpt));
             if matches && rule.times.is_none_or(|n| *used < n) {
                 *used += 1;
                 return Some((rule.code, rule.text.clone()));
@@ -585,11 +648,16 @@ async fn fill<S: AsyncRead + Unpin>(s: &mut S, buf: &mut Vec<u8>) -> std::io::Re
 }
 
 /// One raw line (an AUTH continuation), without its CRLF.
-async fn read_line<S: AsyncRead + Unpin>(s: &mut S, buf: &mut Vec<u8>) -> std::io::Result<Option<String>> {
+async fn read_line<S: AsyncRead + Unpin>(
+    s: &mut S,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<Option<String>> {
     loop {
         if let Some(pos) = buf.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = buf.drain(..=pos).collect();
-            let text = String::from_utf8_lossy(&line).trim_end_matches(['\r', '\n']).to_string();
+            let text = String::from_utf8_lossy(&line)
+                .trim_end_matches(['\r', '\n'])
+                .to_string();
             return Ok(Some(text));
         }
         if !fill(s, buf).await? {
