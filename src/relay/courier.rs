@@ -1,0 +1,632 @@
+//! The delivery loop: claims due deliveries from the [`Store`] (with a
+//! lease, never by in-memory ownership), sends each message once for all its
+//! claimed recipients through the [`Upstream`], and writes the outcomes back
+//! in batches. Temporary failures are deferred with the configured backoff;
+//! permanent ones, and temporary ones past `relay.max_lifetime`, are bounced
+//! with an RFC 3464 report enqueued to the envelope sender (never to the
+//! null sender). Knows nothing of policy or of the wire.
+//!
+//! Order of writes, so a crash never loses a report: a report is enqueued
+//! (durably) *before* the outcome that caused it is recorded. A crash in
+//! between can at worst send one report twice, never zero times.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use jiff::Timestamp;
+use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+use super::dsn::{self, Kind, RecipientReport};
+use super::upstream::{OutboundMessage, RcptResult, Upstream};
+use crate::clock::Clock;
+use crate::config::{Config, RelayConfig};
+use crate::shutdown::Shutdown;
+use crate::store::{Claimed, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, Store};
+
+/// Most outcomes written in one `Store::finish` transaction.
+const MAX_FINISH_BATCH: usize = 1000;
+
+/// How often `Store::finish` is tried before the outcomes are given up (the
+/// leases then run out and the deliveries are attempted again).
+const FINISH_TRIES: u32 = 5;
+
+/// Pause after the store failed to answer a claim, so a broken database is
+/// not hammered.
+const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
+
+/// The courier. Cheap to build; [`Courier::run`] does the work.
+pub struct Courier {
+    ctx: Arc<Ctx>,
+}
+
+struct Ctx {
+    config: Arc<Config>,
+    store: Store,
+    upstream: Arc<dyn Upstream>,
+    clock: Arc<dyn Clock>,
+    wakeup: Arc<Notify>,
+    /// Who we are in the store's leases: unique per process and courier.
+    owner: String,
+}
+
+impl Courier {
+    /// `wakeup` is notified (`notify_one`) by whoever enqueues mail, so
+    /// delivery starts at once instead of at the next poll.
+    pub fn new(
+        config: Arc<Config>,
+        store: Store,
+        upstream: Arc<dyn Upstream>,
+        clock: Arc<dyn Clock>,
+        wakeup: Arc<Notify>,
+    ) -> Courier {
+        let owner = format!(
+            "{}/{}/{:08x}",
+            config.server.hostname,
+            std::process::id(),
+            rand::random::<u32>()
+        );
+        Courier {
+            ctx: Arc::new(Ctx {
+                config,
+                store,
+                upstream,
+                clock,
+                wakeup,
+                owner,
+            }),
+        }
+    }
+
+    /// The name this courier's leases carry in the store.
+    pub fn owner(&self) -> &str {
+        &self.ctx.owner
+    }
+
+    /// Runs until shutdown. An attempt already handed to the upstream
+    /// finishes and its outcome is recorded; claims not yet attempted are
+    /// released, so nothing is dropped.
+    pub async fn run(self, mut shutdown: crate::shutdown::Shutdown) {
+        let ctx = self.ctx;
+        let relay = &ctx.config.relay;
+        let connections = ctx.config.upstream.connections.max(1);
+        // Claimed deliveries wait for a send slot while their lease runs, so
+        // only claim what the slots can start soon.
+        let max_in_flight = relay.batch_size.max(connections);
+        let max_jobs = connections * 2;
+        tracing::info!(owner = %ctx.owner, upstream = %ctx.upstream.describe(), "courier started");
+
+        let slots = Arc::new(Semaphore::new(connections));
+        let (done_tx, done_rx) = mpsc::unbounded_channel::<Vec<Outcome>>();
+        let finisher = tokio::spawn(finisher(ctx.clone(), done_rx));
+        let mut jobs: JoinSet<usize> = JoinSet::new();
+        let mut in_flight = 0usize;
+
+        loop {
+            if shutdown.is_fired() {
+                break;
+            }
+            let mut more_due = false;
+            let room = max_in_flight
+                .saturating_sub(in_flight)
+                .min(relay.batch_size);
+            if jobs.len() < max_jobs && room > 0 {
+                match ctx
+                    .store
+                    .claim_due(&ctx.owner, ctx.clock.now(), relay.lease, room)
+                    .await
+                {
+                    Ok(claims) => {
+                        more_due = claims.len() == room;
+                        for group in by_message(claims) {
+                            in_flight += group.len();
+                            let job = job(
+                                ctx.clone(),
+                                group,
+                                slots.clone(),
+                                shutdown.clone(),
+                                done_tx.clone(),
+                            );
+                            jobs.spawn(job);
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot claim due deliveries");
+                        tokio::select! {
+                            _ = shutdown.wait() => break,
+                            _ = tokio::time::sleep(STORE_ERROR_PAUSE) => {}
+                        }
+                        continue;
+                    }
+                }
+            }
+            let full = jobs.len() >= max_jobs || in_flight >= max_in_flight;
+            let wait = if full {
+                relay.poll_interval
+            } else if more_due {
+                Duration::ZERO
+            } else {
+                self_wait(&ctx).await
+            };
+            tokio::select! {
+                _ = shutdown.wait() => break,
+                _ = ctx.wakeup.notified() => {}
+                Some(done) = jobs.join_next(), if !jobs.is_empty() => {
+                    in_flight = in_flight.saturating_sub(job_size(done));
+                }
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+
+        tracing::info!(in_flight, "courier stopping: finishing attempts under way");
+        while let Some(done) = jobs.join_next().await {
+            in_flight = in_flight.saturating_sub(job_size(done));
+        }
+        drop(done_tx);
+        if let Err(e) = finisher.await {
+            tracing::error!(error = %e, "the outcome writer failed");
+        }
+        match ctx.store.release_claims(&ctx.owner).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(released = n, "gave back claims not attempted"),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot give back claims; their leases will run out")
+            }
+        }
+        tracing::info!("courier stopped");
+    }
+}
+
+fn job_size(done: Result<usize, tokio::task::JoinError>) -> usize {
+    match done {
+        Ok(n) => n,
+        Err(e) => {
+            // The leases of a panicked job run out and another attempt follows.
+            tracing::error!(error = %e, "a delivery job failed");
+            0
+        }
+    }
+}
+
+/// How long to sleep when idle: until the next due delivery, at most the
+/// poll interval.
+async fn self_wait(ctx: &Ctx) -> Duration {
+    let poll = ctx.config.relay.poll_interval;
+    match ctx.store.next_due().await {
+        Ok(Some(at)) => {
+            let now = ctx.clock.now();
+            let until = at.duration_since(now);
+            if until.is_negative() {
+                Duration::ZERO
+            } else {
+                Duration::try_from(until).unwrap_or(poll).min(poll)
+            }
+        }
+        Ok(None) => poll,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the next due time");
+            poll
+        }
+    }
+}
+
+/// Claims of one message go out in one transaction.
+fn by_message(claims: Vec<Claimed>) -> Vec<Vec<Claimed>> {
+    let mut groups: BTreeMap<MessageId, Vec<Claimed>> = BTreeMap::new();
+    for c in claims {
+        groups.entry(c.message_id).or_default().push(c);
+    }
+    groups.into_values().collect()
+}
+
+/// One message to the upstream for the claimed recipients; returns how many
+/// deliveries it held.
+async fn job(
+    ctx: Arc<Ctx>,
+    group: Vec<Claimed>,
+    slots: Arc<Semaphore>,
+    shutdown: Shutdown,
+    done: mpsc::UnboundedSender<Vec<Outcome>>,
+) -> usize {
+    let n = group.len();
+    let claimed_at = Instant::now();
+    // The semaphore is never closed.
+    let Ok(_slot) = slots.acquire().await else {
+        return n;
+    };
+    // Not attempted: given back at shutdown, or left to run out when the
+    // lease is mostly gone (another worker may already hold it).
+    if shutdown.is_fired() || claimed_at.elapsed() > ctx.config.relay.lease / 2 {
+        return n;
+    }
+    let Some(first) = group.first() else { return 0 };
+    let message_id = first.message_id;
+    let data = match ctx.store.message_data(message_id).await {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!(message = %message_id, error = %e, "cannot read a message to deliver");
+            let reply = format!("local store error: {e}");
+            let results = vec![RcptResult::Transient(reply); n];
+            let outcomes = settle(&ctx, &group, results, &[]).await;
+            let _ = done.send(outcomes);
+            return n;
+        }
+    };
+    let msg = OutboundMessage {
+        mail_from: first.mail_from.clone(),
+        rcpt_to: group.iter().map(|c| c.rcpt.clone()).collect(),
+        data: Arc::from(data),
+    };
+    let mut results = ctx.upstream.send(&msg).await;
+    // The trait promises one result per recipient; a short answer is a bug
+    // upstream of us, and the missing ones are simply tried again.
+    results.resize(
+        n,
+        RcptResult::Transient("no result from the upstream".into()),
+    );
+    let outcomes = settle(&ctx, &group, results, &msg.data).await;
+    let _ = done.send(outcomes);
+    n
+}
+
+/// What each result means for its delivery, with the reports it calls for
+/// enqueued first. Outcomes whose report could not be stored are left out:
+/// their lease runs out and they come back, so the report is not lost.
+async fn settle(
+    ctx: &Ctx,
+    group: &[Claimed],
+    results: Vec<RcptResult>,
+    data: &[u8],
+) -> Vec<Outcome> {
+    let now = ctx.clock.now();
+    let mut outcomes = Vec::with_capacity(group.len());
+    let mut failed: Vec<(Outcome, RecipientReport)> = Vec::new();
+    let mut delayed: Vec<(Outcome, RecipientReport)> = Vec::new();
+    for (claim, result) in group.iter().zip(results) {
+        let d = decide(&ctx.config.relay, claim, result, now);
+        log_decision(claim, &d.outcome);
+        match d.report {
+            None => outcomes.push(d.outcome),
+            Some((Kind::Failed, r)) => failed.push((d.outcome, r)),
+            Some((Kind::Delayed, r)) => delayed.push((d.outcome, r)),
+        }
+    }
+    let Some(first) = group.first() else {
+        return outcomes;
+    };
+    for (kind, list) in [(Kind::Failed, failed), (Kind::Delayed, delayed)] {
+        if list.is_empty() {
+            continue;
+        }
+        let reports: Vec<RecipientReport> = list.iter().map(|(_, r)| r.clone()).collect();
+        match enqueue_report(ctx, first, kind, &reports, data, now).await {
+            Ok(()) => outcomes.extend(list.into_iter().map(|(o, _)| o)),
+            Err(e) => {
+                tracing::error!(message = %first.message_id, error = %e, "cannot queue a delivery report; will retry");
+            }
+        }
+    }
+    outcomes
+}
+
+fn log_decision(claim: &Claimed, outcome: &Outcome) {
+    let (m, rcpt) = (claim.message_id, claim.rcpt.as_str());
+    match outcome {
+        Outcome::Delivered { reply, .. } => {
+            tracing::info!(message = %m, rcpt, reply = %reply, "delivered")
+        }
+        Outcome::Deferred {
+            reply, retry_at, ..
+        } => {
+            tracing::info!(message = %m, rcpt, reply = %reply, retry_at = %retry_at, "deferred")
+        }
+        Outcome::Bounced { reply, .. } => {
+            tracing::info!(message = %m, rcpt, reply = %reply, "bounced")
+        }
+    }
+}
+
+/// What one result means for one delivery.
+#[derive(Debug)]
+pub struct Decision {
+    pub outcome: Outcome,
+    /// A report owed to the sender, if any.
+    pub report: Option<(Kind, RecipientReport)>,
+}
+
+/// The retry/bounce rules, pure: 2xx → delivered; 5xx → bounced with a
+/// report; 4xx or a network problem → deferred by the backoff schedule (never
+/// beyond the lifetime, so the last try happens right at expiry), bounced
+/// once the lifetime has run out, with one delay warning when the copy is
+/// `delay_notice_after` late. The null sender never gets a report.
+pub fn decide(
+    relay: &RelayConfig,
+    claim: &Claimed,
+    result: RcptResult,
+    now: Timestamp,
+) -> Decision {
+    let id = claim.id;
+    let may_report = !claim.mail_from.is_empty();
+    let report = |kind, diagnostic: &str, expired| {
+        may_report.then(|| {
+            (
+                kind,
+                RecipientReport {
+                    rcpt: claim.rcpt.clone(),
+                    diagnostic: diagnostic.to_string(),
+                    expired,
+                    last_attempt: now,
+                },
+            )
+        })
+    };
+    match result {
+        RcptResult::Delivered(reply) => Decision {
+            outcome: Outcome::Delivered { id, reply },
+            report: None,
+        },
+        RcptResult::Permanent(reply) => {
+            let report = report(Kind::Failed, &reply, false);
+            Decision {
+                outcome: Outcome::Bounced { id, reply },
+                report,
+            }
+        }
+        RcptResult::Transient(reply) => {
+            let expires = add(claim.received_at, relay.max_lifetime);
+            if now >= expires {
+                let report = report(Kind::Failed, &reply, true);
+                let reply = format!(
+                    "expired after {} in the queue; last error: {reply}",
+                    humantime::format_duration(relay.max_lifetime)
+                );
+                return Decision {
+                    outcome: Outcome::Bounced { id, reply },
+                    report,
+                };
+            }
+            let retry_at = add(now, relay.backoff(claim.attempts.saturating_add(1))).min(expires);
+            let late = now >= add(claim.first_due_at, relay.delay_notice_after);
+            let warn = late && !claim.delay_notified;
+            let report = if warn {
+                report(Kind::Delayed, &reply, false)
+            } else {
+                None
+            };
+            let delay_notified = claim.delay_notified || report.is_some();
+            Decision {
+                outcome: Outcome::Deferred {
+                    id,
+                    reply,
+                    retry_at,
+                    delay_notified,
+                },
+                report,
+            }
+        }
+    }
+}
+
+fn add(t: Timestamp, d: Duration) -> Timestamp {
+    t.checked_add(d).unwrap_or(Timestamp::MAX)
+}
+
+/// Builds a report and stores it as a new message from the null sender to
+/// the original sender; it then goes out through the same upstream.
+async fn enqueue_report(
+    ctx: &Ctx,
+    claim: &Claimed,
+    kind: Kind,
+    recipients: &[RecipientReport],
+    original: &[u8],
+    now: Timestamp,
+) -> Result<(), crate::store::Error> {
+    let report = dsn::Report {
+        kind,
+        reporting_mta: &ctx.config.server.hostname,
+        original_sender: &claim.mail_from,
+        arrival: claim.received_at,
+        original,
+        recipients,
+        retry_until: Some(add(claim.received_at, ctx.config.relay.max_lifetime)),
+        now,
+    };
+    let data = dsn::build(&report);
+    let headers = crate::message::prepare::header_section(&data);
+    let kind_name = match kind {
+        Kind::Failed => "failed",
+        Kind::Delayed => "delayed",
+    };
+    let note = serde_json::json!({
+        "dsn": kind_name,
+        "original_message": claim.message_id.0,
+        "recipients": recipients.iter().map(|r| r.rcpt.as_str()).collect::<Vec<_>>(),
+    });
+    let msg = NewMessage {
+        mail_from: String::new(),
+        message_id_header: crate::gateway::header_value(headers, "Message-ID"),
+        subject: crate::gateway::header_value(headers, "Subject"),
+        data,
+        received_at: now,
+        client: format!("sendwell delivery report for message {}", claim.message_id),
+        auth_user: None,
+        report: Some(note.to_string()),
+        deliveries: vec![NewDelivery {
+            rcpt: claim.mail_from.clone(),
+            deliver_at: now,
+            state: DeliveryState::Queued,
+        }],
+    };
+    let (id, _) = ctx.store.enqueue(msg).await?;
+    tracing::info!(message = %claim.message_id, report = %id, kind = kind_name, to = %claim.mail_from, "delivery report queued");
+    ctx.wakeup.notify_one();
+    Ok(())
+}
+
+/// Writes outcomes as they come, many per transaction.
+async fn finisher(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Vec<Outcome>>) {
+    while let Some(mut batch) = rx.recv().await {
+        while batch.len() < MAX_FINISH_BATCH {
+            match rx.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
+        }
+        if batch.is_empty() {
+            continue;
+        }
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match ctx.store.finish(&ctx.owner, &batch, ctx.clock.now()).await {
+                Ok(()) => break,
+                Err(e) if tries < FINISH_TRIES => {
+                    tracing::warn!(error = %e, outcomes = batch.len(), "cannot record outcomes; trying again");
+                    tokio::time::sleep(Duration::from_millis(100 << tries)).await;
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, outcomes = batch.len(), "cannot record outcomes; the deliveries will be attempted again");
+                    break;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{DeliveryId, MessageId};
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn claim(from: &str, attempts: u32, delay_notified: bool) -> Claimed {
+        Claimed {
+            id: DeliveryId(7),
+            message_id: MessageId(3),
+            rcpt: "buyer@example.org".into(),
+            mail_from: from.into(),
+            attempts,
+            received_at: ts("2026-11-20T00:00:00Z"),
+            first_due_at: ts("2026-11-20T00:00:00Z"),
+            delay_notified,
+        }
+    }
+
+    fn relay() -> RelayConfig {
+        RelayConfig {
+            retry_schedule: vec![Duration::from_secs(60), Duration::from_secs(600)],
+            max_lifetime: Duration::from_secs(24 * 3600),
+            delay_notice_after: Duration::from_secs(3600),
+            ..RelayConfig::default()
+        }
+    }
+
+    #[test]
+    fn permanent_bounces_with_a_report() {
+        let d = decide(
+            &relay(),
+            &claim("s@x.example", 0, false),
+            RcptResult::Permanent("550 5.1.1 no".into()),
+            ts("2026-11-20T00:00:10Z"),
+        );
+        assert!(matches!(d.outcome, Outcome::Bounced { .. }));
+        assert!(matches!(d.report, Some((Kind::Failed, _))));
+    }
+
+    #[test]
+    fn null_sender_never_gets_a_report() {
+        let d = decide(
+            &relay(),
+            &claim("", 0, false),
+            RcptResult::Permanent("550 5.1.1 no".into()),
+            ts("2026-11-20T00:00:10Z"),
+        );
+        assert!(matches!(d.outcome, Outcome::Bounced { .. }));
+        assert!(d.report.is_none());
+        let d = decide(
+            &relay(),
+            &claim("", 3, false),
+            RcptResult::Transient("451".into()),
+            ts("2026-11-20T05:00:00Z"),
+        );
+        assert!(matches!(d.outcome, Outcome::Deferred { .. }));
+        assert!(d.report.is_none());
+    }
+
+    #[test]
+    fn transient_backs_off_then_warns_once_then_expires() {
+        let r = relay();
+        let d = decide(
+            &r,
+            &claim("s@x.example", 0, false),
+            RcptResult::Transient("451 4.7.1 later".into()),
+            ts("2026-11-20T00:00:10Z"),
+        );
+        match d.outcome {
+            Outcome::Deferred {
+                retry_at,
+                delay_notified,
+                ..
+            } => {
+                assert_eq!(retry_at, ts("2026-11-20T00:01:10Z"));
+                assert!(!delay_notified);
+            }
+            o => panic!("{o:?}"),
+        }
+        assert!(d.report.is_none());
+
+        let d = decide(
+            &r,
+            &claim("s@x.example", 5, false),
+            RcptResult::Transient("451".into()),
+            ts("2026-11-20T02:00:00Z"),
+        );
+        assert!(matches!(
+            d.outcome,
+            Outcome::Deferred {
+                delay_notified: true,
+                ..
+            }
+        ));
+        assert!(matches!(d.report, Some((Kind::Delayed, _))));
+        let d = decide(
+            &r,
+            &claim("s@x.example", 6, true),
+            RcptResult::Transient("451".into()),
+            ts("2026-11-20T03:00:00Z"),
+        );
+        assert!(d.report.is_none(), "the delay warning is sent once");
+
+        // Never scheduled past the lifetime: the last try is at expiry.
+        let d = decide(
+            &r,
+            &claim("s@x.example", 6, true),
+            RcptResult::Transient("451".into()),
+            ts("2026-11-20T23:59:00Z"),
+        );
+        assert!(
+            matches!(d.outcome, Outcome::Deferred { retry_at, .. } if retry_at == ts("2026-11-21T00:00:00Z"))
+        );
+        let d = decide(
+            &r,
+            &claim("s@x.example", 7, true),
+            RcptResult::Transient("451 4.4.1 down".into()),
+            ts("2026-11-21T00:00:00Z"),
+        );
+        match d.outcome {
+            Outcome::Bounced { reply, .. } => assert!(
+                reply.contains("expired") && reply.contains("451 4.4.1 down"),
+                "{reply}"
+            ),
+            o => panic!("{o:?}"),
+        }
+        assert!(matches!(
+            d.report,
+            Some((Kind::Failed, RecipientReport { expired: true, .. }))
+        ));
+    }
+}

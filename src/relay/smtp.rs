@@ -1,0 +1,688 @@
+//! [`SmtpUpstream`]: hands mail to the company's smarthost over SMTP
+//! (mail-send as the client), with one result per recipient and a small pool
+//! of live connections. Knows nothing of the store or of retries: it reports
+//! what the upstream said, the courier decides what that means.
+//!
+//! Why not `SmtpClient::send`: it stops at the first refused RCPT, and it
+//! neither negotiates SMTPUTF8/8BITMIME nor keeps a body byte-exact, so the
+//! transaction is driven here with the low-level calls (MAIL, RCPT per
+//! recipient, DATA written by [`write_data`]).
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use mail_send::smtp::AssertReply;
+use mail_send::smtp::message::Parameters;
+use mail_send::{Credentials, SmtpClient};
+use rustls::DigitallySignedStruct;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use smtp_proto::{
+    EXT_8BIT_MIME, EXT_AUTH, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Response,
+};
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsConnector;
+
+use super::Error;
+use super::upstream::{OutboundMessage, RcptResult, SendFuture, Upstream};
+use crate::config::UpstreamConfig;
+
+/// A pooled connection idle longer than this is probed with NOOP before use:
+/// smarthosts drop idle clients (Postfix after 300 s, some much sooner).
+const IDLE_PROBE_AFTER: Duration = Duration::from_secs(10);
+
+/// A pooled connection idle longer than this is closed instead of reused.
+const IDLE_MAX: Duration = Duration::from_secs(60);
+
+/// The slowest transfer rate we accept for DATA before calling it a timeout:
+/// the timeout for the body is `upstream.timeout` plus the size at this rate,
+/// so a 25 MB message on a slow link is not cut off by a per-command timeout.
+const MIN_DATA_RATE_BYTES_PER_SEC: u64 = 32 * 1024;
+
+/// Longest reply text we keep (the store and DSNs carry it; a hostile
+/// upstream must not fill them).
+const MAX_REPLY_TEXT: usize = 512;
+
+/// Any byte stream the client can run over: plain TCP or TLS.
+trait IoStream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> IoStream for T {}
+
+type Client = SmtpClient<Box<dyn IoStream>>;
+
+/// What the upstream offered in its (last) EHLO answer.
+#[derive(Debug, Clone, Copy, Default)]
+struct Caps {
+    smtputf8: bool,
+    eight_bit: bool,
+    /// SIZE limit; 0 = none announced.
+    size: usize,
+}
+
+impl Caps {
+    fn from_ehlo(e: &EhloResponse<String>) -> Self {
+        Caps {
+            smtputf8: e.has_capability(EXT_SMTP_UTF8),
+            eight_bit: e.has_capability(EXT_8BIT_MIME),
+            size: if e.has_capability(EXT_SIZE) {
+                e.size
+            } else {
+                0
+            },
+        }
+    }
+}
+
+struct Conn {
+    client: Client,
+    caps: Caps,
+    idle_since: Instant,
+}
+
+/// An SMTP smarthost: `smtp://` (STARTTLS when offered, required when
+/// `upstream.require_tls`) or `smtps://` (implicit TLS).
+pub struct SmtpUpstream {
+    host: String,
+    port: u16,
+    implicit_tls: bool,
+    require_tls: bool,
+    credentials: Option<Credentials<String>>,
+    helo: String,
+    timeout: Duration,
+    tls: TlsConnector,
+    tls_verify: bool,
+    /// Live connections not in use, most recently used last.
+    idle: Mutex<Vec<Conn>>,
+    /// One permit per connection we may hold open (`upstream.connections`).
+    slots: Semaphore,
+}
+
+/// How one transaction ended for the connection that carried it.
+enum Next {
+    /// The connection is in a clean state and may be reused.
+    Keep,
+    /// The connection is broken (network error, timeout): close it.
+    Drop,
+}
+
+impl SmtpUpstream {
+    /// Reads the password (env var or file) now, so a mistake shows at start-up.
+    pub fn new(
+        cfg: &UpstreamConfig,
+        host: String,
+        port: u16,
+        implicit_tls: bool,
+        helo: String,
+    ) -> Result<SmtpUpstream, Error> {
+        let credentials = match &cfg.username {
+            None => None,
+            Some(user) => Some(Credentials::new(user.clone(), read_password(cfg)?)),
+        };
+        let tls = tls_connector(cfg.tls_verify)?;
+        Ok(SmtpUpstream {
+            host,
+            port,
+            implicit_tls,
+            require_tls: cfg.require_tls,
+            credentials,
+            helo,
+            timeout: cfg.timeout,
+            tls,
+            tls_verify: cfg.tls_verify,
+            idle: Mutex::new(Vec::new()),
+            slots: Semaphore::new(cfg.connections.max(1)),
+        })
+    }
+
+    /// Connection establishment: TCP, TLS (implicit or STARTTLS), EHLO, AUTH.
+    async fn connect(&self) -> Result<Conn, mail_send::Error> {
+        let addr = format!("{}:{}", bracket_v6(&self.host), self.port);
+        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(addr.as_str()))
+            .await
+            .map_err(|_| mail_send::Error::Timeout)??;
+        // Nagle would hold each small command back waiting for an ACK.
+        let _ = tcp.set_nodelay(true);
+        let mut plain = SmtpClient {
+            stream: tcp,
+            timeout: self.timeout,
+        };
+        let mut client: Client = if self.implicit_tls {
+            let tls = plain.into_tls(&self.tls, &self.host).await?;
+            SmtpClient {
+                stream: Box::new(tls.stream) as Box<dyn IoStream>,
+                timeout: self.timeout,
+            }
+        } else {
+            read_greeting(&mut plain).await?;
+            let ehlo = plain.ehlo(&self.helo).await?;
+            if ehlo.has_capability(EXT_START_TLS) {
+                let tls = plain.start_tls(&self.tls, &self.host).await?;
+                SmtpClient {
+                    stream: Box::new(tls.stream) as Box<dyn IoStream>,
+                    timeout: self.timeout,
+                }
+            } else if self.require_tls {
+                return Err(mail_send::Error::MissingStartTls);
+            } else {
+                SmtpClient {
+                    stream: Box::new(plain.stream) as Box<dyn IoStream>,
+                    timeout: self.timeout,
+                }
+            }
+        };
+        if self.implicit_tls {
+            read_greeting(&mut client).await?;
+        }
+        let ehlo = client.ehlo(&self.helo).await?;
+        if let Some(credentials) = &self.credentials {
+            if !ehlo.has_capability(EXT_AUTH) {
+                return Err(mail_send::Error::UnsupportedAuthMechanism);
+            }
+            client.authenticate(credentials, &ehlo).await?;
+        }
+        Ok(Conn {
+            client,
+            caps: Caps::from_ehlo(&ehlo),
+            idle_since: Instant::now(),
+        })
+    }
+
+    /// A pooled connection that still answers, or `None`.
+    async fn pooled(&self) -> Option<Conn> {
+        loop {
+            let conn = self.idle.lock().unwrap_or_else(|e| e.into_inner()).pop()?;
+            let idle = conn.idle_since.elapsed();
+            if idle > IDLE_MAX {
+                continue; // dropping closes it; the server has likely given up on it
+            }
+            if idle <= IDLE_PROBE_AFTER {
+                return Some(conn);
+            }
+            let mut conn = conn;
+            if conn.client.noop().await.is_ok() {
+                return Some(conn);
+            }
+        }
+    }
+
+    fn put_back(&self, mut conn: Conn) {
+        conn.idle_since = Instant::now();
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        idle.push(conn);
+    }
+
+    async fn send_message(&self, msg: &OutboundMessage) -> Vec<RcptResult> {
+        if msg.rcpt_to.is_empty() {
+            return Vec::new();
+        }
+        // The semaphore lives as long as self and is never closed.
+        let Ok(_permit) = self.slots.acquire().await else {
+            return all(
+                msg,
+                RcptResult::Transient("upstream client is shutting down".into()),
+            );
+        };
+        // A reused connection may have been closed by the server while idle; a
+        // network error on its MAIL FROM means nothing was accepted, so one
+        // more try on a fresh connection is safe.
+        if let Some(mut conn) = self.pooled().await {
+            match self.transaction(&mut conn, msg).await {
+                Attempt::Done(results, Next::Keep) => {
+                    self.put_back(conn);
+                    return results;
+                }
+                Attempt::Done(results, Next::Drop) => return results,
+                Attempt::StaleConnection(e) => {
+                    tracing::debug!(error = %e, "pooled upstream connection was stale; reconnecting");
+                }
+            }
+        }
+        let mut conn = match self.connect().await {
+            Ok(c) => c,
+            Err(e) => {
+                let text = describe_error(&e);
+                tracing::warn!(upstream = %self.describe(), error = %text, "cannot connect to the upstream");
+                return all(msg, RcptResult::Transient(text));
+            }
+        };
+        match self.transaction(&mut conn, msg).await {
+            Attempt::Done(results, Next::Keep) => {
+                self.put_back(conn);
+                results
+            }
+            Attempt::Done(results, Next::Drop) => results,
+            Attempt::StaleConnection(e) => all(msg, RcptResult::Transient(describe_error(&e))),
+        }
+    }
+
+    /// One MAIL/RCPT…/DATA transaction on `conn`.
+    async fn transaction(&self, conn: &mut Conn, msg: &OutboundMessage) -> Attempt {
+        let body = strip_final_crlf(&msg.data);
+        let mut params = Parameters::new();
+        let envelope_utf8 = !msg.mail_from.is_ascii() || msg.rcpt_to.iter().any(|r| !r.is_ascii());
+        let header_utf8 = !header_section(&msg.data).is_ascii();
+        if envelope_utf8 && !conn.caps.smtputf8 {
+            // RFC 6531 §3.2: such a message cannot go to a server without
+            // SMTPUTF8; it would have to be downgraded, which we do not do.
+            return Attempt::Done(
+                all(msg, RcptResult::Permanent("553 5.6.7 the upstream does not offer SMTPUTF8, which non-ASCII addresses need".into())),
+                Next::Keep,
+            );
+        }
+        if conn.caps.smtputf8 && (envelope_utf8 || header_utf8) {
+            params.add("SMTPUTF8");
+        }
+        if conn.caps.eight_bit && msg.data.iter().any(|&b| b >= 0x80) {
+            params.add(("BODY", "8BITMIME"));
+        }
+        if conn.caps.size > 0 {
+            if msg.data.len() > conn.caps.size {
+                let text = format!(
+                    "552 5.3.4 message of {} bytes is larger than the upstream's limit of {} bytes",
+                    msg.data.len(),
+                    conn.caps.size
+                );
+                return Attempt::Done(all(msg, RcptResult::Permanent(text)), Next::Keep);
+            }
+            params.add(("SIZE".to_string(), msg.data.len().to_string()));
+        }
+
+        match conn.client.mail_from(&msg.mail_from, &params).await {
+            Ok(()) => {}
+            // 421: the server is closing this channel (often an idle
+            // timeout it announced while the connection sat in the pool).
+            Err(mail_send::Error::UnexpectedReply(r)) if r.code == 421 => {
+                return Attempt::StaleConnection(mail_send::Error::UnexpectedReply(r));
+            }
+            Err(mail_send::Error::UnexpectedReply(r)) => {
+                let result = classify(&r);
+                let next = rset(&mut conn.client).await;
+                return Attempt::Done(all(msg, result), next);
+            }
+            Err(e) => return Attempt::StaleConnection(e),
+        }
+
+        let mut results: Vec<Option<RcptResult>> = vec![None; msg.rcpt_to.len()];
+        let mut accepted = 0usize;
+        for (i, rcpt) in msg.rcpt_to.iter().enumerate() {
+            match conn.client.rcpt_to(rcpt, &Parameters::new()).await {
+                Ok(()) => accepted += 1,
+                Err(mail_send::Error::UnexpectedReply(r)) => {
+                    if let Some(slot) = results.get_mut(i) {
+                        *slot = Some(classify(&r));
+                    }
+                }
+                Err(e) => {
+                    let text = describe_error(&e);
+                    return Attempt::Done(fill(results, RcptResult::Transient(text)), Next::Drop);
+                }
+            }
+        }
+        if accepted == 0 {
+            let next = rset(&mut conn.client).await;
+            return Attempt::Done(
+                fill(results, RcptResult::Transient("no reply to RCPT".into())),
+                next,
+            );
+        }
+
+        let data_timeout =
+            self.timeout + Duration::from_secs(body.len() as u64 / MIN_DATA_RATE_BYTES_PER_SEC);
+        match send_data(&mut conn.client, body, data_timeout).await {
+            Ok(r) => Attempt::Done(
+                fill(results, RcptResult::Delivered(reply_text(&r))),
+                Next::Keep,
+            ),
+            Err(mail_send::Error::UnexpectedReply(r)) => {
+                let result = classify(&r);
+                let next = rset(&mut conn.client).await;
+                Attempt::Done(fill(results, result), next)
+            }
+            Err(e) => {
+                // The body may or may not have arrived; SMTP cannot tell us
+                // (RFC 1047). Retrying risks a duplicate, never a loss.
+                Attempt::Done(
+                    fill(results, RcptResult::Transient(describe_error(&e))),
+                    Next::Drop,
+                )
+            }
+        }
+    }
+}
+
+enum Attempt {
+    Done(Vec<RcptResult>, Next),
+    /// A network error (or 421) before anything was accepted: the
+    /// connection is unusable and nothing happened to the message.
+    StaleConnection(mail_send::Error),
+}
+
+impl Upstream for SmtpUpstream {
+    fn send<'a>(&'a self, msg: &'a OutboundMessage) -> SendFuture<'a> {
+        Box::pin(self.send_message(msg))
+    }
+
+    fn describe(&self) -> String {
+        let security = match (self.implicit_tls, self.require_tls) {
+            (true, _) => "implicit TLS",
+            (false, true) => "STARTTLS required",
+            (false, false) => "STARTTLS when offered",
+        };
+        let verify = if self.tls_verify {
+            ""
+        } else {
+            ", certificate NOT verified"
+        };
+        let auth = match &self.credentials {
+            Some(Credentials::Plain { username, .. }) => format!(", AUTH as {username}"),
+            _ => String::new(),
+        };
+        format!(
+            "SMTP smarthost {}:{} ({security}{verify}{auth})",
+            self.host, self.port
+        )
+    }
+}
+
+/// `results` with every still-open slot set to `rest`.
+fn fill(results: Vec<Option<RcptResult>>, rest: RcptResult) -> Vec<RcptResult> {
+    results
+        .into_iter()
+        .map(|r| r.unwrap_or_else(|| rest.clone()))
+        .collect()
+}
+
+fn all(msg: &OutboundMessage, result: RcptResult) -> Vec<RcptResult> {
+    vec![result; msg.rcpt_to.len()]
+}
+
+/// RSET after a failed transaction so the connection can carry the next one.
+async fn rset(client: &mut Client) -> Next {
+    match client.rset().await {
+        Ok(()) => Next::Keep,
+        Err(_) => Next::Drop,
+    }
+}
+
+async fn read_greeting<T: AsyncRead + AsyncWrite + Unpin>(
+    client: &mut SmtpClient<T>,
+) -> Result<(), mail_send::Error> {
+    let timeout = client.timeout;
+    tokio::time::timeout(timeout, client.read())
+        .await
+        .map_err(|_| mail_send::Error::Timeout)??
+        .assert_positive_completion()
+}
+
+/// DATA with our own transparency procedure (RFC 5321 §4.5.2): byte-exact
+/// body, dot-stuffed also on the very first line (mail-send's
+/// `write_message` does not stuff a dot at offset 0), written in one go.
+async fn send_data(
+    client: &mut Client,
+    body: &[u8],
+    timeout: Duration,
+) -> Result<Response<String>, mail_send::Error> {
+    client.cmd(b"DATA\r\n").await?.assert_code(354)?;
+    let wire = dot_stuff(body);
+    tokio::time::timeout(timeout, async {
+        client.stream.write_all(&wire).await?;
+        client.stream.flush().await?;
+        client.read().await
+    })
+    .await
+    .map_err(|_| mail_send::Error::Timeout)??
+    .into_positive_completion()
+}
+
+/// `body` (without its final CRLF) dot-stuffed and terminated with
+/// `CRLF . CRLF`. A dot after any CR or LF is doubled, not only after CRLF,
+/// so that no receiver that honours bare line ends can see an end of data
+/// (SMTP smuggling); canonical bodies contain no bare CR or LF anyway.
+pub fn dot_stuff(body: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(body.len() + body.len() / 64 + 5);
+    let mut at_line_start = true;
+    for &b in body {
+        if b == b'.' && at_line_start {
+            out.push(b'.');
+        }
+        out.push(b);
+        at_line_start = b == b'\n' || b == b'\r';
+    }
+    out.extend_from_slice(b"\r\n.\r\n");
+    out
+}
+
+/// Our data ends in CRLF; the DATA terminator supplies that CRLF itself.
+fn strip_final_crlf(data: &[u8]) -> &[u8] {
+    data.strip_suffix(b"\r\n").unwrap_or(data)
+}
+
+fn header_section(data: &[u8]) -> &[u8] {
+    let end = data
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or(data.len());
+    data.get(..end).unwrap_or(data)
+}
+
+/// 4xx → try again, 5xx → never; anything else (a 2xx/3xx where it makes no
+/// sense) is treated as temporary.
+fn classify(r: &Response<String>) -> RcptResult {
+    let text = reply_text(r);
+    match r.code {
+        500..=599 => RcptResult::Permanent(text),
+        _ => RcptResult::Transient(text),
+    }
+}
+
+/// "550 5.1.1 No such user", on one line, bounded.
+pub(crate) fn reply_text(r: &Response<String>) -> String {
+    let [a, b, c] = r.esc;
+    let msg: String = r
+        .message
+        .replace(['\r', '\n'], " ")
+        .chars()
+        .filter(|ch| !ch.is_control())
+        .collect();
+    let mut text = if a > 0 {
+        format!("{} {a}.{b}.{c} {msg}", r.code)
+    } else {
+        format!("{} {msg}", r.code)
+    };
+    truncate(&mut text, MAX_REPLY_TEXT);
+    text
+}
+
+fn truncate(s: &mut String, max: usize) {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+}
+
+/// A non-reply failure as the store and DSNs show it.
+fn describe_error(e: &mail_send::Error) -> String {
+    let mut text = match e {
+        mail_send::Error::UnexpectedReply(r) => reply_text(r),
+        mail_send::Error::AuthenticationFailed(r) => {
+            format!("upstream refused our AUTH: {}", reply_text(r))
+        }
+        mail_send::Error::Timeout => "timed out talking to the upstream".to_string(),
+        mail_send::Error::UnparseableReply => {
+            "the upstream closed the connection or sent an unreadable reply".to_string()
+        }
+        mail_send::Error::MissingStartTls => {
+            "the upstream does not offer STARTTLS and upstream.require_tls is set".to_string()
+        }
+        mail_send::Error::UnsupportedAuthMechanism => {
+            "the upstream offers no AUTH mechanism we support (PLAIN, LOGIN, CRAM-MD5)".to_string()
+        }
+        other => format!("upstream connection failed: {other}"),
+    };
+    truncate(&mut text, MAX_REPLY_TEXT);
+    text
+}
+
+/// `::1` → `[::1]` for a `host:port` string.
+fn bracket_v6(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    }
+}
+
+fn read_password(cfg: &UpstreamConfig) -> Result<String, Error> {
+    if let Some(name) = &cfg.password_env {
+        return std::env::var(name).map_err(|_| Error::PasswordEnv { name: name.clone() });
+    }
+    if let Some(path) = &cfg.password_file {
+        return read_password_file(path);
+    }
+    Err(Error::NoPassword)
+}
+
+fn read_password_file(path: &Path) -> Result<String, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::PasswordFile {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if first.is_empty() {
+        return Err(Error::PasswordFileEmpty {
+            path: path.to_path_buf(),
+        });
+    }
+    Ok(first.to_string())
+}
+
+/// The TLS client: the platform's trust store when `verify`, else a verifier
+/// that accepts any certificate (still checking the handshake signatures, so
+/// the session keys belong to whoever holds that certificate's key).
+fn tls_connector(verify: bool) -> Result<TlsConnector, Error> {
+    if verify {
+        // mail-send's builder uses rustls-platform-verifier with the
+        // process-level provider, which is aws-lc-rs (the only one compiled in).
+        return mail_send::smtp::tls::build_tls_connector(false).map_err(Error::Tls);
+    }
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Tls(e.to_string()))?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(AnyCertificate(provider)))
+        .with_no_client_auth();
+    Ok(TlsConnector::from(Arc::new(config)))
+}
+
+/// `upstream.tls_verify = false`: for a test smarthost with a self-signed
+/// certificate.
+#[derive(Debug)]
+struct AnyCertificate(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for AnyCertificate {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_stuffing_covers_first_line_and_bare_line_ends() {
+        assert_eq!(dot_stuff(b".a\r\n.b\r\nc."), b"..a\r\n..b\r\nc.\r\n.\r\n");
+        assert_eq!(dot_stuff(b"x\n.\ny"), b"x\n..\ny\r\n.\r\n");
+        assert_eq!(dot_stuff(b"x\r.\r\ny"), b"x\r..\r\ny\r\n.\r\n");
+        assert_eq!(dot_stuff(b""), b"\r\n.\r\n");
+    }
+
+    #[test]
+    fn final_crlf_is_supplied_by_the_terminator() {
+        let body = strip_final_crlf(b"Subject: x\r\n\r\nline\r\n");
+        assert_eq!(dot_stuff(body), b"Subject: x\r\n\r\nline\r\n.\r\n");
+        // A body that ends in an empty line keeps it.
+        let body = strip_final_crlf(b"a\r\n\r\n");
+        assert_eq!(dot_stuff(body), b"a\r\n\r\n.\r\n");
+    }
+
+    #[test]
+    fn replies_are_classified_by_class() {
+        let r = |code, esc: [u8; 3]| Response {
+            code,
+            esc,
+            message: "text\nmore".to_string(),
+        };
+        assert_eq!(
+            classify(&r(451, [4, 7, 1])),
+            RcptResult::Transient("451 4.7.1 text more".into())
+        );
+        assert_eq!(
+            classify(&r(550, [5, 1, 1])),
+            RcptResult::Permanent("550 5.1.1 text more".into())
+        );
+        assert_eq!(
+            classify(&r(554, [0, 0, 0])),
+            RcptResult::Permanent("554 text more".into())
+        );
+    }
+
+    #[test]
+    fn password_file_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pw");
+        std::fs::write(&p, "s3cret\r\nignored\n").unwrap();
+        assert_eq!(read_password_file(&p).unwrap(), "s3cret");
+        std::fs::write(&p, "\n").unwrap();
+        assert!(matches!(
+            read_password_file(&p),
+            Err(Error::PasswordFileEmpty { .. })
+        ));
+    }
+}

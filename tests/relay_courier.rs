@@ -1,0 +1,501 @@
+//! The courier end to end: a real SQLite store in a temp dir, the real
+//! `SmtpUpstream`, and the test upstream as the smarthost.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::upstream::{Opts, Received, Rule, TestUpstream};
+use jiff::Timestamp;
+use sendwell::clock::SystemClock;
+use sendwell::config::Config;
+use sendwell::relay::{self, Courier};
+use sendwell::shutdown::{self, Trigger};
+use sendwell::store::{DeliveryState, MessageId, NewDelivery, NewMessage, Store};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+struct Rig {
+    store: Store,
+    wakeup: Arc<Notify>,
+    trigger: Trigger,
+    courier: JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+/// Fast settings: retries after 100 ms, polls every 50 ms.
+fn config(upstream_url: String) -> Config {
+    common::install_crypto();
+    let mut c = Config::default();
+    c.server.hostname = "relay.test".into();
+    c.upstream.url = Some(upstream_url);
+    c.upstream.timeout = Duration::from_secs(2);
+    c.upstream.connections = 2;
+    c.relay.retry_schedule = vec![Duration::from_millis(100)];
+    c.relay.poll_interval = Duration::from_millis(50);
+    c.relay.lease = Duration::from_secs(30);
+    c
+}
+
+async fn start(c: Config) -> Rig {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("queue.db").display());
+    let store = Store::open(&url, 4).await.expect("open store");
+    let upstream = relay::build_upstream(&c).expect("upstream");
+    let wakeup = Arc::new(Notify::new());
+    let (trigger, shutdown) = shutdown::channel();
+    let courier = Courier::new(
+        Arc::new(c),
+        store.clone(),
+        upstream,
+        Arc::new(SystemClock),
+        wakeup.clone(),
+    );
+    let courier = tokio::spawn(courier.run(shutdown));
+    Rig {
+        store,
+        wakeup,
+        trigger,
+        courier,
+        _dir: dir,
+    }
+}
+
+impl Rig {
+    async fn enqueue(&self, from: &str, rcpts: &[&str], subject: &str) -> MessageId {
+        let now = Timestamp::now();
+        let data = format!(
+            "From: <{from}>\r\nTo: <{}>\r\nSubject: {subject}\r\nMessage-ID: <{subject}@shop.example>\r\n\r\nHello.\r\n.dot line\r\n",
+            rcpts.join(">, <")
+        );
+        let msg = NewMessage {
+            mail_from: from.into(),
+            data: data.into_bytes(),
+            received_at: now,
+            client: "127.0.0.1:1".into(),
+            auth_user: None,
+            message_id_header: None,
+            subject: Some(subject.into()),
+            report: None,
+            deliveries: rcpts
+                .iter()
+                .map(|r| NewDelivery {
+                    rcpt: r.to_string(),
+                    deliver_at: now,
+                    state: DeliveryState::Queued,
+                })
+                .collect(),
+        };
+        let (id, _) = self.store.enqueue(msg).await.expect("enqueue");
+        self.wakeup.notify_one();
+        id
+    }
+
+    async fn states(&self, id: MessageId) -> Vec<(String, DeliveryState, u32)> {
+        let m = self
+            .store
+            .message(id)
+            .await
+            .unwrap()
+            .expect("message exists");
+        m.deliveries
+            .into_iter()
+            .map(|d| (d.rcpt, d.state, d.attempts))
+            .collect()
+    }
+
+    /// Waits until no delivery of `id` is in a non-final state.
+    async fn settled(&self, id: MessageId) -> Vec<(String, DeliveryState, u32)> {
+        let start = Instant::now();
+        loop {
+            let s = self.states(id).await;
+            if s.iter().all(|(_, st, _)| st.is_final()) {
+                return s;
+            }
+            assert!(start.elapsed() < WAIT, "message {id} never settled: {s:?}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    async fn stop(self) -> Store {
+        self.trigger.fire();
+        tokio::time::timeout(WAIT, self.courier)
+            .await
+            .expect("courier stops")
+            .expect("courier did not panic");
+        self.store
+    }
+}
+
+fn reports(got: &[Received]) -> Vec<&Received> {
+    got.iter().filter(|m| m.mail_from.is_empty()).collect()
+}
+
+#[tokio::test]
+async fn delivers_one_transaction_per_message() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let rig = start(config(up.url())).await;
+    let id = rig
+        .enqueue(
+            "seller@shop.example",
+            &["a@example.org", "b@example.org"],
+            "order-1",
+        )
+        .await;
+    let got = up.wait_for(1, WAIT).await;
+    assert_eq!(
+        got[0].rcpt_to,
+        ["a@example.org", "b@example.org"],
+        "both recipients in one transaction"
+    );
+    let stored = rig.store.message_data(id).await.unwrap();
+    assert_eq!(
+        got[0].data, stored,
+        "the upstream receives the stored bytes exactly"
+    );
+    let s = rig.settled(id).await;
+    assert!(
+        s.iter().all(|(_, st, _)| *st == DeliveryState::Delivered),
+        "{s:?}"
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn wakeup_starts_delivery_without_waiting_for_the_poll() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let mut c = config(up.url());
+    c.relay.poll_interval = Duration::from_secs(30);
+    let rig = start(c).await;
+    tokio::time::sleep(Duration::from_millis(100)).await; // courier is idle now
+    let t = Instant::now();
+    rig.enqueue("seller@shop.example", &["a@example.org"], "prompt")
+        .await;
+    up.wait_for(1, Duration::from_secs(5)).await;
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn temporary_failure_is_retried_then_delivered() {
+    let up = TestUpstream::start(Opts {
+        rules: vec![Rule::rcpt("grey@example.org", 451, "4.7.1 greylisted, try later").times(1)],
+        ..Opts::default()
+    })
+    .await;
+    let rig = start(config(up.url())).await;
+    let id = rig
+        .enqueue("seller@shop.example", &["grey@example.org"], "grey")
+        .await;
+    let s = rig.settled(id).await;
+    assert_eq!(
+        s,
+        vec![("grey@example.org".to_string(), DeliveryState::Delivered, 1)]
+    );
+    let got = up.messages();
+    assert_eq!(got.len(), 1, "delivered once, no report: {got:?}");
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn permanent_failures_bounce_once_per_message_to_the_sender() {
+    let up = TestUpstream::start(Opts {
+        rules: vec![
+            Rule::rcpt("nobody@example.org", 550, "5.1.1 no such user"),
+            Rule::rcpt("closed@example.org", 550, "5.2.1 mailbox disabled"),
+        ],
+        ..Opts::default()
+    })
+    .await;
+    let rig = start(config(up.url())).await;
+    let id = rig
+        .enqueue(
+            "seller@shop.example",
+            &["nobody@example.org", "ok@example.org", "closed@example.org"],
+            "bounce-me",
+        )
+        .await;
+    let s = rig.settled(id).await;
+    let st: Vec<DeliveryState> = s.iter().map(|x| x.1).collect();
+    assert_eq!(
+        st,
+        [
+            DeliveryState::Bounced,
+            DeliveryState::Delivered,
+            DeliveryState::Bounced
+        ],
+        "{s:?}"
+    );
+
+    let got = up.wait_for(2, WAIT).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got_all = up.messages();
+    assert_eq!(
+        got_all.len(),
+        2,
+        "the message and exactly one report: {got:?}"
+    );
+    let r = reports(&got_all);
+    assert_eq!(r.len(), 1);
+    let dsn = r[0];
+    assert_eq!(dsn.rcpt_to, ["seller@shop.example"]);
+    let text = dsn.text();
+    assert!(
+        text.contains("Content-Type: multipart/report; report-type=delivery-status"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "Final-Recipient: rfc822; nobody@example.org\r\nAction: failed\r\nStatus: 5.1.1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Diagnostic-Code: smtp; 550 5.1.1 no such user"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Final-Recipient: rfc822; closed@example.org"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Final-Recipient: rfc822; ok@example.org"),
+        "{text}"
+    );
+    assert!(text.contains("Reporting-MTA: dns; relay.test"), "{text}");
+    assert!(
+        text.contains("Subject: bounce-me"),
+        "original headers are returned: {text}"
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn temporary_failures_past_the_lifetime_bounce() {
+    let up = TestUpstream::start(Opts {
+        rules: vec![Rule::rcpt(
+            "down@example.org",
+            451,
+            "4.4.1 mailbox host not responding",
+        )],
+        ..Opts::default()
+    })
+    .await;
+    let mut c = config(up.url());
+    c.relay.max_lifetime = Duration::from_millis(600);
+    let rig = start(c).await;
+    let id = rig
+        .enqueue("seller@shop.example", &["down@example.org"], "expire")
+        .await;
+    let s = rig.settled(id).await;
+    assert_eq!(s[0].1, DeliveryState::Bounced, "{s:?}");
+    assert!(s[0].2 >= 2, "it was retried before expiring: {s:?}");
+    let m = rig.store.message(id).await.unwrap().unwrap();
+    let reply = m.deliveries[0].last_reply.clone().unwrap_or_default();
+    assert!(
+        reply.contains("expired") && reply.contains("451 4.4.1"),
+        "{reply}"
+    );
+
+    let got = up.wait_for(1, WAIT).await;
+    let dsn = reports(&got)[0];
+    assert_eq!(dsn.rcpt_to, ["seller@shop.example"]);
+    let text = dsn.text();
+    assert!(text.contains("Action: failed\r\nStatus: 4.4.7"), "{text}");
+    assert!(
+        text.contains("Diagnostic-Code: smtp; 451 4.4.1 mailbox host not responding"),
+        "{text}"
+    );
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn the_null_sender_is_never_bounced_or_warned() {
+    let up = TestUpstream::start(Opts {
+        rules: vec![
+            Rule::rcpt("nobody@example.org", 550, "5.1.1 no such user"),
+            Rule::rcpt("slow@example.org", 451, "4.7.1 later"),
+        ],
+        ..Opts::default()
+    })
+    .await;
+    let mut c = config(up.url());
+    c.relay.max_lifetime = Duration::from_millis(500);
+    c.relay.delay_notice_after = Duration::from_millis(100);
+    let rig = start(c).await;
+    let id = rig
+        .enqueue(
+            "",
+            &["nobody@example.org", "slow@example.org"],
+            "report-of-a-report",
+        )
+        .await;
+    let s = rig.settled(id).await;
+    assert!(s.iter().all(|x| x.1 == DeliveryState::Bounced), "{s:?}");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        up.messages().is_empty(),
+        "nothing may be sent about a null-sender message: {:?}",
+        up.messages()
+    );
+    let counts = rig.store.counts().await.unwrap();
+    let total: u64 = counts.iter().map(|(_, n)| n).sum();
+    assert_eq!(total, 2, "no report was queued: {counts:?}");
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn one_delay_warning_then_delivery() {
+    let up = TestUpstream::start(Opts {
+        rules: vec![Rule::rcpt("slow@example.org", 452, "4.2.2 mailbox full")],
+        ..Opts::default()
+    })
+    .await;
+    let mut c = config(up.url());
+    c.relay.delay_notice_after = Duration::from_millis(200);
+    let rig = start(c).await;
+    let id = rig
+        .enqueue("seller@shop.example", &["slow@example.org"], "late")
+        .await;
+    let got = up.wait_for(1, WAIT).await;
+    let warn = reports(&got)[0];
+    assert_eq!(warn.rcpt_to, ["seller@shop.example"]);
+    let text = warn.text();
+    assert!(text.contains("Action: delayed\r\nStatus: 4.2.2"), "{text}");
+    assert!(text.contains("Will-Retry-Until:"), "{text}");
+
+    // Keep failing for a while: still only one warning.
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(
+        reports(&up.messages()).len(),
+        1,
+        "the delay warning is sent once"
+    );
+    let s = rig.states(id).await;
+    assert!(s[0].2 >= 3, "several retries happened meanwhile: {s:?}");
+
+    up.set_rules(Vec::new());
+    let s = rig.settled(id).await;
+    assert_eq!(s[0].1, DeliveryState::Delivered);
+    let all = up.messages();
+    assert_eq!(all.len(), 2, "{all:?}");
+    assert_eq!(all[1].rcpt_to, ["slow@example.org"]);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn outage_then_recovery_delivers_everything_once() {
+    let port = TestUpstream::free_port().await;
+    let rig = start(config(format!("smtp://127.0.0.1:{port}"))).await;
+    let mut ids = Vec::new();
+    for i in 0..20 {
+        let rcpts = [format!("r{i}a@example.org"), format!("r{i}b@example.org")];
+        let rcpts: Vec<&str> = rcpts.iter().map(String::as_str).collect();
+        ids.push(
+            rig.enqueue("seller@shop.example", &rcpts, &format!("outage-{i}"))
+                .await,
+        );
+    }
+    // Upstream down: everything waits, deferred, nothing bounced.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for id in &ids {
+        for (r, st, attempts) in rig.states(*id).await {
+            assert!(!st.is_final(), "{r} is {st} during the outage");
+            let _ = attempts;
+        }
+    }
+    let up = TestUpstream::start_on(port, Opts::default()).await;
+    let got = up.wait_for(20, WAIT).await;
+    for id in &ids {
+        let s = rig.settled(*id).await;
+        assert!(
+            s.iter()
+                .all(|x| x.1 == DeliveryState::Delivered && x.2 >= 1),
+            "{s:?}"
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let got_all = up.messages();
+    assert_eq!(got_all.len(), 20, "each message exactly once: {got:?}");
+    let mut rcpts: Vec<String> = got_all.iter().flat_map(|m| m.rcpt_to.clone()).collect();
+    rcpts.sort();
+    rcpts.dedup();
+    assert_eq!(rcpts.len(), 40, "every recipient once");
+    assert!(
+        reports(&got_all).is_empty(),
+        "an outage shorter than the lifetime bounces nothing"
+    );
+
+    // And a second outage on the same port.
+    up.stop().await;
+    let id = rig
+        .enqueue(
+            "seller@shop.example",
+            &["late@example.org"],
+            "second-outage",
+        )
+        .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!rig.states(id).await[0].1.is_final());
+    up.restart().await;
+    rig.settled(id).await;
+    assert_eq!(up.wait_for(21, WAIT).await.len(), 21);
+    rig.stop().await;
+}
+
+#[tokio::test]
+async fn shutdown_finishes_the_attempt_under_way_and_releases_the_rest() {
+    // A silent upstream keeps the first attempt busy until the timeout.
+    let up = TestUpstream::start(Opts {
+        silent: true,
+        ..Opts::default()
+    })
+    .await;
+    let mut c = config(up.url());
+    c.upstream.connections = 1;
+    c.upstream.timeout = Duration::from_millis(700);
+    let rig = start(c).await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            rig.enqueue(
+                "seller@shop.example",
+                &[&format!("r{i}@example.org")],
+                &format!("s{i}"),
+            )
+            .await,
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let t = Instant::now();
+    let store = rig.stop().await;
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "shutdown took {:?}",
+        t.elapsed()
+    );
+    let mut attempted = 0;
+    for id in ids {
+        let m = store.message(id).await.unwrap().unwrap();
+        for d in m.deliveries {
+            assert_ne!(
+                d.state,
+                DeliveryState::Delivering,
+                "a claim was left behind: {d:?}"
+            );
+            assert!(!d.state.is_final(), "{d:?}");
+            if d.attempts > 0 {
+                attempted += 1;
+                assert!(d.last_reply.unwrap_or_default().contains("timed out"));
+            }
+        }
+    }
+    assert_eq!(attempted, 1, "exactly the attempt under way was recorded");
+}
