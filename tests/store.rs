@@ -1034,6 +1034,42 @@ async fn measure_enqueue_throughput() {
             stats.commits,
             stats.messages as f64 / stats.commits.max(1) as f64,
         );
+        // The courier's side: claim a batch, read each message, finish the batch.
+        let started = std::time::Instant::now();
+        let mut done = 0;
+        loop {
+            let claimed = db
+                .store
+                .claim_due("bench", t0(), LEASE, 100)
+                .await
+                .expect("claim");
+            if claimed.is_empty() {
+                break;
+            }
+            for c in &claimed {
+                db.store.message_data(c.message_id).await.expect("data");
+            }
+            let outcomes: Vec<Outcome> = claimed
+                .iter()
+                .map(|c| Outcome::Delivered {
+                    id: c.id,
+                    reply: "250 2.0.0 ok".into(),
+                })
+                .collect();
+            db.store
+                .finish("bench", &outcomes, t0())
+                .await
+                .expect("finish");
+            done += claimed.len();
+        }
+        let took = started.elapsed();
+        assert_eq!(done, MESSAGES);
+        println!(
+            "{:?}: claimed, read and finished {done} deliveries in batches of 100 in {:.2?}: {:.0}/s",
+            db.store.dialect(),
+            took,
+            done as f64 / took.as_secs_f64()
+        );
         db.finish().await;
     }
 }
