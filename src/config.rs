@@ -586,12 +586,23 @@ mod tests {
             }
         }
         walk(&defaults, "", example, &mut missing);
-        for key in ["tls_cert", "tls_key", "url", "username", "password_env", "password_file", "helo_name"] {
+        for key in [
+            "tls_cert",
+            "tls_key",
+            "url",
+            "username",
+            "password_env",
+            "password_file",
+            "helo_name",
+        ] {
             if !example.contains(&format!("{key} =")) {
                 missing.push(key.to_string());
             }
         }
-        assert!(missing.is_empty(), "config/sendwell.toml does not document: {missing:?}");
+        assert!(
+            missing.is_empty(),
+            "config/sendwell.toml does not document: {missing:?}"
+        );
     }
 
     #[test]

@@ -78,6 +78,7 @@ async fn start(tweak: impl FnOnce(&mut Config)) -> Server {
         Arc::clone(&config),
         store.clone(),
         Arc::new(SystemClock),
+        Arc::new(tokio::sync::Notify::new()),
     ));
     let door = Arc::new(Door::new(config, gateway).expect("door"));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");

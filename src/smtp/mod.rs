@@ -12,7 +12,10 @@
 //!   limits, timeouts, STARTTLS upgrade, shutdown.
 
 // Everything here reads bytes from strangers: no panicking shortcuts.
-#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
 
 mod auth;
 mod reply;
