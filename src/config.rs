@@ -576,7 +576,9 @@ mod tests {
                 for (k, v) in t {
                     let documented = example.lines().any(|l| {
                         let l = l.trim_start_matches(['#', ' ']);
-                        l.starts_with(&format!("{k} =")) || l.starts_with(&format!("[{k}]"))
+                        l.starts_with(&format!("{k} ="))
+                            || l.starts_with(&format!("[{k}]"))
+                            || l.starts_with(&format!("[[{k}]]"))
                     });
                     if !documented {
                         missing.push(format!("{prefix}{k}"));
