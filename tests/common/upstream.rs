@@ -17,7 +17,7 @@
 //!   otherwise;
 //! - can be stopped and started again on the same port (outage tests), keeping
 //!   what it recorded; or made `silent` (accepts TCP, never says a word:
-//!   timeout tests).
+//!   timeout tests), or slow to answer the final dot (`data_delay`).
 //!
 //! Use from a test file:
 //! ```ignore
@@ -127,6 +127,8 @@ pub struct Opts {
     pub size: usize,
     /// Accept connections but never send a byte.
     pub silent: bool,
+    /// Wait this long before answering the final dot (a slow smarthost).
+    pub data_delay: Duration,
 }
 
 impl Default for Opts {
@@ -141,6 +143,7 @@ impl Default for Opts {
             eight_bit: true,
             size: 0,
             silent: false,
+            data_delay: Duration::ZERO,
         }
     }
 }
@@ -572,6 +575,9 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                     if !fill(&mut s, &mut buf).await? {
                         return Ok(None);
                     }
+                }
+                if !sh.opts.data_delay.is_zero() {
+                    tokio::time::sleep(sh.opts.data_delay).await;
                 }
                 let answer = t.rcpt_to.iter().find_map(|r| scripted(sh, Stage::Data, r));
                 match answer {
