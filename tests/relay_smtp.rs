@@ -232,6 +232,29 @@ async fn auth_with_password_file_over_starttls() {
 }
 
 #[tokio::test]
+async fn auth_login_over_implicit_tls() {
+    let up = TestUpstream::start(Opts {
+        implicit_tls: true,
+        auth: Some(("outlook-style".into(), "s3cret".into())),
+        auth_mechanisms: smtp_proto::AUTH_LOGIN,
+        ..Opts::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("password");
+    std::fs::write(&pw, "s3cret").unwrap();
+    let mut c = config_for(&up);
+    c.upstream.username = Some("outlook-style".into());
+    c.upstream.password_file = Some(pw);
+    let r = upstream(&c)
+        .send(&msg("a@shop.example", &["b@example.org"], PLAIN))
+        .await;
+    assert!(delivered(&r), "{r:?}");
+    let got = up.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(got[0].auth_user.as_deref(), Some("outlook-style"));
+}
+
+#[tokio::test]
 async fn missing_password_is_a_startup_error_naming_the_key() {
     let mut c = Config::default();
     c.upstream.url = Some("smtp://127.0.0.1:1".into());

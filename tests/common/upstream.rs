@@ -7,7 +7,7 @@
 //! - listens on `127.0.0.1` (a free port, or a given one), plain SMTP by
 //!   default; optionally offers STARTTLS or speaks implicit TLS (a fresh
 //!   self-signed rcgen certificate, so the client needs `tls_verify = false`);
-//! - optionally offers AUTH PLAIN and LOGIN and then requires it before MAIL;
+//! - optionally offers AUTH PLAIN and/or LOGIN and then requires it before MAIL;
 //! - records every accepted transaction as a [`Received`]: envelope, the
 //!   exact DATA bytes after dot-unstuffing (ending in the CRLF before the
 //!   final dot), whether TLS was on, the AUTH user, the MAIL parameters, and
@@ -116,8 +116,11 @@ pub struct Opts {
     pub starttls: bool,
     /// Speak TLS from the first byte (an `smtps://` upstream).
     pub implicit_tls: bool,
-    /// Offer AUTH PLAIN/LOGIN with these credentials, and require it.
+    /// Offer AUTH with these credentials, and require it.
     pub auth: Option<(String, String)>,
+    /// Which mechanisms AUTH offers (`smtp_proto::AUTH_PLAIN | AUTH_LOGIN`
+    /// by default; both are implemented).
+    pub auth_mechanisms: u64,
     pub rules: Vec<Rule>,
     pub script: Option<Script>,
     /// Announce SMTPUTF8 / 8BITMIME in EHLO.
@@ -137,6 +140,7 @@ impl Default for Opts {
             starttls: false,
             implicit_tls: false,
             auth: None,
+            auth_mechanisms: AUTH_PLAIN | AUTH_LOGIN,
             rules: Vec::new(),
             script: None,
             smtputf8: true,
@@ -463,7 +467,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 if sh.opts.auth.is_some() {
                     e.capabilities |= EXT_AUTH;
-                    e.auth_mechanisms = AUTH_PLAIN | AUTH_LOGIN;
+                    e.auth_mechanisms = sh.opts.auth_mechanisms;
                 }
                 let mut out = Vec::new();
                 e.write(&mut out)?;
