@@ -169,6 +169,7 @@ store_suite!(
     held_release_reject_retry_drop,
     release_claims_gives_everything_back,
     closed_store_refuses_enqueue,
+    committed_messages_survive_sigkill,
 );
 
 fn t0() -> Timestamp {
@@ -849,6 +850,152 @@ async fn closed_store_refuses_enqueue(db: &Db) {
     assert_eq!(count(&db.store, DeliveryState::Queued).await, 20);
 }
 
+const CRASH_CHILD_ENV: &str = "SENDWELL_TEST_CRASH_CHILD_URL";
+/// Committed messages the parent waits for before it kills the child.
+const CRASH_AFTER: usize = 300;
+
+/// The crash test: a child process (this test binary, running
+/// `crash_child`) enqueues from several tasks and prints each id once
+/// `enqueue` has returned, i.e. when the door would send `250`; it also claims
+/// a few deliveries. The parent kills it with SIGKILL mid-stream. Every
+/// printed message must be in the store, bytes intact, and the dead child's
+/// claims must come back once their lease runs out.
+async fn committed_messages_survive_sigkill(db: &Db) {
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let mut child = tokio::process::Command::new(exe)
+        .args([
+            "--ignored",
+            "--exact",
+            "crash_child",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CRASH_CHILD_ENV, &db.url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("start the child");
+    let stdout = child.stdout.take().expect("piped stdout");
+    let mut lines = tokio::io::AsyncBufReadExt::lines(tokio::io::BufReader::new(stdout));
+    let mut committed: Vec<(MessageId, String)> = Vec::new();
+    let mut claimed: Vec<DeliveryId> = Vec::new();
+    let mut killed = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    // Keep reading after the kill: lines the child wrote before it died
+    // are still in the pipe, and each was printed only after its commit.
+    while let Some(line) = tokio::time::timeout_at(deadline, lines.next_line())
+        .await
+        .expect("the child should commit messages in time")
+        .expect("read the child's output")
+    {
+        let mut f = line.split(' ');
+        match (f.next(), f.next(), f.next()) {
+            (Some("committed"), Some(id), Some(body)) => {
+                committed.push((MessageId(id.parse().expect("an id")), body.to_string()));
+            }
+            (Some("claimed"), Some(id), None) => {
+                claimed.push(DeliveryId(id.parse().expect("an id")))
+            }
+            _ => {}
+        }
+        if !killed && committed.len() >= CRASH_AFTER {
+            child.start_kill().expect("SIGKILL the child");
+            killed = true;
+        }
+    }
+    let status = child.wait().await.expect("reap the child");
+    assert!(
+        killed && !status.success(),
+        "the child was killed mid-run: {status}"
+    );
+    assert!(
+        !claimed.is_empty(),
+        "the child claimed something before it died"
+    );
+
+    // A fresh handle, as the restarted server would open.
+    let after = Store::open(&db.url, 2)
+        .await
+        .expect("reopen after the crash");
+    for (id, body) in &committed {
+        let data = after
+            .message_data(*id)
+            .await
+            .unwrap_or_else(|e| panic!("message {id} got a 250 but is lost: {e}"));
+        assert_eq!(data, crash_body(body), "message {id} changed");
+    }
+    let in_flight: HashSet<DeliveryId> = claimed.iter().copied().collect();
+    // Within the dead child's lease its claims stay put...
+    let early = after
+        .claim_due("restarted", t0(), LEASE, 100_000)
+        .await
+        .expect("claim");
+    assert!(early.iter().all(|c| !in_flight.contains(&c.id)));
+    // ...afterwards they come back.
+    let late = after
+        .claim_due("restarted", t0() + 61.seconds(), LEASE, 100_000)
+        .await
+        .expect("claim");
+    let back: HashSet<DeliveryId> = late.iter().map(|c| c.id).collect();
+    assert!(
+        in_flight.is_subset(&back),
+        "a crashed worker's claims must come back"
+    );
+    eprintln!(
+        "{:?}: {} messages acknowledged before SIGKILL, all present; {} claims returned",
+        after.dialect(),
+        committed.len(),
+        in_flight.len()
+    );
+    after.close().await;
+}
+
+fn crash_body(tag: &str) -> Vec<u8> {
+    format!("Subject: crash {tag}\r\n\r\n8-bit \u{e9}\u{4f60} {tag}\r\n").into_bytes()
+}
+
+/// The child half of `committed_messages_survive_sigkill` (does nothing
+/// unless started by it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "run by committed_messages_survive_sigkill in a child process"]
+async fn crash_child() {
+    use std::io::Write;
+    let Ok(url) = std::env::var(CRASH_CHILD_ENV) else {
+        return;
+    };
+    let store = Store::open(&url, 4).await.expect("open in the child");
+    let mut tasks = Vec::new();
+    for t in 0..8 {
+        let s = store.clone();
+        tasks.push(tokio::spawn(async move {
+            // Bounded so an orphaned child ends by itself.
+            for i in 0..5_000 {
+                let tag = format!("{t}-{i}");
+                let mut m = message("a@shop.example", &["x@buyer.example"], t0());
+                m.data = crash_body(&tag);
+                let (id, _) = s.enqueue(m).await.expect("enqueue in the child");
+                let claims = if i == 5 {
+                    s.claim_due(&format!("child-{t}"), t0(), LEASE, 2)
+                        .await
+                        .expect("claim in the child")
+                } else {
+                    Vec::new()
+                };
+                let mut out = std::io::stdout().lock();
+                let _ = writeln!(out, "committed {id} {tag}");
+                for c in claims {
+                    let _ = writeln!(out, "claimed {}", c.id);
+                }
+                let _ = out.flush();
+            }
+        }));
+    }
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
 /// Throughput of the group-committed enqueue (run with
 /// `cargo test --release --test store -- --ignored --nocapture`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -886,6 +1033,42 @@ async fn measure_enqueue_throughput() {
             MESSAGES as f64 / took.as_secs_f64(),
             stats.commits,
             stats.messages as f64 / stats.commits.max(1) as f64,
+        );
+        // The courier's side: claim a batch, read each message, finish the batch.
+        let started = std::time::Instant::now();
+        let mut done = 0;
+        loop {
+            let claimed = db
+                .store
+                .claim_due("bench", t0(), LEASE, 100)
+                .await
+                .expect("claim");
+            if claimed.is_empty() {
+                break;
+            }
+            for c in &claimed {
+                db.store.message_data(c.message_id).await.expect("data");
+            }
+            let outcomes: Vec<Outcome> = claimed
+                .iter()
+                .map(|c| Outcome::Delivered {
+                    id: c.id,
+                    reply: "250 2.0.0 ok".into(),
+                })
+                .collect();
+            db.store
+                .finish("bench", &outcomes, t0())
+                .await
+                .expect("finish");
+            done += claimed.len();
+        }
+        let took = started.elapsed();
+        assert_eq!(done, MESSAGES);
+        println!(
+            "{:?}: claimed, read and finished {done} deliveries in batches of 100 in {:.2?}: {:.0}/s",
+            db.store.dialect(),
+            took,
+            done as f64 / took.as_secs_f64()
         );
         db.finish().await;
     }

@@ -99,13 +99,33 @@ impl Store {
 
         let counters = Arc::new(Counters::default());
         let (tx, rx) = mpsc::channel(writer::QUEUE_DEPTH);
-        tokio::spawn(writer::run(pool.clone(), dialect, rx, counters.clone()));
+        let rx = Arc::new(tokio::sync::Mutex::new(rx));
+        let writers = match dialect {
+            Dialect::Sqlite => 1,
+            Dialect::Postgres => writer::POSTGRES_WRITERS.min(max_connections / 2).max(1),
+        };
+        for _ in 0..writers {
+            tokio::spawn(writer::run(
+                pool.clone(),
+                dialect,
+                rx.clone(),
+                counters.clone(),
+            ));
+        }
         let claim_sql = format!(
             "UPDATE deliveries SET state = 'delivering', owner = $1, lease_until = $2, updated_at = $3 \
              WHERE id IN (SELECT id FROM deliveries WHERE {CLAIMABLE} ORDER BY deliver_at, id LIMIT $4{lock}) \
-             AND {CLAIMABLE} \
+             {recheck} \
              RETURNING id, message_id, rcpt, attempts, first_due_at, delay_notified, deliver_at",
-            lock = dialect.claim_lock()
+            lock = dialect.claim_lock(),
+            recheck = match dialect {
+                // SQLite runs the statement under its single write lock, so
+                // nothing can change between pick and update; a recheck here
+                // only makes the planner scan the due rows a second time
+                // instead of updating by rowid.
+                Dialect::Sqlite => String::new(),
+                Dialect::Postgres => format!("AND {CLAIMABLE}"),
+            }
         );
         Ok(Store {
             inner: Arc::new(Inner {
@@ -164,8 +184,10 @@ impl Store {
         }
         let now_ms = now.as_millisecond();
         let lease_ms = i64::try_from(lease.as_millis()).unwrap_or(i64::MAX);
-        // One statement: the inner SELECT picks, the outer WHERE re-checks,
-        // so a row another claimer took in between is left alone.
+        // One statement. On PostgreSQL the inner SELECT locks what it picks
+        // (skipping rows another claimer holds) and the outer WHERE
+        // re-checks, so a row another node took in between is left alone;
+        // SQLite runs the whole statement under its one write lock.
         let rows = sqlx::query(sqlx::AssertSqlSafe(self.inner.claim_sql.as_str()))
             .bind(owner)
             .bind(now_ms.saturating_add(lease_ms))
