@@ -533,7 +533,6 @@ async fn finisher(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Vec<Outcome>>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{DeliveryId, MessageId};
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()
