@@ -74,6 +74,30 @@ async fn dots_at_line_starts_survive_and_cannot_end_data() {
 }
 
 #[tokio::test]
+async fn bare_line_ends_with_a_dot_cannot_smuggle_a_second_message() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let u = upstream(&config_for(&up));
+    // Non-canonical input (the gateway canonicalises first; this is the
+    // second lock): every SEC Consult end-of-data variant, each followed by
+    // a would-be second transaction.
+    let smuggle = "MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n";
+    for sep in ["\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r\n", "\r\n.\r", "\r.\r"] {
+        let data = format!("Subject: real\r\n\r\nhello{sep}{smuggle}.\r\nQUIT\r\n");
+        let r = u
+            .send(&msg("a@shop.example", &["b@example.org"], data.as_bytes()))
+            .await;
+        assert!(delivered(&r), "{sep:?}: {r:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let got = up.messages();
+    assert_eq!(got.len(), 6, "one message in, one message out");
+    assert!(
+        got.iter()
+            .all(|m| m.mail_from == "a@shop.example" && m.rcpt_to == ["b@example.org"])
+    );
+}
+
+#[tokio::test]
 async fn eight_bit_utf8_body_and_headers_announce_their_params() {
     let up = TestUpstream::start(Opts::default()).await;
     let u = upstream(&config_for(&up));
