@@ -120,13 +120,14 @@ impl Rig {
         }
     }
 
-    async fn stop(self) -> Store {
+    /// Stops the courier; the store (and its folder) stay usable.
+    async fn stop(self) -> (Store, tempfile::TempDir) {
         self.trigger.fire();
         tokio::time::timeout(WAIT, self.courier)
             .await
             .expect("courier stops")
             .expect("courier did not panic");
-        self.store
+        (self.store, self._dir)
     }
 }
 
@@ -475,7 +476,7 @@ async fn shutdown_finishes_the_attempt_under_way_and_releases_the_rest() {
     }
     tokio::time::sleep(Duration::from_millis(200)).await;
     let t = Instant::now();
-    let store = rig.stop().await;
+    let (store, _dir) = rig.stop().await;
     assert!(
         t.elapsed() < Duration::from_secs(5),
         "shutdown took {:?}",
@@ -498,4 +499,105 @@ async fn shutdown_finishes_the_attempt_under_way_and_releases_the_rest() {
         }
     }
     assert_eq!(attempted, 1, "exactly the attempt under way was recorded");
+}
+
+/// Store → courier → upstream throughput. Run with
+/// `cargo test --release --test relay_courier -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "measurement, not a check"]
+async fn courier_throughput() {
+    for conns in [1usize, 4, 8] {
+        let up = TestUpstream::start(Opts::default()).await;
+        let mut c = config(up.url());
+        c.upstream.connections = conns;
+        // Queue everything first, then start the courier on a full queue.
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("queue.db").display());
+        let store = Store::open(&url, 4).await.expect("open store");
+        let n = 3000;
+        let mut tasks = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let store = store.clone();
+            tasks.spawn(async move {
+                let now = Timestamp::now();
+                let data = format!("Subject: t{i}\r\n\r\n{}\r\n", "x".repeat(2000)).into_bytes();
+                store
+                    .enqueue(NewMessage {
+                        mail_from: "seller@shop.example".into(),
+                        data,
+                        received_at: now,
+                        client: "127.0.0.1:1".into(),
+                        auth_user: None,
+                        message_id_header: None,
+                        subject: None,
+                        report: None,
+                        deliveries: vec![NewDelivery {
+                            rcpt: format!("r{i}@example.org"),
+                            deliver_at: now,
+                            state: DeliveryState::Queued,
+                        }],
+                    })
+                    .await
+                    .expect("enqueue")
+            });
+        }
+        while tasks.join_next().await.is_some() {}
+        let upstream = relay::build_upstream(&c).expect("upstream");
+        let (trigger, shutdown) = shutdown::channel();
+        let courier = Courier::new(
+            Arc::new(c),
+            store.clone(),
+            upstream,
+            Arc::new(SystemClock),
+            Arc::new(Notify::new()),
+        );
+        let t = Instant::now();
+        let h = tokio::spawn(courier.run(shutdown));
+        up.wait_for(n, Duration::from_secs(120)).await;
+        let sent = t.elapsed().as_secs_f64();
+        // Until the store says so, too.
+        loop {
+            let counts = store.counts().await.unwrap();
+            let done = counts
+                .iter()
+                .find(|(s, _)| *s == DeliveryState::Delivered)
+                .map_or(0, |x| x.1);
+            if done == n as u64 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        let recorded = t.elapsed().as_secs_f64();
+        trigger.fire();
+        h.await.unwrap();
+        println!(
+            "courier connections={conns}: {n} queued messages delivered in {sent:.2}s ({:.0} msg/s), all recorded in {recorded:.2}s ({:.0} msg/s)",
+            n as f64 / sent,
+            n as f64 / recorded
+        );
+    }
+}
+
+#[tokio::test]
+async fn an_attempt_that_outlives_its_lease_is_not_started_twice() {
+    let up = TestUpstream::start(Opts {
+        data_delay: Duration::from_millis(900),
+        ..Opts::default()
+    })
+    .await;
+    let mut c = config(up.url());
+    c.relay.lease = Duration::from_millis(200);
+    let rig = start(c).await;
+    let id = rig
+        .enqueue("seller@shop.example", &["a@example.org"], "slow")
+        .await;
+    let s = rig.settled(id).await;
+    assert_eq!(s[0].1, DeliveryState::Delivered, "{s:?}");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(
+        up.messages().len(),
+        1,
+        "sent twice while the first attempt ran"
+    );
+    rig.stop().await;
 }

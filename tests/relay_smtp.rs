@@ -74,6 +74,30 @@ async fn dots_at_line_starts_survive_and_cannot_end_data() {
 }
 
 #[tokio::test]
+async fn bare_line_ends_with_a_dot_cannot_smuggle_a_second_message() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let u = upstream(&config_for(&up));
+    // Non-canonical input (the gateway canonicalises first; this is the
+    // second lock): every SEC Consult end-of-data variant, each followed by
+    // a would-be second transaction.
+    let smuggle = "MAIL FROM:<evil@attacker.example>\r\nRCPT TO:<victim@example.org>\r\nDATA\r\nSubject: smuggled\r\n\r\nx\r\n";
+    for sep in ["\n.\n", "\n.\r\n", "\r\n.\n", "\r.\r\n", "\r\n.\r", "\r.\r"] {
+        let data = format!("Subject: real\r\n\r\nhello{sep}{smuggle}.\r\nQUIT\r\n");
+        let r = u
+            .send(&msg("a@shop.example", &["b@example.org"], data.as_bytes()))
+            .await;
+        assert!(delivered(&r), "{sep:?}: {r:?}");
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let got = up.messages();
+    assert_eq!(got.len(), 6, "one message in, one message out");
+    assert!(
+        got.iter()
+            .all(|m| m.mail_from == "a@shop.example" && m.rcpt_to == ["b@example.org"])
+    );
+}
+
+#[tokio::test]
 async fn eight_bit_utf8_body_and_headers_announce_their_params() {
     let up = TestUpstream::start(Opts::default()).await;
     let u = upstream(&config_for(&up));
@@ -229,6 +253,29 @@ async fn auth_with_password_file_over_starttls() {
         matches!(&r[..], [RcptResult::Transient(t)] if t.contains("535")),
         "{r:?}"
     );
+}
+
+#[tokio::test]
+async fn auth_login_over_implicit_tls() {
+    let up = TestUpstream::start(Opts {
+        implicit_tls: true,
+        auth: Some(("outlook-style".into(), "s3cret".into())),
+        auth_mechanisms: smtp_proto::AUTH_LOGIN,
+        ..Opts::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("password");
+    std::fs::write(&pw, "s3cret").unwrap();
+    let mut c = config_for(&up);
+    c.upstream.username = Some("outlook-style".into());
+    c.upstream.password_file = Some(pw);
+    let r = upstream(&c)
+        .send(&msg("a@shop.example", &["b@example.org"], PLAIN))
+        .await;
+    assert!(delivered(&r), "{r:?}");
+    let got = up.wait_for(1, Duration::from_secs(5)).await;
+    assert_eq!(got[0].auth_user.as_deref(), Some("outlook-style"));
 }
 
 #[tokio::test]

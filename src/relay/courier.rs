@@ -10,20 +10,22 @@
 //! (durably) *before* the outcome that caused it is recorded. A crash in
 //! between can at worst send one report twice, never zero times.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use tokio::sync::{Notify, Semaphore, mpsc};
-use tokio::task::JoinSet;
+use tokio::task::{self, JoinSet};
 
 use super::dsn::{self, Kind, RecipientReport};
 use super::upstream::{OutboundMessage, RcptResult, Upstream};
 use crate::clock::Clock;
 use crate::config::{Config, RelayConfig};
 use crate::shutdown::Shutdown;
-use crate::store::{Claimed, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, Store};
+use crate::store::{
+    Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, Store,
+};
 
 /// Most outcomes written in one `Store::finish` transaction.
 const MAX_FINISH_BATCH: usize = 1000;
@@ -87,7 +89,7 @@ impl Courier {
     /// Runs until shutdown. An attempt already handed to the upstream
     /// finishes and its outcome is recorded; claims not yet attempted are
     /// released, so nothing is dropped.
-    pub async fn run(self, mut shutdown: crate::shutdown::Shutdown) {
+    pub async fn run(self, mut shutdown: Shutdown) {
         let ctx = self.ctx;
         let relay = &ctx.config.relay;
         let connections = ctx.config.upstream.connections.max(1);
@@ -100,16 +102,19 @@ impl Courier {
         let slots = Arc::new(Semaphore::new(connections));
         let (done_tx, done_rx) = mpsc::unbounded_channel::<Vec<Outcome>>();
         let finisher = tokio::spawn(finisher(ctx.clone(), done_rx));
-        let mut jobs: JoinSet<usize> = JoinSet::new();
-        let mut in_flight = 0usize;
+        let mut jobs: JoinSet<()> = JoinSet::new();
+        let mut in_flight = InFlight::default();
 
         loop {
             if shutdown.is_fired() {
                 break;
             }
+            while let Some(done) = jobs.try_join_next_with_id() {
+                in_flight.done(done);
+            }
             let mut more_due = false;
             let room = max_in_flight
-                .saturating_sub(in_flight)
+                .saturating_sub(in_flight.len())
                 .min(relay.batch_size);
             if jobs.len() < max_jobs && room > 0 {
                 match ctx
@@ -119,8 +124,14 @@ impl Courier {
                 {
                     Ok(claims) => {
                         more_due = claims.len() == room;
+                        // An attempt that outlived its lease is still ours and
+                        // still running: never start it a second time.
+                        let claims = claims
+                            .into_iter()
+                            .filter(|c| !in_flight.contains(c.id))
+                            .collect();
                         for group in by_message(claims) {
-                            in_flight += group.len();
+                            let ids = group.iter().map(|c| c.id).collect();
                             let job = job(
                                 ctx.clone(),
                                 group,
@@ -128,7 +139,8 @@ impl Courier {
                                 shutdown.clone(),
                                 done_tx.clone(),
                             );
-                            jobs.spawn(job);
+                            let task = jobs.spawn(job).id();
+                            in_flight.add(task, ids);
                         }
                     }
                     Err(e) => {
@@ -141,7 +153,7 @@ impl Courier {
                     }
                 }
             }
-            let full = jobs.len() >= max_jobs || in_flight >= max_in_flight;
+            let full = jobs.len() >= max_jobs || in_flight.len() >= max_in_flight;
             let wait = if full {
                 relay.poll_interval
             } else if more_due {
@@ -152,16 +164,17 @@ impl Courier {
             tokio::select! {
                 _ = shutdown.wait() => break,
                 _ = ctx.wakeup.notified() => {}
-                Some(done) = jobs.join_next(), if !jobs.is_empty() => {
-                    in_flight = in_flight.saturating_sub(job_size(done));
-                }
+                Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => in_flight.done(done),
                 _ = tokio::time::sleep(wait) => {}
             }
         }
 
-        tracing::info!(in_flight, "courier stopping: finishing attempts under way");
-        while let Some(done) = jobs.join_next().await {
-            in_flight = in_flight.saturating_sub(job_size(done));
+        tracing::info!(
+            in_flight = in_flight.len(),
+            "courier stopping: finishing attempts under way"
+        );
+        while let Some(done) = jobs.join_next_with_id().await {
+            in_flight.done(done);
         }
         drop(done_tx);
         if let Err(e) = finisher.await {
@@ -178,13 +191,38 @@ impl Courier {
     }
 }
 
-fn job_size(done: Result<usize, tokio::task::JoinError>) -> usize {
-    match done {
-        Ok(n) => n,
-        Err(e) => {
-            // The leases of a panicked job run out and another attempt follows.
-            tracing::error!(error = %e, "a delivery job failed");
-            0
+/// The deliveries this courier's jobs hold, by job.
+#[derive(Default)]
+struct InFlight {
+    by_task: HashMap<task::Id, Vec<DeliveryId>>,
+    ids: HashSet<DeliveryId>,
+}
+
+impl InFlight {
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    fn contains(&self, id: DeliveryId) -> bool {
+        self.ids.contains(&id)
+    }
+
+    fn add(&mut self, task: task::Id, ids: Vec<DeliveryId>) {
+        self.ids.extend(ids.iter().copied());
+        self.by_task.insert(task, ids);
+    }
+
+    fn done(&mut self, joined: Result<(task::Id, ()), task::JoinError>) {
+        let task = match joined {
+            Ok((task, ())) => task,
+            Err(e) => {
+                // Its leases run out and another attempt follows.
+                tracing::error!(error = %e, "a delivery job failed");
+                e.id()
+            }
+        };
+        for id in self.by_task.remove(&task).unwrap_or_default() {
+            self.ids.remove(&id);
         }
     }
 }
@@ -220,27 +258,26 @@ fn by_message(claims: Vec<Claimed>) -> Vec<Vec<Claimed>> {
     groups.into_values().collect()
 }
 
-/// One message to the upstream for the claimed recipients; returns how many
-/// deliveries it held.
+/// One message to the upstream for the claimed recipients.
 async fn job(
     ctx: Arc<Ctx>,
     group: Vec<Claimed>,
     slots: Arc<Semaphore>,
     shutdown: Shutdown,
     done: mpsc::UnboundedSender<Vec<Outcome>>,
-) -> usize {
+) {
     let n = group.len();
     let claimed_at = Instant::now();
     // The semaphore is never closed.
     let Ok(_slot) = slots.acquire().await else {
-        return n;
+        return;
     };
     // Not attempted: given back at shutdown, or left to run out when the
     // lease is mostly gone (another worker may already hold it).
     if shutdown.is_fired() || claimed_at.elapsed() > ctx.config.relay.lease / 2 {
-        return n;
+        return;
     }
-    let Some(first) = group.first() else { return 0 };
+    let Some(first) = group.first() else { return };
     let message_id = first.message_id;
     let data = match ctx.store.message_data(message_id).await {
         Ok(d) => d,
@@ -250,7 +287,7 @@ async fn job(
             let results = vec![RcptResult::Transient(reply); n];
             let outcomes = settle(&ctx, &group, results, &[]).await;
             let _ = done.send(outcomes);
-            return n;
+            return;
         }
     };
     let msg = OutboundMessage {
@@ -267,7 +304,6 @@ async fn job(
     );
     let outcomes = settle(&ctx, &group, results, &msg.data).await;
     let _ = done.send(outcomes);
-    n
 }
 
 /// What each result means for its delivery, with the reports it calls for
@@ -497,7 +533,6 @@ async fn finisher(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Vec<Outcome>>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{DeliveryId, MessageId};
 
     fn ts(s: &str) -> Timestamp {
         s.parse().unwrap()

@@ -133,11 +133,14 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
 
     // 3. The original's headers, byte for byte (they may hold 8-bit text).
     line(&mut m, &format!("--{boundary}"));
+    let headers = returned_headers(r.original);
     line(&mut m, "Content-Type: text/rfc822-headers");
     line(&mut m, "Content-Description: Undelivered Message Headers");
+    if !headers.is_ascii() {
+        line(&mut m, "Content-Transfer-Encoding: 8bit");
+    }
     line(&mut m, "");
     let mut out = m.into_bytes();
-    let headers = returned_headers(r.original);
     out.extend_from_slice(headers);
     if !headers.is_empty() && !headers.ends_with(b"\r\n") {
         out.extend_from_slice(b"\r\n");

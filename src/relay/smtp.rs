@@ -166,6 +166,11 @@ impl SmtpUpstream {
                 }
             } else if self.require_tls {
                 return Err(mail_send::Error::MissingStartTls);
+            } else if self.credentials.is_some() && !is_loopback(&self.host) {
+                // The password would cross the network in the clear.
+                return Err(mail_send::Error::Io(std::io::Error::other(
+                    "refusing to send the upstream password without TLS (no STARTTLS offered)",
+                )));
             } else {
                 SmtpClient {
                     stream: Box::new(plain.stream) as Box<dyn IoStream>,
@@ -529,6 +534,15 @@ fn describe_error(e: &mail_send::Error) -> String {
     text
 }
 
+/// Whether `host` names this machine, where a password in the clear
+/// never leaves the box.
+fn is_loopback(host: &str) -> bool {
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// `::1` → `[::1]` for a `host:port` string.
 fn bracket_v6(host: &str) -> String {
     if host.contains(':') && !host.starts_with('[') {
@@ -671,6 +685,12 @@ mod tests {
             classify(&r(554, [0, 0, 0])),
             RcptResult::Permanent("554 text more".into())
         );
+    }
+
+    #[test]
+    fn loopback_hosts() {
+        assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("LOCALHOST"));
+        assert!(!is_loopback("smtp.example.com") && !is_loopback("10.0.0.1"));
     }
 
     #[test]

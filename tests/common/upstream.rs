@@ -7,7 +7,7 @@
 //! - listens on `127.0.0.1` (a free port, or a given one), plain SMTP by
 //!   default; optionally offers STARTTLS or speaks implicit TLS (a fresh
 //!   self-signed rcgen certificate, so the client needs `tls_verify = false`);
-//! - optionally offers AUTH PLAIN and LOGIN and then requires it before MAIL;
+//! - optionally offers AUTH PLAIN and/or LOGIN and then requires it before MAIL;
 //! - records every accepted transaction as a [`Received`]: envelope, the
 //!   exact DATA bytes after dot-unstuffing (ending in the CRLF before the
 //!   final dot), whether TLS was on, the AUTH user, the MAIL parameters, and
@@ -17,7 +17,7 @@
 //!   otherwise;
 //! - can be stopped and started again on the same port (outage tests), keeping
 //!   what it recorded; or made `silent` (accepts TCP, never says a word:
-//!   timeout tests).
+//!   timeout tests), or slow to answer the final dot (`data_delay`).
 //!
 //! Use from a test file:
 //! ```ignore
@@ -116,8 +116,11 @@ pub struct Opts {
     pub starttls: bool,
     /// Speak TLS from the first byte (an `smtps://` upstream).
     pub implicit_tls: bool,
-    /// Offer AUTH PLAIN/LOGIN with these credentials, and require it.
+    /// Offer AUTH with these credentials, and require it.
     pub auth: Option<(String, String)>,
+    /// Which mechanisms AUTH offers (`smtp_proto::AUTH_PLAIN | AUTH_LOGIN`
+    /// by default; both are implemented).
+    pub auth_mechanisms: u64,
     pub rules: Vec<Rule>,
     pub script: Option<Script>,
     /// Announce SMTPUTF8 / 8BITMIME in EHLO.
@@ -127,6 +130,8 @@ pub struct Opts {
     pub size: usize,
     /// Accept connections but never send a byte.
     pub silent: bool,
+    /// Wait this long before answering the final dot (a slow smarthost).
+    pub data_delay: Duration,
 }
 
 impl Default for Opts {
@@ -135,12 +140,14 @@ impl Default for Opts {
             starttls: false,
             implicit_tls: false,
             auth: None,
+            auth_mechanisms: AUTH_PLAIN | AUTH_LOGIN,
             rules: Vec::new(),
             script: None,
             smtputf8: true,
             eight_bit: true,
             size: 0,
             silent: false,
+            data_delay: Duration::ZERO,
         }
     }
 }
@@ -460,7 +467,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 if sh.opts.auth.is_some() {
                     e.capabilities |= EXT_AUTH;
-                    e.auth_mechanisms = AUTH_PLAIN | AUTH_LOGIN;
+                    e.auth_mechanisms = sh.opts.auth_mechanisms;
                 }
                 let mut out = Vec::new();
                 e.write(&mut out)?;
@@ -572,6 +579,9 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                     if !fill(&mut s, &mut buf).await? {
                         return Ok(None);
                     }
+                }
+                if !sh.opts.data_delay.is_zero() {
+                    tokio::time::sleep(sh.opts.data_delay).await;
                 }
                 let answer = t.rcpt_to.iter().find_map(|r| scripted(sh, Stage::Data, r));
                 match answer {
