@@ -24,8 +24,14 @@ fn u32_at(b: &[u8], at: usize) -> Option<usize> {
 /// The names of the entries of a ZIP archive (empty when it is not one).
 pub fn zip_names(data: &[u8]) -> Vec<String> {
     let start = data.len().saturating_sub(EOCD_SEARCH);
-    let Some(tail) = data.get(start..) else { return Vec::new() };
-    let Some(eocd) = tail.windows(4).rposition(|w| w == EOCD_SIG).map(|p| start + p) else {
+    let Some(tail) = data.get(start..) else {
+        return Vec::new();
+    };
+    let Some(eocd) = tail
+        .windows(4)
+        .rposition(|w| w == EOCD_SIG)
+        .map(|p| start + p)
+    else {
         return Vec::new();
     };
     let (Some(count), Some(mut pos)) = (u16_at(data, eocd + 10), u32_at(data, eocd + 16)) else {
@@ -36,12 +42,16 @@ pub fn zip_names(data: &[u8]) -> Vec<String> {
         if data.get(pos..pos + 4) != Some(&CDH_SIG[..]) {
             break;
         }
-        let (Some(name_len), Some(extra_len), Some(comment_len)) =
-            (u16_at(data, pos + 28), u16_at(data, pos + 30), u16_at(data, pos + 32))
-        else {
+        let (Some(name_len), Some(extra_len), Some(comment_len)) = (
+            u16_at(data, pos + 28),
+            u16_at(data, pos + 30),
+            u16_at(data, pos + 32),
+        ) else {
             break;
         };
-        let Some(name) = data.get(pos + 46..pos + 46 + name_len) else { break };
+        let Some(name) = data.get(pos + 46..pos + 46 + name_len) else {
+            break;
+        };
         names.push(String::from_utf8_lossy(name).into_owned());
         pos += 46 + name_len + extra_len + comment_len;
     }

@@ -23,8 +23,12 @@ pub const MAX_ADDRESSES: usize = 1000;
 pub const MAX_TEXT_URLS: usize = 500;
 
 /// Header fields that ask the reader's client for a read receipt.
-pub const RECEIPT_HEADERS: &[&str] =
-    &["Disposition-Notification-To", "Return-Receipt-To", "X-Confirm-Reading-To", "Read-Receipt-To"];
+pub const RECEIPT_HEADERS: &[&str] = &[
+    "Disposition-Notification-To",
+    "Return-Receipt-To",
+    "X-Confirm-Reading-To",
+    "Read-Receipt-To",
+];
 
 /// Why a message yielded no facts.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -151,7 +155,10 @@ impl MessageFacts {
 
     /// The subject with reply/forward prefixes removed.
     pub fn bare_subject(&self) -> &str {
-        self.subject.as_deref().map(|s| text::strip_thread_prefixes(s).1).unwrap_or("")
+        self.subject
+            .as_deref()
+            .map(|s| text::strip_thread_prefixes(s).1)
+            .unwrap_or("")
     }
 
     /// Every address in To and Cc.
@@ -172,21 +179,32 @@ fn mailbox(a: &Addr<'_>) -> Option<Mailbox> {
     if address.is_empty() {
         return None;
     }
-    let name = a.name().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let name = a
+        .name()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
     Some(Mailbox { address, name })
 }
 
 fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
-    let msg = MessageParser::default().parse(raw).ok_or(FactsError::Unparseable)?;
+    let msg = MessageParser::default()
+        .parse(raw)
+        .ok_or(FactsError::Unparseable)?;
     if msg.headers().is_empty() {
         return Err(FactsError::Unparseable);
     }
-    let mut f = MessageFacts { size: raw.len(), ..MessageFacts::default() };
+    let mut f = MessageFacts {
+        size: raw.len(),
+        ..MessageFacts::default()
+    };
     f.subject = msg.subject().map(|s| s.to_string());
 
     for h in msg.headers() {
         let name = h.name();
-        if let Some(r) = RECEIPT_HEADERS.iter().find(|r| r.eq_ignore_ascii_case(name)) {
+        if let Some(r) = RECEIPT_HEADERS
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(name))
+        {
             if !f.headers.read_receipt.iter().any(|x| x == r) {
                 f.headers.read_receipt.push(r.to_string());
             }
@@ -198,7 +216,11 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
             f.headers.has_message_id = true;
         }
     }
-    let raw_value = |n: &str| msg.header_raw(n).map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty());
+    let raw_value = |n: &str| {
+        msg.header_raw(n)
+            .map(|v| v.trim().to_lowercase())
+            .filter(|v| !v.is_empty())
+    };
     f.headers.precedence = raw_value("Precedence");
     f.headers.auto_submitted = raw_value("Auto-Submitted");
 
@@ -250,7 +272,10 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     f.body_text = if f.has_text_part {
         plain.clone()
     } else {
-        html_facts.as_ref().map(|h| h.text.clone()).unwrap_or_default()
+        html_facts
+            .as_ref()
+            .map(|h| h.text.clone())
+            .unwrap_or_default()
     };
     f.plain_text = plain;
     f.html = html_facts;
@@ -285,16 +310,30 @@ fn attachment(part: &MessagePart<'_>) -> Attachment {
         })
         .unwrap_or_else(|| "application/octet-stream".into())
         .to_lowercase();
-    let filename = part.attachment_name().map(|n| n.trim().to_string()).filter(|n| !n.is_empty());
+    let filename = part
+        .attachment_name()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
     let extension = filename.as_deref().and_then(extension_of);
-    let explicit_attachment = part.content_disposition().is_some_and(|d| d.is_attachment());
-    let inline = !explicit_attachment && content_type.starts_with("image/") && part.content_id().is_some();
+    let explicit_attachment = part
+        .content_disposition()
+        .is_some_and(|d| d.is_attachment());
+    let inline =
+        !explicit_attachment && content_type.starts_with("image/") && part.content_id().is_some();
     let inner_names = match (&part.body, extension.as_deref()) {
         (PartType::Binary(b) | PartType::InlineBinary(b), Some("zip")) => archive::zip_names(b),
         _ => Vec::new(),
     };
-    let filename = filename.or_else(|| matches!(part.body, PartType::Message(_)).then(|| "message.eml".to_string()));
-    Attachment { filename, content_type, size: part.body.len(), extension, inner_names, inline }
+    let filename = filename
+        .or_else(|| matches!(part.body, PartType::Message(_)).then(|| "message.eml".to_string()));
+    Attachment {
+        filename,
+        content_type,
+        size: part.body.len(),
+        extension,
+        inner_names,
+        inline,
+    }
 }
 
 /// The lower-case extension of a file name ("Invoice.PDF" → "pdf").
@@ -306,13 +345,22 @@ pub fn extension_of(name: &str) -> Option<String> {
 
 fn urls_in(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for token in text.split(|c: char| c.is_whitespace() || c == '<' || c == '>' || c == '"' || c == '(' || c == ')') {
+    for token in text.split(|c: char| {
+        c.is_whitespace() || c == '<' || c == '>' || c == '"' || c == '(' || c == ')'
+    }) {
         if out.len() >= MAX_TEXT_URLS {
             break;
         }
-        let lower_start = token.get(..8).map(|s| s.to_ascii_lowercase()).unwrap_or_default();
+        let lower_start = token
+            .get(..8)
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
         if lower_start.starts_with("http://") || lower_start.starts_with("https://") {
-            out.push(token.trim_end_matches(['.', ',', ';', ':', '!', '?', ']']).to_string());
+            out.push(
+                token
+                    .trim_end_matches(['.', ',', ';', ':', '!', '?', ']'])
+                    .to_string(),
+            );
         }
     }
     out

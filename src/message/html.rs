@@ -94,17 +94,19 @@ pub fn analyse(html: &str) -> HtmlFacts {
         if st.red_depth > 0 {
             push_collapsed(&mut st.red, raw);
         }
-        if let Some(i) = st.current_link {
-            if let Some(link) = st.links.get_mut(i) {
-                push_collapsed(&mut link.text, raw);
-            }
+        if let Some(i) = st.current_link
+            && let Some(link) = st.links.get_mut(i)
+        {
+            push_collapsed(&mut link.text, raw);
         }
         Ok(())
     });
     let settings = Settings::new()
         .append_element_content_handler(element_handler)
         .append_document_content_handler(text_handler)
-        .with_memory_settings(lol_html::MemorySettings::new().with_max_allowed_memory_usage(MAX_REWRITER_MEMORY));
+        .with_memory_settings(
+            lol_html::MemorySettings::new().with_max_allowed_memory_usage(MAX_REWRITER_MEMORY),
+        );
     let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
     // A failure (memory limit) leaves what was gathered so far, which is
     // still the best description of the document.
@@ -118,7 +120,10 @@ pub fn analyse(html: &str) -> HtmlFacts {
         links: st
             .links
             .into_iter()
-            .map(|l| Link { href: decode_entities(l.href.trim()), text: decode_entities(&l.text).trim().to_string() })
+            .map(|l| Link {
+                href: decode_entities(l.href.trim()),
+                text: decode_entities(&l.text).trim().to_string(),
+            })
             .collect(),
         images: st.images,
         hidden_chars: st.hidden_chars,
@@ -128,7 +133,9 @@ pub fn analyse(html: &str) -> HtmlFacts {
 
 fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
     let tag = el.tag_name();
-    let style = el.get_attribute("style").map(|s| s.to_ascii_lowercase().replace([' ', '\t', '\n', '\r'], ""));
+    let style = el
+        .get_attribute("style")
+        .map(|s| s.to_ascii_lowercase().replace([' ', '\t', '\n', '\r'], ""));
     let mut st = state.borrow_mut();
     match tag.as_str() {
         "br" | "div" | "tr" | "li" | "table" | "hr" => st.text.push('\n'),
@@ -136,11 +143,16 @@ fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
         "td" | "th" => st.text.push(' '),
         _ => {}
     }
-    let hidden = matches!(tag.as_str(), "script" | "style" | "head" | "title" | "template")
-        || el.has_attribute("hidden")
+    let hidden = matches!(
+        tag.as_str(),
+        "script" | "style" | "head" | "title" | "template"
+    ) || el.has_attribute("hidden")
         || style.as_deref().is_some_and(is_hidden_style);
     let red = style.as_deref().is_some_and(is_red_style)
-        || (tag == "font" && el.get_attribute("color").is_some_and(|c| is_red_color(&c.to_ascii_lowercase())));
+        || (tag == "font"
+            && el
+                .get_attribute("color")
+                .is_some_and(|c| is_red_color(&c.to_ascii_lowercase())));
     if tag == "img" && st.images.len() < MAX_ITEMS {
         let dim = |name: &str| -> Option<u32> {
             el.get_attribute(name)
@@ -157,7 +169,10 @@ fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
     }
     let link = if tag == "a" && st.hidden_depth == 0 && st.links.len() < MAX_ITEMS {
         el.get_attribute("href").map(|href| {
-            st.links.push(Link { href, text: String::new() });
+            st.links.push(Link {
+                href,
+                text: String::new(),
+            });
             st.links.len() - 1
         })
     } else {
@@ -224,8 +239,21 @@ fn is_red_style(s: &str) -> bool {
 
 fn is_red_color(v: &str) -> bool {
     let v = v.trim().trim_end_matches("!important");
-    matches!(v, "red" | "#f00" | "#ff0000" | "#e00" | "#cc0000" | "#c00" | "#d00" | "#dd0000" | "#ee0000" | "darkred" | "crimson" | "firebrick")
-        || v.starts_with("rgb(255,0,0")
+    matches!(
+        v,
+        "red"
+            | "#f00"
+            | "#ff0000"
+            | "#e00"
+            | "#cc0000"
+            | "#c00"
+            | "#d00"
+            | "#dd0000"
+            | "#ee0000"
+            | "darkred"
+            | "crimson"
+            | "firebrick"
+    ) || v.starts_with("rgb(255,0,0")
 }
 
 fn css_px(style: &str, name: &str) -> Option<u32> {
@@ -381,12 +409,17 @@ mod tests {
 
     #[test]
     fn red_text() {
-        let f = analyse("<p>Dear client</p><p style=\"background-color:red\">not red text</p><font color=\"#FF0000\">Payment overdue</font>");
+        let f = analyse(
+            "<p>Dear client</p><p style=\"background-color:red\">not red text</p><font color=\"#FF0000\">Payment overdue</font>",
+        );
         assert_eq!(f.red_text, "Payment overdue");
     }
 
     #[test]
     fn entities() {
-        assert_eq!(decode_entities("a&#252;b&#x4e2d;&unknown;&"), "aüb中&unknown;&");
+        assert_eq!(
+            decode_entities("a&#252;b&#x4e2d;&unknown;&"),
+            "aüb中&unknown;&"
+        );
     }
 }

@@ -23,7 +23,11 @@ pub enum Script {
 pub fn script_of(c: char) -> Script {
     let u = c as u32;
     if c.is_ascii() {
-        return if c.is_ascii_alphabetic() { Script::Latin } else { Script::Neutral };
+        return if c.is_ascii_alphabetic() {
+            Script::Latin
+        } else {
+            Script::Neutral
+        };
     }
     match u {
         0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => Script::Han,
@@ -120,7 +124,11 @@ pub fn split_own(text: &str) -> OwnText {
             // "On … wrote:" above '>' lines: skip the intro, the '>' lines are
             // skipped one by one so an answer below them still counts. Without
             // '>' lines the rest is the quoted message.
-            let next = lines.iter().skip(i + 1).map(|l| l.trim()).find(|l| !l.is_empty());
+            let next = lines
+                .iter()
+                .skip(i + 1)
+                .map(|l| l.trim())
+                .find(|l| !l.is_empty());
             if kind && !next.is_some_and(|l| l.starts_with('>')) {
                 break;
             }
@@ -176,7 +184,14 @@ fn starts_quote_block(t: &str, next: Option<&str>) -> bool {
     if t.len() >= 10 && t.chars().all(|c| c == '_') {
         return true;
     }
-    for p in ["发件人:", "发件人：", "寄件者:", "寄件者：", "差出人:", "差出人："] {
+    for p in [
+        "发件人:",
+        "发件人：",
+        "寄件者:",
+        "寄件者：",
+        "差出人:",
+        "差出人：",
+    ] {
         if t.starts_with(p) {
             return true;
         }
@@ -184,7 +199,18 @@ fn starts_quote_block(t: &str, next: Option<&str>) -> bool {
     for p in ["From:", "Von:", "De:"] {
         if t.starts_with(p) {
             let n = next.unwrap_or("");
-            if ["Sent:", "Date:", "Gesendet:", "Datum:", "Enviado:", "To:", "An:"].iter().any(|q| n.starts_with(q)) {
+            if [
+                "Sent:",
+                "Date:",
+                "Gesendet:",
+                "Datum:",
+                "Enviado:",
+                "To:",
+                "An:",
+            ]
+            .iter()
+            .any(|q| n.starts_with(q))
+            {
                 return true;
             }
         }
@@ -212,13 +238,23 @@ fn reply_intro(t: &str, prev: Option<&str>) -> Option<bool> {
         "skrev:",
     ];
     if wrote.iter().any(|w| lower.ends_with(w)) {
-        let starts = ["on ", "am ", "le ", "el ", "il ", "em ", "op ", "den ", "w dniu "];
+        let starts = [
+            "on ", "am ", "le ", "el ", "il ", "em ", "op ", "den ", "w dniu ",
+        ];
         let prev_lower = prev.map(|p| p.to_lowercase()).unwrap_or_default();
-        if starts.iter().any(|s| lower.starts_with(s) || prev_lower.starts_with(s)) || lower.contains('@') {
+        if starts
+            .iter()
+            .any(|s| lower.starts_with(s) || prev_lower.starts_with(s))
+            || lower.contains('@')
+        {
             return Some(true);
         }
     }
-    if t.contains("写道") || t.contains("寫道") || t.contains("書きました") || t.contains("のメール:") {
+    if t.contains("写道")
+        || t.contains("寫道")
+        || t.contains("書きました")
+        || t.contains("のメール:")
+    {
         return Some(true);
     }
     None
@@ -287,7 +323,8 @@ pub fn longest_chinese_passage(own: &str) -> usize {
     let mut run = 0;
     for line in own.lines() {
         let m = ScriptMix::of(line);
-        if m.han > 0 && m.kana == 0 && m.han >= m.latin + m.cyrillic + m.arabic + m.hangul + m.other {
+        if m.han > 0 && m.kana == 0 && m.han >= m.latin + m.cyrillic + m.arabic + m.hangul + m.other
+        {
             run += m.han;
             best = best.max(run);
         } else {
@@ -339,7 +376,8 @@ pub fn mojibake_markers(text: &str) -> Vec<String> {
     if text.contains('\u{FFFD}') {
         found.push("\u{FFFD} (replacement character)".to_string());
     }
-    for marker in ["锟斤拷", "烫烫烫", "屯屯屯", "ï»¿", "â€™", "â€œ", "â€"] {
+    for marker in ["锟斤拷", "烫烫烫", "屯屯屯", "ï»¿", "â€™", "â€œ", "â€"]
+    {
         if text.contains(marker) {
             found.push(marker.to_string());
             break;
@@ -353,7 +391,35 @@ pub fn mojibake_markers(text: &str) -> Vec<String> {
     for c in text.chars() {
         if let Some(p) = prev {
             let cont = matches!(c as u32, 0x80..=0xBF)
-                || matches!(c, '€' | '‚' | 'ƒ' | '„' | '…' | '†' | '‡' | 'ˆ' | '‰' | 'Š' | '‹' | 'Œ' | 'Ž' | '‘' | '’' | '“' | '”' | '•' | '–' | '—' | '˜' | '™' | 'š' | '›' | 'œ' | 'ž' | 'Ÿ');
+                || matches!(
+                    c,
+                    '€' | '‚'
+                        | 'ƒ'
+                        | '„'
+                        | '…'
+                        | '†'
+                        | '‡'
+                        | 'ˆ'
+                        | '‰'
+                        | 'Š'
+                        | '‹'
+                        | 'Œ'
+                        | 'Ž'
+                        | '‘'
+                        | '’'
+                        | '“'
+                        | '”'
+                        | '•'
+                        | '–'
+                        | '—'
+                        | '˜'
+                        | '™'
+                        | 'š'
+                        | '›'
+                        | 'œ'
+                        | 'ž'
+                        | 'Ÿ'
+                );
             if (p == 'Ã' || p == 'Â') && cont {
                 count += 1;
                 if sample.is_empty() {
@@ -372,7 +438,8 @@ pub fn mojibake_markers(text: &str) -> Vec<String> {
 
 /// Reply and forward prefixes in the languages sellers and buyers use.
 const THREAD_PREFIXES: &[&str] = &[
-    "re", "aw", "antw", "sv", "vs", "r", "rif", "odp", "fwd", "fw", "wg", "tr", "enc", "rv", "回复", "回覆", "答复", "转发", "轉寄",
+    "re", "aw", "antw", "sv", "vs", "r", "rif", "odp", "fwd", "fw", "wg", "tr", "enc", "rv",
+    "回复", "回覆", "答复", "转发", "轉寄",
 ];
 
 /// The reply/forward prefixes at the start of a subject ("Re: AW: …"), and
@@ -380,8 +447,7 @@ const THREAD_PREFIXES: &[&str] = &[
 pub fn strip_thread_prefixes(subject: &str) -> (Vec<String>, &str) {
     let mut rest = subject.trim_start();
     let mut found = Vec::new();
-    loop {
-        let Some(pos) = rest.find([':', '：']) else { break };
+    while let Some(pos) = rest.find([':', '：']) {
         let (head, tail) = rest.split_at(pos);
         let head_trim = head.trim();
         // "Re[2]:" and "Re(2):" count too.
@@ -433,14 +499,29 @@ mod tests {
 
     #[test]
     fn chinese_passage_vs_japanese() {
-        assert!(longest_chinese_passage("Dear Hans,\n注意：这个客户很难缠，价格不能再降了，\n记得明天跟进一下他的订单。\n") >= 20);
-        assert!(longest_chinese_passage("田中様\nいつもお世話になっております。ご注文の商品を本日発送いたしました。\n") < 5);
-        assert_eq!(longest_chinese_passage("We are 深圳市华强电子有限公司, a supplier of cables.\n"), 0);
+        assert!(
+            longest_chinese_passage(
+                "Dear Hans,\n注意：这个客户很难缠，价格不能再降了，\n记得明天跟进一下他的订单。\n"
+            ) >= 20
+        );
+        assert!(
+            longest_chinese_passage(
+                "田中様\nいつもお世話になっております。ご注文の商品を本日発送いたしました。\n"
+            ) < 5
+        );
+        assert_eq!(
+            longest_chinese_passage("We are 深圳市华强电子有限公司, a supplier of cables.\n"),
+            0
+        );
     }
 
     #[test]
     fn mojibake() {
-        assert!(!mojibake_markers("Sehr geehrter Herr Müller, café").iter().any(|_| true));
+        assert!(
+            !mojibake_markers("Sehr geehrter Herr Müller, café")
+                .iter()
+                .any(|_| true)
+        );
         assert_eq!(mojibake_markers("Sehr geehrter Herr MÃ¼ller").len(), 1);
         assert_eq!(mojibake_markers("锟斤拷锟斤拷").len(), 1);
         assert_eq!(mojibake_markers("bad \u{FFFD} char").len(), 1);
