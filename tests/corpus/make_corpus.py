@@ -1,0 +1,1233 @@
+#!/usr/bin/env python3
+"""Generates the sendwell policy corpus: NNN-name.eml + NNN-name.json + README.md.
+
+Every message below is written by hand as the mail a cross-border seller would send; this
+script only does the MIME work (CRLF, charsets, RFC 2047 words, base64/QP, small but real
+attachment files) so the corpus can be regenerated and reviewed. Run it from any directory:
+
+    python3 tests/corpus/make_corpus.py
+
+It also checks itself: every expected verdict is recomputed from the default weights in
+RULES.md, subjects are measured against the subject rules, and every rule this corpus must
+cover is listed at least once in `hits` and once in `not_hits`.
+"""
+
+import base64
+import io
+import json
+import os
+import quopri
+import re
+import struct
+import sys
+import zipfile
+import zlib
+from email import message_from_bytes, policy as email_policy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# ---------------------------------------------------------------------------
+# Rule catalogue (defaults from RULES.md) used to recompute expected verdicts.
+# ---------------------------------------------------------------------------
+
+HOLD_AT = 6.0
+REJECT_AT = 12.0
+
+#: Message-level rules and their default weights (variable ones computed below).
+MESSAGE_WEIGHTS = {
+    "SUBJECT_MISSING": 4,
+    "SUBJECT_EXCLAMATION": None,  # 1.5 for one "!", 3 for two or more
+    "SUBJECT_EMOJI": 2,
+    "SUBJECT_SYMBOLS": 1.5,
+    "SUBJECT_ALL_CAPS": 2,
+    "SUBJECT_SPAM_PHRASE": None,  # 1 each, max 3
+    "SUBJECT_TOO_LONG": 0.5,
+    "BODY_EMPTY": 8,
+    "BODY_IMAGE_ONLY": 5,
+    "BODY_ATTACHMENT_ONLY": 5,
+    "TEMPLATE_PLACEHOLDER": 7,  # and a fixed action: hold
+    "GENERIC_GREETING": 1,
+    "HTML_ONLY": 1,
+    "LINK_MISMATCH": 4,
+    "LINK_SHORTENER": 1.5,
+    "LINK_HEAVY": 1,
+    "BODY_SPAM_PHRASE": None,  # 0.5 each, max 2
+    "MOJIBAKE": 6,
+    "WALL_OF_TEXT": 0.5,
+    "VISIBLE_RECIPIENTS": 3,
+    "BULK_NO_UNSUBSCRIBE": 2,
+    "ATTACH_EXECUTABLE": 0,  # fixed action: reject
+    "ATTACH_LARGE": 3,
+    "ATTACH_ARCHIVE": 1.5,
+    "FREEMAIL_SENDER": 2,
+}
+
+#: Rules that depend on the recipient (country, cold or not, the address itself).
+RECIPIENT_WEIGHTS = {
+    "WRONG_LANGUAGE": 6,
+    "ATTACH_ON_COLD": 2,
+    "READ_RECEIPT_COLD": 0,  # strip the header, no score
+    "RCPT_NO_REPLY": None,  # refuse that recipient
+    "RCPT_TYPO": None,  # refuse that recipient
+    "RCPT_DISPOSABLE": None,  # hold that recipient
+    "ETIQUETTE_DE_FORMAL": 0.5,
+    "ETIQUETTE_JP_HONORIFIC": 0.5,
+    "ETIQUETTE_RED_PAYMENT": 0.5,
+}
+
+#: Every rule the corpus must show firing once and not firing (near miss) once.
+MUST_COVER = [r for r in MESSAGE_WEIGHTS] + [r for r in RECIPIENT_WEIGHTS]
+
+SUBJECT_SPAM = ["free", "100% guaranteed", "act now", "limited time", "click here",
+                "winner", "cheap", "urgent"]
+
+
+# ---------------------------------------------------------------------------
+# MIME helpers
+# ---------------------------------------------------------------------------
+
+def is_ascii(s):
+    return all(ord(c) < 128 for c in s)
+
+
+def encoded_words(text, charset="utf-8", enc="B"):
+    """RFC 2047 encoded words, each at most 75 characters, chunked on character boundaries
+    so every word decodes on its own (needed for stateful ISO-2022-JP)."""
+    words = []
+    prefix = f"=?{charset}?{enc}?"
+    chunk = ""
+
+    def encode(s):
+        raw = s.encode(charset)
+        if enc == "B":
+            return base64.b64encode(raw).decode("ascii")
+        out = []
+        for b in raw:
+            ch = chr(b)
+            if ch == " ":
+                out.append("_")
+            elif 33 <= b <= 126 and ch not in "=?_\"":
+                out.append(ch)
+            else:
+                out.append(f"={b:02X}")
+        return "".join(out)
+
+    for c in text:
+        cand = chunk + c
+        if len(prefix) + len(encode(cand)) + 2 > 75 and chunk:
+            words.append(prefix + encode(chunk) + "?=")
+            chunk = c
+        else:
+            chunk = cand
+    if chunk:
+        words.append(prefix + encode(chunk) + "?=")
+    return words
+
+
+def header_text(text, charset="utf-8", enc="B"):
+    """An unstructured header value: plain when ASCII, otherwise an ASCII reply prefix
+    ("Re: ", "AW: ") kept as is and the rest as folded encoded words."""
+    if is_ascii(text):
+        return fold_plain(text)
+    m = re.match(r"^((?:(?:Re|RE|AW|Aw|WG|Fwd|FW|RV|TR):\s*)+)", text)
+    lead = ""
+    if m:
+        lead, text = m.group(1), text[m.end():]
+    return lead + "\r\n ".join(encoded_words(text, charset, enc))
+
+
+def fold_plain(text, width=76):
+    """Folds a long ASCII header value at spaces (the continuation keeps the space)."""
+    if len(text) <= width:
+        return text
+    parts, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            parts.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    parts.append(line)
+    return "\r\n ".join(parts)
+
+
+def addr(name, email, charset="utf-8", enc="B"):
+    if not name:
+        return email
+    if is_ascii(name):
+        if re.search(r"[(),.:;<>@\[\]\"]", name):
+            return '"' + name.replace('"', '\\"') + f'" <{email}>'
+        return f"{name} <{email}>"
+    return " ".join(encoded_words(name, charset, enc)) + f" <{email}>"
+
+
+def addr_list(items):
+    out = []
+    for it in items:
+        if isinstance(it, str):
+            out.append(it)
+        else:
+            out.append(addr(*it))
+    return ",\r\n ".join(out)
+
+
+class Part:
+    def __init__(self, headers, body):
+        self.headers = headers  # list of "Name: value" strings (already folded)
+        self.body = body  # bytes, CRLF line endings
+
+    def render(self):
+        return ("\r\n".join(self.headers) + "\r\n\r\n").encode("ascii") + self.body
+
+
+def crlf(b):
+    return b.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+
+
+def b64_lines(raw):
+    enc = base64.b64encode(raw).decode("ascii")
+    lines = [enc[i:i + 76] for i in range(0, len(enc), 76)]
+    return ("\r\n".join(lines) + "\r\n").encode("ascii")
+
+
+def encode_text(text, charset):
+    """Encodes line by line so stateful charsets (ISO-2022-JP) return to ASCII per line."""
+    return b"\n".join(line.encode(charset) for line in text.split("\n"))
+
+
+def text(body, subtype="plain", charset="utf-8", cte="quoted-printable", flowed=False):
+    body = body.strip("\n") + "\n"
+    raw = encode_text(body, charset)
+    if cte == "base64":
+        payload = b64_lines(raw)
+    elif cte == "quoted-printable":
+        payload = crlf(quopri.encodestring(raw))
+    else:  # 7bit / 8bit
+        payload = crlf(raw)
+    ct = f'Content-Type: text/{subtype}; charset="{charset}"'
+    if flowed:
+        ct += "; format=flowed"
+    return Part([ct, f"Content-Transfer-Encoding: {cte}"], payload)
+
+
+def html(body, charset="utf-8", cte="quoted-printable"):
+    return text(body, "html", charset, cte)
+
+
+def attachment(filename, data, ctype, inline=False, cid=None):
+    if is_ascii(filename):
+        ct = f'Content-Type: {ctype}; name="{filename}"'
+        cd = f'Content-Disposition: {"inline" if inline else "attachment"}; filename="{filename}"'
+    else:
+        # What common clients send: RFC 2047 in name= for old readers, RFC 2231 in filename*.
+        ew = " ".join(encoded_words(filename))
+        ct = f'Content-Type: {ctype};\r\n name="{ew}"'
+        pct = "".join(c if (c.isascii() and (c.isalnum() or c in "._-")) else
+                      "".join(f"%{b:02X}" for b in c.encode("utf-8")) for c in filename)
+        cd = (f'Content-Disposition: {"inline" if inline else "attachment"};\r\n'
+              f" filename*=UTF-8''{pct}")
+    headers = [ct, cd, "Content-Transfer-Encoding: base64"]
+    if cid:
+        headers.append(f"Content-ID: <{cid}>")
+    return Part(headers, b64_lines(data))
+
+
+_counter = [0]
+
+
+def multipart(subtype, *parts, boundary=None):
+    _counter[0] += 1
+    b = boundary or f"----=_Part_{_counter[0]:04d}_{zlib.crc32(repr(subtype).encode()) ^ _counter[0] * 7919:08x}"
+    body = b""
+    for p in parts:
+        body += f"--{b}\r\n".encode("ascii") + p.render() + b"\r\n"
+    body += f"--{b}--\r\n".encode("ascii")
+    return Part([f'Content-Type: multipart/{subtype};\r\n boundary="{b}"'], body)
+
+
+def alternative(plain, rich):
+    return multipart("alternative", plain, rich)
+
+
+# ---------------------------------------------------------------------------
+# Small but real attachment files
+# ---------------------------------------------------------------------------
+
+def make_pdf(lines, pad=0):
+    """A minimal, well-formed one-page PDF (correct xref offsets). `pad` adds an
+    uncompressed stream of that many bytes (for size tests)."""
+    content = "BT /F1 11 Tf 50 790 Td 14 TL\n"
+    for ln in lines:
+        safe = ln.encode("latin-1", "replace").decode("latin-1")
+        safe = safe.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+        content += f"({safe}) '\n"
+    content += "ET\n"
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}endstream".encode("latin-1"),
+    ]
+    if pad:
+        blob = (b"\x00\x11\x22\x33" * (pad // 4 + 1))[:pad]
+        objs.append(f"<< /Length {pad} >>\nstream\n".encode() + blob + b"\nendstream")
+    out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n"
+    offsets = []
+    for i, o in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + o + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return out
+
+
+def make_png(w=1, h=1, rgb=(200, 30, 30)):
+    raw = b"".join(b"\x00" + bytes(rgb) * w for _ in range(h))
+
+    def chunk(t, d):
+        return struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def make_jpeg_stub():
+    # JFIF SOI + APP0 header + EOI: enough for a type sniffer, tiny on disk.
+    return (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x48\x00\x48\x00\x00"
+            b"\xff\xdb\x00\x43\x00" + bytes(range(64)) + b"\xff\xd9")
+
+
+def make_zip(files):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in files:
+            zi = zipfile.ZipInfo(name, date_time=(2024, 5, 10, 9, 30, 0))
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(zi, data)
+    return buf.getvalue()
+
+
+def make_docx(paragraphs):
+    body = "".join(f"<w:p><w:r><w:t>{p}</w:t></w:r></w:p>" for p in paragraphs)
+    return make_zip([
+        ("[Content_Types].xml",
+         '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+         '<Default Extension="xml" ContentType="application/xml"/>'
+         '<Override PartName="/word/document.xml" ContentType="application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"/></Types>'),
+        ("_rels/.rels",
+         '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="word/document.xml"/></Relationships>'),
+        ("word/document.xml",
+         '<?xml version="1.0" encoding="UTF-8"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
+         f"<w:body>{body}</w:body></w:document>"),
+    ])
+
+
+def make_xlsx(rows, macro=False):
+    def cell(v):
+        if isinstance(v, (int, float)):
+            return f"<c><v>{v}</v></c>"
+        return f'<c t="inlineStr"><is><t>{v}</t></is></c>'
+
+    sheet = "".join(f"<row>{''.join(cell(v) for v in r)}</row>" for r in rows)
+    main = ("application/vnd.ms-excel.sheet.macroEnabled.main+xml" if macro else
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml")
+    files = [
+        ("[Content_Types].xml",
+         '<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+         '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+         '<Default Extension="xml" ContentType="application/xml"/>'
+         + ('<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/>' if macro else "")
+         + f'<Override PartName="/xl/workbook.xml" ContentType="{main}"/>'
+         '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'),
+        ("_rels/.rels",
+         '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'),
+        ("xl/workbook.xml",
+         '<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Price list" sheetId="1" r:id="rId1"/></sheets></workbook>'),
+        ("xl/_rels/workbook.xml.rels",
+         '<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+         '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'),
+        ("xl/worksheets/sheet1.xml",
+         '<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+         f"<sheetData>{sheet}</sheetData></worksheet>"),
+    ]
+    if macro:
+        files.append(("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504))
+    return make_zip(files)
+
+
+def make_exe(note):
+    """A harmless DOS stub that only looks like a PE file to a type sniffer."""
+    stub = bytearray(b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00")
+    stub += b"\xb8" + b"\x00" * 7 + b"\x40" + b"\x00" * 35 + struct.pack("<I", 0x80)
+    stub += b"\x0e\x1f\xba\x0e\x00\xb4\x09\xcd\x21\xb8\x01\x4c\xcd\x21"
+    stub += b"This program cannot be run in DOS mode.\r\r\n$"
+    stub = stub.ljust(0x80, b"\x00") + b"PE\x00\x00\x4c\x01\x00\x00" + note.encode("ascii")
+    return bytes(stub)
+
+
+# ---------------------------------------------------------------------------
+# Message assembly
+# ---------------------------------------------------------------------------
+
+MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+DAYS = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+
+
+def rfc_date(y, mo, d, hh, mm, ss=0, tz="+0800"):
+    import datetime
+    wd = DAYS[datetime.date(y, mo, d).weekday()]
+    return f"{wd}, {d} {MONTHS[mo - 1]} {y} {hh:02d}:{mm:02d}:{ss:02d} {tz}"
+
+
+MESSAGES = []
+
+
+def message(num, slug, *, frm, to, subject, date, body, meta, cc=(), msgid=None,
+            in_reply_to=None, references=None, extra=(), subject_charset="utf-8",
+            subject_enc="B", reply_to=None, mailer="Foxmail 7.2.25.375", no_subject=False):
+    """Renders one message and records it with its expected outcome."""
+    dom = (frm[1] if isinstance(frm, tuple) else frm).split("@")[1]
+    msgid = msgid or f"<{date.split(',')[1].split()[2]}{num:04d}.{slug.replace('-', '')[:12]}@{dom}>"
+    hs = [f"Date: {date}", f"From: {addr_list([frm])}"]
+    if to:
+        hs.append(f"To: {addr_list(to)}")
+    if cc:
+        hs.append(f"Cc: {addr_list(cc)}")
+    if reply_to:
+        hs.append(f"Reply-To: {addr_list([reply_to])}")
+    if not no_subject:
+        hs.append(f"Subject: {header_text(subject, subject_charset, subject_enc)}" if subject
+                  else "Subject: ")
+    hs.append(f"Message-ID: {msgid}")
+    if in_reply_to:
+        hs.append(f"In-Reply-To: {in_reply_to}")
+        refs = references or in_reply_to
+        hs.append(f"References: {fold_plain(refs)}")
+    for h in extra:
+        hs.append(h)
+    if mailer:
+        hs.append(f"X-Mailer: {mailer}")
+    hs.append("MIME-Version: 1.0")
+    raw = ("\r\n".join(hs) + "\r\n").encode("ascii") + body.render()
+    MESSAGES.append(dict(num=num, slug=slug, raw=raw, meta=meta, subject=subject,
+                         frm=frm, to=to, cc=cc, reply=bool(in_reply_to), extra=extra))
+
+
+def M(description, verdict, hits=(), not_hits=(), rcpt=None, rcpt_verdicts=None,
+      body_spam=1):
+    meta = {"description": description}
+    if rcpt:
+        meta["rcpt"] = rcpt
+    meta["verdict"] = verdict
+    meta["hits"] = list(hits)
+    meta["not_hits"] = list(not_hits)
+    if rcpt_verdicts:
+        meta["rcpt_verdicts"] = rcpt_verdicts
+    meta["_body_spam"] = body_spam
+    return meta
+
+
+# Signatures -----------------------------------------------------------------
+
+def sig_haina(name, title, phone="+86 755 2698 4410"):
+    return f"""
+Best regards,
+{name}
+{title}
+Shenzhen Haina Electronics Co., Ltd.
+深圳市海纳电子科技有限公司
+Tel / WhatsApp: {phone}
+https://www.example.com"""
+
+
+def sig_lanbo(name, title="Export Sales"):
+    return f"""
+Kind regards,
+{name} | {title}
+Ningbo Lanbo Kitchenware Co., Ltd. (宁波蓝波厨具有限公司)
+No. 88 Jiangnan Road, Beilun, Ningbo 315800, China
+Tel: +86 574 8612 3370"""
+
+
+def sig_hengda(name, title="Sales"):
+    return f"""
+Best wishes,
+{name} ({title})
+Yiwu Hengda Import & Export Co., Ltd.
+义乌市恒达进出口有限公司
+Mobile/WeChat: +86 139 5791 2086"""
+
+
+def sig_jinlu(name, title="Overseas Sales Manager"):
+    return f"""
+Regards,
+{name}
+{title}
+Xiamen Jinlu Outdoor Products Co., Ltd. | 厦门金鹭户外用品有限公司
+www.example.com.cn"""
+
+
+HAINA = ("Lily Zhang", "lily.zhang@example.com")
+HAINA_KW = ("Kevin Wu", "kevin.wu@example.com")
+HAINA_GC = ("Grace Chen", "grace.chen@example.com")
+LANBO = ("Amy Xu", "amy.xu@example.org")
+LANBO_JL = ("Jason Lin", "jason.lin@example.org")
+HENGDA = ("Cindy Wang", "cindy@example.net")
+HENGDA_LH = ("Leo Huang", "leo.huang@example.net")
+JINLU = ("Ryan Zheng", "ryan.zheng@example.com.cn")
+JINLU_VL = ("Vivian Lin", "vivian.lin@example.com.cn")
+
+
+def mid(tag, dom):
+    return f"<{tag}@{dom}>"
+
+
+# ===========================================================================
+# The messages
+# ===========================================================================
+
+# 001 -- German quote on a reply, PDF attached, Chinese company name only in the signature.
+message(1, "quote-powerbank-de-reply",
+    frm=HAINA, to=[("Thomas Hoffmann", "t.hoffmann@example.de")],
+    subject="AW: Anfrage Powerbank 10000 mAh – Angebot für 500 Stück",
+    date=rfc_date(2024, 5, 14, 15, 42, 10),
+    in_reply_to=mid("8f31c2a0-4b1e-4d0e-9a55-hoffmann", "example.de"),
+    body=multipart("mixed",
+        text("""Sehr geehrter Herr Hoffmann,
+
+vielen Dank für Ihre Anfrage vom 13. Mai und Ihr Interesse an unserer Powerbank HN-PB10 (10000 mAh, USB-C PD 20 W).
+
+Anbei finden Sie unser Angebot Nr. Q-2405-117 für 500 Stück:
+- Stückpreis: 8,40 USD FOB Shenzhen
+- Logo-Druck (1 Farbe): ohne Aufpreis ab 500 Stück
+- Lieferzeit: 18–20 Arbeitstage nach Anzahlung
+- Zertifikate: CE, RoHS, UN38.3 (liegen dem Angebot bei)
+
+Gerne senden wir Ihnen vorab zwei Muster per DHL Express zu. Bitte teilen Sie mir mit, ob Sie die Farbe Schwarz oder Weiß bevorzugen.
+
+Mit freundlichen Grüßen
+Lily Zhang
+Sales Manager
+Shenzhen Haina Electronics Co., Ltd.
+深圳市海纳电子科技有限公司
+Tel / WhatsApp: +86 755 2698 4410"""),
+        attachment("Angebot_Q-2405-117_HN-PB10.pdf", make_pdf([
+            "Shenzhen Haina Electronics Co., Ltd. - Quotation Q-2405-117",
+            "To: Elektro Hoffmann GmbH, Attn. Mr. Thomas Hoffmann",
+            "Item: HN-PB10 Power bank 10000 mAh, USB-C PD 20W",
+            "Qty 500 pcs  Unit price USD 8.40 FOB Shenzhen  Total USD 4,200.00",
+            "Payment: 30% T/T deposit, 70% before shipment. Valid 30 days."]), "application/pdf")),
+    meta=M("German quote answering the buyer's inquiry (AW: + In-Reply-To) with a PDF quotation; formal 'Sehr geehrter Herr'; the only Chinese is the company name in the signature",
+           "accept", [], ["ATTACH_ON_COLD", "ETIQUETTE_DE_FORMAL", "WRONG_LANGUAGE", "BODY_ATTACHMENT_ONLY", "SUBJECT_EXCLAMATION"]))
+
+# 002 -- Proforma invoice, [Order #1234] in the subject.
+message(2, "proforma-invoice-order-1234",
+    frm=HAINA_GC, to=[("Michael Brown", "mbrown@example.us")],
+    subject="Re: [Order #1234] Proforma invoice for 600 pcs GaN 65W chargers",
+    date=rfc_date(2024, 6, 3, 10, 5, 44),
+    in_reply_to=mid("CAF9x2-order1234-brown", "example.us"),
+    references=mid("CAF9x1-order1234-brown", "example.us") + " " + mid("CAF9x2-order1234-brown", "example.us"),
+    body=multipart("mixed",
+        alternative(
+            text("""Hi Michael,
+
+Thank you for confirming the order. Please find attached proforma invoice PI-20240603-02 for order #1234:
+
+  600 pcs HN-GaN65 USB-C charger, 2C1A, US plug, white
+  Unit price USD 11.20, total USD 6,720.00 (FOB Shenzhen)
+
+Payment terms are as agreed: 30% deposit (USD 2,016.00) to start production, the balance of USD 4,704.00 before shipment. Our bank details are on page 1 of the PI.
+
+Production takes about 15 working days after we receive the deposit. I will send you photos of the packed cartons before shipment.
+""" + sig_haina("Grace Chen", "Account Manager")),
+            html("""<html><body style="font-family:Arial,sans-serif;font-size:14px">
+<p>Hi Michael,</p>
+<p>Thank you for confirming the order. Please find attached proforma invoice <b>PI-20240603-02</b> for order #1234:</p>
+<table border="1" cellpadding="4" style="border-collapse:collapse">
+<tr><th>Item</th><th>Qty</th><th>Unit price</th><th>Amount</th></tr>
+<tr><td>HN-GaN65 USB-C charger, 2C1A, US plug, white</td><td>600</td><td>USD 11.20</td><td>USD 6,720.00</td></tr>
+</table>
+<p>Payment terms are as agreed: 30% deposit (USD 2,016.00) to start production, the balance of USD 4,704.00 before shipment. Our bank details are on page 1 of the PI.</p>
+<p>Production takes about 15 working days after we receive the deposit. I will send you photos of the packed cartons before shipment.</p>
+<p>Best regards,<br>Grace Chen<br>Account Manager<br>Shenzhen Haina Electronics Co., Ltd.<br>深圳市海纳电子科技有限公司<br>
+<a href="https://www.example.com">www.example.com</a></p>
+</body></html>""")),
+        attachment("PI-20240603-02.pdf", make_pdf([
+            "PROFORMA INVOICE PI-20240603-02", "Buyer: Brown Electronics Supply LLC (order #1234)",
+            "600 pcs HN-GaN65 charger x USD 11.20 = USD 6,720.00 FOB Shenzhen",
+            "Deposit 30%: USD 2,016.00   Balance: USD 4,704.00",
+            "Beneficiary: Shenzhen Haina Electronics Co., Ltd."]), "application/pdf")),
+    meta=M("Proforma invoice PDF on a reply; '[Order #1234]' is an order reference, not an unfilled merge field, and the brackets are not decoration",
+           "accept", [], ["TEMPLATE_PLACEHOLDER", "SUBJECT_SYMBOLS", "ATTACH_ON_COLD", "LINK_MISMATCH"]))
+
+# 003 -- Cold shipping notice to a UK buyer; link text is words, not a URL.
+message(3, "shipping-notice-uk",
+    frm=HAINA_KW, to=[("Emma Clarke", "emma.clarke@example.co.uk")],
+    subject="Your order HN-24-0871 has shipped (UPS 1Z 999 AA1 01 2345 6784)",
+    date=rfc_date(2024, 7, 9, 16, 20, 3),
+    body=alternative(
+        text("""Dear Ms Clarke,
+
+Good news: your order HN-24-0871 (200 pcs LED strip light kits, 5 m, RGB) left our warehouse today.
+
+Carrier: UPS Worldwide Saver
+Tracking number: 1Z 999 AA1 01 2345 6784
+Estimated delivery: 15-17 July 2024
+
+The commercial invoice and packing list are in the pouch on carton 1 of 4. UK import VAT will be collected by UPS on delivery, as we discussed when you placed the order.
+
+You can follow the parcel here: https://www.example.co.uk/track?n=1Z999AA10123456784
+""" + sig_haina("Kevin Wu", "Logistics & After-sales")),
+        html("""<html><body style="font-family:Verdana,sans-serif">
+<p>Dear Ms Clarke,</p>
+<p>Good news: your order <b>HN-24-0871</b> (200 pcs LED strip light kits, 5&nbsp;m, RGB) left our warehouse today.</p>
+<ul><li>Carrier: UPS Worldwide Saver</li><li>Tracking number: 1Z 999 AA1 01 2345 6784</li><li>Estimated delivery: 15&ndash;17 July 2024</li></ul>
+<p>The commercial invoice and packing list are in the pouch on carton 1 of 4. UK import VAT will be collected by UPS on delivery, as we discussed when you placed the order.</p>
+<p><a href="https://www.example.co.uk/track?n=1Z999AA10123456784">Track your parcel</a></p>
+<p>Best regards,<br>Kevin Wu<br>Logistics &amp; After-sales<br>Shenzhen Haina Electronics Co., Ltd.<br>深圳市海纳电子科技有限公司</p>
+</body></html>""")),
+    meta=M("Cold shipping notice with tracking number; the HTML link text 'Track your parcel' is not a URL, so there is nothing to mismatch; text and HTML alternatives",
+           "accept", [], ["LINK_MISMATCH", "HTML_ONLY", "ATTACH_ON_COLD", "GENERIC_GREETING"]))
+
+# 004 -- Japanese shipping notice in ISO-2022-JP, 田中様.
+message(4, "shipping-notice-jp-iso2022",
+    frm=("海纳电子 張 麗 (Lily Zhang)", "lily.zhang@example.com"),
+    to=[("田中 健一", "tanaka@example.co.jp")],
+    subject="ご注文品発送のお知らせ（注文番号 SK-2407-033）",
+    subject_charset="iso-2022-jp",
+    date=rfc_date(2024, 7, 22, 11, 3, 51),
+    body=text("""株式会社サクラ商事
+田中様
+
+いつも大変お世話になっております。
+ハイナ電子の張でございます。
+
+ご注文いただきましたモバイルバッテリー HN-PB10（300個）を
+本日発送いたしましたので、お知らせいたします。
+
+・配送業者：ヤマト運輸（国際宅急便）
+・お問い合わせ番号：4012-3456-7890
+・お届け予定日：7月26日（金）
+
+到着まで今しばらくお待ちくださいませ。
+何かご不明な点がございましたら、お気軽にお問い合わせください。
+
+今後ともどうぞよろしくお願い申し上げます。
+
+--
+張 麗（ちょう れい）
+Shenzhen Haina Electronics Co., Ltd.
+TEL: +86 755 2698 4410""", charset="iso-2022-jp", cte="7bit"),
+    meta=M("Japanese shipping notice in ISO-2022-JP (7bit body, RFC 2047 ISO-2022-JP subject) greeting 田中様; Japanese text to a .co.jp buyer is the right language",
+           "accept", [], ["ETIQUETTE_JP_HONORIFIC", "WRONG_LANGUAGE", "SUBJECT_MISSING", "MOJIBAKE", "SUBJECT_SYMBOLS"]))
+
+# 005 -- German delay notice, "!" only in the greeting of the body.
+message(5, "delay-notice-de-latin1",
+    frm=LANBO, to=[("Sabine Schmidt", "s.schmidt@example.de")],
+    subject="Lieferverzögerung Bestellung LB-24-0412, neuer Liefertermin",
+    subject_charset="iso-8859-1", subject_enc="Q",
+    date=rfc_date(2024, 4, 18, 9, 15, 0),
+    mailer="Microsoft Outlook 16.0",
+    body=text("""Guten Tag Frau Schmidt!
+
+leider müssen wir Ihnen mitteilen, dass sich die Lieferung Ihrer Bestellung LB-24-0412 (400 Edelstahl-Töpfe, Serie "Gourmet 5-tlg.") um etwa eine Woche verzögert.
+
+Grund ist eine Überlastung im Hafen Ningbo: Das Schiff MSC ANNA wurde vom 20. auf den 27. April umgebucht. Die Ware ist fertig verpackt und steht im Containerlager.
+
+Neuer voraussichtlicher Ankunftstermin in Hamburg: 4. Juni 2024.
+
+Als kleine Entschädigung gewähren wir Ihnen 3 % Rabatt auf Ihre nächste Bestellung. Wir bitten um Ihr Verständnis und informieren Sie sofort, sobald das Schiff ausgelaufen ist.
+
+Mit freundlichen Grüßen
+Amy Xu | Export Sales
+Ningbo Lanbo Kitchenware Co., Ltd.
+No. 88 Jiangnan Road, Beilun, Ningbo 315800, China
+Tel: +86 574 8612 3370""", charset="iso-8859-1", cte="quoted-printable"),
+    meta=M("German delay notice in ISO-8859-1 quoted-printable; the single '!' is in the body greeting 'Guten Tag Frau Schmidt!', never in the subject; formal address; umlauts decode cleanly",
+           "accept", [], ["SUBJECT_EXCLAMATION", "ETIQUETTE_DE_FORMAL", "MOJIBAKE", "WALL_OF_TEXT"]))
+
+# 006 -- French customs note, Latin-1, guillemets.
+message(6, "customs-note-fr-latin1",
+    frm=JINLU_VL, to=[("Julien Moreau", "j.moreau@example.fr")],
+    subject="Re: Dédouanement commande JL-2405-19 : documents à préparer",
+    subject_charset="iso-8859-1", subject_enc="Q",
+    date=rfc_date(2024, 5, 27, 14, 33, 20),
+    in_reply_to=mid("a7c8e1f0.moreau.2405", "example.fr"),
+    body=text("""Bonjour Monsieur Moreau,
+
+Merci pour votre message. Votre commande JL-2405-19 (120 tentes « Trekker 3P » et 300 chaises pliantes) arrivera au port du Havre vers le 12 juin.
+
+Pour le dédouanement, votre transitaire aura besoin des documents suivants, que nous lui enverrons dès le départ du navire :
+- facture commerciale et liste de colisage ;
+- connaissement (B/L) n° COSU6382715460 ;
+- certificat d'origine Form A pour bénéficier du tarif préférentiel.
+
+Le code SH que nous utilisons est 6306.22 (tentes en fibres synthétiques). Si votre transitaire préfère un autre code, merci de nous le dire avant l'émission de la facture.
+
+Bien cordialement,
+Vivian Lin
+Xiamen Jinlu Outdoor Products Co., Ltd.
+www.example.com.cn""", charset="iso-8859-1", cte="quoted-printable"),
+    meta=M("French customs-document note on a reply, ISO-8859-1 QP body and RFC 2047 Q subject: accents decode correctly (no mojibake); « guillemets » are French quotation marks, not a <<Name>> merge field",
+           "accept", [], ["MOJIBAKE", "TEMPLATE_PLACEHOLDER", "WRONG_LANGUAGE"]))
+
+# 007 -- Spanish complaint answer, UTF-8 base64.
+message(7, "complaint-answer-es",
+    frm=HENGDA, to=[("Carmen López", "c.lopez@example.es")],
+    subject="RE: Reclamación pedido HD-5530 – fundas de móvil dañadas",
+    date=rfc_date(2024, 3, 6, 10, 48, 2),
+    in_reply_to=mid("DB8P190MB0712.lopez", "example.es"),
+    mailer="Microsoft Outlook 16.0",
+    body=text("""Estimada Sra. López:
+
+Lamentamos mucho que 35 de las 500 fundas de silicona para iPhone 15 del pedido HD-5530 llegaran con marcas de presión. Gracias por enviarnos las fotos; nos han ayudado a ver que el problema fue el embalaje interior, no el producto.
+
+Le proponemos dos opciones, la que usted prefiera:
+1. Reenviar 35 fundas nuevas por correo aéreo esta semana, sin coste para usted.
+2. Descontar 87,50 EUR (35 × 2,50 EUR) de su próxima factura.
+
+Además, a partir de ahora cada funda irá en una caja individual de cartón.
+
+Quedamos a la espera de su respuesta.
+
+Atentamente,
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd.
+Mobile/WeChat: +86 139 5791 2086""", cte="base64"),
+    meta=M("Spanish answer to a complaint on a reply (UTF-8 base64), addressed by name 'Estimada Sra. López', offering a re-shipment or a discount",
+           "accept", [], ["GENERIC_GREETING", "SUBJECT_ALL_CAPS", "MOJIBAKE"]))
+
+# 008 -- Refund offer with "feel free".
+message(8, "refund-offer-au",
+    frm=LANBO_JL, to=[("Jack Thompson", "jack@example.com.au")],
+    subject="Re: Silicone baking mats - colour not as ordered",
+    date=rfc_date(2024, 8, 12, 8, 57, 31),
+    in_reply_to=mid("SY4P282MB1133.jack", "example.com.au"),
+    body=alternative(
+        text("""Hi Jack,
+
+You are right, and I am sorry: we packed the grey mats instead of the sage green ones you ordered (order LB-24-0733, 150 sets).
+
+We have refunded AUD 412.50 to your PayPal account today; the transaction ID is 7KJ24561AB3390218. You do not need to send the grey mats back. If you can sell them, please keep them.
+
+The green mats for your next order are already reserved for you. Please feel free to call me on WhatsApp if anything else is unclear.
+
+Kind regards,
+Jason Lin | Export Sales
+Ningbo Lanbo Kitchenware Co., Ltd. (宁波蓝波厨具有限公司)"""),
+        html("""<div dir="ltr"><p>Hi Jack,</p>
+<p>You are right, and I am sorry: we packed the grey mats instead of the sage green ones you ordered (order LB-24-0733, 150 sets).</p>
+<p>We have refunded <b>AUD 412.50</b> to your PayPal account today; the transaction ID is 7KJ24561AB3390218. You do not need to send the grey mats back. If you can sell them, please keep them.</p>
+<p>The green mats for your next order are already reserved for you. Please feel free to call me on WhatsApp if anything else is unclear.</p>
+<p>Kind regards,<br>Jason Lin | Export Sales<br>Ningbo Lanbo Kitchenware Co., Ltd. (宁波蓝波厨具有限公司)</p></div>""")),
+    meta=M("Refund offer on a reply; 'please feel free to call me' is ordinary courtesy, not the spam phrase 'free'",
+           "accept", [], ["BODY_SPAM_PHRASE", "SUBJECT_SPAM_PHRASE", "WRONG_LANGUAGE"]))
+
+# 009 -- Payment reminder to the UAE, no red.
+message(9, "payment-reminder-ae-polite",
+    frm=HAINA, to=[("Omar Haddad", "omar@example.ae")],
+    subject="Friendly reminder: balance for order HN-24-0655 (USD 3,150.00)",
+    date=rfc_date(2024, 9, 2, 11, 30, 0),
+    body=alternative(
+        text("""Dear Mr. Haddad,
+
+I hope this week has started well for you.
+
+This is a gentle reminder that the balance for order HN-24-0655 (1,500 Bluetooth speakers, model HN-BS07) is due on 5 September:
+
+  Balance due: USD 3,150.00
+  Invoice: CI-24-0655
+
+The goods are packed and the container is booked for 9 September from Shenzhen to Jebel Ali. As soon as we receive the payment we will send you the B/L copy.
+
+If the payment has already been made, please ignore this message, and thank you.
+""" + sig_haina("Lily Zhang", "Sales Manager")),
+        html("""<html><body style="font-family:Arial;color:#222">
+<p>Dear Mr. Haddad,</p>
+<p>I hope this week has started well for you.</p>
+<p>This is a gentle reminder that the balance for order HN-24-0655 (1,500 Bluetooth speakers, model HN-BS07) is due on 5 September:</p>
+<p style="color:#1a3d7c"><b>Balance due: USD 3,150.00</b><br>Invoice: CI-24-0655</p>
+<p>The goods are packed and the container is booked for 9 September from Shenzhen to Jebel Ali. As soon as we receive the payment we will send you the B/L copy.</p>
+<p>If the payment has already been made, please ignore this message, and thank you.</p>
+<p>Best regards,<br>Lily Zhang<br>Sales Manager<br>Shenzhen Haina Electronics Co., Ltd.</p>
+</body></html>""")),
+    meta=M("Payment reminder to a buyer in the UAE, amount in dark blue bold rather than red: the courtesy rule about red payment styling must not fire",
+           "accept", [], ["ETIQUETTE_RED_PAYMENT", "HTML_ONLY", "SUBJECT_EXCLAMATION"]))
+
+# 010 -- Payment reminder to Germany, amount in red.
+message(10, "payment-reminder-de-red",
+    frm=LANBO, to=[("Petra Becker", "einkauf@example.de")],
+    subject="Zahlungserinnerung Rechnung LB-INV-2406-88",
+    date=rfc_date(2024, 7, 1, 9, 40, 0),
+    body=alternative(
+        text("""Sehr geehrte Frau Becker,
+
+wir möchten Sie freundlich daran erinnern, dass die Rechnung LB-INV-2406-88 über 2.860,00 EUR am 28. Juni fällig war.
+
+Offener Betrag: 2.860,00 EUR
+Bank: Bank of China, Ningbo Branch, IBAN/Konto siehe Rechnung
+
+Falls Sie die Zahlung bereits veranlasst haben, betrachten Sie diese E-Mail bitte als gegenstandslos.
+
+Mit freundlichen Grüßen
+Amy Xu | Export Sales
+Ningbo Lanbo Kitchenware Co., Ltd."""),
+        html("""<html><body style="font-family:Calibri,Arial">
+<p>Sehr geehrte Frau Becker,</p>
+<p>wir möchten Sie freundlich daran erinnern, dass die Rechnung LB-INV-2406-88 über 2.860,00&nbsp;EUR am 28.&nbsp;Juni fällig war.</p>
+<p><span style="color:#FF0000;font-weight:bold">Offener Betrag: 2.860,00 EUR</span><br>Bank: Bank of China, Ningbo Branch, IBAN/Konto siehe Rechnung</p>
+<p>Falls Sie die Zahlung bereits veranlasst haben, betrachten Sie diese E-Mail bitte als gegenstandslos.</p>
+<p>Mit freundlichen Grüßen<br>Amy Xu | Export Sales<br>Ningbo Lanbo Kitchenware Co., Ltd.</p>
+</body></html>""")),
+    meta=M("German payment reminder with the open amount in red: red is only a courtesy issue for Middle-East recipients, not for .de; formal 'Sehr geehrte Frau Becker'",
+           "accept", [], ["ETIQUETTE_RED_PAYMENT", "ETIQUETTE_DE_FORMAL"]))
+
+# 011 -- Cold follow-up to Noreen (not a no-reply address).
+message(11, "followup-quote-ie",
+    frm=JINLU, to=[("Noreen Reilly", "noreen.reilly@example.ie")],
+    subject="Following up on the hammock quote for Reilly Outdoor",
+    date=rfc_date(2024, 10, 8, 16, 5, 0),
+    body=text("""Dear Noreen,
+
+Last Tuesday I sent you our quotation for the double parachute hammocks (model JL-HM02, 300 pcs). I know October is busy, so here is the short version:
+
+- EUR 9.80 per piece DDP Dublin, including straps and carabiners
+- 4 colours available from stock, delivery in about 25 days
+
+If the timing is not right this season, just let me know and I will come back to you in January instead.
+""" + sig_jinlu("Ryan Zheng")),
+    meta=M("Polite cold follow-up a week after a quote, short, no attachment; the address noreen.reilly@ begins with 'nore' but is not a no-reply mailbox",
+           "accept", [], ["RCPT_NO_REPLY", "ATTACH_ON_COLD", "WALL_OF_TEXT", "READ_RECEIPT_COLD"]))
+
+# 012 -- Review request with one link.
+message(12, "review-request-us",
+    frm=HENGDA_LH, to=[("Rachel Green", "rachel.green@example.us")],
+    subject="How are the yoga mats working out for your studio?",
+    date=rfc_date(2024, 11, 19, 22, 10, 0),
+    body=alternative(
+        text("""Hi Rachel,
+
+Your 40 TPE yoga mats (6 mm, lavender) were delivered to your studio in Austin last Thursday. I hope your members like them.
+
+If you have two minutes, a short review on our store page would help other studio owners a lot:
+https://www.example.net/reviews/new?order=HD-6120
+
+And if anything is not right with the mats, please reply to this email first so we can fix it for you.
+
+Thank you for your order,
+Leo Huang
+Yiwu Hengda Import & Export Co., Ltd."""),
+        html("""<p>Hi Rachel,</p>
+<p>Your 40 TPE yoga mats (6&nbsp;mm, lavender) were delivered to your studio in Austin last Thursday. I hope your members like them.</p>
+<p>If you have two minutes, a <a href="https://www.example.net/reviews/new?order=HD-6120">short review on our store page</a> would help other studio owners a lot.</p>
+<p>And if anything is not right with the mats, please reply to this email first so we can fix it for you.</p>
+<p>Thank you for your order,<br>Leo Huang<br>Yiwu Hengda Import &amp; Export Co., Ltd.</p>""")),
+    meta=M("Review request after delivery with a single link to the shop's own review page; asks to reply first if anything is wrong",
+           "accept", [], ["LINK_HEAVY", "LINK_SHORTENER", "LINK_MISMATCH", "SUBJECT_SYMBOLS"]))
+
+# 013 -- Newsletter done right: List-Unsubscribe, images with real text, 6 links.
+NL13_HTML = """<html><body style="margin:0;background:#f4f4f4">
+<table width="600" align="center" cellpadding="0" cellspacing="0" style="background:#fff;font-family:Arial,sans-serif">
+<tr><td><img src="https://www.example.org/nl/2024-09/header.jpg" width="600" height="180" alt="Lanbo Kitchenware - autumn 2024"></td></tr>
+<tr><td style="padding:20px">
+<p>Dear Ms. Meyer,</p>
+<p>Autumn is the busiest season for cookware shops, so we have prepared our new items early. All of them can ship from Ningbo within 20 days.</p>
+<h3>New: Tri-ply stainless frying pans</h3>
+<p><img src="https://www.example.org/nl/2024-09/pan.jpg" width="260" height="200" alt="Tri-ply frying pan" align="right">Induction-ready, 20/24/28 cm, riveted handles. Wholesale from USD 7.90. <a href="https://www.example.org/products/triply-pan">Details and price tiers</a></p>
+<h3>Bamboo cutting board sets</h3>
+<p>FSC bamboo, three sizes with juice groove, custom laser logo from 300 sets. <a href="https://www.example.org/products/bamboo-board-set">See the set</a></p>
+<h3>Silicone baking mats in four new colours</h3>
+<p>Food-grade, LFGB tested, 42 x 29.5 cm. <a href="https://www.example.org/products/baking-mat">Colours and test report</a></p>
+<p>You can download the complete autumn catalogue <a href="https://www.example.org/catalogue/2024-autumn">on our website</a> or simply reply to this email for samples.</p>
+<p>Kind regards,<br>Amy Xu, Ningbo Lanbo Kitchenware Co., Ltd.</p>
+<p style="font-size:11px;color:#888">You receive this because you bought from us in 2023. <a href="https://www.example.org/unsubscribe?u=9f2c1e">Unsubscribe</a> · <a href="https://www.example.org/privacy">Privacy</a></p>
+</td></tr></table></body></html>"""
+message(13, "newsletter-with-unsubscribe",
+    frm=("Lanbo Kitchenware", "news@example.org"), to=[("Katrin Meyer", "k.meyer@example.de")],
+    subject="New for autumn: tri-ply pans, bamboo boards and baking mats",
+    date=rfc_date(2024, 9, 10, 9, 0, 12),
+    extra=["List-Unsubscribe: <https://www.example.org/unsubscribe?u=9f2c1e>, <mailto:unsubscribe@example.org?subject=unsubscribe-9f2c1e>",
+           "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+           "Precedence: bulk",
+           "List-Id: Lanbo customer news <news.example.org>"],
+    mailer=None,
+    body=alternative(
+        text("""Dear Ms. Meyer,
+
+Autumn is the busiest season for cookware shops, so we have prepared our new items early. All of them can ship from Ningbo within 20 days.
+
+NEW: TRI-PLY STAINLESS FRYING PANS
+Induction-ready, 20/24/28 cm, riveted handles. Wholesale from USD 7.90.
+https://www.example.org/products/triply-pan
+
+BAMBOO CUTTING BOARD SETS
+FSC bamboo, three sizes with juice groove, custom laser logo from 300 sets.
+https://www.example.org/products/bamboo-board-set
+
+SILICONE BAKING MATS IN FOUR NEW COLOURS
+Food-grade, LFGB tested, 42 x 29.5 cm.
+https://www.example.org/products/baking-mat
+
+Complete autumn catalogue: https://www.example.org/catalogue/2024-autumn
+Or simply reply to this email for samples.
+
+Kind regards,
+Amy Xu, Ningbo Lanbo Kitchenware Co., Ltd.
+
+You receive this because you bought from us in 2023.
+Unsubscribe: https://www.example.org/unsubscribe?u=9f2c1e"""),
+        html(NL13_HTML)),
+    meta=M("Customer newsletter done right: Precedence: bulk with List-Unsubscribe + One-Click, personal greeting, images alongside plenty of text, 6 links",
+           "accept", [], ["BULK_NO_UNSUBSCRIBE", "BODY_IMAGE_ONLY", "LINK_HEAVY", "HTML_ONLY", "ETIQUETTE_DE_FORMAL", "SUBJECT_SYMBOLS"]))
+
+# 014 -- HTML-only reply.
+message(14, "html-only-reply",
+    frm=HAINA_KW, to=[("Daan de Vries", "daan@example.nl")],
+    subject="Re: Replacement remote controls for LED panels",
+    date=rfc_date(2024, 4, 2, 10, 12, 9),
+    in_reply_to=mid("AM9PR07MB7201.daan", "example.nl"),
+    mailer="WPS Mail",
+    body=html("""<html><head><meta charset="utf-8"></head><body>
+<div style="font-family:'Microsoft YaHei',Arial;font-size:14px">
+<p>Dear Daan,</p>
+<p>Thank you for the video, it shows the problem clearly: the 2.4G receiver lost its pairing. This happens when the remote is pressed during the first seconds after power-on.</p>
+<p>We will send you 12 new remote controls with your next shipment (order HN-24-0512, leaving on 9 April). Until then, your customers can pair again like this: switch the panel off and on, then hold the ON button for 5 seconds within 3 seconds.</p>
+<p>Best regards,<br>Kevin Wu<br>Shenzhen Haina Electronics Co., Ltd.</p>
+</div></body></html>"""),
+    meta=M("Helpful after-sales reply sent as HTML only (no text/plain alternative, as some Chinese webmail clients do): HTML_ONLY weight 1, accept",
+           "accept", ["HTML_ONLY"], ["BODY_IMAGE_ONLY", "GENERIC_GREETING"]))
+
+# 015 -- One "!" in the subject.
+message(15, "subject-one-exclamation",
+    frm=HENGDA, to=[("Sophie Martin", "sophie.martin@example.fr")],
+    subject="Your order HD-6033 is on its way!",
+    date=rfc_date(2024, 10, 15, 15, 0, 0),
+    body=text("""Dear Sophie,
+
+Your 600 hair claw clips (matte, 6 colours) left Yiwu this morning by air freight. The tracking number is 7731 2290 5561 (FedEx International Priority) and the goods should reach Lyon by 21 October.
+
+Thank you again for your trust.
+
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Shipping notice whose subject ends with one '!': SUBJECT_EXCLAMATION 1.5, below hold (accept)",
+           "accept", ["SUBJECT_EXCLAMATION"], ["SUBJECT_EMOJI", "SUBJECT_ALL_CAPS"]))
+
+# 016 -- Emoji in subject.
+message(16, "subject-emoji-truck",
+    frm=HAINA_GC, to=[("Liam Walsh", "liam@example.ca")],
+    subject="Your LED panels are on the road 🚚 order HN-24-0990",
+    date=rfc_date(2024, 11, 4, 21, 30, 0),
+    body=text("""Dear Liam,
+
+The 80 LED panels (600x600 mm, 40 W, 4000 K) of order HN-24-0990 were picked up by DHL today. Tracking number: 4512 8893 20. Estimated delivery to Toronto: 8 November.
+
+Best regards,
+Grace Chen
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Shipping notice with a truck emoji in the subject: SUBJECT_EMOJI 2, accept",
+           "accept", ["SUBJECT_EMOJI"], ["SUBJECT_EXCLAMATION", "SUBJECT_SYMBOLS"]))
+
+# 017 -- {{first_name}} not filled in.
+message(17, "placeholder-first-name",
+    frm=JINLU, to=[("Ben Fischer", "ben.fischer@example.com.au")],
+    subject="Camping season stock for your store",
+    date=rfc_date(2024, 8, 20, 10, 0, 0),
+    body=text("""Hi {{first_name}},
+
+Spring is coming in Australia, and camping gear sells early. We make folding camp chairs, 2-4 person tents and hammocks for outdoor shops like yours, and ship to Sydney and Melbourne in about 3 weeks.
+
+Would a price list for 100-500 pieces be useful for you?
+""" + sig_jinlu("Ryan Zheng")),
+    meta=M("Cold outreach from a mail-merge tool that left '{{first_name}}' unfilled: TEMPLATE_PLACEHOLDER is a fixed hold",
+           "hold", ["TEMPLATE_PLACEHOLDER"], ["GENERIC_GREETING", "ATTACH_ON_COLD"]))
+
+# 018 -- Executable attachment.
+message(18, "firmware-exe-attachment",
+    frm=HAINA_KW, to=[("Marco Rossi", "m.rossi@example.it")],
+    subject="Re: Bluetooth speaker HN-BS07 does not pair with iPhone",
+    date=rfc_date(2024, 6, 18, 14, 2, 0),
+    in_reply_to=mid("CAJ7-rossi-bs07", "example.it"),
+    body=multipart("mixed",
+        text("""Dear Mr. Rossi,
+
+Thank you for the details. The pairing problem with iOS 17.5 is fixed in firmware 2.3.1. Please connect the speaker to a Windows PC with the USB-C cable and run the attached updater; it takes about two minutes.
+
+Best regards,
+Kevin Wu
+Shenzhen Haina Electronics Co., Ltd."""),
+        attachment("HN-BS07_FW_Updater_v2.3.1.exe", make_exe("HN-BS07 firmware updater (corpus stub)"), "application/x-msdownload")),
+    meta=M("A helpful reply, but it carries a Windows .exe (firmware updater): ATTACH_EXECUTABLE always refuses; the fix is a download link on the company site",
+           "reject", ["ATTACH_EXECUTABLE"], ["ATTACH_ON_COLD", "ATTACH_ARCHIVE"]))
+
+# 019 -- Shouty promotion subject (hold by weights).
+message(19, "shouty-promo-subject",
+    frm=("Haina Electronics", "news@example.com"), to=[("Olivia Harris", "olivia@example.co.uk")],
+    subject="🔥 HUGE SALE!!! 40% OFF ALL LED STRIPS – LIMITED TIME",
+    date=rfc_date(2024, 11, 25, 9, 5, 0),
+    extra=["List-Unsubscribe: <https://www.example.com/u/olivia-77a1>",
+           "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+           "Precedence: bulk"],
+    mailer=None,
+    body=text("""Dear Olivia,
+
+For Black Friday week we are taking 40% off our RGB and COB LED strip kits for orders placed until 2 December. Prices start at USD 2.10 per 5 m kit for 200 kits or more.
+
+Full price list: https://www.example.com/promo/bf2024
+
+Best regards,
+Lily Zhang
+Shenzhen Haina Electronics Co., Ltd.
+
+Unsubscribe: https://www.example.com/u/olivia-77a1"""),
+    meta=M("Black Friday mail with a shouting subject: SUBJECT_EXCLAMATION (3x '!') 3 + SUBJECT_EMOJI 2 + SUBJECT_ALL_CAPS 2 + SUBJECT_SPAM_PHRASE ('limited time') 1 = 8 >= 6 -> hold; the body itself is fine and it has List-Unsubscribe",
+           "hold", ["SUBJECT_EXCLAMATION", "SUBJECT_EMOJI", "SUBJECT_ALL_CAPS", "SUBJECT_SPAM_PHRASE"], ["BULK_NO_UNSUBSCRIBE", "BODY_IMAGE_ONLY"]))
+
+# 020 -- Internal Chinese note pasted into mail for a German buyer.
+message(20, "wrong-language-internal-note",
+    frm=HAINA, to=[("Thomas Hoffmann", "t.hoffmann@example.de")],
+    subject="Re: Sample order HN-PB10 - delivery date",
+    date=rfc_date(2024, 5, 21, 17, 48, 0),
+    in_reply_to=mid("8f31c2a0-4b1e-4d0e-9a56-hoffmann", "example.de"),
+    body=text("""Dear Mr. Hoffmann,
+
+Thank you for your payment for the two samples. They will leave Shenzhen by DHL Express tomorrow, and you should have them on Friday.
+
+（内部备注：这个客户上次嫌价格高，样品费先别退，等他下大单再说。工厂那边说黑色外壳库存不够，先发白色的。）
+
+Best regards,
+Lily Zhang
+Sales Manager
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("English reply to a German buyer with an internal Chinese note (over 40 CJK characters) pasted in by mistake: WRONG_LANGUAGE (6) holds this recipient's copy; message rules alone score 0",
+           "accept", ["WRONG_LANGUAGE"], ["MOJIBAKE", "ETIQUETTE_DE_FORMAL"],
+           rcpt_verdicts={"t.hoffmann@example.de": "hold"}))
+
+# ---- end of messages ----
+
+
+# ---------------------------------------------------------------------------
+# Self-checks and output
+# ---------------------------------------------------------------------------
+
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF\u2B50\u2B55]")
+
+
+def decoded_parts(raw):
+    msg = message_from_bytes(raw, policy=email_policy.default)
+    texts, atts = [], []
+    for part in msg.walk():
+        if part.is_multipart():
+            continue
+        if part.get_content_disposition() == "attachment" or part.get_filename():
+            atts.append((part.get_filename(), len(part.get_payload(decode=True))))
+        elif part.get_content_maintype() == "text":
+            texts.append((part.get_content_subtype(), part.get_content()))
+    return msg, texts, atts
+
+
+def subject_weight(rule, subject):
+    if rule == "SUBJECT_EXCLAMATION":
+        n = subject.count("!") + subject.count("！")
+        return 3 if n >= 2 else 1.5
+    if rule == "SUBJECT_SPAM_PHRASE":
+        low = subject.lower()
+        n = sum(1 for p in SUBJECT_SPAM if re.search(r"(?<![a-z])" + re.escape(p) + r"(?![a-z])", low))
+        return min(n, 3)
+    raise KeyError(rule)
+
+
+def check(m):
+    meta, subj, num = m["meta"], m["subject"] or "", m["num"]
+    hits, nots = set(meta["hits"]), set(meta["not_hits"])
+    where = f"{num:03d}-{m['slug']}"
+    assert not hits & nots, where
+    for r in hits | nots:
+        assert r in MESSAGE_WEIGHTS or r in RECIPIENT_WEIGHTS, (where, r)
+    msg, texts, atts = decoded_parts(m["raw"])
+    dec_subject = str(msg["subject"] or "")
+    assert dec_subject == subj, (where, dec_subject, subj)
+    letters = [c for c in subj if c.isalpha() and c.isascii()]
+    caps = len(letters) >= 8 and sum(c.isupper() for c in letters) / len(letters) >= 0.7
+    n_excl = subj.count("!") + subj.count("！")
+    facts = {
+        "SUBJECT_MISSING": not subj.strip(),
+        "SUBJECT_EXCLAMATION": n_excl > 0,
+        "SUBJECT_EMOJI": bool(EMOJI.search(subj)),
+        "SUBJECT_ALL_CAPS": caps,
+        "SUBJECT_TOO_LONG": len(subj) > 78,
+        "SUBJECT_SPAM_PHRASE": subject_weight("SUBJECT_SPAM_PHRASE", subj) > 0,
+    }
+    for rule, fired in facts.items():
+        if rule in hits:
+            assert fired, (where, rule, subj)
+        if rule in nots:
+            assert not fired, (where, rule, subj)
+    for rule in ("SUBJECT_ALL_CAPS", "SUBJECT_EXCLAMATION", "SUBJECT_TOO_LONG", "SUBJECT_MISSING", "SUBJECT_SPAM_PHRASE"):
+        if facts[rule]:
+            assert rule in hits, (where, rule, "fires but is not listed")
+    if atts and not m["reply"]:
+        assert "ATTACH_ON_COLD" in hits, (where, "cold message with attachment")
+    if atts and m["reply"]:
+        assert "ATTACH_ON_COLD" not in hits, where
+    rr = any(h.split(":")[0].lower() in ("disposition-notification-to", "return-receipt-to",
+                                         "x-confirm-reading-to", "read-receipt-to") for h in m["extra"])
+    if rr:
+        assert ("READ_RECEIPT_COLD" in hits) == (not m["reply"]), where
+    # Expected message-level verdict from the default weights.
+    score = 0.0
+    for r in hits:
+        if r in RECIPIENT_WEIGHTS:
+            continue
+        w = MESSAGE_WEIGHTS[r]
+        if r in ("SUBJECT_EXCLAMATION", "SUBJECT_SPAM_PHRASE"):
+            w = subject_weight(r, subj)
+        elif r == "BODY_SPAM_PHRASE":
+            w = min(0.5 * meta["_body_spam"], 2)
+        score += w
+    if "ATTACH_EXECUTABLE" in hits:
+        expect = "reject"
+    elif "TEMPLATE_PLACEHOLDER" in hits:
+        assert score < REJECT_AT, where
+        expect = "hold"
+    else:
+        expect = "reject" if score >= REJECT_AT else "hold" if score >= HOLD_AT else "accept"
+    assert meta["verdict"] == expect, (where, meta["verdict"], expect, score)
+    m["score"] = score
+    # Good mail must not carry spam phrases by accident.
+    if not hits:
+        body = " ".join(t for _, t in texts).lower()
+        for p in ("click here", "act now", "limited time", "winner", "cheap", "urgent",
+                  "guaranteed", "dear customer", "dear sir", "dear friend"):
+            assert p not in body, (where, p)
+        assert not re.search(r"(?<!feel )\bfree\b", body), (where, "free")
+
+
+def main():
+    seen = set()
+    for m in MESSAGES:
+        assert m["num"] not in seen, m["num"]
+        seen.add(m["num"])
+        check(m)
+    uncovered = []
+    for rule in MUST_COVER:
+        fired = [m for m in MESSAGES if rule in m["meta"]["hits"]]
+        missed = [m for m in MESSAGES if rule in m["meta"]["not_hits"]]
+        if not (fired and missed):
+            uncovered.append(f"{rule} (fires {len(fired)}, near misses {len(missed)})")
+    for old in os.listdir(HERE):
+        if re.match(r"^\d{3}-.*\.(eml|json)$", old):
+            os.remove(os.path.join(HERE, old))
+    for m in MESSAGES:
+        base = os.path.join(HERE, f"{m['num']:03d}-{m['slug']}")
+        with open(base + ".eml", "wb") as f:
+            f.write(m["raw"])
+        meta = {k: v for k, v in m["meta"].items() if not k.startswith("_")}
+        with open(base + ".json", "w", encoding="utf-8") as f:
+            json.dump(meta, f, ensure_ascii=False, indent=1)
+            f.write("\n")
+    write_readme()
+    counts = {}
+    for m in MESSAGES:
+        v = m["meta"]["verdict"]
+        key = "accept (no hits)" if v == "accept" and not m["meta"]["hits"] else v
+        counts[key] = counts.get(key, 0) + 1
+    print(f"{len(MESSAGES)} messages:", counts)
+    if uncovered:
+        print("NOT COVERED:", "; ".join(uncovered), file=sys.stderr)
+        sys.exit(1)
+
+
+README_HEAD = """# The sendwell policy corpus
+
+Realistic mail a cross-border seller (most often a Chinese exporter writing to buyers abroad)
+sends: inquiry answers, quotes, proforma invoices, shipping/delay/customs notices, complaint
+answers, refunds, payment reminders, follow-ups, review requests, newsletters. English,
+German, Japanese, Spanish, French, Portuguese, Italian and Chinese; replies in threads and cold
+first contacts; charsets UTF-8, ISO-8859-1, ISO-2022-JP, GBK and Big5; quoted-printable,
+base64, 7bit and 8bit bodies; RFC 2047 subjects and names; small but real attachments (PDFs
+with a correct xref table, PNGs, zips written by Python's `zipfile` whose central directory
+lists the names inside, OOXML files, a harmless DOS stub standing in for an `.exe`).
+
+Every file is generated by `make_corpus.py` (run it with Python 3.11+; it rewrites all
+`NNN-*.eml`/`NNN-*.json` and this README, and checks the expectations against the default
+weights before writing). Edit the script, not the files. All companies use reserved
+`example.*` domains; the country of a recipient comes from the ccTLD (`example.de` → DE,
+`example.co.jp` → JP, `example.sa` → SA, `example.cn` → CN, `example.com.tw` → TW).
+Real provider names appear only where a rule is about them (`163.com`/`qq.com`/`126.com`/
+`foxmail.com` senders, `gmial.com`/`hotmial.com` typos, `mailinator.com`, `gmail.com` and
+`protonmail.com` as near misses).
+
+## Format
+
+Each `NNN-short-name.eml` (CRLF line endings) has a `NNN-short-name.json`:
+
+```json
+{"description": "one line: what this is and why this verdict",
+ "rcpt": ["buyer@example.de"],
+ "verdict": "accept|hold|reject",
+ "hits": ["RULE_ID"],
+ "not_hits": ["RULE_ID"],
+ "rcpt_verdicts": {"buyer@example.de": "hold"}}
+```
+
+- `rcpt` (optional): the envelope recipients; when absent, the To and Cc addresses.
+- `verdict`: the **message-level** verdict from the message rules only, with the default
+  weights of RULES.md: score >= 12 reject, >= 6 hold, else accept; `ATTACH_EXECUTABLE`
+  always rejects, `TEMPLATE_PLACEHOLDER` always holds (no message here combines a placeholder
+  with enough other weight to reach 12, so "does a placeholder cap at hold" is not tested).
+- `hits`: rule IDs that must fire, message- or recipient-level (for a recipient rule: on at
+  least one recipient). Rules not named in `hits` or `not_hits` are unspecified.
+- `not_hits`: near misses: rule IDs that must not fire, for the message or any recipient.
+- `rcpt_verdicts` (optional): present when a recipient's outcome differs from the message
+  verdict: `reject` = that RCPT refused (RCPT_TYPO, RCPT_NO_REPLY), `hold` = that recipient's
+  copy held (RCPT_DISPOSABLE, or WRONG_LANGUAGE's weight 6 on top of a message score of 0).
+  Recipients not named there get the message verdict.
+
+The corpus assumes no contacts file and no history: "cold" means no In-Reply-To/References.
+Recipient rules in this corpus: WRONG_LANGUAGE, ATTACH_ON_COLD, READ_RECEIPT_COLD, RCPT_*,
+ETIQUETTE_*. Their weights are kept off the message score; where a recipient's score would
+matter (message score + recipient weights) the message is built so both readings agree.
+
+## Coverage
+
+"""
+
+
+def write_readme():
+    lines = [README_HEAD]
+    lines.append("| rule | fires in | must not fire in (near misses) |\n|---|---|---|\n")
+    for rule in MUST_COVER:
+        fired = [f"{m['num']:03d}" for m in MESSAGES if rule in m["meta"]["hits"]]
+        missed = [f"{m['num']:03d}" for m in MESSAGES if rule in m["meta"]["not_hits"]]
+        lines.append(f"| `{rule}` | {', '.join(fired)} | {', '.join(missed)} |\n")
+    lines.append("\n## Messages\n\n| # | file | verdict | score | hits | description |\n"
+                 "|---|---|---|---|---|---|\n")
+    for m in MESSAGES:
+        meta = m["meta"]
+        d = meta["description"].replace("|", "\\|")
+        lines.append(f"| {m['num']:03d} | `{m['num']:03d}-{m['slug']}.eml` | {meta['verdict']} | "
+                     f"{m['score']:g} | {', '.join(meta['hits']) or '—'} | {d} |\n")
+    counts = {}
+    for m in MESSAGES:
+        counts[m["meta"]["verdict"]] = counts.get(m["meta"]["verdict"], 0) + 1
+    clean = sum(1 for m in MESSAGES if not m["meta"]["hits"])
+    lines.append(f"\n{len(MESSAGES)} messages: {counts.get('accept', 0)} accept "
+                 f"({clean} with no hit at all), {counts.get('hold', 0)} hold, "
+                 f"{counts.get('reject', 0)} reject. The score column is the message-level "
+                 "score from the default weights.\n")
+    with open(os.path.join(HERE, "README.md"), "w", encoding="utf-8") as f:
+        f.write("".join(lines))
+
+
+if __name__ == "__main__":
+    main()
