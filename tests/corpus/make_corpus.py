@@ -1011,6 +1011,652 @@ Shenzhen Haina Electronics Co., Ltd."""),
            "accept", ["WRONG_LANGUAGE"], ["MOJIBAKE", "ETIQUETTE_DE_FORMAL"],
            rcpt_verdicts={"t.hoffmann@example.de": "hold"}))
 
+# 021 -- Chinese to a buyer in mainland China, GBK.
+message(21, "chinese-quote-cn-gbk",
+    frm=("张丽", "lily.zhang@example.com"), to=[("王建国", "wang.jg@example.cn")],
+    subject="回复: 关于HN-BS07蓝牙音箱的报价",
+    subject_charset="gbk",
+    date=rfc_date(2024, 3, 12, 10, 20, 0),
+    in_reply_to=mid("202403111630.wang", "example.cn"),
+    body=text("""王经理，您好！
+
+感谢您对我司蓝牙音箱的关注。关于您询问的HN-BS07型号，报价如下：
+
+1. 数量1000台：单价人民币68元（含税，含国内运费）
+2. 数量3000台以上：单价人民币63元
+3. 交货期：收到定金后15个工作日
+
+产品已通过3C认证，可提供检测报告。如需样品，我们可以免费寄送两台到贵司上海仓库。
+
+如有任何问题，欢迎随时与我联系。
+
+张丽
+销售经理
+深圳市海纳电子科技有限公司
+电话：0755-2698 4410""", charset="gbk", cte="base64"),
+    meta=M("Chinese quotation to a buyer in mainland China (.cn), GBK base64 body and GBK RFC 2047 subject with '回复:': Chinese is the recipient's language; the '！' is in the body, not the subject",
+           "accept", [], ["WRONG_LANGUAGE", "MOJIBAKE", "SUBJECT_EXCLAMATION", "SUBJECT_SYMBOLS"]))
+
+# 022 -- Traditional Chinese to Taiwan, Big5.
+message(22, "shipping-tw-big5",
+    frm=("林薇薇 Vivian Lin", "vivian.lin@example.com.cn"), to=[("林怡君", "yijun.lin@example.com.tw")],
+    subject="訂單 JL-TW-0815 出貨通知",
+    subject_charset="big5",
+    date=rfc_date(2024, 8, 15, 14, 0, 0),
+    body=text("""林小姐您好：
+
+您訂購的露營帳篷（Trekker 3P，共80頂）及折疊椅（200張）已於今日從廈門港出貨。
+
+船名：WAN HAI 316
+提單號碼：WHLC038A21775
+預計抵達基隆港：8月19日
+
+報關所需的商業發票及裝箱單已寄至貴司報關行。若有任何問題，請隨時與我聯絡。
+
+敬祝 商祺
+
+林薇薇
+廈門金鷺戶外用品有限公司""", charset="big5", cte="base64"),
+    meta=M("Traditional Chinese shipping notice to a buyer in Taiwan (.com.tw), Big5 body and subject: Chinese is the recipient's language",
+           "accept", [], ["WRONG_LANGUAGE", "MOJIBAKE", "SUBJECT_MISSING", "ATTACH_ON_COLD"]))
+
+# 023 -- Read receipt kept on a reply.
+message(23, "reply-with-read-receipt",
+    frm=LANBO, to=[("Carlos Gómez", "carlos.gomez@example.com.mx")],
+    subject="Re: Confirmación de pedido LB-24-0921 (ollas de acero inoxidable)",
+    date=rfc_date(2024, 9, 24, 22, 15, 0),
+    in_reply_to=mid("CY8PR11MB7012.gomez", "example.com.mx"),
+    references=mid("CY8PR11MB7001.gomez", "example.com.mx") + " " + mid("20240920.lanbo.0921", "example.org") + " " + mid("CY8PR11MB7012.gomez", "example.com.mx"),
+    extra=["Disposition-Notification-To: Amy Xu <amy.xu@example.org>"],
+    mailer="Microsoft Outlook 16.0",
+    body=text("""Estimado Sr. Gómez:
+
+Confirmamos su pedido LB-24-0921:
+- 250 juegos de ollas "Gourmet 5 piezas", acero inoxidable 18/8
+- Precio: 23,40 USD por juego, FOB Ningbo
+- Fecha de embarque: 25 de octubre
+
+Le enviaremos la factura comercial en cuanto recibamos el anticipo del 30 %. Le agradecería una breve confirmación de recepción de este correo.
+
+Saludos cordiales,
+Amy Xu | Export Sales
+Ningbo Lanbo Kitchenware Co., Ltd."""),
+    meta=M("Order confirmation on a live thread (In-Reply-To + References) asking for a read receipt: on a reply the Disposition-Notification-To header is kept, so READ_RECEIPT_COLD must not fire",
+           "accept", [], ["READ_RECEIPT_COLD", "ATTACH_ON_COLD"]))
+
+# 024 -- Subject full of acronyms but not all caps.
+message(24, "pi-subject-acronyms",
+    frm=LANBO_JL, to=[("Sarah Nguyen", "sarah@example.com.au")],
+    subject="Re: PI for PO-2024-0815 (FOB Ningbo)",
+    date=rfc_date(2024, 8, 16, 9, 30, 0),
+    in_reply_to=mid("ME3PR01MB8843.sarah", "example.com.au"),
+    body=multipart("mixed",
+        text("""Hi Sarah,
+
+Here is the proforma invoice for your PO-2024-0815: 500 bamboo cutting board sets with your laser logo, USD 5.60 per set, FOB Ningbo, total USD 2,800.00.
+
+The 30% deposit (USD 840.00) can go to the same account as last time. Production starts the day we see it.
+
+Kind regards,
+Jason Lin | Export Sales
+Ningbo Lanbo Kitchenware Co., Ltd."""),
+        attachment("PI_LB-2408-22_PO-2024-0815.pdf", make_pdf([
+            "PROFORMA INVOICE LB-2408-22 (your PO-2024-0815)",
+            "500 sets bamboo cutting board, laser logo, USD 5.60 FOB Ningbo",
+            "Total USD 2,800.00 - deposit 30% USD 840.00"]), "application/pdf")),
+    meta=M("Proforma invoice on a reply; the subject is rich in acronyms (PI, PO, FOB) but only 9 of 18 letters are capitals, under the 70 % all-caps line",
+           "accept", [], ["SUBJECT_ALL_CAPS", "ATTACH_ON_COLD", "BODY_ATTACHMENT_ONLY"]))
+
+# 025 -- 77-character subject.
+message(25, "subject-just-under-limit",
+    frm=HAINA_GC, to=[("Hannah Scott", "h.scott@example.co.uk")],
+    subject="Re: Sample feedback on the 65W GaN charger and the new braided USB-C cables",
+    date=rfc_date(2024, 4, 25, 16, 45, 0),
+    in_reply_to=mid("LO2P265MB5512.scott", "example.co.uk"),
+    body=text("""Dear Hannah,
+
+Thank you for testing the samples so carefully. About your two points:
+
+1. The charger gets warm at full 65 W load: this is normal for GaN, the housing stays under 55 °C in our tests, and it passed the UKCA safety test at 40 °C ambient.
+2. The cable braid frays at the connector: you are right. We changed the strain relief to a longer TPE sleeve; the new samples leave tomorrow with tracking number DHL 8825 1043 66.
+
+Best regards,
+Grace Chen
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Reply whose subject is 74 characters, just under the 78-character limit",
+           "accept", [], ["SUBJECT_TOO_LONG"]))
+
+# 026 -- Emoji in the body only.
+message(26, "thank-you-emoji-body",
+    frm=HENGDA, to=[("Lucía Fernández", "lucia@example.es")],
+    subject="Gracias por su segundo pedido",
+    date=rfc_date(2024, 12, 3, 16, 0, 0),
+    body=text("""Hola Lucía:
+
+Muchas gracias por su segundo pedido (HD-7012, 1.200 diademas de terciopelo). Nos alegra mucho saber que la primera partida se vendió tan bien en su tienda de Valencia 😊
+
+El pedido saldrá de Yiwu el 10 de diciembre y llegará antes de Navidad.
+
+Un saludo,
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Thank-you mail to a returning customer with a smiley in the body only; the subject has no emoji",
+           "accept", [], ["SUBJECT_EMOJI", "SUBJECT_EXCLAMATION"]))
+
+# 027 -- Single "?" and "$" in the subject.
+message(27, "price-question-subject",
+    frm=HAINA, to=[("David Kim", "david.kim@example.us")],
+    subject="Re: 2,000 pcs at $1.85/pc - does this work for you?",
+    date=rfc_date(2024, 2, 27, 20, 40, 0),
+    in_reply_to=mid("CAKx9-dkim-cable", "example.us"),
+    body=text("""Hi David,
+
+I checked with our factory manager: for 2,000 pcs of the 1 m braided USB-C to USB-C cable (60 W), we can do USD 1.85 per piece instead of 1.98, if the order is confirmed by 8 March. Packing is a polybag with your barcode sticker.
+
+Does this work for you? If yes, I will send the PI tomorrow.
+""" + sig_haina("Lily Zhang", "Sales Manager")),
+    meta=M("Price negotiation reply; one '?' and one '$' in the subject are ordinary punctuation, not '???' or '$$' decoration",
+           "accept", [], ["SUBJECT_SYMBOLS", "SUBJECT_EXCLAMATION", "SUBJECT_SPAM_PHRASE"]))
+
+# 028 -- "freezers" is not "free".
+message(28, "chest-freezers-sa",
+    frm=("Harbin Coolwell Appliances", "sales@example.net"), to=[("Ahmed Al-Harbi", "a.alharbi@example.sa")],
+    subject="Re: Quotation for 20 chest freezers, CIF Jeddah",
+    date=rfc_date(2024, 1, 16, 13, 0, 0),
+    in_reply_to=mid("GV1P189MB.alharbi", "example.sa"),
+    body=text("""Dear Mr. Al-Harbi,
+
+Thank you for your inquiry. For 20 chest freezers model CW-BD300 (300 L, R600a, 220 V / 60 Hz, SASO certified) our price is USD 238 per unit, CIF Jeddah Islamic Port, total USD 4,760.
+
+Delivery: about 30 days after deposit. Warranty: 2 years on the compressor, spare parts shipped with the order.
+
+We look forward to your reply.
+
+Best regards,
+Sunny Liu
+Harbin Coolwell Appliances Co., Ltd."""),
+    meta=M("Quotation reply to a Saudi buyer: 'freezers' contains the letters 'free' but is not the spam phrase 'free'",
+           "accept", [], ["SUBJECT_SPAM_PHRASE", "BODY_SPAM_PHRASE", "ETIQUETTE_RED_PAYMENT"]))
+
+# 029 -- Links whose text is a URL on the same registrable domain.
+message(29, "support-links-same-domain",
+    frm=HAINA_KW, to=[("Lukas Novák", "lukas.novak@example.cz")],
+    subject="Re: Manual and driver for the HN-WC15 wireless charger",
+    date=rfc_date(2024, 5, 6, 11, 11, 0),
+    in_reply_to=mid("VI1PR08MB.novak", "example.cz"),
+    body=alternative(
+        text("""Dear Mr. Novák,
+
+The user manual in Czech is here: https://support.example.com/manuals/HN-WC15-cs.pdf
+Our short link for your customers is www.example.com/s/WC15 (it opens the same page).
+
+Best regards,
+Kevin Wu
+Shenzhen Haina Electronics Co., Ltd."""),
+        html("""<p>Dear Mr. Novák,</p>
+<p>The user manual in Czech is here: <a href="https://support.example.com/manuals/HN-WC15-cs.pdf?utm_source=mail">support.example.com/manuals/HN-WC15-cs.pdf</a><br>
+Our short link for your customers is <a href="https://www.example.com/s/WC15">www.example.com/s/WC15</a> (it opens the same page).</p>
+<p>Best regards,<br>Kevin Wu<br>Shenzhen Haina Electronics Co., Ltd.</p>""")),
+    meta=M("Link text 'support.example.com/…' pointing to support.example.com and text 'www.example.com/s/WC15' pointing to www.example.com: same registrable domain, so no mismatch; a short path on the company's own site is not a URL shortener",
+           "accept", [], ["LINK_MISMATCH", "LINK_SHORTENER"]))
+
+# 030 -- DOCX manual on a reply (a zip container, not an archive).
+message(30, "manual-docx-reply",
+    frm=JINLU_VL, to=[("Anna Lindqvist", "anna@example.se")],
+    subject="Re: Assembly instructions for the Trekker 3P tent",
+    date=rfc_date(2024, 4, 9, 9, 50, 0),
+    in_reply_to=mid("HE1P190MB.lindqvist", "example.se"),
+    body=multipart("mixed",
+        text("""Dear Anna,
+
+As promised, here are the assembly instructions for the Trekker 3P as a Word file, so your team can translate them into Swedish and add your logo. The pictures are in the file; the text is short, about one page.
+
+Regards,
+Vivian Lin
+Xiamen Jinlu Outdoor Products Co., Ltd."""),
+        attachment("Trekker3P_assembly_instructions_EN.docx", make_docx([
+            "Trekker 3P - assembly instructions",
+            "1. Spread the inner tent on flat ground, door facing away from the wind.",
+            "2. Insert the two long poles crosswise into the sleeves.",
+            "3. Fix the pole ends into the corner grommets and clip the tent to the poles.",
+            "4. Throw the fly over, match the colour codes and stake out the guy lines."]),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document")),
+    meta=M("Word .docx instructions on a reply: a .docx is a zip container inside but is a document, not an archive nor a macro file",
+           "accept", [], ["ATTACH_ARCHIVE", "ATTACH_EXECUTABLE", "ATTACH_ON_COLD"]))
+
+# 031 -- XLSX price list to Mexico on a reply.
+message(31, "price-list-xlsx-mx",
+    frm=HENGDA_LH, to=[("Alejandro Ramírez", "compras@example.com.mx")],
+    subject="RE: Lista de precios fundas de móvil 2025",
+    date=rfc_date(2025, 1, 8, 21, 5, 0),
+    in_reply_to=mid("SJ0PR13MB.ramirez", "example.com.mx"),
+    body=multipart("mixed",
+        text("""Estimado Sr. Ramírez:
+
+Adjunto la lista de precios 2025 de fundas para móvil en Excel, como nos pidió, con los modelos de iPhone 16 y Samsung Galaxy S25. Los precios son FOB Ningbo y válidos hasta el 31 de marzo.
+
+El pedido mínimo es de 100 piezas por modelo y color.
+
+Saludos cordiales,
+Leo Huang
+Yiwu Hengda Import & Export Co., Ltd."""),
+        attachment("Lista_de_precios_fundas_2025.xlsx", make_xlsx([
+            ["Modelo", "Material", "Precio USD", "MOQ"],
+            ["iPhone 16 silicona", "Silicona", 1.15, 100],
+            ["iPhone 16 Pro MagSafe", "TPU + PC", 1.95, 100],
+            ["Galaxy S25 silicona", "Silicona", 1.10, 100]]),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")),
+    meta=M("Spanish reply with an .xlsx price list: an ordinary spreadsheet, not a macro-enabled .xlsm",
+           "accept", [], ["ATTACH_EXECUTABLE", "ATTACH_ARCHIVE", "ATTACH_ON_COLD", "SUBJECT_ALL_CAPS"]))
+
+# 032 -- 6.5 MB catalogue on a reply.
+message(32, "catalogue-6mb-reply",
+    frm=LANBO, to=[("Giulia Bianchi", "giulia@example.it")],
+    subject="Re: Catalogo completo pentole e accessori",
+    date=rfc_date(2024, 2, 20, 10, 0, 0),
+    in_reply_to=mid("AM0PR10MB.bianchi", "example.it"),
+    body=multipart("mixed",
+        text("""Gentile Sig.ra Bianchi,
+
+come richiesto, le invio il nostro catalogo completo 2024 (PDF, circa 6,5 MB) con pentole, padelle e accessori da cucina. I prezzi sono nella lista separata che le ho inviato lunedì.
+
+Cordiali saluti,
+Amy Xu
+Ningbo Lanbo Kitchenware Co., Ltd."""),
+        attachment("Lanbo_Catalogue_2024.pdf", make_pdf([
+            "Ningbo Lanbo Kitchenware - Catalogue 2024", "Cookware, bakeware, kitchen tools"],
+            pad=6_500_000), "application/pdf")),
+    meta=M("Catalogue PDF of about 6.5 MB (8.8 MB once base64-encoded) on a reply: under the 10 MB attachment limit however it is counted",
+           "accept", [], ["ATTACH_LARGE", "ATTACH_ON_COLD"]))
+
+# 033 -- Buyer at gmail.com (a real provider, not a typo).
+message(33, "reply-to-gmail-buyer",
+    frm=HENGDA, to=[("Sarah Miller", "sarah.miller1987@gmail.com")],
+    subject="Re: Party supplies for a wedding in June",
+    date=rfc_date(2024, 3, 28, 8, 15, 0),
+    in_reply_to=mid("CAB3xK-miller-wedding", "gmail.com"),
+    body=text("""Hi Sarah,
+
+Congratulations on the wedding! For 120 guests I would suggest:
+- 12 rose-gold balloon garlands (USD 3.20 each)
+- 150 table confetti bags (USD 0.25 each)
+- 2 "Mr & Mrs" foil banners (USD 1.80 each)
+
+Total USD 81.10 plus USD 28 air shipping to Denver, delivery in 10-12 days.
+
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Reply to a private buyer at gmail.com, spelled correctly; the '!' after 'Congratulations on the wedding' is in the body only",
+           "accept", [], ["RCPT_TYPO", "RCPT_DISPOSABLE", "SUBJECT_EXCLAMATION"]))
+
+# 034 -- Company From, QQ only in Reply-To.
+message(34, "company-from-qq-replyto",
+    frm=HAINA_GC, to=[("Pierre Lambert", "p.lambert@example.be")],
+    reply_to=("Grace Chen", "2874451093@qq.com"),
+    subject="Re: Délai de livraison des enceintes HN-BS07",
+    date=rfc_date(2024, 6, 11, 15, 25, 0),
+    in_reply_to=mid("PR3P192MB.lambert", "example.be"),
+    body=text("""Bonjour Monsieur Lambert,
+
+Les 300 enceintes HN-BS07 de votre commande seront prêtes le 20 juin. Le transport aérien jusqu'à Liège prend ensuite 5 à 6 jours.
+
+Je serai en salon à Hong Kong la semaine prochaine ; si vous répondez à ce message, votre réponse arrivera sur ma boîte personnelle que je consulte aussi en voyage.
+
+Cordialement,
+Grace Chen
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("From is the company domain; only Reply-To is a QQ mailbox: the From-based FREEMAIL_SENDER must not fire",
+           "accept", [], ["FREEMAIL_SENDER"]))
+
+# 035 -- Five external recipients plus internal colleagues.
+message(35, "cc-five-external",
+    frm=JINLU, to=[("Mark Evans", "m.evans@example.co.nz")],
+    cc=[("Olivia Brown", "o.brown@example.co.nz"), ("Warehouse Auckland", "warehouse@example.co.nz"),
+        ("Tom Fraser", "tom.fraser@example.co.nz"), ("Aroha Ngata", "accounts@example.co.nz"),
+        ("Vivian Lin", "vivian.lin@example.com.cn"), ("Jinlu Logistics", "logistics@example.com.cn")],
+    subject="Re: Container JL-NZ-0312 arrival and unloading",
+    date=rfc_date(2024, 3, 12, 8, 5, 0),
+    in_reply_to=mid("SY5P282MB.evans.0312", "example.co.nz"),
+    body=text("""Dear Mark,
+
+Thank you for adding your colleagues. Summary for everyone:
+
+- Container MSKU 721450-3 (40HQ) arrives at Ports of Auckland on 18 March.
+- 1,120 cartons: tents, folding chairs and hammocks, packing list as sent on 1 March.
+- Please book the unloading for 20 March; cartons with red tape are the hammocks for the Wellington store.
+
+Our logistics team (in Cc) will send the original B/L by courier today.
+""" + sig_jinlu("Ryan Zheng")),
+    meta=M("Thread with the buyer's team: 5 external addresses (the buyer's company) plus 2 colleagues on the sender's own domain; 5 external is not more than 5",
+           "accept", [], ["VISIBLE_RECIPIENTS"]))
+
+# 036 -- A long reply in short paragraphs.
+message(36, "long-reply-short-paragraphs",
+    frm=HAINA, to=[("Thomas Hoffmann", "t.hoffmann@example.de")],
+    subject="Re: Reklamation Powerbanks - Prüfbericht und nächste Schritte",
+    date=rfc_date(2024, 10, 2, 10, 30, 0),
+    in_reply_to=mid("8f31c2a0-4b1e-4d0e-9b10-hoffmann", "example.de"),
+    body=text("""Dear Mr. Hoffmann,
+
+Thank you for sending the six returned power banks and your test notes. Our quality team opened and tested all of them this week. I want to give you the full picture, so this mail is longer than usual.
+
+What we found: four of the six units have a cold solder joint on the USB-C port. When the cable is moved, the connection breaks for a moment and the phone stops charging. The other two units work normally in our tests; we think they were returned together with the faulty ones.
+
+Why it happened: in August our SMT line changed the solder paste supplier. The new paste needs a slightly higher reflow temperature, and for three days the oven profile was not adjusted. We have traced the affected production to batch 2408-B, which is about 1,200 units, of which 500 went to you.
+
+What we have changed: the reflow profile was corrected on 28 August. Since then every batch gets a pull test on the USB-C port (20 units per batch), and the results are recorded with the batch number.
+
+What we propose for your 500 units: we will ship 500 new power banks from batch 2409-D by air at our cost, leaving Shenzhen on 9 October. You do not need to return the old units; please dispose of them through your usual battery recycling, and we will refund the recycling fee against your invoice.
+
+For your customers who already bought one: if they contact you, please simply exchange the unit from the new stock. You can recognise batch 2408-B by the last four characters of the serial number on the bottom label.
+
+The full test report with photos is on our shared folder, and I can send it as a PDF if you prefer. I will also call you on Friday at 10:00 your time, if that suits you, to answer any questions.
+
+I am sorry for the trouble this caused you and your customers.
+
+Best regards,
+Lily Zhang
+Sales Manager
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Long complaint answer on a reply (about 390 words) written in short paragraphs, none over 80 words; the cold-message length limit does not apply to a reply",
+           "accept", [], ["WALL_OF_TEXT", "ETIQUETTE_DE_FORMAL"]))
+
+# 037 -- A very short but complete reply.
+message(37, "short-payment-confirmation",
+    frm=LANBO_JL, to=[("Sarah Nguyen", "sarah@example.com.au")],
+    subject="Re: Deposit for PO-2024-0815",
+    date=rfc_date(2024, 8, 19, 9, 2, 0),
+    in_reply_to=mid("ME3PR01MB8850.sarah", "example.com.au"),
+    body=text("""Hi Sarah,
+
+Deposit of USD 840.00 received today, thank you. Production starts tomorrow.
+
+Jason"""),
+    meta=M("A one-line confirmation on a reply: short, but it has text and no attachment",
+           "accept", [], ["BODY_EMPTY", "BODY_ATTACHMENT_ONLY", "SUBJECT_MISSING"]))
+
+# 038 -- English to Japan with -san.
+message(38, "suzuki-san-english",
+    frm=HENGDA, to=[("Misaki Suzuki", "m.suzuki@example.co.jp")],
+    subject="Re: Sample hair clips for your Osaka shop",
+    date=rfc_date(2024, 5, 15, 10, 0, 0),
+    in_reply_to=mid("TYCPR01MB.suzuki", "example.co.jp"),
+    body=text("""Dear Suzuki-san,
+
+Thank you for your kind reply. We sent the 12 sample hair clips (acetate, 4 designs x 3 colours) by EMS today; the tracking number is EB123456789CN.
+
+We look forward to your feedback.
+
+Best regards,
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("English reply to a Japanese buyer greeted 'Dear Suzuki-san' (honorific present)",
+           "accept", [], ["ETIQUETTE_JP_HONORIFIC", "WRONG_LANGUAGE"]))
+
+# 039 -- Portuguese with SÃO PAULO in capitals, Latin-1.
+message(39, "shipping-br-latin1",
+    frm=JINLU_VL, to=[("Ana Souza", "ana.souza@example.com.br")],
+    subject="Embarque do pedido JL-BR-2207 para São Paulo",
+    subject_charset="iso-8859-1", subject_enc="Q",
+    date=rfc_date(2024, 7, 22, 20, 0, 0),
+    body=text("""Prezada Sra. Souza,
+
+O seu pedido JL-BR-2207 (400 cadeiras dobráveis e 150 redes de camping) foi embarcado hoje no navio MSC BRUNA, com chegada prevista ao porto de Santos em 2 de setembro.
+
+Endereço de entrega conforme a fatura:
+Aventura Sul Comércio Ltda.
+Rua Vergueiro, 1200 - Vila Mariana
+SÃO PAULO - SP, 04101-000
+
+Atenciosamente,
+Vivian Lin
+Xiamen Jinlu Outdoor Products Co., Ltd.""", charset="iso-8859-1", cte="quoted-printable"),
+    meta=M("Portuguese shipping notice in ISO-8859-1 QP; 'SÃO PAULO' in capitals is a real word, not 'Ã©'-style double encoding",
+           "accept", [], ["MOJIBAKE", "SUBJECT_ALL_CAPS"]))
+
+# 040 -- "Dear Sirkka" is a name, not "Dear Sir".
+message(40, "dear-sirkka-fi",
+    frm=LANBO, to=[("Sirkka Virtanen", "sirkka@example.fi")],
+    subject="Re: Silicone baking mats for your webshop",
+    date=rfc_date(2024, 10, 21, 9, 0, 0),
+    in_reply_to=mid("HE1PR03MB.virtanen", "example.fi"),
+    body=text("""Dear Sirkka,
+
+Thank you for your order of 200 silicone baking mats in the new sage green. They passed the LFGB food-contact test last month, and the report is on our website if your customers ask for it.
+
+The mats will leave Ningbo on 28 October and reach Helsinki by rail in about 22 days.
+
+Kind regards,
+Amy Xu | Export Sales
+Ningbo Lanbo Kitchenware Co., Ltd."""),
+    meta=M("Greeting 'Dear Sirkka' (a Finnish first name) starts with 'Dear Sir' but is personal, not 'Dear Sir/Madam'",
+           "accept", [], ["GENERIC_GREETING", "TEMPLATE_PLACEHOLDER"]))
+
+# 041 -- Buyer at protonmail.com (private, not throwaway).
+message(41, "reply-to-protonmail-buyer",
+    frm=HAINA_KW, to=[("Karel Novak", "k.novak@protonmail.com")],
+    subject="Re: Warranty claim for HN-BS07 speaker",
+    date=rfc_date(2024, 12, 9, 16, 30, 0),
+    in_reply_to=mid("protonmail-novak-8821", "protonmail.com"),
+    body=text("""Dear Mr. Novak,
+
+Thank you for the photo of the serial number. Your speaker is still under warranty until March 2025. We will send a replacement unit from our EU warehouse in Poland this week; please keep the old one until the new one arrives.
+
+Best regards,
+Kevin Wu
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Warranty reply to a buyer at protonmail.com: a private mail provider, not a disposable one",
+           "accept", [], ["RCPT_DISPOSABLE", "RCPT_TYPO"]))
+
+# 042 -- Italian with XXL sizes and percentages.
+message(42, "quote-it-xxl-sizes",
+    frm=HENGDA_LH, to=[("Marco Rossi", "m.rossi@example.it")],
+    subject="Re: Preventivo magliette sportive taglie S-XXL",
+    date=rfc_date(2024, 2, 6, 15, 10, 0),
+    in_reply_to=mid("CAJ7-rossi-tshirts", "example.it"),
+    body=text("""Gentile Sig. Rossi,
+
+ecco il nostro preventivo per 1.000 magliette sportive in poliestere riciclato:
+- taglie S, M, L, XL: 3,10 EUR cadauna
+- taglia XXL: 3,40 EUR cadauna
+- stampa logo sul petto: 0,35 EUR
+
+Pagamento: 30% di acconto alla conferma e 70% prima della spedizione.
+
+Cordiali saluti,
+Leo Huang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Italian quote mentioning size XXL and '30% di acconto e 70%': neither 'XXL' nor the percent signs are merge fields ('Dear XXX', '%FNAME%')",
+           "accept", [], ["TEMPLATE_PLACEHOLDER"]))
+
+# 043 -- Catalogue reply with exactly 8 links.
+L43 = [("LED strip kits", "https://www.example.com/c/led-strips"),
+       ("LED panels", "https://www.example.com/c/led-panels"),
+       ("Power banks", "https://www.example.com/c/power-banks"),
+       ("GaN chargers", "https://www.example.com/c/chargers"),
+       ("USB-C cables", "https://www.example.com/c/cables"),
+       ("Bluetooth speakers", "https://www.example.com/c/speakers"),
+       ("Wireless chargers", "https://www.example.com/c/wireless"),
+       ("Certificates (CE, FCC, UKCA)", "https://www.example.com/certificates")]
+message(43, "catalogue-eight-links",
+    frm=HAINA, to=[("Emily Davis", "emily@example.ca")],
+    subject="Re: Product range for your new electronics store",
+    date=rfc_date(2024, 6, 25, 21, 0, 0),
+    in_reply_to=mid("YT3PR01MB.davis", "example.ca"),
+    body=alternative(
+        text("""Dear Emily,
+
+Thank you for telling me about your new store in Vancouver. Here are our main product lines, each page shows wholesale prices for 100, 500 and 1,000 pieces:
+
+""" + "\n".join(f"- {t}" for t, _ in L43) + """
+
+(links in the HTML version of this mail, or on https://www.example.com)
+
+If you tell me your three most important categories, I will prepare a starter assortment for you.
+""" + sig_haina("Lily Zhang", "Sales Manager")),
+        html("<p>Dear Emily,</p><p>Thank you for telling me about your new store in Vancouver. Here are our main product lines, each page shows wholesale prices for 100, 500 and 1,000 pieces:</p><ul>"
+             + "".join(f'<li><a href="{u}">{t}</a></li>' for t, u in L43)
+             + "</ul><p>If you tell me your three most important categories, I will prepare a starter assortment for you.</p><p>Best regards,<br>Lily Zhang<br>Sales Manager<br>Shenzhen Haina Electronics Co., Ltd.</p>")),
+    meta=M("Answer to a new store with exactly 8 category links in the HTML (the text part names the same pages and the home page): not more than 8",
+           "accept", [], ["LINK_HEAVY", "LINK_MISMATCH"]))
+
+# 044 -- "Dear Mr. Xu" is a real name.
+message(44, "dear-mr-xu-au",
+    frm=JINLU, to=[("Daniel Xu", "daniel.xu@example.com.au")],
+    subject="Re: Folding chairs - carton size for your container plan",
+    date=rfc_date(2024, 9, 3, 11, 0, 0),
+    in_reply_to=mid("SYBPR01MB.xu", "example.com.au"),
+    body=text("""Dear Mr. Xu,
+
+Here are the packing details you asked for, for the folding camp chair JL-FC05:
+- 4 chairs per carton, carton size 92 x 58 x 42 cm, gross weight 14.5 kg
+- a 40HQ container holds 1,320 chairs (330 cartons)
+
+I hope this helps with your container plan.
+""" + sig_jinlu("Ryan Zheng")),
+    meta=M("Greeting 'Dear Mr. Xu' (a Chinese surname) is a real name, not the placeholder 'Dear XXX'",
+           "accept", [], ["TEMPLATE_PLACEHOLDER", "GENERIC_GREETING", "WRONG_LANGUAGE"]))
+
+# 045 -- French complaint answer, multipart, UTF-8.
+message(45, "complaint-answer-fr",
+    frm=HAINA_KW, to=[("Claire Dubois", "claire.dubois@example.fr")],
+    subject="Re: Chargeurs reçus ne fonctionnent pas",
+    date=rfc_date(2024, 11, 12, 16, 40, 0),
+    in_reply_to=mid("PAVPR10MB.dubois", "example.fr"),
+    body=alternative(
+        text("""Madame Dubois,
+
+Merci pour votre message et pour la vidéo. Nous sommes désolés : les 12 chargeurs qui ne s'allument pas viennent d'un lot dont le fusible d'entrée était défectueux.
+
+Nous vous envoyons aujourd'hui 12 chargeurs neufs par Colissimo International (suivi : CP123456785CN), et nous créditerons 24 EUR sur votre prochaine facture pour le temps perdu.
+
+Bien cordialement,
+Kevin Wu
+Service après-vente, Shenzhen Haina Electronics Co., Ltd.""", cte="quoted-printable"),
+        html("""<p>Madame Dubois,</p>
+<p>Merci pour votre message et pour la vidéo. Nous sommes désolés&nbsp;: les 12 chargeurs qui ne s'allument pas viennent d'un lot dont le fusible d'entrée était défectueux.</p>
+<p>Nous vous envoyons aujourd'hui 12 chargeurs neufs par Colissimo International (suivi&nbsp;: CP123456785CN), et nous créditerons 24&nbsp;EUR sur votre prochaine facture pour le temps perdu.</p>
+<p>Bien cordialement,<br>Kevin Wu<br>Service après-vente, Shenzhen Haina Electronics Co., Ltd.</p>""", cte="base64")),
+    meta=M("French complaint answer on a reply, text part in QP and HTML part in base64 (both UTF-8), replacement plus credit",
+           "accept", [], ["MOJIBAKE", "GENERIC_GREETING", "HTML_ONLY"]))
+
+# 046 -- Cold introduction, short, link instead of attachment.
+message(46, "cold-intro-nl-no-attachment",
+    frm=LANBO, to=[("Daan de Vries", "daan@example.nl")],
+    subject="Stainless cookware from Ningbo for De Vries Kookwinkel",
+    date=rfc_date(2024, 3, 4, 9, 20, 0),
+    body=text("""Dear Mr. de Vries,
+
+I found your shop through your stand at the Ambiente fair in Frankfurt. We are a cookware factory in Ningbo and supply tri-ply stainless pans and pots to kitchen shops in Belgium and Germany.
+
+Our 2024 catalogue is online, so I did not attach it: https://www.example.org/catalogue/2024
+
+If you would like a price list or two samples, a short reply is enough.
+""" + sig_lanbo("Amy Xu")),
+    meta=M("Cold first contact done right: says in two lines why she writes, under 100 words, links the catalogue instead of attaching it, no read receipt",
+           "accept", [], ["ATTACH_ON_COLD", "WALL_OF_TEXT", "READ_RECEIPT_COLD", "GENERIC_GREETING"]))
+
+# 047 -- Austrian buyer, formal German.
+message(47, "quote-at-formal",
+    frm=JINLU, to=[("Markus Gruber", "m.gruber@example.at")],
+    subject="AW: Anfrage Hängematten für Sommersaison 2025",
+    subject_charset="iso-8859-1", subject_enc="Q",
+    date=rfc_date(2024, 11, 26, 9, 45, 0),
+    in_reply_to=mid("VI1PR04MB.gruber", "example.at"),
+    mailer="Microsoft Outlook 16.0",
+    body=text("""Sehr geehrter Herr Gruber,
+
+vielen Dank für Ihre Anfrage. Für 400 Hängematten JL-HM02 (Fallschirmseide, 2 Personen, inkl. Baumgurten) bieten wir Ihnen 9,20 EUR pro Stück DDP Wien an.
+
+Lieferung bis Ende März 2025 ist möglich, wenn die Bestellung bis 15. Jänner bei uns eingeht.
+
+Mit freundlichen Grüßen
+Ryan Zheng
+Xiamen Jinlu Outdoor Products Co., Ltd.""", charset="iso-8859-1", cte="quoted-printable"),
+    meta=M("Austrian buyer addressed 'Sehr geehrter Herr Gruber' (German-speaking country, formal); Latin-1 QP",
+           "accept", [], ["ETIQUETTE_DE_FORMAL", "MOJIBAKE"]))
+
+# 048 -- Japanese newsletter with List-Unsubscribe.
+message(48, "newsletter-jp-unsubscribe",
+    frm=("ハイナ電子 日本窓口", "jp-news@example.com"), to=[("山本 直樹", "yamamoto@example.co.jp")],
+    subject="新製品のご案内：65W GaN 充電器（PSE 取得済み）",
+    date=rfc_date(2024, 10, 1, 10, 0, 0, "+0900"),
+    extra=["List-Unsubscribe: <https://www.example.com/jp/unsubscribe?u=ya-5520>",
+           "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+           "Precedence: bulk"],
+    mailer=None,
+    body=alternative(
+        text("""山本様
+
+いつもお世話になっております。ハイナ電子 日本窓口でございます。
+
+このたび、PSE 認証を取得した 65W GaN 充電器「HN-GaN65J」を発売いたしました。
+USB-C 2ポート、USB-A 1ポート、折りたたみ式プラグで、重さは 110g です。
+
+卸価格（税抜）：100個以上 1,980円、500個以上 1,780円
+詳細：https://www.example.com/jp/products/gan65j
+
+今後ともよろしくお願い申し上げます。
+
+配信停止はこちら：https://www.example.com/jp/unsubscribe?u=ya-5520""", cte="base64"),
+        html("""<html><body>
+<p>山本様</p>
+<p>いつもお世話になっております。ハイナ電子 日本窓口でございます。</p>
+<p>このたび、PSE 認証を取得した 65W GaN 充電器「HN-GaN65J」を発売いたしました。USB-C 2ポート、USB-A 1ポート、折りたたみ式プラグで、重さは 110g です。</p>
+<p><img src="https://www.example.com/jp/img/gan65j.jpg" width="400" height="300" alt="HN-GaN65J"></p>
+<p>卸価格（税抜）：100個以上 1,980円、500個以上 1,780円<br><a href="https://www.example.com/jp/products/gan65j">製品の詳細はこちら</a></p>
+<p>今後ともよろしくお願い申し上げます。</p>
+<p style="font-size:11px"><a href="https://www.example.com/jp/unsubscribe?u=ya-5520">配信停止</a></p>
+</body></html>""", cte="base64")),
+    meta=M("Japanese product newsletter (UTF-8 base64) to a .co.jp customer: 山本様, List-Unsubscribe with One-Click, one product image among real text",
+           "accept", [], ["BULK_NO_UNSUBSCRIBE", "ETIQUETTE_JP_HONORIFIC", "WRONG_LANGUAGE", "BODY_IMAGE_ONLY"]))
+
+# 049 -- Delay notice in 8bit UTF-8 to Canada.
+message(49, "delay-notice-ca-8bit",
+    frm=HAINA_GC, to=[("Liam Walsh", "liam@example.ca")],
+    subject="Delay on order HN-24-1105: new ship date 2 December",
+    date=rfc_date(2024, 11, 20, 22, 0, 0),
+    mailer="Thunderbird 128.4.2",
+    body=text("""Dear Liam,
+
+I am writing to let you know about a delay on your order HN-24-1105 (150 wireless chargers HN-WC15).
+
+The Qi2 certification lab in Shenzhen needs one more week to issue the test report, and we cannot ship Qi2 products to Canada without it. The new ship date is 2 December; delivery to Toronto by air should then be around 6 December.
+
+If this is too late for your holiday promotion, we can ship the same quantity of our earlier model HN-WC10 (already certified) this week at a 10 % lower price. Just tell me which you prefer.
+
+I apologise for the inconvenience.
+
+Best regards,
+Grace Chen
+Shenzhen Haina Electronics Co., Ltd.""", cte="8bit"),
+    meta=M("Delay notice (proactive, explains why, offers an alternative) in 8bit UTF-8, as Thunderbird sends it",
+           "accept", [], ["WALL_OF_TEXT", "MOJIBAKE", "SUBJECT_SYMBOLS"]))
+
+# 050 -- Zip of product photos on a reply.
+message(50, "photos-zip-reply",
+    frm=HENGDA, to=[("Sophie Martin", "sophie.martin@example.fr")],
+    subject="Re: Photos des pinces à cheveux pour votre boutique en ligne",
+    date=rfc_date(2024, 10, 3, 11, 0, 0),
+    in_reply_to=mid("PR1P264MB.martin", "example.fr"),
+    body=multipart("mixed",
+        text("""Bonjour Sophie,
+
+Voici les photos sur fond blanc des 6 modèles de pinces à cheveux, en haute résolution pour votre boutique en ligne. Je les ai mises dans un fichier zip pour que l'envoi reste léger.
+
+Bien à vous,
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+        attachment("HD-claw-clips-photos.zip", make_zip([
+            ("claw-clip-matte-black.png", make_png(4, 4, (20, 20, 20))),
+            ("claw-clip-matte-beige.png", make_png(4, 4, (222, 200, 170))),
+            ("claw-clip-tortoise.png", make_png(4, 4, (120, 70, 30))),
+            ("claw-clip-pearl.png", make_png(4, 4, (240, 236, 228))),
+            ("claw-clip-sage.png", make_png(4, 4, (150, 170, 140))),
+            ("claw-clip-lilac.png", make_png(4, 4, (190, 170, 220)))]), "application/zip")),
+    meta=M("Product photos zipped on a reply: ATTACH_ARCHIVE 1.5 (the recipient cannot preview a zip), accept; only .png names inside, nothing executable",
+           "accept", ["ATTACH_ARCHIVE"], ["ATTACH_EXECUTABLE", "ATTACH_ON_COLD"]))
+
 # ---- end of messages ----
 
 
@@ -1108,7 +1754,7 @@ def check(m):
         body = " ".join(t for _, t in texts).lower()
         for p in ("click here", "act now", "limited time", "winner", "cheap", "urgent",
                   "guaranteed", "dear customer", "dear sir", "dear friend"):
-            assert p not in body, (where, p)
+            assert not re.search(r"\b" + p + r"\b", body), (where, p)
         assert not re.search(r"(?<!feel )\bfree\b", body), (where, "free")
 
 
