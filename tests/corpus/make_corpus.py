@@ -1123,7 +1123,7 @@ Thank you for testing the samples so carefully. About your two points:
 Best regards,
 Grace Chen
 Shenzhen Haina Electronics Co., Ltd."""),
-    meta=M("Reply whose subject is 74 characters, just under the 78-character limit",
+    meta=M("Reply whose subject is 75 characters, just under the 78-character limit",
            "accept", [], ["SUBJECT_TOO_LONG"]))
 
 # 026 -- Emoji in the body only.
@@ -1352,13 +1352,17 @@ For your customers who already bought one: if they contact you, please simply ex
 
 The full test report with photos is on our shared folder, and I can send it as a PDF if you prefer. I will also call you on Friday at 10:00 your time, if that suits you, to answer any questions.
 
+About the claims from your online shop: please forward them to me once a week as one list with order numbers and serial numbers. We will check each serial number against the batch records and credit every confirmed unit, including the return postage your customers paid.
+
+For the next orders we would also like to send a pre-shipment sample of ten units to your office by express, so your technician can test them before the container leaves. This adds about four days but gives both of us more certainty.
+
 I am sorry for the trouble this caused you and your customers.
 
 Best regards,
 Lily Zhang
 Sales Manager
 Shenzhen Haina Electronics Co., Ltd."""),
-    meta=M("Long complaint answer on a reply (about 390 words) written in short paragraphs, none over 80 words; the cold-message length limit does not apply to a reply",
+    meta=M("Long complaint answer on a reply (about 430 words, over the 400-word cold limit) written in short paragraphs of at most about 55 words; the cold-message length limit does not apply to a reply",
            "accept", [], ["WALL_OF_TEXT", "ETIQUETTE_DE_FORMAL"]))
 
 # 037 -- A very short but complete reply.
@@ -1656,6 +1660,372 @@ Yiwu Hengda Import & Export Co., Ltd."""),
             ("claw-clip-lilac.png", make_png(4, 4, (190, 170, 220)))]), "application/zip")),
     meta=M("Product photos zipped on a reply: ATTACH_ARCHIVE 1.5 (the recipient cannot preview a zip), accept; only .png names inside, nothing executable",
            "accept", ["ATTACH_ARCHIVE"], ["ATTACH_EXECUTABLE", "ATTACH_ON_COLD"]))
+
+# 051 -- Two "!!" in the subject.
+message(51, "subject-double-exclamation",
+    frm=HENGDA_LH, to=[("Rachel Green", "rachel.green@example.us")],
+    subject="Thank you!! Your yoga mats are on the way!!",
+    date=rfc_date(2024, 11, 8, 21, 0, 0),
+    body=text("""Hi Rachel,
+
+Your 40 TPE yoga mats left Yiwu today with UPS, tracking number 1Z 4F8 E21 04 5590 1182. They should reach Austin around 14 November.
+
+Leo Huang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Shipping notice with four '!' in the subject: SUBJECT_EXCLAMATION at the higher weight 3, accept",
+           "accept", ["SUBJECT_EXCLAMATION"], ["SUBJECT_ALL_CAPS", "SUBJECT_EMOJI"]))
+
+# 052 -- Fullwidth "！" in a Chinese subject to a Chinese buyer.
+message(52, "subject-fullwidth-exclamation-cn",
+    frm=("张丽", "lily.zhang@example.com"), to=[("王建国", "wang.jg@example.cn")],
+    subject="感谢您的订单！HN-BS07 已发货",
+    subject_charset="gbk",
+    date=rfc_date(2024, 4, 2, 15, 0, 0),
+    body=text("""王经理，您好：
+
+贵司订购的1000台HN-BS07蓝牙音箱已于今天下午通过顺丰快运发出，运单号SF1402937745566，预计后天送达上海仓库。
+
+张丽
+深圳市海纳电子科技有限公司""", charset="gbk", cte="base64"),
+    meta=M("Chinese shipping notice to a .cn buyer with a fullwidth '！' in the subject: SUBJECT_EXCLAMATION 1.5, accept; Chinese to China is the right language",
+           "accept", ["SUBJECT_EXCLAMATION"], ["WRONG_LANGUAGE", "SUBJECT_SYMBOLS"]))
+
+# 053 -- Asterisks as decoration.
+message(53, "subject-asterisks",
+    frm=LANBO_JL, to=[("Katrin Meyer", "k.meyer@example.de")],
+    subject="*** New arrivals: bamboo cutting board sets ***",
+    date=rfc_date(2024, 6, 4, 9, 10, 0),
+    body=text("""Dear Ms. Meyer,
+
+Our new bamboo cutting board sets (three sizes, juice groove, FSC bamboo) are now in stock in Ningbo. Price for 300 sets with your laser logo: USD 5.60 per set FOB.
+
+Photos and details: https://www.example.org/products/bamboo-board-set
+
+Kind regards,
+Jason Lin
+Ningbo Lanbo Kitchenware Co., Ltd."""),
+    meta=M("Product news whose subject is framed with '***': SUBJECT_SYMBOLS 1.5, accept",
+           "accept", ["SUBJECT_SYMBOLS"], ["SUBJECT_EXCLAMATION", "ETIQUETTE_DE_FORMAL"]))
+
+# 054 -- All caps.
+message(54, "subject-all-caps",
+    frm=JINLU, to=[("Jack Thompson", "jack@example.com.au")],
+    subject="SHIPPING UPDATE FOR YOUR ORDER JL-AU-5521",
+    date=rfc_date(2024, 7, 30, 10, 0, 0),
+    body=text("""Dear Jack,
+
+The vessel with your container (tents and folding chairs, order JL-AU-5521) left Xiamen yesterday. ETA Port Botany: 16 August. The telex-released B/L will follow once the balance is received.
+""" + sig_jinlu("Ryan Zheng")),
+    meta=M("Shipping update with an all-capital subject: SUBJECT_ALL_CAPS 2, accept",
+           "accept", ["SUBJECT_ALL_CAPS"], ["SUBJECT_EXCLAMATION", "SUBJECT_SPAM_PHRASE"]))
+
+# 055 -- "Urgent" in the subject.
+message(55, "subject-urgent",
+    frm=HAINA_KW, to=[("Hannah Scott", "h.scott@example.co.uk")],
+    subject="Urgent: please confirm the delivery address for order HN-24-0877",
+    date=rfc_date(2024, 5, 2, 10, 15, 0),
+    body=text("""Dear Hannah,
+
+UPS tells us that the address on order HN-24-0877 (Unit 4, Harbour Trade Park, Bristol) has no postcode. Could you please send us the postcode today, so the parcel is not returned?
+
+Best regards,
+Kevin Wu
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Real business question, but 'Urgent' in the subject is a spam-trigger word: SUBJECT_SPAM_PHRASE 1, accept",
+           "accept", ["SUBJECT_SPAM_PHRASE"], ["SUBJECT_ALL_CAPS", "SUBJECT_EXCLAMATION"]))
+
+# 056 -- Subject over 78 characters.
+message(56, "subject-too-long",
+    frm=LANBO, to=[("Giulia Bianchi", "giulia@example.it")],
+    subject="Offerta pentole acciaio inox 18/10 serie Gourmet, padelle antiaderenti e accessori da cucina 2025",
+    date=rfc_date(2025, 1, 14, 9, 30, 0),
+    body=text("""Gentile Sig.ra Bianchi,
+
+le invio la nostra offerta 2025 per la serie Gourmet in acciaio inox 18/10 e per le padelle antiaderenti. I prezzi sono invariati rispetto al 2024 per ordini confermati entro il 28 febbraio.
+
+Cordiali saluti,
+Amy Xu
+Ningbo Lanbo Kitchenware Co., Ltd."""),
+    meta=M("Offer whose subject is 96 characters and gets cut off in the inbox: SUBJECT_TOO_LONG 0.5, accept",
+           "accept", ["SUBJECT_TOO_LONG"], ["SUBJECT_SYMBOLS", "SUBJECT_MISSING"]))
+
+# 057 -- No subject header at all.
+message(57, "subject-missing",
+    frm=HENGDA, to=[("Lucía Fernández", "lucia@example.es")],
+    subject="", no_subject=True,
+    date=rfc_date(2024, 12, 11, 10, 0, 0),
+    body=text("""Hola Lucía:
+
+Su pedido HD-7012 de diademas ya está en camino. El número de seguimiento de DHL es 6041 2279 18 y la entrega está prevista para el 17 de diciembre.
+
+Un saludo,
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Shipping notice sent without any Subject header: SUBJECT_MISSING 4, accept (below 6)",
+           "accept", ["SUBJECT_MISSING"], ["BODY_EMPTY", "SUBJECT_TOO_LONG"]))
+
+# 058 -- Empty draft sent by mistake.
+message(58, "body-empty-draft",
+    frm=LANBO_JL, to=[("Sarah Nguyen", "sarah@example.com.au")],
+    subject="Shipping documents for PO-2024-0815",
+    date=rfc_date(2024, 9, 20, 17, 30, 0),
+    body=text("\n\n", cte="7bit"),
+    meta=M("Subject promises documents but the body is empty and nothing is attached (sent too early): BODY_EMPTY 8 >= 6, hold",
+           "hold", ["BODY_EMPTY"], ["SUBJECT_MISSING", "BODY_ATTACHMENT_ONLY"]))
+
+# 059 -- Empty body and no subject.
+message(59, "body-and-subject-empty",
+    frm=HENGDA_LH, to=[("Alejandro Ramírez", "compras@example.com.mx")],
+    subject="",
+    date=rfc_date(2025, 1, 9, 3, 12, 0),
+    mailer="iPhone Mail (21C66)",
+    body=multipart("alternative", text(" ", cte="7bit"), html("<html><body><div><br></div></body></html>", cte="7bit")),
+    meta=M("Accidental send from a phone: empty 'Subject: ' and an empty text/HTML body: BODY_EMPTY 8 + SUBJECT_MISSING 4 = 12 >= 12, reject (the writer sees it at once and keeps the draft)",
+           "reject", ["BODY_EMPTY", "SUBJECT_MISSING"], ["HTML_ONLY", "BODY_IMAGE_ONLY"]))
+
+# 060 -- Image-only promotion, HTML only.
+message(60, "image-only-promo",
+    frm=("Hengda Trading", "promo@example.net"), to=[("Sophie Martin", "sophie.martin@example.fr")],
+    subject="Spring collection 2025 - hair accessories",
+    date=rfc_date(2025, 2, 18, 9, 0, 0),
+    extra=["List-Unsubscribe: <mailto:unsubscribe@example.net?subject=sophie.martin>", "Precedence: bulk"],
+    mailer=None,
+    body=html("""<html><body style="margin:0">
+<table width="640" align="center"><tr><td>
+<a href="https://www.example.net/spring2025"><img src="https://www.example.net/mail/spring2025-1.jpg" width="640" height="900" alt=""></a><br>
+<a href="https://www.example.net/spring2025#clips"><img src="https://www.example.net/mail/spring2025-2.jpg" width="640" height="900" alt=""></a><br>
+<a href="https://www.example.net/spring2025#bands"><img src="https://www.example.net/mail/spring2025-3.jpg" width="640" height="700" alt=""></a>
+<p style="font-size:10px;color:#999">Yiwu Hengda Import &amp; Export Co., Ltd.</p>
+</td></tr></table></body></html>"""),
+    meta=M("Promotion made of three big images and a one-line footer, HTML only: BODY_IMAGE_ONLY 5 + HTML_ONLY 1 = 6 >= 6, hold (image blockers show an empty mail)",
+           "hold", ["BODY_IMAGE_ONLY", "HTML_ONLY"], ["BULK_NO_UNSUBSCRIBE", "LINK_HEAVY"]))
+
+# 061 -- Attachment with almost no text, on a reply.
+message(61, "attachment-only-reply",
+    frm=HAINA_GC, to=[("Michael Brown", "mbrown@example.us")],
+    subject="Re: [Order #1234] Commercial invoice and packing list",
+    date=rfc_date(2024, 6, 27, 18, 0, 0),
+    in_reply_to=mid("CAF9x5-order1234-brown", "example.us"),
+    body=multipart("mixed",
+        text("Please see attached.", cte="7bit"),
+        attachment("CI_PL_Order1234.pdf", make_pdf([
+            "COMMERCIAL INVOICE CI-20240627-01 / PACKING LIST", "Order #1234 - 600 pcs HN-GaN65",
+            "30 cartons, 18.6 kg each, 0.042 cbm each"]), "application/pdf")),
+    meta=M("Reply whose whole text is 'Please see attached.' next to a PDF: BODY_ATTACHMENT_ONLY 5, accept (a reply, so no ATTACH_ON_COLD)",
+           "accept", ["BODY_ATTACHMENT_ONLY"], ["ATTACH_ON_COLD", "BODY_EMPTY", "TEMPLATE_PLACEHOLDER"]))
+
+# 062 -- "Dear XXX".
+message(62, "placeholder-dear-xxx",
+    frm=LANBO, to=[("Daan de Vries", "daan@example.nl")],
+    subject="Re: Price list stainless cookware",
+    date=rfc_date(2024, 3, 11, 10, 0, 0),
+    in_reply_to=mid("AM9PR07MB7233.daan", "example.nl"),
+    body=text("""Dear XXX,
+
+Thank you for your interest in our tri-ply cookware. Our prices for the Gourmet 5-piece set are USD 23.40 per set for 250 sets and USD 21.90 for 500 sets, FOB Ningbo.
+""" + sig_lanbo("Amy Xu")),
+    meta=M("Reply pasted from a template without replacing 'Dear XXX': TEMPLATE_PLACEHOLDER, fixed hold",
+           "hold", ["TEMPLATE_PLACEHOLDER"], ["GENERIC_GREETING", "ATTACH_ON_COLD"]))
+
+# 063 -- Mailchimp merge tag in a newsletter.
+message(63, "placeholder-mailchimp-fname",
+    frm=("Jinlu Outdoor", "news@example.com.cn"), to=[("Ben Fischer", "ben.fischer@example.com.au")],
+    subject="New 2025 tents: lighter poles, same price",
+    date=rfc_date(2025, 2, 3, 8, 0, 0),
+    extra=["List-Unsubscribe: <https://www.example.com.cn/unsub/bf-4471>",
+           "List-Unsubscribe-Post: List-Unsubscribe=One-Click", "Precedence: bulk"],
+    mailer=None,
+    body=alternative(
+        text("""Hi *|FNAME|*,
+
+Our 2025 Trekker tents use 7001 aluminium poles instead of fibreglass: 400 g lighter, same wholesale price as 2024.
+
+See the range: https://www.example.com.cn/tents-2025
+
+Ryan Zheng, Xiamen Jinlu Outdoor Products
+Unsubscribe: https://www.example.com.cn/unsub/bf-4471"""),
+        html("""<p>Hi *|FNAME|*,</p><p>Our 2025 Trekker tents use 7001 aluminium poles instead of fibreglass: 400&nbsp;g lighter, same wholesale price as 2024.</p>
+<p><a href="https://www.example.com.cn/tents-2025">See the 2025 range</a></p>
+<p>Ryan Zheng, Xiamen Jinlu Outdoor Products<br><a href="https://www.example.com.cn/unsub/bf-4471">Unsubscribe</a></p>""")),
+    meta=M("Newsletter (with List-Unsubscribe) whose merge tag '*|FNAME|*' was not filled: TEMPLATE_PLACEHOLDER, fixed hold",
+           "hold", ["TEMPLATE_PLACEHOLDER"], ["BULK_NO_UNSUBSCRIBE", "SUBJECT_SYMBOLS"]))
+
+# 064 -- [Customer Name].
+message(64, "placeholder-customer-name",
+    frm=HAINA_KW, to=[("Lukas Novák", "lukas.novak@example.cz")],
+    subject="Re: Wireless charger stops charging after a few minutes",
+    date=rfc_date(2024, 5, 20, 9, 0, 0),
+    in_reply_to=mid("VI1PR08MB.novak.2", "example.cz"),
+    body=text("""Dear [Customer Name],
+
+We are sorry to hear about the problem with your wireless charger. This usually happens when a phone case thicker than 5 mm is used. Please try without the case; if it still stops, we will replace the charger.
+
+Best regards,
+Kevin Wu
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Complaint answer from the after-sales template with '[Customer Name]' left in: TEMPLATE_PLACEHOLDER, fixed hold",
+           "hold", ["TEMPLATE_PLACEHOLDER"], ["GENERIC_GREETING"]))
+
+# 065 -- "Hi ," with an empty merge field, and %FNAME% in the body.
+message(65, "placeholder-empty-hi",
+    frm=HENGDA, to=[("Olivia Harris", "olivia@example.co.uk")],
+    subject="Your phone case order HD-6544",
+    date=rfc_date(2024, 9, 12, 16, 0, 0),
+    body=text("""Hi ,
+
+Thank you for ordering from Hengda. Your 300 phone cases will ship on 16 September. We will email the tracking number to %FNAME% at this address as soon as we have it.
+
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Order note where the name merge field came out empty ('Hi ,') and a '%FNAME%' token stayed in the text: TEMPLATE_PLACEHOLDER, fixed hold",
+           "hold", ["TEMPLATE_PLACEHOLDER"], ["GENERIC_GREETING", "SUBJECT_SYMBOLS"]))
+
+# 066 -- <<Name>>様 in Japanese, ISO-2022-JP.
+message(66, "placeholder-jp-name",
+    frm=("ハイナ電子 日本窓口", "jp-news@example.com"), to=[("佐藤 健太", "k.sato@example.co.jp")],
+    subject="ご注文ありがとうございました",
+    subject_charset="iso-2022-jp",
+    date=rfc_date(2024, 8, 5, 10, 0, 0, "+0900"),
+    body=text("""<<Name>>様
+
+このたびはハイナ電子の製品をご注文いただき、誠にありがとうございます。
+ご注文品は3営業日以内に発送いたします。
+
+今後ともよろしくお願い申し上げます。
+ハイナ電子 日本窓口""", charset="iso-2022-jp", cte="7bit"),
+    meta=M("Japanese order thank-you (ISO-2022-JP) from a template whose '<<Name>>' was never filled; the honorific 様 is there: TEMPLATE_PLACEHOLDER, fixed hold",
+           "hold", ["TEMPLATE_PLACEHOLDER"], ["ETIQUETTE_JP_HONORIFIC", "WRONG_LANGUAGE"]))
+
+# 067 -- "Dear Customer".
+message(67, "generic-greeting",
+    frm=HAINA_KW, to=[("Emma Clarke", "emma.clarke@example.co.uk")],
+    subject="Re: Missing remote in one LED strip kit",
+    date=rfc_date(2024, 7, 19, 10, 0, 0),
+    in_reply_to=mid("LO4P123MB.clarke", "example.co.uk"),
+    body=text("""Dear Customer,
+
+Thank you for letting us know that one LED strip kit in order HN-24-0871 had no remote control. We will send two spare remotes by post today, no need to return anything.
+
+Best regards,
+Kevin Wu
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("After-sales reply to a buyer who signed her mail as Emma, but greeted 'Dear Customer': GENERIC_GREETING 1, accept",
+           "accept", ["GENERIC_GREETING"], ["TEMPLATE_PLACEHOLDER"]))
+
+# 068 -- Visible URL text pointing elsewhere (click tracking).
+message(68, "link-mismatch-tracking",
+    frm=HAINA_GC, to=[("Liam Walsh", "liam@example.ca")],
+    subject="Tracking for order HN-24-1105",
+    date=rfc_date(2024, 12, 2, 21, 0, 0),
+    body=alternative(
+        text("""Dear Liam,
+
+Your order HN-24-1105 has shipped. Track it here: https://track.example.net/?n=4512889377
+
+Best regards,
+Grace Chen
+Shenzhen Haina Electronics Co., Ltd."""),
+        html("""<p>Dear Liam,</p><p>Your order HN-24-1105 has shipped. Track it here:
+<a href="https://click.example.org/c/eyJ1IjoiNDUxMjg4OTM3NyJ9">https://track.example.net/?n=4512889377</a></p>
+<p>Best regards,<br>Grace Chen<br>Shenzhen Haina Electronics Co., Ltd.</p>""")),
+    meta=M("Shipping mail whose link shows the carrier's URL (track.example.net) but goes through a click-tracking domain (example.org): LINK_MISMATCH 4, accept",
+           "accept", ["LINK_MISMATCH"], ["LINK_SHORTENER", "LINK_HEAVY", "HTML_ONLY"]))
+
+# 069 -- Mismatch plus shortener: 5.5, still accept.
+message(69, "link-mismatch-and-shortener",
+    frm=HENGDA_LH, to=[("David Kim", "david.kim@example.us")],
+    subject="Your sample order HD-S-0311 has shipped",
+    date=rfc_date(2024, 3, 11, 20, 0, 0),
+    body=alternative(
+        text("""Hi David,
+
+Your samples are on the way with DHL. Tracking: https://bit.ly/3xHdS0311
+Our new catalogue: https://www.example.net/catalogue
+
+Leo Huang
+Yiwu Hengda Import & Export Co., Ltd."""),
+        html("""<p>Hi David,</p><p>Your samples are on the way with DHL. Tracking: <a href="https://bit.ly/3xHdS0311">https://bit.ly/3xHdS0311</a><br>
+Our new catalogue: <a href="https://mailtrack.example.org/r/8f1c2e?u=https%3A%2F%2Fwww.example.net%2Fcatalogue">https://www.example.net/catalogue</a></p>
+<p>Leo Huang<br>Yiwu Hengda Import &amp; Export Co., Ltd.</p>""")),
+    meta=M("Tracking via bit.ly plus a catalogue link whose visible URL (example.net) differs from its tracked href (example.org): LINK_MISMATCH 4 + LINK_SHORTENER 1.5 = 5.5 < 6, accept",
+           "accept", ["LINK_MISMATCH", "LINK_SHORTENER"], ["LINK_HEAVY"]))
+
+# 070 -- QQ sender plus mismatch: 6, hold.
+message(70, "qq-sender-link-mismatch",
+    frm=("Grace Chen", "2874451093@qq.com"), to=[("Pierre Lambert", "p.lambert@example.be")],
+    subject="Invoice HN-24-0702 and payment link",
+    date=rfc_date(2024, 7, 2, 15, 0, 0),
+    body=alternative(
+        text("""Dear Mr. Lambert,
+
+The invoice for your order HN-24-0702 (300 HN-BS07 speakers, EUR 4,650.00) is ready. You can view and pay it here: https://pay.example.com/inv/HN-24-0702
+
+Best regards,
+Grace Chen
+Shenzhen Haina Electronics Co., Ltd."""),
+        html("""<p>Dear Mr. Lambert,</p><p>The invoice for your order HN-24-0702 (300 HN-BS07 speakers, EUR 4,650.00) is ready. You can view and pay it here:
+<a href="https://u8812.ct.example.net/ls/click?upn=HN-24-0702">https://pay.example.com/inv/HN-24-0702</a></p>
+<p>Best regards,<br>Grace Chen<br>Shenzhen Haina Electronics Co., Ltd.</p>""")),
+    meta=M("Invoice mail sent from a personal QQ mailbox whose payment link shows one domain and goes to another: FREEMAIL_SENDER 2 + LINK_MISMATCH 4 = 6 >= 6, hold (looks like invoice phishing to the buyer's filter)",
+           "hold", ["FREEMAIL_SENDER", "LINK_MISMATCH"], ["LINK_SHORTENER", "ATTACH_ON_COLD"]))
+
+# 071 -- bit.ly alone.
+message(71, "link-shortener",
+    frm=JINLU_VL, to=[("Anna Lindqvist", "anna@example.se")],
+    subject="Video: setting up the Trekker 3P in 4 minutes",
+    date=rfc_date(2024, 4, 16, 10, 0, 0),
+    body=alternative(
+        text("""Dear Anna,
+
+Several of your customers asked how to pitch the Trekker 3P. We made a 4-minute video you can link from your shop: https://bit.ly/trekker3p-setup
+
+Regards,
+Vivian Lin
+Xiamen Jinlu Outdoor Products Co., Ltd."""),
+        html("""<p>Dear Anna,</p><p>Several of your customers asked how to pitch the Trekker 3P. We made a 4-minute video you can link from your shop:
+<a href="https://bit.ly/trekker3p-setup">watch the setup video</a></p><p>Regards,<br>Vivian Lin<br>Xiamen Jinlu Outdoor Products Co., Ltd.</p>""")),
+    meta=M("Helpful video link, but through bit.ly (receivers distrust shorteners): LINK_SHORTENER 1.5, accept; the link text is words, so no mismatch",
+           "accept", ["LINK_SHORTENER"], ["LINK_MISMATCH"]))
+
+# 072 -- Legitimate 9-link catalogue mail.
+L72 = L43 + [("Smart plugs (new)", "https://www.example.com/c/smart-plugs")]
+message(72, "catalogue-nine-links",
+    frm=HAINA, to=[("Hannah Scott", "h.scott@example.co.uk")],
+    subject="Re: Full product range and wholesale prices",
+    date=rfc_date(2024, 9, 17, 16, 0, 0),
+    in_reply_to=mid("LO2P265MB5590.scott", "example.co.uk"),
+    body=alternative(
+        text("""Dear Hannah,
+
+As you asked, here is our full range with wholesale prices per category:
+
+""" + "\n".join(f"- {t}: {u}" for t, u in L72) + """
+
+Best regards,
+Lily Zhang
+Sales Manager
+Shenzhen Haina Electronics Co., Ltd."""),
+        html("<p>Dear Hannah,</p><p>As you asked, here is our full range with wholesale prices per category:</p><ul>"
+             + "".join(f'<li><a href="{u}">{t}</a></li>' for t, u in L72)
+             + "</ul><p>Best regards,<br>Lily Zhang<br>Sales Manager<br>Shenzhen Haina Electronics Co., Ltd.</p>")),
+    meta=M("Legitimate answer listing 9 category pages (9 distinct links): LINK_HEAVY 1 alone, accept",
+           "accept", ["LINK_HEAVY"], ["LINK_MISMATCH", "LINK_SHORTENER"]))
+
+# 073 -- Spam phrases in the body.
+message(73, "body-spam-phrases",
+    frm=HENGDA, to=[("Lucía Fernández", "lucia@example.es")],
+    subject="Christmas hair accessories for your shop",
+    date=rfc_date(2024, 10, 29, 9, 0, 0),
+    body=text("""Hola Lucía:
+
+Our Christmas velvet scrunchies are back. This is a limited time offer: order before 15 November and get 10% off. Act now, because the red colour sold out last year in two weeks.
+
+Click here to see the colours: https://www.example.net/xmas2024
+
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Seasonal offer written with three spam-trigger phrases in the body ('limited time', 'act now', 'click here'): BODY_SPAM_PHRASE 3 x 0.5 = 1.5, accept",
+           "accept", ["BODY_SPAM_PHRASE"], ["SUBJECT_SPAM_PHRASE"], body_spam=3))
 
 # ---- end of messages ----
 
