@@ -1494,14 +1494,18 @@ Thank you for telling me about your new store in Vancouver. Here are our main pr
 
 """ + "\n".join(f"- {t}" for t, _ in L43) + """
 
-(links in the HTML version of this mail, or on https://www.example.com)
+(the links are in the HTML version of this mail)
 
 If you tell me your three most important categories, I will prepare a starter assortment for you.
-""" + sig_haina("Lily Zhang", "Sales Manager")),
+
+Best regards,
+Lily Zhang
+Sales Manager
+Shenzhen Haina Electronics Co., Ltd."""),
         html("<p>Dear Emily,</p><p>Thank you for telling me about your new store in Vancouver. Here are our main product lines, each page shows wholesale prices for 100, 500 and 1,000 pieces:</p><ul>"
              + "".join(f'<li><a href="{u}">{t}</a></li>' for t, u in L43)
              + "</ul><p>If you tell me your three most important categories, I will prepare a starter assortment for you.</p><p>Best regards,<br>Lily Zhang<br>Sales Manager<br>Shenzhen Haina Electronics Co., Ltd.</p>")),
-    meta=M("Answer to a new store with exactly 8 category links in the HTML (the text part names the same pages and the home page): not more than 8",
+    meta=M("Answer to a new store with exactly 8 category links in the HTML (the text part names the same pages without URLs): 8 is not more than 8",
            "accept", [], ["LINK_HEAVY", "LINK_MISMATCH"]))
 
 # 044 -- "Dear Mr. Xu" is a real name.
@@ -2027,6 +2031,439 @@ Yiwu Hengda Import & Export Co., Ltd."""),
     meta=M("Seasonal offer written with three spam-trigger phrases in the body ('limited time', 'act now', 'click here'): BODY_SPAM_PHRASE 3 x 0.5 = 1.5, accept",
            "accept", ["BODY_SPAM_PHRASE"], ["SUBJECT_SPAM_PHRASE"], body_spam=3))
 
+def moji(s):
+    """What a UTF-8 text looks like after being decoded once more as Latin-1/CP1252."""
+    return s.encode("utf-8").decode("cp1252", errors="replace")
+
+
+# 074 -- 锟斤拷 in a Chinese message.
+message(74, "mojibake-kunjinkao-cn",
+    frm=("张丽", "lily.zhang@example.com"), to=[("王建国", "wang.jg@example.cn")],
+    subject="回复: 合同修改稿",
+    date=rfc_date(2024, 4, 10, 11, 0, 0),
+    in_reply_to=mid("202404091200.wang", "example.cn"),
+    body=text("""王经理，您好：
+
+合同修改稿已按您的意见调整，第三条付款方式改为：锟斤拷锟斤拷锟斤拷锟斤拷30%锟斤拷锟斤拷70%锟斤拷
+
+请您确认，谢谢。
+
+张丽
+深圳市海纳电子科技有限公司""", cte="base64"),
+    meta=M("Chinese reply to a .cn buyer where the key sentence was pasted through a wrong charset and reads '锟斤拷锟斤拷…': MOJIBAKE 6, hold (the customer cannot read the payment terms)",
+           "hold", ["MOJIBAKE"], ["WRONG_LANGUAGE"]))
+
+# 075 -- UTF-8 read as Latin-1, French.
+message(75, "mojibake-double-utf8-fr",
+    frm=JINLU_VL, to=[("Julien Moreau", "j.moreau@example.fr")],
+    subject="Re: Livraison commande JL-2405-19",
+    date=rfc_date(2024, 6, 14, 10, 0, 0),
+    in_reply_to=mid("a7c8e1f0.moreau.2406", "example.fr"),
+    body=text(moji("""Bonjour Monsieur Moreau,
+
+Votre commande JL-2405-19 est arrivée au Havre. Le déchargement est prévu mercredi et la livraison à votre entrepôt de Rouen jeudi matin.
+
+Bien cordialement,
+Vivian Lin""") + """
+Xiamen Jinlu Outdoor Products Co., Ltd.""", charset="utf-8", cte="quoted-printable"),
+    meta=M("French reply whose text was double-encoded (UTF-8 read as CP1252 and saved again: 'arrivÃ©e', 'dÃ©chargement'): MOJIBAKE 6, hold",
+           "hold", ["MOJIBAKE"], ["WRONG_LANGUAGE", "GENERIC_GREETING"]))
+
+# 076 -- U+FFFD replacement characters, German.
+message(76, "mojibake-replacement-char-de",
+    frm=LANBO, to=[("Sabine Schmidt", "s.schmidt@example.de")],
+    subject="Re: Lieferverzoegerung Bestellung LB-24-0412",
+    date=rfc_date(2024, 4, 30, 9, 0, 0),
+    in_reply_to=mid("FR3P281MB.schmidt", "example.de"),
+    body=text("""Sehr geehrte Frau Schmidt,
+
+das Schiff ist am 27. April ausgelaufen. Ihre T\ufffdpfe kommen voraussichtlich am 4. Juni in Hamburg an. Wir bitten nochmals um Entschuldigung f\ufffdr die Verz\ufffdgerung.
+
+Mit freundlichen Gr\ufffd\ufffden
+Amy Xu""", cte="quoted-printable"),
+    meta=M("German reply where every umlaut became U+FFFD ('T�pfe', 'f�r', 'Gr��en'): MOJIBAKE 6, hold",
+           "hold", ["MOJIBAKE"], ["ETIQUETTE_DE_FORMAL", "SUBJECT_MISSING"]))
+
+# 077 -- Mojibake + no subject + 163.com: 12, reject.
+message(77, "mojibake-freemail-no-subject",
+    frm=("Lily Zhang", "haina_lily@163.com"), to=[("Petra Becker", "einkauf@example.de")],
+    subject="",
+    date=rfc_date(2024, 8, 8, 23, 40, 0),
+    mailer="NetEase Mail Master 5.3",
+    body=text(moji("""Sehr geehrte Frau Becker,
+
+anbei die Übersicht über Ihre offenen Bestellungen. Die Ware für März ist fertig, wir können nächste Woche verschiffen.
+
+Mit freundlichen Grüßen
+Lily Zhang"""), cte="quoted-printable"),
+    meta=M("From a personal 163.com box, empty Subject, body double-encoded ('Ãœbersicht', 'GrÃ¼ÃŸen'): MOJIBAKE 6 + SUBJECT_MISSING 4 + FREEMAIL_SENDER 2 = 12 >= 12, reject",
+           "reject", ["MOJIBAKE", "SUBJECT_MISSING", "FREEMAIL_SENDER"], ["ETIQUETTE_DE_FORMAL"]))
+
+# 078 -- Chinese paragraph for the Chinese agent in Cc: held for the German buyer only.
+message(78, "wrong-language-per-recipient",
+    frm=HAINA, to=[("Thomas Hoffmann", "t.hoffmann@example.de")],
+    cc=[("陈志强", "chen.zq@example.cn")],
+    subject="Re: Inspection before shipment, order HN-24-0720",
+    date=rfc_date(2024, 7, 20, 10, 0, 0),
+    in_reply_to=mid("8f31c2a0-4b1e-4d0e-9a80-hoffmann", "example.de"),
+    body=text("""Dear Mr. Hoffmann,
+
+The 2,000 power banks of order HN-24-0720 are ready. Your inspection agent Mr. Chen (in Cc) is welcome at our factory on Tuesday 23 July at 9:30.
+
+陈先生，您好！工厂地址：深圳市宝安区福永街道凤凰第四工业区A栋三楼。请周二上午九点半到，我们安排人在门口接您，抽检按AQL 2.5标准执行。
+
+Best regards,
+Lily Zhang
+Sales Manager
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("One message, two recipients: a Chinese paragraph for the buyer's Chinese inspection agent (.cn, fine) inside an English mail to the German buyer: WRONG_LANGUAGE holds only the .de copy; message score 0",
+           "accept", ["WRONG_LANGUAGE"], ["MOJIBAKE"],
+           rcpt_verdicts={"t.hoffmann@example.de": "hold", "chen.zq@example.cn": "accept"}))
+
+# 079 -- One paragraph over 150 words.
+message(79, "wall-of-text-paragraph",
+    frm=HENGDA_LH, to=[("Alejandro Ramírez", "compras@example.com.mx")],
+    subject="Re: Retraso en el pedido HD-7120",
+    date=rfc_date(2025, 1, 20, 21, 0, 0),
+    in_reply_to=mid("SJ0PR13MB.ramirez.2", "example.com.mx"),
+    body=text("""Estimado Sr. Ramírez:
+
+Le pido disculpas por el retraso de su pedido HD-7120, y le explico lo que ha pasado: la fábrica de silicona que produce las fundas para el Galaxy S25 recibió los moldes definitivos una semana más tarde de lo previsto porque Samsung cambió en el último momento la posición de la cámara, y como nosotros no queríamos enviarle fundas que no encajaran bien, decidimos esperar a los moldes nuevos en lugar de usar los antiguos, lo que significa que la producción empezó el 15 de enero en vez del 8, y además el Año Nuevo chino empieza el 29 de enero, así que la fábrica cerrará del 26 de enero al 5 de febrero, y por eso hemos pedido a la fábrica que trabaje también el sábado y el domingo para terminar las 3.000 fundas antes del cierre, y si todo va bien podremos entregarlas al transitario el 24 de enero, con llegada a Manzanillo hacia el 25 de febrero, aunque le confirmaré la fecha exacta cuando tengamos la reserva del barco.
+
+Saludos cordiales,
+Leo Huang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Honest delay explanation written as one 170-word paragraph: WALL_OF_TEXT 0.5, accept",
+           "accept", ["WALL_OF_TEXT"], ["ATTACH_ON_COLD"]))
+
+# 080 -- Cold message over 400 words.
+message(80, "wall-of-text-cold-long",
+    frm=JINLU, to=[("Tom Fraser", "tom.fraser@example.co.nz")],
+    subject="Introducing Xiamen Jinlu Outdoor: tents, chairs and hammocks",
+    date=rfc_date(2024, 2, 19, 9, 0, 0),
+    body=text("""Dear Mr. Fraser,
+
+My name is Ryan Zheng and I am the overseas sales manager of Xiamen Jinlu Outdoor Products, a manufacturer of camping equipment in Xiamen, Fujian, in the south-east of China. I am writing because I saw your shop at the Auckland Outdoor Expo and I think our products could fit your range very well.
+
+Our company was founded in 2009. We have two factories with about 260 workers, a sewing workshop for tents and hammocks, and a metal workshop for chairs and tables. We export to 31 countries, mainly Australia, New Zealand, Germany, France and Canada, and we work with several well-known outdoor chains as an OEM supplier.
+
+Our main products are dome tents for two to six people, tunnel tents, folding camp chairs with aluminium or steel frames, parachute hammocks, camping tables and sleeping mats. All tents are tested for a 3,000 mm water column and pass the fire-retardant standard CPAI-84. The chairs carry up to 150 kg and we test every batch.
+
+We can produce under your own brand from 300 pieces per model. This includes your logo on the product, your own colours, your own packaging and barcodes, and a printed manual in English and Maori if you wish. Our designers can also help with new models: last year we developed a lightweight trekking tent together with a customer in Germany, from the first sketch to mass production in four months.
+
+Our prices are competitive because we produce everything ourselves, from cutting the fabric to sewing, assembling, and packing. For example, our best-selling folding chair JL-FC05 costs USD 8.40 FOB Xiamen for 1,000 pieces, and our three-person dome tent Trekker 3P costs USD 24.50 FOB Xiamen for 500 pieces.
+
+Delivery time is usually 30 to 35 days after the deposit. For New Zealand we ship from Xiamen to Auckland in about 18 days, and we can arrange the freight for you or work with your forwarder. We accept T/T with 30% deposit and 70% against a copy of the bill of lading, and for the first order also an L/C at sight.
+
+Quality is very important to us. We have ISO 9001 and BSCI certificates, and every order is inspected before shipment. You are welcome to send your own inspector or to visit our factory; Xiamen has direct flights from Auckland via Sydney.
+
+If you are interested, I would be happy to send you our catalogue and a price list, or some samples of the chairs and tents for testing. I look forward to hearing from you.
+""" + sig_jinlu("Ryan Zheng")),
+    meta=M("Cold introduction of about 440 words (none of the paragraphs over 80): seed 003 wants the reason for writing in the first two lines and a short first mail: WALL_OF_TEXT 0.5, accept",
+           "accept", ["WALL_OF_TEXT"], ["ATTACH_ON_COLD", "GENERIC_GREETING"]))
+
+# 081 -- Six customers in To.
+message(81, "visible-recipients-holiday",
+    frm=LANBO, to=[("Daan de Vries", "daan@example.nl"), ("Sabine Schmidt", "s.schmidt@example.de"),
+                   ("Giulia Bianchi", "giulia@example.it"), ("Carlos Gómez", "carlos.gomez@example.com.mx"),
+                   ("Sirkka Virtanen", "sirkka@example.fi"), ("Sarah Nguyen", "sarah@example.com.au")],
+    subject="Chinese New Year holiday: our office closes 26 January to 5 February",
+    date=rfc_date(2025, 1, 6, 9, 0, 0),
+    body=text("""Dear partners,
+
+Our factory and office will close for the Chinese New Year holiday from 26 January to 5 February 2025. Orders confirmed by 10 January will still ship before the holiday; orders after that date will ship from 20 February.
+
+Thank you for your cooperation in 2024. We wish you and your families a happy and healthy Year of the Snake.
+""" + sig_lanbo("Amy Xu")),
+    meta=M("Holiday notice to six different customers, all visible in To: VISIBLE_RECIPIENTS 3 (customers see each other; use Bcc or a mailing); even if a rule also counts it as bulk without List-Unsubscribe (+2) it stays 5 < 6, accept",
+           "accept", ["VISIBLE_RECIPIENTS"], ["ETIQUETTE_DE_FORMAL", "ATTACH_ON_COLD"]))
+
+# 082 -- Precedence: bulk without List-Unsubscribe.
+message(82, "bulk-no-unsubscribe",
+    frm=("Haina Electronics", "news@example.com"), to=[("Emily Davis", "emily@example.ca")],
+    subject="Haina news: Qi2 wireless chargers now certified",
+    date=rfc_date(2024, 12, 10, 9, 0, 0),
+    extra=["Precedence: bulk"],
+    mailer="Haina Mailer 2.1",
+    body=text("""Dear Emily,
+
+Our Qi2 wireless chargers (HN-WC15, 15 W, magnetic) received their certification last week and are now in stock. Wholesale price from USD 9.90 for 200 pieces.
+
+Details: https://www.example.com/c/wireless
+
+Best regards,
+Lily Zhang
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Newsletter sent with 'Precedence: bulk' but no List-Unsubscribe header (Gmail/Yahoo bulk-sender rules): BULK_NO_UNSUBSCRIBE 2, accept",
+           "accept", ["BULK_NO_UNSUBSCRIBE"], ["VISIBLE_RECIPIENTS", "LINK_HEAVY"]))
+
+# 083 -- Macro workbook.
+message(83, "order-form-xlsm",
+    frm=HENGDA, to=[("Olivia Harris", "olivia@example.co.uk")],
+    subject="Re: Order form for the spring phone cases",
+    date=rfc_date(2025, 2, 12, 16, 0, 0),
+    in_reply_to=mid("LO6P265MB.harris", "example.co.uk"),
+    body=multipart("mixed",
+        text("""Hi Olivia,
+
+Here is our order form for the spring collection. Please enable macros when you open it: the form calculates the carton count and the price tier for you automatically.
+
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+        attachment("Hengda_order_form_spring2025.xlsm", make_xlsx([
+            ["Model", "Colour", "Qty", "Unit USD"], ["iPhone 16 clear", "Clear", 0, 0.95]], macro=True),
+            "application/vnd.ms-excel.sheet.macroEnabled.12")),
+    meta=M("Order form as a macro-enabled .xlsm (and the mail even asks to enable macros): ATTACH_EXECUTABLE, always refused",
+           "reject", ["ATTACH_EXECUTABLE"], ["ATTACH_ON_COLD", "ATTACH_ARCHIVE"]))
+
+# 084 -- Zip with an .exe inside.
+message(84, "zip-with-exe-inside",
+    frm=HAINA_KW, to=[("Daan de Vries", "daan@example.nl")],
+    subject="Re: LED controller software for the RGB strips",
+    date=rfc_date(2024, 8, 27, 10, 0, 0),
+    in_reply_to=mid("AM9PR07MB7301.daan", "example.nl"),
+    body=multipart("mixed",
+        text("""Dear Daan,
+
+The PC software for the RGB strip controller is in the attached zip, together with a short readme. Unzip it and run the setup.
+
+Best regards,
+Kevin Wu
+Shenzhen Haina Electronics Co., Ltd."""),
+        attachment("HN-RGB-Controller-v1.4.zip", make_zip([
+            ("HN-RGB-Controller-v1.4/Setup.exe", make_exe("HN RGB controller setup (corpus stub)")),
+            ("HN-RGB-Controller-v1.4/readme.txt", b"Run Setup.exe, connect the controller by USB, choose COM port.\r\n")]),
+            "application/zip")),
+    meta=M("Zip whose central directory lists Setup.exe: ATTACH_ARCHIVE 1.5, and the executable inside makes ATTACH_EXECUTABLE refuse it",
+           "reject", ["ATTACH_EXECUTABLE", "ATTACH_ARCHIVE"], ["ATTACH_ON_COLD"]))
+
+# 085 -- Attachment over 10 MB.
+message(85, "large-attachment",
+    frm=JINLU_VL, to=[("Anna Lindqvist", "anna@example.se")],
+    subject="Re: Print files for the custom tent bags",
+    date=rfc_date(2024, 5, 8, 14, 0, 0),
+    in_reply_to=mid("HE1P190MB.lindqvist.2", "example.se"),
+    body=multipart("mixed",
+        text("""Dear Anna,
+
+Here is the print proof for your custom tent bags as a high-resolution PDF. Please check the logo position and the Pantone colours and confirm, then we start printing.
+
+Regards,
+Vivian Lin
+Xiamen Jinlu Outdoor Products Co., Ltd."""),
+        attachment("Tent_bag_print_proof_hires.pdf", make_pdf([
+            "Print proof - tent bag 62 x 22 cm - logo Pantone 7741 C"], pad=11 * 1024 * 1024),
+            "application/pdf")),
+    meta=M("Print proof PDF of 11 MiB (about 15 MB encoded) on a reply: ATTACH_LARGE 3 (many servers refuse it; send a download link), accept",
+           "accept", ["ATTACH_LARGE"], ["ATTACH_ON_COLD", "ATTACH_ARCHIVE"]))
+
+# 086 -- Catalogue attached to a first contact.
+message(86, "attach-on-cold-catalogue",
+    frm=HAINA, to=[("Jonas Weber", "j.weber@example.ch")],
+    subject="USB-C chargers and power banks for Weber Elektronik",
+    date=rfc_date(2024, 3, 5, 9, 30, 0),
+    body=multipart("mixed",
+        text("""Dear Mr. Weber,
+
+I saw on your website that you sell phone accessories in Zurich and Basel. We are a manufacturer of GaN chargers, USB-C cables and power banks in Shenzhen, with CE and RoHS certificates.
+
+I attach our short catalogue with prices for 100 to 1,000 pieces. If something fits your range, I would be glad to send samples.
+""" + sig_haina("Lily Zhang", "Sales Manager")),
+        attachment("Haina_Catalogue_2024_short.pdf", make_pdf([
+            "Shenzhen Haina Electronics - short catalogue 2024",
+            "GaN chargers 20-140W, USB-C cables, power banks 5000-20000 mAh"]), "application/pdf")),
+    meta=M("First contact with a PDF catalogue attached: ATTACH_ON_COLD 2 for this recipient (strangers' attachments look like malware; link it instead); message score 0, accept",
+           "accept", ["ATTACH_ON_COLD"], ["BODY_ATTACHMENT_ONLY", "ETIQUETTE_DE_FORMAL", "READ_RECEIPT_COLD"]))
+
+# 087 -- From 163.com.
+message(87, "freemail-163-sender",
+    frm=("Lily Zhang", "haina_lily@163.com"), to=[("Marco Rossi", "m.rossi@example.it")],
+    subject="Re: Bluetooth speakers for your shop in Milan",
+    date=rfc_date(2024, 6, 20, 9, 0, 0),
+    in_reply_to=mid("CAJ7-rossi-speakers", "example.it"),
+    mailer="NetEase Mail Master 5.3",
+    body=text("""Dear Mr. Rossi,
+
+Thank you for your reply. The HN-BS07 speaker is available in black, blue and red; for 300 pieces the price is USD 6.90 each, FOB Shenzhen, with your logo printed on the grille.
+
+I am writing from my personal mailbox today because our company server is being moved.
+
+Best regards,
+Lily Zhang
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Sales reply sent from a personal 163.com mailbox: FREEMAIL_SENDER 2 (often spam-foldered abroad), accept",
+           "accept", ["FREEMAIL_SENDER"], ["ATTACH_ON_COLD", "READ_RECEIPT_COLD"]))
+
+# 088 -- Read receipt on a cold message.
+message(88, "read-receipt-cold",
+    frm=LANBO, to=[("Giulia Bianchi", "giulia@example.it")],
+    subject="Tri-ply cookware from Ningbo for your kitchen shop",
+    date=rfc_date(2024, 1, 22, 9, 30, 0),
+    extra=["Disposition-Notification-To: amy.xu@example.org"],
+    body=text("""Gentile Sig.ra Bianchi,
+
+I am Amy from Ningbo Lanbo Kitchenware. We make tri-ply stainless steel pans and pots for kitchen shops in Italy and Spain, induction-ready and with a 10-year warranty.
+
+May I send you our price list?
+""" + sig_lanbo("Amy Xu")),
+    meta=M("Cold first contact asking for a read receipt: READ_RECEIPT_COLD strips the Disposition-Notification-To header for this recipient (no score), accept",
+           "accept", ["READ_RECEIPT_COLD"], ["ATTACH_ON_COLD", "FREEMAIL_SENDER"]))
+
+# 089 -- Return-Receipt-To, 126.com, attachment on cold.
+message(89, "cold-126-receipt-attachment",
+    frm=("Ryan Zheng", "jinlu_sales@126.com"), to=[("Lars Hansen", "lars@example.dk")],
+    subject="Camping chairs and tents from Xiamen factory",
+    date=rfc_date(2024, 2, 26, 10, 0, 0),
+    extra=["Return-Receipt-To: jinlu_sales@126.com", "X-Confirm-Reading-To: jinlu_sales@126.com"],
+    mailer="NetEase Mail Master 5.3",
+    body=multipart("mixed",
+        text("""Dear Mr. Hansen,
+
+We are a factory of camping chairs, tents and hammocks in Xiamen, China, and we already supply two outdoor shops in Denmark. Please find our price list attached.
+
+Looking forward to your reply.
+
+Ryan Zheng
+Xiamen Jinlu Outdoor Products Co., Ltd."""),
+        attachment("Jinlu_price_list_2024.pdf", make_pdf([
+            "Jinlu Outdoor price list 2024", "JL-FC05 folding chair USD 8.40", "Trekker 3P USD 24.50"]), "application/pdf")),
+    meta=M("Cold offer from a 126.com mailbox with Return-Receipt-To and X-Confirm-Reading-To and a PDF: FREEMAIL_SENDER 2 (message), ATTACH_ON_COLD 2 and READ_RECEIPT_COLD strip (recipient): 2 (4 for the recipient) < 6, accept",
+           "accept", ["FREEMAIL_SENDER", "READ_RECEIPT_COLD", "ATTACH_ON_COLD"], ["BODY_ATTACHMENT_ONLY"]))
+
+# 090 -- Answering a marketplace no-reply address.
+message(90, "rcpt-no-reply",
+    frm=HENGDA, to=["no-reply@example.co.uk"], cc=[("Olivia Harris", "olivia@example.co.uk")],
+    subject="Re: New order HD-6544 received",
+    date=rfc_date(2024, 9, 11, 10, 0, 0),
+    in_reply_to=mid("order-HD-6544.notify", "example.co.uk"),
+    body=text("""Dear Olivia,
+
+Thank you for your order HD-6544 (300 phone cases). We will ship it on 16 September and send you the tracking number the same day.
+
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Reply-all to the shop platform's order notification: no-reply@ is refused (RCPT_NO_REPLY, 550 5.1.1), the buyer in Cc still gets it; message accept",
+           "accept", ["RCPT_NO_REPLY"], ["RCPT_TYPO", "RCPT_DISPOSABLE"],
+           rcpt_verdicts={"no-reply@example.co.uk": "reject", "olivia@example.co.uk": "accept"}))
+
+# 091 -- gmial.com typo.
+message(91, "rcpt-typo-gmial",
+    frm=HENGDA, to=[("Sarah Miller", "sarah.miller1987@gmial.com")],
+    subject="Your party supplies order HD-5302 has shipped",
+    date=rfc_date(2024, 4, 12, 8, 0, 0),
+    body=text("""Hi Sarah,
+
+Your balloon garlands, confetti and banners left Yiwu today. Tracking number: LP00612345678901 (China Post + USPS). Delivery to Denver in about 10 days.
+
+Cindy Wang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Shipping notice typed to gmial.com instead of gmail.com: RCPT_TYPO refuses the recipient with 'did you mean gmail.com?'; message accept",
+           "accept", ["RCPT_TYPO"], ["RCPT_DISPOSABLE", "RCPT_NO_REPLY"],
+           rcpt_verdicts={"sarah.miller1987@gmial.com": "reject"}))
+
+# 092 -- Throwaway buyer address.
+message(92, "rcpt-disposable",
+    frm=HAINA_KW, to=["mike.j.2291@mailinator.com"],
+    subject="Re: Sample request HN-GaN65",
+    date=rfc_date(2024, 10, 14, 9, 0, 0),
+    in_reply_to=mid("mailinator-msg-2291", "mailinator.com"),
+    body=text("""Hello Mike,
+
+Thank you for your interest. We can send one HN-GaN65 sample; the sample fee is USD 25 including express shipping, refundable with your first order of 200 pieces. Please send us your company name and delivery address.
+
+Best regards,
+Kevin Wu
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("Sample request from a throwaway mailinator.com address: RCPT_DISPOSABLE holds that recipient's copy for review; message accept",
+           "accept", ["RCPT_DISPOSABLE"], ["RCPT_TYPO", "RCPT_NO_REPLY"],
+           rcpt_verdicts={"mike.j.2291@mailinator.com": "hold"}))
+
+# 093 -- "Hi Jonas" to Germany.
+message(93, "de-informal-hi",
+    frm=HAINA_GC, to=[("Jonas Becker", "jonas.becker@example.de")],
+    subject="Re: Quote for 1,000 USB-C cables",
+    date=rfc_date(2024, 6, 6, 10, 0, 0),
+    in_reply_to=mid("FR2P281MB.jbecker", "example.de"),
+    body=text("""Hi Jonas,
+
+Thanks for your message. For 1,000 braided USB-C cables (1 m, 60 W) the price is USD 1.98 per piece, FOB Shenzhen, delivery in 12 days.
+
+Best regards,
+Grace Chen
+Shenzhen Haina Electronics Co., Ltd."""),
+    meta=M("English reply to a German buyer opened with 'Hi Jonas': ETIQUETTE_DE_FORMAL 0.5 (advice only; German business mail expects 'Dear Mr. Becker'), accept",
+           "accept", ["ETIQUETTE_DE_FORMAL"], ["GENERIC_GREETING"]))
+
+# 094 -- "Hallo Markus" to Austria.
+message(94, "at-informal-hallo",
+    frm=JINLU, to=[("Markus Gruber", "m.gruber@example.at")],
+    subject="Hängematten JL-HM02: neue Farben",
+    date=rfc_date(2025, 1, 27, 9, 0, 0),
+    body=text("""Hallo Markus,
+
+ab Februar gibt es die Hängematte JL-HM02 auch in Olivgrün und Sand. Preis und Lieferzeit bleiben gleich.
+
+Viele Grüße
+Ryan Zheng
+Xiamen Jinlu Outdoor Products Co., Ltd.""", charset="iso-8859-1", cte="quoted-printable"),
+    meta=M("German note to an Austrian buyer opened with 'Hallo Markus' (first name, informal): ETIQUETTE_DE_FORMAL 0.5, accept",
+           "accept", ["ETIQUETTE_DE_FORMAL"], ["MOJIBAKE", "SUBJECT_EXCLAMATION"]))
+
+# 095 -- "Dear Tanaka" to Japan.
+message(95, "jp-bare-surname",
+    frm=HAINA, to=[("Kenichi Tanaka", "tanaka@example.co.jp")],
+    subject="Re: Power bank order for the autumn season",
+    date=rfc_date(2024, 8, 28, 10, 0, 0),
+    in_reply_to=mid("TYAPR01MB.tanaka", "example.co.jp"),
+    body=text("""Dear Tanaka,
+
+Thank you for the new order of 500 power banks HN-PB10 in white. Production starts on 2 September and the goods will be in Tokyo by 25 September.
+""" + sig_haina("Lily Zhang", "Sales Manager")),
+    meta=M("English reply to a Japanese buyer greeted with the bare surname 'Dear Tanaka': ETIQUETTE_JP_HONORIFIC 0.5 (use 'Tanaka-san' or 'Mr. Tanaka'), accept",
+           "accept", ["ETIQUETTE_JP_HONORIFIC"], ["GENERIC_GREETING", "WRONG_LANGUAGE"]))
+
+# 096 -- Red payment reminder to Saudi Arabia.
+message(96, "red-payment-reminder-sa",
+    frm=("Sunny Liu", "sales@example.net"), to=[("Ahmed Al-Harbi", "a.alharbi@example.sa")],
+    subject="Payment reminder: invoice CW-24-0131 for 20 chest freezers",
+    date=rfc_date(2024, 3, 3, 9, 0, 0, "+0800"),
+    body=alternative(
+        text("""Dear Mr. Al-Harbi,
+
+This is a reminder that invoice CW-24-0131 (20 chest freezers CW-BD300) is due:
+
+Balance due: USD 3,332.00 (70% of USD 4,760.00)
+
+The goods are ready for loading. Once we receive the balance we will release the B/L.
+
+Best regards,
+Sunny Liu
+Harbin Coolwell Appliances Co., Ltd."""),
+        html("""<p>Dear Mr. Al-Harbi,</p>
+<p>This is a reminder that invoice CW-24-0131 (20 chest freezers CW-BD300) is due:</p>
+<p><font color="red" size="4"><b>Balance due: USD 3,332.00</b></font> (70% of USD 4,760.00)</p>
+<p>The goods are ready for loading. Once we receive the balance we will release the B/L.</p>
+<p>Best regards,<br>Sunny Liu<br>Harbin Coolwell Appliances Co., Ltd.</p>""")),
+    meta=M("Payment reminder to a Saudi buyer with the amount due in red (<font color=red>): ETIQUETTE_RED_PAYMENT 0.5 (red reads as hostile there), accept",
+           "accept", ["ETIQUETTE_RED_PAYMENT"], ["SUBJECT_SPAM_PHRASE"]))
+
+# 097 -- Everything wrong: reject.
+message(97, "spam-promo-reject",
+    frm=("Hengda Best Price", "hengda-cindy@foxmail.com"), to=[("Purchasing", "purchasing@example.com.au")],
+    subject="★★ FREE GIFT!!! WINNER - ACT NOW ★★ 💰",
+    date=rfc_date(2024, 11, 28, 2, 0, 0),
+    extra=["Precedence: bulk"],
+    mailer="Foxmail 7.2.25.375",
+    body=text("""Dear Purchasing Manager,
+
+We are the cheap factory for phone cases, 100% guaranteed quality! Limited time: every order over 500 pcs gets a free gift. Click here to get our price list now: https://www.example.net/best-price
+
+Cindy
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Everything a seed article warns against: SUBJECT_EXCLAMATION 3 + SUBJECT_EMOJI 2 + SUBJECT_SYMBOLS 1.5 + SUBJECT_ALL_CAPS 2 + SUBJECT_SPAM_PHRASE 3 (free, winner, act now) + FREEMAIL_SENDER 2 + BODY_SPAM_PHRASE 2 (max) + BULK_NO_UNSUBSCRIBE 2 = 17.5 >= 12, reject",
+           "reject", ["SUBJECT_EXCLAMATION", "SUBJECT_EMOJI", "SUBJECT_SYMBOLS", "SUBJECT_ALL_CAPS", "SUBJECT_SPAM_PHRASE",
+                      "FREEMAIL_SENDER", "BODY_SPAM_PHRASE", "BULK_NO_UNSUBSCRIBE"], ["ATTACH_ON_COLD"], body_spam=5))
+
 # ---- end of messages ----
 
 
@@ -2099,6 +2536,22 @@ def check(m):
                                          "x-confirm-reading-to", "read-receipt-to") for h in m["extra"])
     if rr:
         assert ("READ_RECEIPT_COLD" in hits) == (not m["reply"]), where
+    # Paragraph and length facts behind WALL_OF_TEXT, from the first text/plain part.
+    plain = next((t for st, t in texts if st == "plain"), "").replace("\r\n", "\n")
+    paras = [len(p.split()) for p in re.split(r"\n\s*\n", plain)]
+    long_para = max(paras or [0]) > 150
+    long_cold = (not m["reply"]) and len(plain.split()) > 400
+    if "WALL_OF_TEXT" in hits:
+        assert long_para or long_cold, (where, paras)
+    else:
+        assert not (long_para or long_cold), (where, "WALL_OF_TEXT would fire", paras)
+    # CJK share behind WRONG_LANGUAGE: a recipient outside the Chinese-speaking ccTLDs.
+    rcpts = [(x if isinstance(x, str) else x[1]) for x in list(m["to"]) + list(m["cc"])]
+    foreign = [r for r in rcpts if not re.search(r"\.(cn|tw|hk|mo)$", r)
+               and not r.endswith(".jp")]
+    n_cjk = len(CJK.findall(" ".join(t for _, t in texts if _ == "plain")))
+    if "WRONG_LANGUAGE" not in hits and foreign:
+        assert n_cjk < 20, (where, "WRONG_LANGUAGE would fire", n_cjk)
     # Expected message-level verdict from the default weights.
     score = 0.0
     for r in hits:
