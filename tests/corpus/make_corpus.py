@@ -2464,6 +2464,23 @@ Yiwu Hengda Import & Export Co., Ltd."""),
            "reject", ["SUBJECT_EXCLAMATION", "SUBJECT_EMOJI", "SUBJECT_SYMBOLS", "SUBJECT_ALL_CAPS", "SUBJECT_SPAM_PHRASE",
                       "FREEMAIL_SENDER", "BODY_SPAM_PHRASE", "BULK_NO_UNSUBSCRIBE"], ["ATTACH_ON_COLD"], body_spam=5))
 
+
+# 098 -- "Dear friend" on a cold offer.
+message(98, "generic-dear-friend",
+    frm=HENGDA_LH, to=[("Ikram Benali", "ikram@example.ma")],
+    subject="Yoga mats and resistance bands for your fitness shop",
+    date=rfc_date(2024, 5, 27, 9, 0, 0),
+    body=text("""Dear friend,
+
+We are a sports goods supplier in Yiwu. Our TPE yoga mats (6 mm, 8 colours) cost USD 4.20 and our latex resistance band sets USD 2.80 for 200 pieces or more, shipped to Casablanca in about 30 days.
+
+Would you like to receive samples?
+
+Leo Huang
+Yiwu Hengda Import & Export Co., Ltd."""),
+    meta=M("Cold offer opened with 'Dear friend' instead of the buyer's name (seed 002: greet by name): GENERIC_GREETING 1, accept",
+           "accept", ["GENERIC_GREETING"], ["TEMPLATE_PLACEHOLDER", "ATTACH_ON_COLD"]))
+
 # ---- end of messages ----
 
 
