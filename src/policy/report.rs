@@ -48,12 +48,13 @@ fn json_hits(hits: &[Hit], lang: Language) -> Vec<JsonHit<'_>> {
         .collect()
 }
 
-/// The documented JSON of `sendwell check --format json`. `verdict` is the
-/// worst decision over the message and its recipients; `deliver_at` and the
-/// time zone fields are filled by the schedule stage (null here).
+/// The documented JSON of `sendwell check --format json`. `verdict` and
+/// `score` are the message-level decision and score (what the end of DATA
+/// answers); each recipient has its own `verdict`. `deliver_at` and the time
+/// zone fields are filled by the schedule stage (null here).
 pub fn to_json(v: &Verdict, lang: Language) -> serde_json::Value {
     let j = JsonVerdict {
-        verdict: v.overall().as_str(),
+        verdict: v.action.as_str(),
         score: round(v.score),
         hits: json_hits(&v.hits, lang),
         recipients: v
