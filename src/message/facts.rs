@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::archive;
 use super::html::{self, HtmlFacts};
-use super::text::{self, ScriptMix};
+use super::text::{self, OwnStats, ScriptMix};
 
 /// Most attachments described per message.
 pub const MAX_ATTACHMENTS: usize = 200;
@@ -119,10 +119,8 @@ pub struct MessageFacts {
     pub signature: String,
     /// Scripts of `body_text`.
     pub script: ScriptMix,
-    /// Scripts of `own_text`.
-    pub own_script: ScriptMix,
-    /// The most Han characters in one Chinese passage of `own_text`.
-    pub longest_chinese_passage: usize,
+    /// Scripts, words, paragraphs and Chinese passages of `own_text`.
+    pub own: OwnStats,
     /// Traces of a broken charset in subject or text, with a sample each.
     pub mojibake: Vec<String>,
     /// URLs written out in the plain text.
@@ -284,8 +282,7 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     f.own_text = own.own;
     f.signature = own.signature;
     f.script = ScriptMix::of(&f.body_text);
-    f.own_script = ScriptMix::of(&f.own_text);
-    f.longest_chinese_passage = text::longest_chinese_passage(&f.own_text);
+    f.own = OwnStats::of(&f.own_text);
 
     let mut moji = text::mojibake_markers(f.subject.as_deref().unwrap_or(""));
     for m in text::mojibake_markers(&f.body_text) {

@@ -62,7 +62,15 @@ pub struct ScriptMix {
 impl ScriptMix {
     pub fn of(text: &str) -> ScriptMix {
         let mut m = ScriptMix::default();
+        if text.is_ascii() {
+            m.latin = text.bytes().filter(u8::is_ascii_alphabetic).count();
+            return m;
+        }
         for c in text.chars() {
+            if c.is_ascii() {
+                m.latin += usize::from(c.is_ascii_alphabetic());
+                continue;
+            }
             match script_of(c) {
                 Script::Han => m.han += 1,
                 Script::Kana => m.kana += 1,
@@ -75,6 +83,16 @@ impl ScriptMix {
             }
         }
         m
+    }
+
+    pub fn add(&mut self, o: &ScriptMix) {
+        self.han += o.han;
+        self.kana += o.kana;
+        self.hangul += o.hangul;
+        self.latin += o.latin;
+        self.cyrillic += o.cyrillic;
+        self.arabic += o.arabic;
+        self.other += o.other;
     }
 
     /// Chinese, Japanese and Korean letters together.
@@ -167,8 +185,12 @@ fn push_line(s: &mut String, line: &str) {
 /// A line that starts a quoted earlier message without '>' prefixes
 /// (Outlook, Foxmail, forwards): everything below is someone else's.
 fn starts_quote_block(t: &str, next: Option<&str>) -> bool {
-    let lower = t.to_lowercase();
     let dashed = t.starts_with("---") || t.starts_with("___");
+    let lower = if dashed {
+        t.to_lowercase()
+    } else {
+        String::new()
+    };
     if dashed
         && (lower.contains("original message")
             || lower.contains("forwarded message")
@@ -263,7 +285,7 @@ fn reply_intro(t: &str, prev: Option<&str>) -> Option<bool> {
 /// A closing formula ("Best regards,", "Mit freundlichen Grüßen", "此致"):
 /// what follows is the writer's name, company and address.
 pub fn is_closing(t: &str) -> bool {
-    if t.is_empty() || t.chars().count() > 40 {
+    if t.is_empty() || t.len() > 120 || t.chars().count() > 40 {
         return false;
     }
     let l = t.to_lowercase();
@@ -315,6 +337,48 @@ pub fn is_closing(t: &str) -> bool {
     CLOSINGS.contains(&l)
 }
 
+/// Counts over the writer's own text, gathered in one pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OwnStats {
+    pub script: ScriptMix,
+    /// Words as [`word_count`] counts them.
+    pub words: usize,
+    /// Words of the longest blank-line separated paragraph.
+    pub longest_paragraph_words: usize,
+    /// As [`longest_chinese_passage`].
+    pub longest_chinese_passage: usize,
+}
+
+impl OwnStats {
+    pub fn of(own: &str) -> OwnStats {
+        let mut s = OwnStats::default();
+        let (mut para, mut run) = (0, 0);
+        for line in own.lines() {
+            if line.trim().is_empty() {
+                para = 0;
+                run = 0;
+                continue;
+            }
+            let m = ScriptMix::of(line);
+            let w = word_count(line);
+            s.words += w;
+            para += w;
+            s.longest_paragraph_words = s.longest_paragraph_words.max(para);
+            if m.han > 0
+                && m.kana == 0
+                && m.han >= m.latin + m.cyrillic + m.arabic + m.hangul + m.other
+            {
+                run += m.han;
+                s.longest_chinese_passage = s.longest_chinese_passage.max(run);
+            } else {
+                run = 0;
+            }
+            s.script.add(&m);
+        }
+        s
+    }
+}
+
 /// The most Han characters in one run of consecutive "Chinese" lines: lines
 /// where Han characters outnumber other letters and no kana appears (kana
 /// makes it Japanese). Blank lines end a run.
@@ -339,6 +403,12 @@ pub fn longest_chinese_passage(own: &str) -> usize {
 pub fn word_count(text: &str) -> usize {
     let mut words = 0;
     let mut cjk: usize = 0;
+    if text.is_ascii() {
+        return text
+            .split_ascii_whitespace()
+            .filter(|t| t.bytes().any(|b| b.is_ascii_alphabetic()))
+            .count();
+    }
     for token in text.split_whitespace() {
         let mut has_letter = false;
         for c in token.chars() {
@@ -373,6 +443,9 @@ pub fn longest_paragraph_words(text: &str) -> usize {
 /// Traces of a charset gone wrong, each with a short sample.
 pub fn mojibake_markers(text: &str) -> Vec<String> {
     let mut found = Vec::new();
+    if text.is_ascii() {
+        return found;
+    }
     if text.contains('\u{FFFD}') {
         found.push("\u{FFFD} (replacement character)".to_string());
     }

@@ -4,9 +4,8 @@
 
 use super::engine::Ctx;
 use super::rules::RuleId;
-use super::subject::find_phrases;
 use super::verdict::{Finding, Text};
-use crate::message::text::{longest_paragraph_words, word_count};
+use crate::message::text::word_count;
 
 /// Phrases of advertising and scam mail, looked for in the writer's own text.
 pub const SPAM_PHRASES: &[&str] = &[
@@ -144,7 +143,7 @@ pub fn attachment_only(ctx: &Ctx<'_>) -> Option<Finding> {
         .files()
         .map(|a| a.filename.as_deref().unwrap_or("(unnamed)"))
         .collect();
-    let words = word_count(&ctx.facts.own_text);
+    let words = ctx.facts.own.words;
     if files.is_empty() || words >= ctx.params.attachment_only_words {
         return None;
     }
@@ -623,7 +622,7 @@ pub fn link_heavy(ctx: &Ctx<'_>) -> Option<Finding> {
 }
 
 pub fn spam_phrase(ctx: &Ctx<'_>) -> Option<Finding> {
-    let found = find_phrases(&ctx.own_lower, &ctx.params.body_phrases);
+    let found = ctx.params.body_phrases.find(&ctx.facts.own_text);
     if found.is_empty() {
         return None;
     }
@@ -670,9 +669,8 @@ pub fn mojibake(ctx: &Ctx<'_>) -> Option<Finding> {
 }
 
 pub fn wall_of_text(ctx: &Ctx<'_>) -> Option<Finding> {
-    let own = &ctx.facts.own_text;
-    let longest = longest_paragraph_words(own);
-    let total = word_count(own);
+    let longest = ctx.facts.own.longest_paragraph_words;
+    let total = ctx.facts.own.words;
     let cold = !ctx.facts.thread.is_reply();
     let (en, zh) = if longest > ctx.params.paragraph_words {
         (

@@ -9,6 +9,7 @@ use jiff::Timestamp;
 use super::config::PolicyConfig;
 use super::inputs::{RecipientFacts, SenderFacts};
 use super::rules::{Action, RuleId, Scope};
+use super::subject::PhraseSet;
 use super::verdict::{Decision, Finding, Hit, RecipientVerdict, Rewrite, Verdict};
 use super::{attachments, body, etiquette, recipient, sender, subject};
 use crate::message::MessageFacts;
@@ -17,10 +18,10 @@ use crate::smtp::Reply;
 /// Rule parameters, defaults merged with `[policy.rules.ID]`.
 #[derive(Debug, Clone)]
 pub struct Params {
-    pub subject_phrases: Vec<String>,
+    pub subject_phrases: PhraseSet,
     pub subject_max_hits: u32,
     pub subject_max_chars: usize,
-    pub body_phrases: Vec<String>,
+    pub body_phrases: PhraseSet,
     pub body_max_hits: u32,
     pub greeting_phrases: Vec<String>,
     pub image_only_words: usize,
@@ -67,10 +68,16 @@ impl Params {
             }
         }
         Params {
-            subject_phrases: extend(subject::SPAM_PHRASES, r(RuleId::SubjectSpamPhrase).phrases),
+            subject_phrases: PhraseSet::new(extend(
+                subject::SPAM_PHRASES,
+                r(RuleId::SubjectSpamPhrase).phrases,
+            )),
             subject_max_hits: r(RuleId::SubjectSpamPhrase).max_hits.unwrap_or(3),
             subject_max_chars: num(r(RuleId::SubjectTooLong).max_chars, 78),
-            body_phrases: extend(body::SPAM_PHRASES, r(RuleId::BodySpamPhrase).phrases),
+            body_phrases: PhraseSet::new(extend(
+                body::SPAM_PHRASES,
+                r(RuleId::BodySpamPhrase).phrases,
+            )),
             body_max_hits: r(RuleId::BodySpamPhrase).max_hits.unwrap_or(4),
             greeting_phrases: extend(body::GENERIC_GREETINGS, r(RuleId::GenericGreeting).phrases),
             image_only_words: num(r(RuleId::BodyImageOnly).max_words, 20),
@@ -109,8 +116,6 @@ pub struct Ctx<'a> {
     /// Envelope recipients of this message.
     pub recipient_count: usize,
     pub params: &'a Params,
-    /// `facts.own_text`, lower case (computed once for all phrase rules).
-    pub own_lower: String,
 }
 
 impl<'a> Ctx<'a> {
@@ -125,7 +130,6 @@ impl<'a> Ctx<'a> {
             sender,
             recipient_count,
             params,
-            own_lower: facts.own_text.to_lowercase(),
         }
     }
 

@@ -160,9 +160,10 @@ pub fn red_payment(ctx: &Ctx<'_>, r: &RecipientFacts) -> Option<Finding> {
     }
     let subject = ctx.facts.subject.as_deref().unwrap_or("").to_lowercase();
     let red_lower = red.to_lowercase();
+    let own_lower = ctx.facts.own_text.to_lowercase();
     if !PAYMENT_WORDS
         .iter()
-        .any(|w| subject.contains(w) || ctx.own_lower.contains(w) || red_lower.contains(w))
+        .any(|w| subject.contains(w) || own_lower.contains(w) || red_lower.contains(w))
     {
         return None;
     }

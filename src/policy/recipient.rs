@@ -242,7 +242,7 @@ fn passage_sample(own: &str) -> String {
 
 pub fn wrong_language(ctx: &Ctx<'_>, r: &RecipientFacts) -> Option<Finding> {
     let f = ctx.facts;
-    let n = f.longest_chinese_passage;
+    let n = f.own.longest_chinese_passage;
     if n < ctx.params.min_chinese {
         return None;
     }
@@ -255,7 +255,7 @@ pub fn wrong_language(ctx: &Ctx<'_>, r: &RecipientFacts) -> Option<Finding> {
         // Country unknown: a passage is only out of place in a message
         // otherwise written in another script.
         None => {
-            let m = f.own_script;
+            let m = f.own.script;
             if m.han + m.kana >= m.latin + m.cyrillic + m.arabic + m.other {
                 return None;
             }

@@ -173,33 +173,57 @@ pub fn all_caps(ctx: &Ctx<'_>) -> Option<Finding> {
     ))
 }
 
-/// Phrases of `phrases` found in `text` (lower case) as whole words, in order.
-pub fn find_phrases(text: &str, phrases: &[String]) -> Vec<String> {
-    let mut out = Vec::new();
-    for p in phrases {
-        if p.is_empty() || out.contains(p) {
-            continue;
-        }
-        let mut from = 0;
-        while let Some(pos) = text.get(from..).and_then(|t| t.find(p.as_str())) {
-            let start = from + pos;
-            let end = start + p.len();
-            let before = text.get(..start).and_then(|t| t.chars().next_back());
-            let after = text.get(end..).and_then(|t| t.chars().next());
-            let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-            if boundary(before) && boundary(after) {
-                out.push(p.clone());
-                break;
-            }
-            from = end;
-        }
+/// A set of phrases found in one pass over a text (ASCII case-insensitive),
+/// as whole words: "free" is not found in "freezer".
+#[derive(Debug, Clone)]
+pub struct PhraseSet {
+    phrases: Vec<String>,
+    matcher: Option<aho_corasick::AhoCorasick>,
+}
+
+impl PhraseSet {
+    pub fn new(phrases: Vec<String>) -> PhraseSet {
+        let mut phrases: Vec<String> = phrases
+            .into_iter()
+            .map(|p| p.to_lowercase())
+            .filter(|p| !p.is_empty())
+            .collect();
+        phrases.dedup();
+        let matcher = aho_corasick::AhoCorasick::builder()
+            .ascii_case_insensitive(true)
+            .build(&phrases)
+            .ok();
+        PhraseSet { phrases, matcher }
     }
-    out
+
+    /// The phrases found, in the order of the list, each once.
+    pub fn find(&self, text: &str) -> Vec<String> {
+        let Some(m) = &self.matcher else {
+            return Vec::new();
+        };
+        let mut hit = vec![false; self.phrases.len()];
+        let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
+        for mat in m.find_overlapping_iter(text) {
+            let before = text.get(..mat.start()).and_then(|t| t.chars().next_back());
+            let after = text.get(mat.end()..).and_then(|t| t.chars().next());
+            if boundary(before)
+                && boundary(after)
+                && let Some(h) = hit.get_mut(mat.pattern().as_usize())
+            {
+                *h = true;
+            }
+        }
+        self.phrases
+            .iter()
+            .zip(hit)
+            .filter(|(_, h)| *h)
+            .map(|(p, _)| p.clone())
+            .collect()
+    }
 }
 
 pub fn spam_phrase(ctx: &Ctx<'_>) -> Option<Finding> {
-    let s = subject(ctx).to_lowercase();
-    let mut found = find_phrases(&s, &ctx.params.subject_phrases);
+    let mut found = ctx.params.subject_phrases.find(subject(ctx));
     // "100% guaranteed" already says "guaranteed"; count it once.
     let snapshot = found.clone();
     found.retain(|p| !snapshot.iter().any(|q| q != p && q.contains(p.as_str())));
