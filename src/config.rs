@@ -25,6 +25,10 @@ pub struct Config {
     pub relay: RelayConfig,
     /// Accounts that may AUTH; passwords are argon2 hashes (`sendwell user add NAME`).
     pub users: Vec<UserConfig>,
+    /// The judge: thresholds and per-rule settings (`[policy.rules.RULE_ID]`).
+    pub policy: crate::policy::PolicyConfig,
+    /// Sender notices and reports: `language = "en" | "zh-CN"`.
+    pub notices: crate::policy::NoticesConfig,
 }
 
 impl Default for Config {
@@ -36,6 +40,8 @@ impl Default for Config {
             upstream: UpstreamConfig::default(),
             relay: RelayConfig::default(),
             users: Vec::new(),
+            policy: crate::policy::PolicyConfig::default(),
+            notices: crate::policy::NoticesConfig::default(),
         }
     }
 }

@@ -2,4 +2,10 @@
 //! ([`prepare`]), and (for the judge) the facts parsed once from it.
 //! Knows nothing of recipients or time beyond the `Date:` it may add.
 
+pub mod archive;
+pub mod facts;
+pub mod html;
 pub mod prepare;
+pub mod text;
+
+pub use facts::{FactsError, MessageFacts};

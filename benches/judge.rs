@@ -1,0 +1,95 @@
+//! Parse + judge time for a typical ~10 KB seller message and a ~1 MB one
+//! (same text with a PDF attachment). Plain harness: `cargo bench --bench judge`.
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use sendwell::message::MessageFacts;
+use sendwell::policy::{Judge, PolicyConfig, RecipientFacts, SenderFacts};
+
+fn text_body() -> String {
+    let para = "Thank you for your order of the LED panel lights. We have checked the stock and can ship \
+                the 500 pieces from our Shenzhen warehouse on Monday; the tracking number follows as soon \
+                as the carrier has collected the parcels. If you need the certificates (CE, RoHS) please let \
+                me know and I will send them with the commercial invoice.";
+    let mut body = String::from("Dear Mr Weber,\r\n\r\n");
+    while body.len() < 3500 {
+        body.push_str(para);
+        body.push_str("\r\n\r\n");
+    }
+    body.push_str("Best regards,\r\nLi Wei\r\nShenzhen Example Lighting Co., Ltd.\r\n");
+    body
+}
+
+fn html_body(text: &str) -> String {
+    let mut html = String::from("<html><head><style>p{margin:0}</style></head><body>");
+    for p in text.split("\r\n\r\n") {
+        html.push_str("<p style=\"font-family:Arial\">");
+        html.push_str(&p.replace("\r\n", "<br>"));
+        html.push_str("</p>\r\n");
+    }
+    html.push_str("<p><a href=\"https://shop.example.com/track?id=1\">Track your parcel</a> \
+                   <img src=\"cid:logo\" width=\"120\" height=\"40\" alt=\"logo\"></p></body></html>");
+    html
+}
+
+fn message(attachment_bytes: usize) -> Vec<u8> {
+    let text = text_body();
+    let html = html_body(&text);
+    let mut m = String::from(
+        "From: Li Wei <li@lighting.example.com>\r\nTo: Hans Weber <weber@firma.example.de>\r\n\
+         Subject: Your order 4711: ships on Monday\r\nDate: Mon, 23 Nov 2026 09:00:00 +0800\r\n\
+         Message-ID: <bench@lighting.example.com>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: multipart/mixed; boundary=\"MIX\"\r\n\r\n--MIX\r\n\
+         Content-Type: multipart/alternative; boundary=\"ALT\"\r\n\r\n--ALT\r\n\
+         Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n",
+    );
+    m.push_str(&text);
+    m.push_str("\r\n--ALT\r\nContent-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n");
+    m.push_str(&html);
+    m.push_str("\r\n--ALT--\r\n");
+    if attachment_bytes > 0 {
+        m.push_str("--MIX\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"catalogue.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+        let line = "JVBERi0xLjQKJcfsj6IKNSAwIG9iago8PC9MZW5ndGggNiAwIFIvRmlsdGVyIC9GbGF0ZURlY29kZT4+CnN0cmVh\r\n";
+        for _ in 0..attachment_bytes / line.len() {
+            m.push_str(line);
+        }
+    }
+    m.push_str("--MIX--\r\n");
+    m.into_bytes()
+}
+
+fn bench(name: &str, raw: &[u8], iterations: u32) {
+    let judge = Judge::new(&PolicyConfig::default());
+    let rcpts = [RecipientFacts::from_address("weber@firma.example.de")];
+    let sender = SenderFacts::default();
+    let now = jiff::Timestamp::UNIX_EPOCH;
+    // Warm up caches and the allocator.
+    for _ in 0..iterations / 10 + 1 {
+        let f = MessageFacts::parse(raw).expect("bench message parses");
+        black_box(judge.evaluate(&f, &sender, &rcpts, now));
+    }
+    let start = Instant::now();
+    let mut parse_ns = 0u128;
+    for _ in 0..iterations {
+        let t = Instant::now();
+        let f = MessageFacts::parse(black_box(raw)).expect("bench message parses");
+        parse_ns += t.elapsed().as_nanos();
+        black_box(judge.evaluate(&f, &sender, &rcpts, now));
+    }
+    let total = start.elapsed();
+    let mean_us = total.as_secs_f64() * 1e6 / f64::from(iterations);
+    let parse_us = parse_ns as f64 / 1e3 / f64::from(iterations);
+    println!(
+        "{name}: {} bytes, {iterations} iterations: parse+judge mean {mean_us:.1} µs (parse {parse_us:.1} µs, judge {:.1} µs)",
+        raw.len(),
+        mean_us - parse_us
+    );
+}
+
+fn main() {
+    let small = message(0);
+    let big = message(1024 * 1024);
+    bench("~10 KB", &small, 20_000);
+    bench("~1 MB", &big, 100);
+}

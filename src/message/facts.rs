@@ -1,0 +1,443 @@
+//! The facts the judge needs about one message, parsed once with
+//! `mail-parser` into owned data: subject, the writer's text, what the HTML
+//! shows, attachments, headers of interest, thread markers, scripts and
+//! traces of a broken charset.
+//!
+//! Knows nothing of recipients, time or policy: the same facts serve every
+//! recipient and every rule.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use mail_parser::{Addr, Address, MessageParser, MessagePart, MimeHeaders, PartType};
+use serde::Serialize;
+
+use super::archive;
+use super::html::{self, HtmlFacts};
+use super::text::{self, OwnStats, ScriptMix};
+
+/// Most attachments described per message.
+pub const MAX_ATTACHMENTS: usize = 200;
+/// Most addresses kept from To/Cc.
+pub const MAX_ADDRESSES: usize = 1000;
+/// Most URLs collected from the plain text.
+pub const MAX_TEXT_URLS: usize = 500;
+
+/// Header fields that ask the reader's client for a read receipt.
+pub const RECEIPT_HEADERS: &[&str] = &[
+    "Disposition-Notification-To",
+    "Return-Receipt-To",
+    "X-Confirm-Reading-To",
+    "Read-Receipt-To",
+];
+
+/// Why a message yielded no facts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FactsError {
+    #[error("the message has no header section that could be parsed")]
+    Unparseable,
+    #[error("the MIME structure is malformed ({0})")]
+    ParserPanicked(String),
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Mailbox {
+    /// Lower-cased address.
+    pub address: String,
+    pub name: Option<String>,
+}
+
+impl Mailbox {
+    pub fn domain(&self) -> &str {
+        self.address.rsplit_once('@').map(|(_, d)| d).unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Attachment {
+    pub filename: Option<String>,
+    /// `type/subtype`, lower case.
+    pub content_type: String,
+    /// Decoded size in bytes.
+    pub size: usize,
+    /// Lower-case extension of the file name, without the dot.
+    pub extension: Option<String>,
+    /// Names of the files inside a `.zip`.
+    pub inner_names: Vec<String>,
+    /// An image shown inside the HTML (a logo), not a file the reader opens.
+    pub inline: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HeaderFacts {
+    /// Read-receipt fields present, named as in [`RECEIPT_HEADERS`].
+    pub read_receipt: Vec<String>,
+    pub list_unsubscribe: bool,
+    /// `Precedence:` value, lower case.
+    pub precedence: Option<String>,
+    /// `Auto-Submitted:` value, lower case.
+    pub auto_submitted: Option<String>,
+    pub has_date: bool,
+    pub has_message_id: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ThreadFacts {
+    pub in_reply_to: bool,
+    pub references: bool,
+    /// Reply/forward prefixes of the subject ("Re", "AW", "回复").
+    pub subject_prefixes: Vec<String>,
+}
+
+impl ThreadFacts {
+    /// A reply in a conversation, by its headers (a typed "Re:" alone does
+    /// not make a message a reply).
+    pub fn is_reply(&self) -> bool {
+        self.in_reply_to || self.references
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct MessageFacts {
+    /// Decoded subject.
+    pub subject: Option<String>,
+    /// The text/plain body (not text converted from HTML).
+    pub plain_text: String,
+    /// Whether a real text/plain body exists.
+    pub has_text_part: bool,
+    /// What the HTML body shows, when there is one.
+    pub html: Option<HtmlFacts>,
+    pub attachments: Vec<Attachment>,
+    pub headers: HeaderFacts,
+    pub from: Option<Mailbox>,
+    pub to: Vec<Mailbox>,
+    pub cc: Vec<Mailbox>,
+    pub thread: ThreadFacts,
+    /// The text a reader reads: the plain text, or the HTML's visible text.
+    pub body_text: String,
+    /// The writer's own words in `body_text`: no quotes, no signature.
+    pub own_text: String,
+    pub signature: String,
+    /// Scripts of `body_text`.
+    pub script: ScriptMix,
+    /// Scripts, words, paragraphs and Chinese passages of `own_text`.
+    pub own: OwnStats,
+    /// Traces of a broken charset in subject or text, with a sample each.
+    pub mojibake: Vec<String>,
+    /// URLs written out in the plain text.
+    pub text_urls: Vec<String>,
+    /// Size of the raw message in bytes.
+    pub size: usize,
+}
+
+impl MessageFacts {
+    /// Parses `raw` once. A malformed message gets facts (best effort) or a
+    /// clear error, never a panic.
+    pub fn parse(raw: &[u8]) -> Result<MessageFacts, FactsError> {
+        match catch_unwind(AssertUnwindSafe(|| parse_inner(raw))) {
+            Ok(r) => r,
+            Err(p) => {
+                let why = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_else(|| "parser failure".into());
+                Err(FactsError::ParserPanicked(why))
+            }
+        }
+    }
+
+    /// Attachments a reader opens (inline images excluded).
+    pub fn files(&self) -> impl Iterator<Item = &Attachment> {
+        self.attachments.iter().filter(|a| !a.inline)
+    }
+
+    /// The subject with reply/forward prefixes removed.
+    pub fn bare_subject(&self) -> &str {
+        self.subject
+            .as_deref()
+            .map(|s| text::strip_thread_prefixes(s).1)
+            .unwrap_or("")
+    }
+
+    /// Every address in To and Cc.
+    pub fn visible_recipients(&self) -> impl Iterator<Item = &Mailbox> {
+        self.to.iter().chain(self.cc.iter())
+    }
+}
+
+fn mailboxes<'a>(addr: impl Iterator<Item = &'a Address<'a>>) -> Vec<Mailbox> {
+    addr.flat_map(|a| a.iter())
+        .filter_map(mailbox)
+        .take(MAX_ADDRESSES)
+        .collect()
+}
+
+fn mailbox(a: &Addr<'_>) -> Option<Mailbox> {
+    let address = a.address()?.trim().to_lowercase();
+    if address.is_empty() {
+        return None;
+    }
+    let name = a
+        .name()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    Some(Mailbox { address, name })
+}
+
+fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
+    let msg = MessageParser::default()
+        .parse(raw)
+        .ok_or(FactsError::Unparseable)?;
+    if msg.headers().is_empty() {
+        return Err(FactsError::Unparseable);
+    }
+    let mut f = MessageFacts {
+        size: raw.len(),
+        ..MessageFacts::default()
+    };
+    f.subject = msg.subject().map(|s| s.to_string());
+
+    for h in msg.headers() {
+        let name = h.name();
+        if let Some(r) = RECEIPT_HEADERS
+            .iter()
+            .find(|r| r.eq_ignore_ascii_case(name))
+        {
+            if !f.headers.read_receipt.iter().any(|x| x == r) {
+                f.headers.read_receipt.push(r.to_string());
+            }
+        } else if name.eq_ignore_ascii_case("List-Unsubscribe") {
+            f.headers.list_unsubscribe = true;
+        } else if name.eq_ignore_ascii_case("Date") {
+            f.headers.has_date = true;
+        } else if name.eq_ignore_ascii_case("Message-ID") {
+            f.headers.has_message_id = true;
+        }
+    }
+    let raw_value = |n: &str| {
+        msg.header_raw(n)
+            .map(|v| v.trim().to_lowercase())
+            .filter(|v| !v.is_empty())
+    };
+    f.headers.precedence = raw_value("Precedence");
+    f.headers.auto_submitted = raw_value("Auto-Submitted");
+
+    f.from = msg.from().and_then(|a| a.first()).and_then(mailbox);
+    f.to = mailboxes(msg.all_to());
+    f.cc = mailboxes(msg.all_cc());
+
+    f.thread.in_reply_to = !msg.in_reply_to().is_empty();
+    f.thread.references = !msg.references().is_empty();
+    if let Some(s) = &f.subject {
+        f.thread.subject_prefixes = text::strip_thread_prefixes(s).0;
+    }
+
+    let mut encoding_problem = false;
+    let mut plain = String::new();
+    for part in msg.text_bodies() {
+        encoding_problem |= part.is_encoding_problem;
+        if let PartType::Text(t) = &part.body {
+            f.has_text_part = true;
+            if !plain.is_empty() {
+                plain.push_str("\n\n");
+            }
+            plain.push_str(t);
+        }
+    }
+    let mut html_facts: Option<HtmlFacts> = None;
+    for part in msg.html_bodies() {
+        if let PartType::Html(h) = &part.body {
+            encoding_problem |= part.is_encoding_problem;
+            let facts = html::analyse(h);
+            match &mut html_facts {
+                None => html_facts = Some(facts),
+                Some(acc) => {
+                    acc.text.push_str("\n\n");
+                    acc.text.push_str(&facts.text);
+                    acc.links.extend(facts.links);
+                    acc.images.extend(facts.images);
+                    acc.hidden_chars += facts.hidden_chars;
+                    acc.red_text.push_str(&facts.red_text);
+                }
+            }
+        }
+    }
+
+    for part in msg.attachments().take(MAX_ATTACHMENTS) {
+        f.attachments.push(attachment(part));
+    }
+
+    f.body_text = if f.has_text_part {
+        plain.clone()
+    } else {
+        html_facts
+            .as_ref()
+            .map(|h| h.text.clone())
+            .unwrap_or_default()
+    };
+    f.plain_text = plain;
+    f.html = html_facts;
+
+    let own = text::split_own(&f.body_text);
+    f.own_text = own.own;
+    f.signature = own.signature;
+    f.script = ScriptMix::of(&f.body_text);
+    f.own = OwnStats::of(&f.own_text);
+
+    let mut moji = text::mojibake_markers(f.subject.as_deref().unwrap_or(""));
+    for m in text::mojibake_markers(&f.body_text) {
+        if !moji.contains(&m) {
+            moji.push(m);
+        }
+    }
+    if encoding_problem && moji.is_empty() {
+        moji.push("undecodable charset".into());
+    }
+    f.mojibake = moji;
+    f.text_urls = urls_in(&f.plain_text);
+    Ok(f)
+}
+
+fn attachment(part: &MessagePart<'_>) -> Attachment {
+    let content_type = part
+        .content_type()
+        .map(|c| match c.subtype() {
+            Some(s) => format!("{}/{}", c.ctype(), s),
+            None => c.ctype().to_string(),
+        })
+        .unwrap_or_else(|| "application/octet-stream".into())
+        .to_lowercase();
+    let filename = part
+        .attachment_name()
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty());
+    let extension = filename.as_deref().and_then(extension_of);
+    let explicit_attachment = part
+        .content_disposition()
+        .is_some_and(|d| d.is_attachment());
+    let inline =
+        !explicit_attachment && content_type.starts_with("image/") && part.content_id().is_some();
+    let inner_names = match (&part.body, extension.as_deref()) {
+        (PartType::Binary(b) | PartType::InlineBinary(b), Some("zip")) => archive::zip_names(b),
+        _ => Vec::new(),
+    };
+    let filename = filename
+        .or_else(|| matches!(part.body, PartType::Message(_)).then(|| "message.eml".to_string()));
+    Attachment {
+        filename,
+        content_type,
+        size: part.body.len(),
+        extension,
+        inner_names,
+        inline,
+    }
+}
+
+/// The lower-case extension of a file name ("Invoice.PDF" → "pdf").
+pub fn extension_of(name: &str) -> Option<String> {
+    let name = name.trim().trim_end_matches(['.', ' ']);
+    let (_, ext) = name.rsplit_once('.')?;
+    (!ext.is_empty() && ext.len() <= 10).then(|| ext.to_lowercase())
+}
+
+fn urls_in(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for token in text.split(|c: char| {
+        c.is_whitespace() || c == '<' || c == '>' || c == '"' || c == '(' || c == ')'
+    }) {
+        if out.len() >= MAX_TEXT_URLS {
+            break;
+        }
+        let lower_start = token
+            .get(..8)
+            .map(|s| s.to_ascii_lowercase())
+            .unwrap_or_default();
+        if lower_start.starts_with("http://") || lower_start.starts_with("https://") {
+            out.push(
+                token
+                    .trim_end_matches(['.', ',', ';', ':', '!', '?', ']'])
+                    .to_string(),
+            );
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> MessageFacts {
+        MessageFacts::parse(s.replace('\n', "\r\n").as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn plain_reply() {
+        let f = parse(
+            "From: Li Wei <LI@Shop.example.cn>\nTo: Hans <hans@example.de>, b@example.de\nCc: c@x.com\n\
+             Subject: =?UTF-8?B?UmU6IEJlc3RlbGx1bmc=?=\nIn-Reply-To: <a@b>\nDisposition-Notification-To: li@shop.example.cn\n\
+             Precedence: Bulk\nList-Unsubscribe: <mailto:u@x>\n\nHello Hans,\n\nsee https://shop.example/track?id=1.\n\n> old\n",
+        );
+        assert_eq!(f.subject.as_deref(), Some("Re: Bestellung"));
+        assert_eq!(f.thread.subject_prefixes, vec!["Re"]);
+        assert!(f.thread.is_reply());
+        assert_eq!(f.from.as_ref().unwrap().address, "li@shop.example.cn");
+        assert_eq!(f.to.len(), 2);
+        assert_eq!(f.cc.len(), 1);
+        assert_eq!(f.headers.read_receipt, vec!["Disposition-Notification-To"]);
+        assert_eq!(f.headers.precedence.as_deref(), Some("bulk"));
+        assert!(f.headers.list_unsubscribe);
+        assert!(f.has_text_part);
+        assert_eq!(f.text_urls, vec!["https://shop.example/track?id=1"]);
+        assert!(!f.own_text.contains("old"));
+    }
+
+    #[test]
+    fn html_only_with_attachment() {
+        let f = parse(
+            "From: a@b.cn\nTo: c@d.de\nSubject: x\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=B\n\n\
+             --B\nContent-Type: text/html; charset=utf-8\n\n<p>Hello <b>there</b></p><img src=\"https://x/y.png\">\n\
+             --B\nContent-Type: application/pdf\nContent-Disposition: attachment; filename=\"Invoice 12.PDF\"\nContent-Transfer-Encoding: base64\n\nJVBERi0xLjQK\n\
+             --B--\n",
+        );
+        assert!(!f.has_text_part);
+        assert_eq!(f.body_text, "Hello there");
+        assert_eq!(f.html.as_ref().unwrap().images.len(), 1);
+        assert_eq!(f.attachments.len(), 1);
+        let a = &f.attachments[0];
+        assert_eq!(a.extension.as_deref(), Some("pdf"));
+        assert_eq!(a.content_type, "application/pdf");
+        assert_eq!(a.size, 9);
+        assert!(!a.inline);
+    }
+
+    #[test]
+    fn malformed_never_panics() {
+        let inputs: [&[u8]; 5] = [
+            b"",
+            b"\r\n\r\n",
+            b"Content-Type: multipart/mixed; boundary=\"\"\r\n\r\n--\r\n--\r\n",
+            b"Subject: x\r\nContent-Type: message/rfc822\r\n\r\nContent-Type: multipart/alternative; boundary=q\r\n\r\n--q\r\nContent-Type: multipart/mixed; boundary=q\r\n\r\n--q--",
+            &[0xff, 0xfe, 0x00, b':', b'\r', b'\n'],
+        ];
+        for raw in inputs {
+            let _ = MessageFacts::parse(raw);
+        }
+    }
+
+    #[test]
+    fn gbk_body_is_not_mojibake() {
+        let mut raw = b"From: a@b.cn\r\nTo: c@d.cn\r\nSubject: x\r\nContent-Type: text/plain; charset=gbk\r\n\r\n".to_vec();
+        raw.extend_from_slice(&[0xc4, 0xe3, 0xba, 0xc3, b'\r', b'\n']); // 你好
+        let f = MessageFacts::parse(&raw).unwrap();
+        assert_eq!(f.plain_text.trim(), "你好");
+        assert!(f.mojibake.is_empty());
+    }
+
+    #[test]
+    fn extensions() {
+        assert_eq!(extension_of("a.tar.GZ").as_deref(), Some("gz"));
+        assert_eq!(extension_of("invoice.pdf.exe").as_deref(), Some("exe"));
+        assert_eq!(extension_of("README"), None);
+    }
+}

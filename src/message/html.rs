@@ -1,0 +1,425 @@
+//! What a reader sees of an HTML body: the visible text (no script, style,
+//! head or hidden elements), the links with their visible text, the images
+//! with their declared size, and text styled in red.
+//!
+//! Streams the HTML through `lol_html` (bounded memory, no DOM). Knows
+//! nothing of MIME or policy.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use lol_html::html_content::{Element, TextType};
+use lol_html::{HtmlRewriter, Settings, doc_text, element};
+use serde::Serialize;
+
+/// Most links and images recorded per message; a rule needs a count, not a
+/// catalogue of a 10 000-link newsletter.
+pub const MAX_ITEMS: usize = 500;
+/// Most bytes of text kept from one HTML body.
+pub const MAX_TEXT_BYTES: usize = 2 * 1024 * 1024;
+/// Memory lol_html may buffer while parsing one document.
+const MAX_REWRITER_MEMORY: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub href: String,
+    /// The text the reader sees and clicks.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Image {
+    pub src: String,
+    pub width: Option<u32>,
+    pub height: Option<u32>,
+    pub alt: Option<String>,
+}
+
+impl Image {
+    /// A 1×1 (or 0×0) image: a tracking pixel, not something a reader sees.
+    pub fn is_pixel(&self) -> bool {
+        matches!((self.width, self.height), (Some(w), Some(h)) if w <= 2 && h <= 2)
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct HtmlFacts {
+    /// Visible text, entities decoded, blocks separated by newlines and
+    /// paragraphs by blank lines.
+    pub text: String,
+    pub links: Vec<Link>,
+    pub images: Vec<Image>,
+    /// Characters of text hidden from the reader (display:none, font-size:0…).
+    pub hidden_chars: usize,
+    /// Visible text styled in red.
+    pub red_text: String,
+}
+
+#[derive(Default)]
+struct State {
+    hidden_depth: u32,
+    red_depth: u32,
+    current_link: Option<usize>,
+    text: String,
+    red: String,
+    hidden_chars: usize,
+    links: Vec<Link>,
+    images: Vec<Image>,
+}
+
+/// Parses one HTML document. Never fails: a document lol_html gives up on
+/// keeps what was read so far.
+pub fn analyse(html: &str) -> HtmlFacts {
+    let state = Rc::new(RefCell::new(State::default()));
+    let s_el = Rc::clone(&state);
+    let s_text = Rc::clone(&state);
+    let element_handler = element!("*", move |el| {
+        on_element(&s_el, el);
+        Ok(())
+    });
+    let text_handler = doc_text!(move |chunk| {
+        if chunk.text_type() != TextType::Data {
+            return Ok(());
+        }
+        let mut st = s_text.borrow_mut();
+        let raw = chunk.as_str();
+        if st.hidden_depth > 0 {
+            st.hidden_chars += raw.trim().chars().count();
+            return Ok(());
+        }
+        if st.text.len() > MAX_TEXT_BYTES {
+            return Ok(());
+        }
+        push_collapsed(&mut st.text, raw);
+        if st.red_depth > 0 {
+            push_collapsed(&mut st.red, raw);
+        }
+        if let Some(i) = st.current_link
+            && let Some(link) = st.links.get_mut(i)
+        {
+            push_collapsed(&mut link.text, raw);
+        }
+        Ok(())
+    });
+    let settings = Settings::new()
+        .append_element_content_handler(element_handler)
+        .append_document_content_handler(text_handler)
+        .with_memory_settings(
+            lol_html::MemorySettings::new().with_max_allowed_memory_usage(MAX_REWRITER_MEMORY),
+        );
+    let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+    // A failure (memory limit) leaves what was gathered so far, which is
+    // still the best description of the document.
+    let ok = rewriter.write(html.as_bytes()).is_ok();
+    if ok {
+        let _ = rewriter.end();
+    }
+    let st = state.take();
+    HtmlFacts {
+        text: tidy(&decode_entities(&st.text)),
+        links: st
+            .links
+            .into_iter()
+            .map(|l| Link {
+                href: decode_entities(l.href.trim()),
+                text: decode_entities(&l.text).trim().to_string(),
+            })
+            .collect(),
+        images: st.images,
+        hidden_chars: st.hidden_chars,
+        red_text: decode_entities(&st.red).trim().to_string(),
+    }
+}
+
+fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
+    let tag = el.tag_name();
+    let style = el
+        .get_attribute("style")
+        .map(|s| s.to_ascii_lowercase().replace([' ', '\t', '\n', '\r'], ""));
+    let mut st = state.borrow_mut();
+    match tag.as_str() {
+        "br" | "div" | "tr" | "li" | "table" | "hr" => st.text.push('\n'),
+        "p" | "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "blockquote" => st.text.push_str("\n\n"),
+        "td" | "th" => st.text.push(' '),
+        _ => {}
+    }
+    let hidden = matches!(
+        tag.as_str(),
+        "script" | "style" | "head" | "title" | "template"
+    ) || el.has_attribute("hidden")
+        || style.as_deref().is_some_and(is_hidden_style);
+    let red = style.as_deref().is_some_and(is_red_style)
+        || (tag == "font"
+            && el
+                .get_attribute("color")
+                .is_some_and(|c| is_red_color(&c.to_ascii_lowercase())));
+    if tag == "img" && st.images.len() < MAX_ITEMS {
+        let dim = |name: &str| -> Option<u32> {
+            el.get_attribute(name)
+                .and_then(|v| v.trim().trim_end_matches("px").parse::<u32>().ok())
+                .or_else(|| style.as_deref().and_then(|s| css_px(s, name)))
+        };
+        let image = Image {
+            src: el.get_attribute("src").unwrap_or_default(),
+            width: dim("width"),
+            height: dim("height"),
+            alt: el.get_attribute("alt"),
+        };
+        st.images.push(image);
+    }
+    let link = if tag == "a" && st.hidden_depth == 0 && st.links.len() < MAX_ITEMS {
+        el.get_attribute("href").map(|href| {
+            st.links.push(Link {
+                href,
+                text: String::new(),
+            });
+            st.links.len() - 1
+        })
+    } else {
+        None
+    };
+    let Some(handlers) = el.end_tag_handlers() else {
+        return;
+    };
+    if hidden {
+        st.hidden_depth += 1;
+    }
+    if red {
+        st.red_depth += 1;
+    }
+    if let Some(i) = link {
+        st.current_link = Some(i);
+    }
+    if !(hidden || red || link.is_some()) {
+        return;
+    }
+    let s = Rc::clone(state);
+    handlers.push(Box::new(move |_end| {
+        let mut st = s.borrow_mut();
+        if hidden {
+            st.hidden_depth = st.hidden_depth.saturating_sub(1);
+        }
+        if red {
+            st.red_depth = st.red_depth.saturating_sub(1);
+        }
+        if link.is_some() {
+            st.current_link = None;
+        }
+        Ok(())
+    }));
+}
+
+fn is_hidden_style(s: &str) -> bool {
+    s.contains("display:none")
+        || s.contains("visibility:hidden")
+        || s.contains("font-size:0;")
+        || s.ends_with("font-size:0")
+        || s.contains("font-size:0px")
+        || s.contains("font-size:0pt")
+        || s.contains("font-size:0em")
+        || (s.contains("max-height:0") && s.contains("overflow:hidden"))
+        || s.contains("opacity:0;")
+        || s.ends_with("opacity:0")
+}
+
+fn is_red_style(s: &str) -> bool {
+    // `color:` but not `background-color:`.
+    let mut rest = s;
+    while let Some(pos) = rest.find("color:") {
+        let before = rest.get(..pos).unwrap_or("");
+        let value = rest.get(pos + 6..).unwrap_or("");
+        let value = value.split(';').next().unwrap_or("");
+        if !before.ends_with('-') && is_red_color(value) {
+            return true;
+        }
+        rest = rest.get(pos + 6..).unwrap_or("");
+    }
+    false
+}
+
+fn is_red_color(v: &str) -> bool {
+    let v = v.trim().trim_end_matches("!important");
+    matches!(
+        v,
+        "red"
+            | "#f00"
+            | "#ff0000"
+            | "#e00"
+            | "#cc0000"
+            | "#c00"
+            | "#d00"
+            | "#dd0000"
+            | "#ee0000"
+            | "darkred"
+            | "crimson"
+            | "firebrick"
+    ) || v.starts_with("rgb(255,0,0")
+}
+
+fn css_px(style: &str, name: &str) -> Option<u32> {
+    let key = format!("{name}:");
+    let pos = style.find(&key)?;
+    let before = style.get(..pos).unwrap_or("");
+    if before.ends_with('-') {
+        return None; // max-width, min-height
+    }
+    let v = style.get(pos + key.len()..)?.split(';').next()?;
+    v.trim_end_matches("px").parse().ok()
+}
+
+/// Appends text with runs of whitespace collapsed to one space (HTML source
+/// line breaks are not line breaks on screen).
+fn push_collapsed(out: &mut String, raw: &str) {
+    for c in raw.chars() {
+        if c.is_whitespace() && c != '\u{a0}' {
+            if !out.ends_with([' ', '\n']) && !out.is_empty() {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+/// Trims lines and keeps at most one blank line between paragraphs.
+fn tidy(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut blank = 0;
+    for line in text.split('\n') {
+        let t = line.trim_matches(|c: char| c.is_whitespace());
+        if t.is_empty() {
+            blank += 1;
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if blank > 0 { "\n\n" } else { "\n" });
+        }
+        blank = 0;
+        out.push_str(t);
+    }
+    out
+}
+
+/// Decodes the character references a mail body uses: numeric ones and the
+/// common named ones. Unknown names stay as written.
+pub fn decode_entities(s: &str) -> String {
+    if !s.contains('&') {
+        return s.to_string();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(rest.get(..pos).unwrap_or(""));
+        let after = rest.get(pos + 1..).unwrap_or("");
+        let end = after.find(';').filter(|&e| e > 0 && e <= 10);
+        let decoded = end.and_then(|e| entity(after.get(..e).unwrap_or("")).map(|c| (c, e)));
+        match decoded {
+            Some((c, e)) => {
+                out.push(c);
+                rest = after.get(e + 1..).unwrap_or("");
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+fn entity(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let n = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        return char::from_u32(n);
+    }
+    Some(match name {
+        "nbsp" => ' ',
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        "euro" => '€',
+        "pound" => '£',
+        "yen" => '¥',
+        "copy" => '©',
+        "reg" => '®',
+        "trade" => '™',
+        "hellip" => '…',
+        "mdash" => '—',
+        "ndash" => '–',
+        "lsquo" => '‘',
+        "rsquo" => '’',
+        "ldquo" => '“',
+        "rdquo" => '”',
+        "bull" => '•',
+        "middot" => '·',
+        "auml" => 'ä',
+        "ouml" => 'ö',
+        "uuml" => 'ü',
+        "Auml" => 'Ä',
+        "Ouml" => 'Ö',
+        "Uuml" => 'Ü',
+        "szlig" => 'ß',
+        "eacute" => 'é',
+        "egrave" => 'è',
+        "aacute" => 'á',
+        "iacute" => 'í',
+        "oacute" => 'ó',
+        "uacute" => 'ú',
+        "ntilde" => 'ñ',
+        "ccedil" => 'ç',
+        "zwnj" => '\u{200c}',
+        "shy" => '\u{ad}',
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn visible_text_skips_hidden_and_head() {
+        let f = analyse(
+            "<html><head><title>T</title><style>p{color:red}</style></head><body>\
+             <div style=\"display:none\">preheader secret</div><p>Hello&nbsp;Anna &amp; co,</p>\
+             <p>Your <b>order</b> shipped.</p><span style='font-size: 0px'>zero</span><script>var x=1;</script></body></html>",
+        );
+        assert_eq!(f.text, "Hello Anna & co,\n\nYour order shipped.");
+        assert!(f.hidden_chars >= 14);
+    }
+
+    #[test]
+    fn links_and_images() {
+        let f = analyse(
+            "<p>Track: <a href=\"https://evil.example/x\">https://www.dhl.de/track</a></p>\
+             <img src=\"cid:logo\" width=\"600\" height=\"300\" alt=\"Sale\"><img src=x style=\"width:1px;height:1px\">",
+        );
+        assert_eq!(f.links.len(), 1);
+        assert_eq!(f.links[0].text, "https://www.dhl.de/track");
+        assert_eq!(f.images.len(), 2);
+        assert_eq!(f.images[0].width, Some(600));
+        assert!(f.images[1].is_pixel());
+    }
+
+    #[test]
+    fn red_text() {
+        let f = analyse(
+            "<p>Dear client</p><p style=\"background-color:red\">not red text</p><font color=\"#FF0000\">Payment overdue</font>",
+        );
+        assert_eq!(f.red_text, "Payment overdue");
+    }
+
+    #[test]
+    fn entities() {
+        assert_eq!(
+            decode_entities("a&#252;b&#x4e2d;&unknown;&"),
+            "aüb中&unknown;&"
+        );
+    }
+}

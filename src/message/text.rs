@@ -1,0 +1,620 @@
+//! Reading a message's text the way its reader will: which script it is
+//! written in, which part the writer wrote themselves (not quoted, not the
+//! signature), and whether a charset went wrong on the way.
+//!
+//! Pure string functions; knows nothing of MIME, recipients or policy.
+
+/// A rough script class of one character, enough to tell a Chinese passage
+/// from Japanese, and both from a Latin-script letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    Han,
+    Kana,
+    Hangul,
+    Latin,
+    Cyrillic,
+    Arabic,
+    /// Another alphabetic script (Greek, Thai, Hebrew, Devanagari, …).
+    OtherLetter,
+    /// Digits, punctuation, spaces and symbols: they belong to no script.
+    Neutral,
+}
+
+pub fn script_of(c: char) -> Script {
+    let u = c as u32;
+    if c.is_ascii() {
+        return if c.is_ascii_alphabetic() {
+            Script::Latin
+        } else {
+            Script::Neutral
+        };
+    }
+    match u {
+        0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0xF900..=0xFAFF | 0x20000..=0x2FA1F => Script::Han,
+        0x3040..=0x30FF | 0x31F0..=0x31FF | 0xFF66..=0xFF9F => Script::Kana,
+        0xAC00..=0xD7AF | 0x1100..=0x11FF | 0x3130..=0x318F => Script::Hangul,
+        0x00C0..=0x024F | 0x1E00..=0x1EFF => {
+            if c.is_alphabetic() {
+                Script::Latin
+            } else {
+                Script::Neutral
+            }
+        }
+        0x0400..=0x052F => Script::Cyrillic,
+        0x0600..=0x06FF | 0x0750..=0x077F | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => Script::Arabic,
+        _ if c.is_alphabetic() => Script::OtherLetter,
+        _ => Script::Neutral,
+    }
+}
+
+/// How many letters of each script a text holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ScriptMix {
+    pub han: usize,
+    pub kana: usize,
+    pub hangul: usize,
+    pub latin: usize,
+    pub cyrillic: usize,
+    pub arabic: usize,
+    pub other: usize,
+}
+
+impl ScriptMix {
+    pub fn of(text: &str) -> ScriptMix {
+        let mut m = ScriptMix::default();
+        if text.is_ascii() {
+            m.latin = text.bytes().filter(u8::is_ascii_alphabetic).count();
+            return m;
+        }
+        for c in text.chars() {
+            if c.is_ascii() {
+                m.latin += usize::from(c.is_ascii_alphabetic());
+                continue;
+            }
+            match script_of(c) {
+                Script::Han => m.han += 1,
+                Script::Kana => m.kana += 1,
+                Script::Hangul => m.hangul += 1,
+                Script::Latin => m.latin += 1,
+                Script::Cyrillic => m.cyrillic += 1,
+                Script::Arabic => m.arabic += 1,
+                Script::OtherLetter => m.other += 1,
+                Script::Neutral => {}
+            }
+        }
+        m
+    }
+
+    pub fn add(&mut self, o: &ScriptMix) {
+        self.han += o.han;
+        self.kana += o.kana;
+        self.hangul += o.hangul;
+        self.latin += o.latin;
+        self.cyrillic += o.cyrillic;
+        self.arabic += o.arabic;
+        self.other += o.other;
+    }
+
+    /// Chinese, Japanese and Korean letters together.
+    pub fn cjk(&self) -> usize {
+        self.han + self.kana + self.hangul
+    }
+
+    pub fn letters(&self) -> usize {
+        self.cjk() + self.latin + self.cyrillic + self.arabic + self.other
+    }
+
+    /// The share of CJK letters among all letters, 0.0 to 1.0.
+    pub fn cjk_share(&self) -> f64 {
+        match self.letters() {
+            0 => 0.0,
+            n => self.cjk() as f64 / n as f64,
+        }
+    }
+}
+
+/// The text split by who wrote it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OwnText {
+    /// What the writer wrote for this message: no quoted lines, no quoted
+    /// earlier message, no signature.
+    pub own: String,
+    /// The signature, from the `-- ` line or the closing ("Best regards") on.
+    pub signature: String,
+    /// Whether any quoted text was found.
+    pub has_quote: bool,
+}
+
+/// Where the writer's own words end.
+pub fn split_own(text: &str) -> OwnText {
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let mut out = OwnText::default();
+    let mut in_signature = false;
+    let mut i = 0;
+    while let Some(&line) = lines.get(i) {
+        let t = line.trim();
+        if starts_quote_block(t, lines.get(i + 1).map(|l| l.trim())) {
+            out.has_quote = true;
+            break;
+        }
+        if let Some(kind) = reply_intro(t, lines.get(i.wrapping_sub(1)).map(|l| l.trim())) {
+            out.has_quote = true;
+            // "On … wrote:" above '>' lines: skip the intro, the '>' lines are
+            // skipped one by one so an answer below them still counts. Without
+            // '>' lines the rest is the quoted message.
+            let next = lines
+                .iter()
+                .skip(i + 1)
+                .map(|l| l.trim())
+                .find(|l| !l.is_empty());
+            if kind && !next.is_some_and(|l| l.starts_with('>')) {
+                break;
+            }
+            i += 1;
+            continue;
+        }
+        if t.starts_with('>') {
+            out.has_quote = true;
+            i += 1;
+            continue;
+        }
+        if !in_signature && (line == "-- " || t == "--" || t == "—" || is_closing(t)) {
+            in_signature = true;
+            if is_closing(t) {
+                // The closing line itself is the writer's; the name and company below are not.
+                push_line(&mut out.own, line);
+            }
+            i += 1;
+            continue;
+        }
+        if in_signature {
+            push_line(&mut out.signature, line);
+        } else {
+            push_line(&mut out.own, line);
+        }
+        i += 1;
+    }
+    out
+}
+
+fn push_line(s: &mut String, line: &str) {
+    s.push_str(line);
+    s.push('\n');
+}
+
+/// A line that starts a quoted earlier message without '>' prefixes
+/// (Outlook, Foxmail, forwards): everything below is someone else's.
+fn starts_quote_block(t: &str, next: Option<&str>) -> bool {
+    let dashed = t.starts_with("---") || t.starts_with("___");
+    let lower = if dashed {
+        t.to_lowercase()
+    } else {
+        String::new()
+    };
+    if dashed
+        && (lower.contains("original message")
+            || lower.contains("forwarded message")
+            || lower.contains("ursprüngliche nachricht")
+            || lower.contains("weitergeleitete nachricht")
+            || t.contains("原始邮件")
+            || t.contains("原始郵件")
+            || t.contains("转发邮件")
+            || t.contains("元のメッセージ"))
+    {
+        return true;
+    }
+    if t.len() >= 10 && t.chars().all(|c| c == '_') {
+        return true;
+    }
+    for p in [
+        "发件人:",
+        "发件人：",
+        "寄件者:",
+        "寄件者：",
+        "差出人:",
+        "差出人：",
+    ] {
+        if t.starts_with(p) {
+            return true;
+        }
+    }
+    for p in ["From:", "Von:", "De:"] {
+        if t.starts_with(p) {
+            let n = next.unwrap_or("");
+            if [
+                "Sent:",
+                "Date:",
+                "Gesendet:",
+                "Datum:",
+                "Enviado:",
+                "To:",
+                "An:",
+            ]
+            .iter()
+            .any(|q| n.starts_with(q))
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// "On … wrote:" and its translations. `Some(true)` for the intro line itself.
+fn reply_intro(t: &str, prev: Option<&str>) -> Option<bool> {
+    let ends_colon = t.ends_with(':') || t.ends_with('：');
+    if !ends_colon {
+        return None;
+    }
+    let lower = t.to_lowercase();
+    let wrote = [
+        "wrote:",
+        "schrieb:",
+        "a écrit :",
+        "a écrit:",
+        "escribió:",
+        "ha scritto:",
+        "escreveu:",
+        "schreef:",
+        "napisał:",
+        "skrev:",
+    ];
+    if wrote.iter().any(|w| lower.ends_with(w)) {
+        let starts = [
+            "on ", "am ", "le ", "el ", "il ", "em ", "op ", "den ", "w dniu ",
+        ];
+        let prev_lower = prev.map(|p| p.to_lowercase()).unwrap_or_default();
+        if starts
+            .iter()
+            .any(|s| lower.starts_with(s) || prev_lower.starts_with(s))
+            || lower.contains('@')
+        {
+            return Some(true);
+        }
+    }
+    if t.contains("写道")
+        || t.contains("寫道")
+        || t.contains("書きました")
+        || t.contains("のメール:")
+    {
+        return Some(true);
+    }
+    None
+}
+
+/// A closing formula ("Best regards,", "Mit freundlichen Grüßen", "此致"):
+/// what follows is the writer's name, company and address.
+pub fn is_closing(t: &str) -> bool {
+    if t.is_empty() || t.len() > 120 || t.chars().count() > 40 {
+        return false;
+    }
+    let l = t.to_lowercase();
+    let l = l.trim_end_matches([',', '.', '!', '，', '。', '！']).trim();
+    const CLOSINGS: &[&str] = &[
+        "best regards",
+        "kind regards",
+        "warm regards",
+        "regards",
+        "best wishes",
+        "best",
+        "sincerely",
+        "yours sincerely",
+        "yours faithfully",
+        "yours truly",
+        "many thanks",
+        "thanks and regards",
+        "thanks & regards",
+        "thank you and best regards",
+        "cheers",
+        "mit freundlichen grüßen",
+        "mit freundlichen grüssen",
+        "freundliche grüße",
+        "freundliche grüsse",
+        "viele grüße",
+        "viele grüsse",
+        "beste grüße",
+        "beste grüsse",
+        "liebe grüße",
+        "herzliche grüße",
+        "saludos",
+        "saludos cordiales",
+        "atentamente",
+        "un saludo",
+        "cordialement",
+        "bien cordialement",
+        "cordiali saluti",
+        "distinti saluti",
+        "met vriendelijke groet",
+        "此致",
+        "此致敬礼",
+        "祝好",
+        "顺祝商祺",
+        "敬具",
+        "よろしくお願いいたします",
+        "よろしくお願いします",
+        "どうぞよろしくお願いいたします",
+    ];
+    CLOSINGS.contains(&l)
+}
+
+/// Counts over the writer's own text, gathered in one pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OwnStats {
+    pub script: ScriptMix,
+    /// Words as [`word_count`] counts them.
+    pub words: usize,
+    /// Words of the longest blank-line separated paragraph.
+    pub longest_paragraph_words: usize,
+    /// As [`longest_chinese_passage`].
+    pub longest_chinese_passage: usize,
+}
+
+impl OwnStats {
+    pub fn of(own: &str) -> OwnStats {
+        let mut s = OwnStats::default();
+        let (mut para, mut run) = (0, 0);
+        for line in own.lines() {
+            if line.trim().is_empty() {
+                para = 0;
+                run = 0;
+                continue;
+            }
+            let m = ScriptMix::of(line);
+            let w = word_count(line);
+            s.words += w;
+            para += w;
+            s.longest_paragraph_words = s.longest_paragraph_words.max(para);
+            if m.han > 0
+                && m.kana == 0
+                && m.han >= m.latin + m.cyrillic + m.arabic + m.hangul + m.other
+            {
+                run += m.han;
+                s.longest_chinese_passage = s.longest_chinese_passage.max(run);
+            } else {
+                run = 0;
+            }
+            s.script.add(&m);
+        }
+        s
+    }
+}
+
+/// The most Han characters in one run of consecutive "Chinese" lines: lines
+/// where Han characters outnumber other letters and no kana appears (kana
+/// makes it Japanese). Blank lines end a run.
+pub fn longest_chinese_passage(own: &str) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    for line in own.lines() {
+        let m = ScriptMix::of(line);
+        if m.han > 0 && m.kana == 0 && m.han >= m.latin + m.cyrillic + m.arabic + m.hangul + m.other
+        {
+            run += m.han;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
+/// Words as a reader counts them: whitespace-separated tokens with a letter,
+/// plus one word per two CJK characters (CJK text has no spaces).
+pub fn word_count(text: &str) -> usize {
+    let mut words = 0;
+    let mut cjk: usize = 0;
+    if text.is_ascii() {
+        return text
+            .split_ascii_whitespace()
+            .filter(|t| t.bytes().any(|b| b.is_ascii_alphabetic()))
+            .count();
+    }
+    for token in text.split_whitespace() {
+        let mut has_letter = false;
+        for c in token.chars() {
+            match script_of(c) {
+                Script::Han | Script::Kana | Script::Hangul => cjk += 1,
+                Script::Neutral => {}
+                _ => has_letter = true,
+            }
+        }
+        if has_letter {
+            words += 1;
+        }
+    }
+    words + cjk.div_ceil(2)
+}
+
+/// The word count of the longest paragraph (blank-line separated).
+pub fn longest_paragraph_words(text: &str) -> usize {
+    let mut best = 0;
+    let mut cur = 0;
+    for line in text.lines() {
+        if line.trim().is_empty() {
+            cur = 0;
+        } else {
+            cur += word_count(line);
+            best = best.max(cur);
+        }
+    }
+    best
+}
+
+/// Traces of a charset gone wrong, each with a short sample.
+pub fn mojibake_markers(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    if text.is_ascii() {
+        return found;
+    }
+    if text.contains('\u{FFFD}') {
+        found.push("\u{FFFD} (replacement character)".to_string());
+    }
+    for marker in ["锟斤拷", "烫烫烫", "屯屯屯", "ï»¿", "â€™", "â€œ", "â€"]
+    {
+        if text.contains(marker) {
+            found.push(marker.to_string());
+            break;
+        }
+    }
+    // UTF-8 read as Latin-1/Windows-1252: "Ã" or "Â" followed by a
+    // continuation byte shown as a character (é → "Ã©", ü → "Ã¼", nbsp → "Â ").
+    let mut prev: Option<char> = None;
+    let mut count = 0;
+    let mut sample = String::new();
+    for c in text.chars() {
+        if let Some(p) = prev {
+            let cont = matches!(c as u32, 0x80..=0xBF)
+                || matches!(
+                    c,
+                    '€' | '‚'
+                        | 'ƒ'
+                        | '„'
+                        | '…'
+                        | '†'
+                        | '‡'
+                        | 'ˆ'
+                        | '‰'
+                        | 'Š'
+                        | '‹'
+                        | 'Œ'
+                        | 'Ž'
+                        | '‘'
+                        | '’'
+                        | '“'
+                        | '”'
+                        | '•'
+                        | '–'
+                        | '—'
+                        | '˜'
+                        | '™'
+                        | 'š'
+                        | '›'
+                        | 'œ'
+                        | 'ž'
+                        | 'Ÿ'
+                );
+            if (p == 'Ã' || p == 'Â') && cont {
+                count += 1;
+                if sample.is_empty() {
+                    sample.push(p);
+                    sample.push(c);
+                }
+            }
+        }
+        prev = Some(c);
+    }
+    if count > 0 {
+        found.push(sample);
+    }
+    found
+}
+
+/// Reply and forward prefixes in the languages sellers and buyers use.
+const THREAD_PREFIXES: &[&str] = &[
+    "re", "aw", "antw", "sv", "vs", "r", "rif", "odp", "fwd", "fw", "wg", "tr", "enc", "rv",
+    "回复", "回覆", "答复", "转发", "轉寄",
+];
+
+/// The reply/forward prefixes at the start of a subject ("Re: AW: …"), and
+/// the subject without them.
+pub fn strip_thread_prefixes(subject: &str) -> (Vec<String>, &str) {
+    let mut rest = subject.trim_start();
+    let mut found = Vec::new();
+    while let Some(pos) = rest.find([':', '：']) {
+        let (head, tail) = rest.split_at(pos);
+        let head_trim = head.trim();
+        // "Re[2]:" and "Re(2):" count too.
+        let base = head_trim.split(['[', '(']).next().unwrap_or(head_trim);
+        let lower = base.to_lowercase();
+        if !THREAD_PREFIXES.contains(&lower.as_str()) {
+            break;
+        }
+        found.push(base.to_string());
+        let sep_len = tail.chars().next().map(char::len_utf8).unwrap_or(1);
+        rest = tail.get(sep_len..).unwrap_or("").trim_start();
+    }
+    (found, rest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts() {
+        let m = ScriptMix::of("Hello 你好 こんにちは Привет");
+        assert_eq!((m.latin, m.han, m.kana, m.cyrillic), (5, 2, 5, 6));
+        assert!(m.cjk_share() > 0.3);
+    }
+
+    #[test]
+    fn own_text_drops_quotes_and_signature() {
+        let t = "Hi Anna,\n\nthanks, shipped today.\n\nOn Mon, 3 Nov 2026, Anna <a@x.de> wrote:\n> where is it?\n\nAlso: tracking 123.\n\n-- \nLi Wei\n深圳市某某电子有限公司\n";
+        let o = split_own(t);
+        assert!(o.own.contains("shipped today"));
+        assert!(o.own.contains("tracking 123"));
+        assert!(!o.own.contains("where is it"));
+        assert!(o.signature.contains("有限公司"));
+        assert!(o.has_quote);
+    }
+
+    #[test]
+    fn outlook_quote_and_closing() {
+        let t = "Dear Hans,\nSee below.\nBest regards,\nLi\n广东省深圳市南山区科技园南区深圳湾科技生态园十栋\n";
+        let o = split_own(t);
+        assert!(o.own.contains("Best regards"));
+        assert!(!o.own.contains("广东省"));
+        let t = "Answer.\n\n-----Original Message-----\nFrom: x\n请帮我看看这个客户的订单什么时候可以发货，我们的仓库已经没有库存了\n";
+        assert_eq!(longest_chinese_passage(&split_own(t).own), 0);
+        let t = "Answer.\n\n发件人: 王经理\n请帮我看看这个客户的订单\n";
+        assert!(!split_own(t).own.contains("订单"));
+    }
+
+    #[test]
+    fn chinese_passage_vs_japanese() {
+        assert!(
+            longest_chinese_passage(
+                "Dear Hans,\n注意：这个客户很难缠，价格不能再降了，\n记得明天跟进一下他的订单。\n"
+            ) >= 20
+        );
+        assert!(
+            longest_chinese_passage(
+                "田中様\nいつもお世話になっております。ご注文の商品を本日発送いたしました。\n"
+            ) < 5
+        );
+        assert_eq!(
+            longest_chinese_passage("We are 深圳市华强电子有限公司, a supplier of cables.\n"),
+            0
+        );
+    }
+
+    #[test]
+    fn mojibake() {
+        assert!(
+            !mojibake_markers("Sehr geehrter Herr Müller, café")
+                .iter()
+                .any(|_| true)
+        );
+        assert_eq!(mojibake_markers("Sehr geehrter Herr MÃ¼ller").len(), 1);
+        assert_eq!(mojibake_markers("锟斤拷锟斤拷").len(), 1);
+        assert_eq!(mojibake_markers("bad \u{FFFD} char").len(), 1);
+        assert!(mojibake_markers("SÃO PAULO").is_empty());
+    }
+
+    #[test]
+    fn prefixes() {
+        let (p, rest) = strip_thread_prefixes("Re: AW: 回复：Order 1234");
+        assert_eq!(p, vec!["Re", "AW", "回复"]);
+        assert_eq!(rest, "Order 1234");
+        let (p, rest) = strip_thread_prefixes("Reminder: invoice");
+        assert!(p.is_empty());
+        assert_eq!(rest, "Reminder: invoice");
+    }
+
+    #[test]
+    fn words() {
+        assert_eq!(word_count("Hello dear friend, 123 !"), 3);
+        assert_eq!(word_count("你好世界"), 2);
+        assert_eq!(longest_paragraph_words("a b c\n\nd e\nf g h\n"), 5);
+    }
+}

@@ -1,0 +1,958 @@
+//! Body and form rules (seed 000 §7–8, seed 002, seed 004): empty or
+//! image-only mail, unfilled templates, generic greetings, links that hide
+//! where they go, garbled charsets, walls of text, and mail that looks bulk.
+
+use super::engine::Ctx;
+use super::rules::RuleId;
+use super::verdict::{Finding, Text};
+use crate::message::text::word_count;
+
+/// Phrases of advertising and scam mail, looked for in the writer's own text.
+pub const SPAM_PHRASES: &[&str] = &[
+    "click here",
+    "act now",
+    "limited time offer",
+    "buy now",
+    "order now",
+    "100% free",
+    "100% guaranteed",
+    "risk-free",
+    "risk free",
+    "no obligation",
+    "you have been selected",
+    "you are a winner",
+    "congratulations you",
+    "make money",
+    "earn money",
+    "extra income",
+    "cash bonus",
+    "double your",
+    "lowest price guaranteed",
+    "once in a lifetime",
+    "this is not spam",
+    "special promotion",
+    "million dollars",
+    "don't miss out",
+    "100% satisfied",
+];
+
+/// Greetings that show the writer does not know who they write to.
+pub const GENERIC_GREETINGS: &[&str] = &[
+    "dear customer",
+    "dear valued customer",
+    "dear sir/madam",
+    "dear sir / madam",
+    "dear sir or madam",
+    "dear sirs",
+    "dear sir",
+    "dear madam",
+    "dear friend",
+    "dear friends",
+    "dear buyer",
+    "dear client",
+    "dear user",
+    "hello friend",
+    "hi friend",
+    "hello dear",
+    "to whom it may concern",
+];
+
+/// Link-shortening services: the reader cannot see where the link goes.
+pub const SHORTENERS: &[&str] = &[
+    "bit.ly",
+    "tinyurl.com",
+    "t.co",
+    "goo.gl",
+    "ow.ly",
+    "is.gd",
+    "buff.ly",
+    "rebrand.ly",
+    "cutt.ly",
+    "shorturl.at",
+    "t.ly",
+    "rb.gy",
+    "tiny.cc",
+    "bl.ink",
+    "lnkd.in",
+    "s.id",
+    "v.gd",
+    "dwz.cn",
+    "t.cn",
+    "url.cn",
+    "suo.im",
+    "clck.ru",
+    "qr.net",
+    "soo.gd",
+    "tr.im",
+    "shorte.st",
+    "adf.ly",
+];
+
+pub fn empty(ctx: &Ctx<'_>) -> Option<Finding> {
+    let f = ctx.facts;
+    let html_text = f.html.as_ref().is_some_and(|h| !h.text.trim().is_empty());
+    let images = f
+        .html
+        .as_ref()
+        .is_some_and(|h| h.images.iter().any(|i| !i.is_pixel()));
+    if !f.body_text.trim().is_empty() || html_text || images || f.files().next().is_some() {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::BodyEmpty,
+        "",
+        Text::new(
+            "Your message has no text at all. An empty mail looks like a mistake or like spam, and the customer does not know why you wrote.",
+            "这封邮件正文完全是空的。空白邮件看起来像误发或垃圾邮件，客户也不知道你为什么写信。",
+        ),
+        Text::new(
+            "Write at least a greeting, one or two sentences saying why you write, and your name.",
+            "至少写上称呼、一两句说明来意的话，以及你的名字。",
+        ),
+    ))
+}
+
+pub fn image_only(ctx: &Ctx<'_>) -> Option<Finding> {
+    let html = ctx.facts.html.as_ref()?;
+    let images = html.images.iter().filter(|i| !i.is_pixel()).count();
+    let words = word_count(&html.text);
+    if images == 0 || words >= ctx.params.image_only_words {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::BodyImageOnly,
+        format!("{images} images, {words} words"),
+        Text::new(
+            format!(
+                "Your message is mostly pictures: {images} image(s) and only {words} word(s) of text. Many mail programs do not show images until the reader allows it, so the customer sees an empty mail, and spam filters distrust image-only mail."
+            ),
+            format!(
+                "这封邮件几乎全是图片：{images} 张图片，只有 {words} 个词的文字。很多邮件客户端默认不显示图片，客户看到的是一封空邮件；垃圾邮件过滤器也不信任纯图片邮件。"
+            ),
+        ),
+        Text::new(
+            "Put the important information (product, price, what you ask) in text; use images only as illustration.",
+            "把重要信息（产品、价格、你的请求）写成文字；图片只用来辅助说明。",
+        ),
+    ))
+}
+
+pub fn attachment_only(ctx: &Ctx<'_>) -> Option<Finding> {
+    let files: Vec<&str> = ctx
+        .facts
+        .files()
+        .map(|a| a.filename.as_deref().unwrap_or("(unnamed)"))
+        .collect();
+    let words = ctx.facts.own.words;
+    if files.is_empty() || words >= ctx.params.attachment_only_words {
+        return None;
+    }
+    let list = files.join(", ");
+    Some(Finding::new(
+        RuleId::BodyAttachmentOnly,
+        list.clone(),
+        Text::new(
+            format!(
+                "Your message is an attachment ({list}) with only {words} word(s) of text. The customer has to open a file to learn why you wrote, and many will not open files from mail without an explanation."
+            ),
+            format!(
+                "这封邮件只有附件（{list}），正文只有 {words} 个词。客户必须打开文件才知道你为什么写信，很多人不会打开没有说明的附件。"
+            ),
+        ),
+        Text::new(
+            "Say in the mail what the attachment is and what you ask of the customer, e.g. \"Attached is the invoice for order 1234, due on 15 May.\"",
+            "在正文里说明附件是什么、希望客户做什么，例如 \"Attached is the invoice for order 1234, due on 15 May.\"",
+        ),
+    ))
+}
+
+/// Unfilled merge fields in `text`, each as written.
+pub fn find_placeholders(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut push = |s: String| {
+        if !out.contains(&s) && out.len() < 10 {
+            out.push(s);
+        }
+    };
+    let ident = |s: &str, extra: &str| {
+        !s.trim().is_empty()
+            && s.len() <= 40
+            && s.chars().all(|c| c.is_alphanumeric() || extra.contains(c))
+    };
+    for m in delimited(text, "{{", "}}") {
+        if ident(m, " _.-|") {
+            push(format!("{{{{{m}}}}}"));
+        }
+    }
+    for m in delimited(text, "*|", "|*") {
+        if ident(m, "_:") {
+            push(format!("*|{m}|*"));
+        }
+    }
+    for (pos, m) in delimited_at(text, "{", "}") {
+        let glued = text
+            .get(..pos)
+            .and_then(|t| t.chars().next_back())
+            .is_some_and(|c| c == '{' || c.is_alphanumeric() || c == '$');
+        if !glued
+            && m.len() >= 3
+            && !m.starts_with('{')
+            && m.chars().next().is_some_and(char::is_alphabetic)
+            && ident(m, "_ .")
+            && m.len() <= 30
+        {
+            push(format!("{{{m}}}"));
+        }
+    }
+    for m in delimited(text, "%", "%") {
+        if m.len() >= 2 && m.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
+            push(format!("%{m}%"));
+        }
+    }
+    for m in delimited(text, "<<", ">>") {
+        if ident(m, " _") && m.chars().next().is_some_and(char::is_alphabetic) {
+            push(format!("<<{m}>>"));
+        }
+    }
+    for m in delimited(text, "[", "]") {
+        if bracket_placeholder(m) {
+            push(format!("[{m}]"));
+        }
+    }
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(3)
+    {
+        if let Some(p) = empty_greeting(line) {
+            push(p);
+        }
+    }
+    out
+}
+
+/// `[Customer Name]`, `[Date]`, `[XXX]` — but not `[Order #1234]` or `[URGENT]`.
+fn bracket_placeholder(inner: &str) -> bool {
+    const WORDS: &[&str] = &[
+        "name",
+        "first",
+        "last",
+        "firstname",
+        "lastname",
+        "surname",
+        "customer",
+        "client",
+        "buyer",
+        "recipient",
+        "company",
+        "product",
+        "date",
+        "address",
+        "email",
+        "phone",
+        "number",
+        "city",
+        "country",
+        "title",
+        "your",
+        "contact",
+        "amount",
+        "price",
+        "link",
+        "url",
+        "insert",
+        "signature",
+        "position",
+        "salutation",
+        "here",
+    ];
+    let t = inner.trim();
+    if t.is_empty()
+        || t.len() > 40
+        || t.chars()
+            .any(|c| c.is_ascii_digit() || c == '#' || c == '@' || c == '/')
+    {
+        return false;
+    }
+    let lower = t.to_lowercase();
+    if matches!(lower.as_str(), "x" | "xx" | "xxx" | "xxxx" | "...") {
+        return true;
+    }
+    let words: Vec<&str> = lower
+        .split(|c: char| c.is_whitespace() || c == '_' || c == '-')
+        .filter(|w| !w.is_empty())
+        .collect();
+    words.len() <= 5 && words.iter().any(|w| WORDS.contains(w))
+}
+
+/// "Dear XXX," and "Hi ," (a merge field that came out empty).
+fn empty_greeting(line: &str) -> Option<String> {
+    let lower = line.to_lowercase();
+    for g in [
+        "dear",
+        "hi",
+        "hello",
+        "hey",
+        "hallo",
+        "liebe",
+        "lieber",
+        "sehr geehrte",
+        "sehr geehrter",
+        "hola",
+        "estimado",
+        "estimada",
+        "bonjour",
+    ] {
+        let Some(rest) = lower.strip_prefix(g) else {
+            continue;
+        };
+        if rest.starts_with(|c: char| c.is_alphanumeric()) {
+            continue;
+        }
+        let trimmed = rest.trim_start();
+        let spaced = rest.len() != trimmed.len();
+        if trimmed.starts_with(',') && (spaced || g == "dear") {
+            return Some(
+                line.chars()
+                    .take(line.find(',').map(|p| p + 1).unwrap_or(line.len()))
+                    .collect(),
+            );
+        }
+        let first_words: Vec<&str> = trimmed
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '.')
+            .filter(|w| !w.is_empty())
+            .take(3)
+            .collect();
+        if first_words
+            .iter()
+            .any(|w| matches!(*w, "xxx" | "xx" | "xxxx" | "***" | "___"))
+        {
+            return Some(line.to_string());
+        }
+    }
+    None
+}
+
+/// The texts between `open` and the next `close` (within a short reach).
+fn delimited<'t>(text: &'t str, open: &str, close: &str) -> impl Iterator<Item = &'t str> {
+    delimited_at(text, open, close).into_iter().map(|(_, m)| m)
+}
+
+fn delimited_at<'t>(text: &'t str, open: &str, close: &str) -> Vec<(usize, &'t str)> {
+    /// A merge field is short; looking further only finds prose between two brackets.
+    const REACH: usize = 48;
+    let mut out = Vec::new();
+    let mut from = 0;
+    while let Some(p) = text.get(from..).and_then(|t| t.find(open)) {
+        let start = from + p + open.len();
+        let window_end = (start + REACH).min(text.len());
+        let window = (start..=window_end)
+            .rev()
+            .find_map(|e| text.get(start..e))
+            .unwrap_or("");
+        match window.find(close) {
+            Some(c) => {
+                if let Some(inner) = text.get(start..start + c) {
+                    out.push((from + p, inner));
+                }
+                from = start + c + close.len();
+            }
+            None => from = start,
+        }
+        if out.len() > 50 {
+            break;
+        }
+    }
+    out
+}
+
+pub fn template_placeholder(ctx: &Ctx<'_>) -> Option<Finding> {
+    let f = ctx.facts;
+    let mut found = find_placeholders(f.subject.as_deref().unwrap_or(""));
+    for p in find_placeholders(&f.own_text)
+        .into_iter()
+        .chain(find_placeholders(&f.signature))
+    {
+        if !found.contains(&p) {
+            found.push(p);
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    let list = found
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(Finding::new(
+        RuleId::TemplatePlaceholder,
+        found.join(", "),
+        Text::new(
+            format!(
+                "Your message contains template fields that were never filled in: {list}. The customer would see at once that this is a mass mailing, and trust is gone."
+            ),
+            format!(
+                "邮件里有没有填写的模板字段：{list}。客户一眼就会看出这是群发邮件，信任就没了。"
+            ),
+        ),
+        Text::new(
+            "Replace every field with the real value (the customer's name, the order number), or check your mail-merge settings, then send again.",
+            "把每个字段替换成真实内容（客户姓名、订单号），或检查群发工具的合并设置，然后再发送。",
+        ),
+    ))
+}
+
+fn greeting_line<'a>(ctx: &'a Ctx<'_>) -> Option<&'a str> {
+    ctx.facts
+        .own_text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+}
+
+pub fn generic_greeting(ctx: &Ctx<'_>) -> Option<Finding> {
+    let line = greeting_line(ctx)?;
+    let lower = line.to_lowercase();
+    let g = ctx.params.greeting_phrases.iter().find(|g| {
+        lower.starts_with(g.as_str())
+            && !lower
+                .get(g.len()..)
+                .unwrap_or("")
+                .starts_with(|c: char| c.is_alphanumeric())
+    })?;
+    let shown: String = line.chars().take(g.chars().count()).collect();
+    Some(Finding::new(
+        RuleId::GenericGreeting,
+        shown.clone(),
+        Text::new(
+            format!(
+                "Your greeting \"{shown}\" does not use the customer's name. It reads like a mass mailing, and customers answer personal mail far more often."
+            ),
+            format!(
+                "称呼 \"{shown}\" 没有用客户的名字，读起来像群发邮件；写给具体的人，客户回复的可能性大得多。"
+            ),
+        ),
+        Text::new(
+            "Greet the customer by name, e.g. \"Dear Ms Schmidt,\". If you do not know the name, look it up in the order or the customer's signature.",
+            "用客户的名字称呼，例如 \"Dear Ms Schmidt,\"。不知道名字的话，可以在订单或客户的签名里找。",
+        ),
+    ))
+}
+
+pub fn html_only(ctx: &Ctx<'_>) -> Option<Finding> {
+    if ctx.facts.html.is_none() || ctx.facts.has_text_part {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::HtmlOnly,
+        "",
+        Text::new(
+            "Your message is HTML only, without a plain-text version. Spam filters count that against you, and some readers only see plain text.",
+            "这封邮件只有 HTML 格式，没有纯文本版本。垃圾邮件过滤器会因此扣分，有些收件人只能看纯文本。",
+        ),
+        Text::new(
+            "Let your mail program send \"HTML and plain text\" (in most programs: format settings → both).",
+            "在邮件客户端里选择同时发送“HTML 和纯文本”（通常在格式设置里）。",
+        ),
+    ))
+}
+
+/// The host of a URL (or of a bare "www.example.com/path"), lower case.
+pub fn host_of(url: &str) -> Option<String> {
+    let u = url.trim();
+    let rest = match u.find("://") {
+        Some(p) => u.get(p + 3..)?,
+        None => u,
+    };
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit('@').next()?; // user:pass@host
+    let host = host.split(':').next()?.trim_end_matches('.').to_lowercase();
+    (!host.is_empty()).then_some(host)
+}
+
+fn registrable(host: &str) -> String {
+    psl::domain_str(host).unwrap_or(host).to_string()
+}
+
+/// Whether a link's visible text presents itself as an address.
+fn text_looks_like_url(text: &str) -> Option<String> {
+    let t = text.trim().trim_end_matches(['.', ',', ')']);
+    if t.contains(char::is_whitespace) || !t.contains('.') || t.contains('@') {
+        return None;
+    }
+    let lower = t.to_lowercase();
+    let explicit =
+        lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("www.");
+    let host = host_of(&lower)?;
+    let tld_ok = host
+        .rsplit('.')
+        .next()
+        .is_some_and(|tld| tld.len() >= 2 && tld.chars().all(|c| c.is_ascii_alphabetic()));
+    (tld_ok
+        && (explicit
+            || psl::suffix_str(&host)
+                .is_some_and(|s| s != host && psl::domain_str(&host).is_some())))
+    .then_some(host)
+}
+
+pub fn link_mismatch(ctx: &Ctx<'_>) -> Option<Finding> {
+    let html = ctx.facts.html.as_ref()?;
+    for link in &html.links {
+        let href = link.href.to_lowercase();
+        if !(href.starts_with("http://") || href.starts_with("https://")) {
+            continue;
+        }
+        let Some(shown) = text_looks_like_url(&link.text) else {
+            continue;
+        };
+        let Some(target) = host_of(&href) else {
+            continue;
+        };
+        let (a, b) = (registrable(&shown), registrable(&target));
+        if a != b {
+            return Some(Finding::new(
+                RuleId::LinkMismatch,
+                format!("{} -> {}", link.text, target),
+                Text::new(
+                    format!(
+                        "A link shows \"{}\" but leads to {target}. That is what phishing mail does, and receiving servers punish it.",
+                        link.text
+                    ),
+                    format!(
+                        "有一个链接显示为 \"{}\"，实际却指向 {target}。这是钓鱼邮件的典型手法，收件服务器会因此惩罚这封邮件。",
+                        link.text
+                    ),
+                ),
+                Text::new(
+                    "Make the link text and the link target the same address, or use words (\"Track your parcel\") as link text.",
+                    "让链接文字和实际地址一致，或者用文字（例如 \"Track your parcel\"）作为链接文字。",
+                ),
+            ));
+        }
+    }
+    None
+}
+
+fn all_urls<'a>(ctx: &'a Ctx<'_>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = ctx.facts.text_urls.iter().map(String::as_str).collect();
+    if let Some(h) = &ctx.facts.html {
+        v.extend(h.links.iter().map(|l| l.href.as_str()));
+    }
+    v
+}
+
+pub fn link_shortener(ctx: &Ctx<'_>) -> Option<Finding> {
+    let mut found: Vec<String> = Vec::new();
+    for url in all_urls(ctx) {
+        let lower = url.to_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) {
+            continue;
+        }
+        let Some(host) = host_of(&lower) else {
+            continue;
+        };
+        if ctx
+            .params
+            .shorteners
+            .iter()
+            .any(|s| host == *s || host.ends_with(&format!(".{s}")))
+            && !found.contains(&host)
+        {
+            found.push(host);
+        }
+    }
+    if found.is_empty() {
+        return None;
+    }
+    let list = found.join(", ");
+    Some(Finding::new(
+        RuleId::LinkShortener,
+        list.clone(),
+        Text::new(
+            format!(
+                "Your message uses shortened links ({list}). The customer cannot see where they lead, and spammers use them so much that filters distrust them."
+            ),
+            format!(
+                "邮件里用了短链接（{list}）。客户看不出链接指向哪里；垃圾邮件大量使用短链接，过滤器因此不信任它们。"
+            ),
+        ),
+        Text::new(
+            "Use the full link to your own shop or the carrier's site.",
+            "使用指向你自己店铺或物流网站的完整链接。",
+        ),
+    ))
+}
+
+pub fn link_heavy(ctx: &Ctx<'_>) -> Option<Finding> {
+    let html_links = ctx.facts.html.as_ref().map_or(0, |h| {
+        h.links
+            .iter()
+            .filter(|l| {
+                let x = l.href.trim().to_lowercase();
+                !(x.starts_with("mailto:")
+                    || x.starts_with("tel:")
+                    || x.starts_with('#')
+                    || x.is_empty())
+            })
+            .count()
+    });
+    let n = html_links.max(ctx.facts.text_urls.len());
+    if n <= ctx.params.max_links {
+        return None;
+    }
+    let max = ctx.params.max_links;
+    Some(Finding::new(
+        RuleId::LinkHeavy,
+        n.to_string(),
+        Text::new(
+            format!(
+                "Your message has {n} links. Many links make a mail look like an advert to filters and readers."
+            ),
+            format!("邮件里有 {n} 个链接。链接太多，过滤器和读者都会觉得这是广告。"),
+        ),
+        Text::new(
+            format!(
+                "Keep to the links the customer needs (at most {max}); one link to your shop page is usually enough."
+            ),
+            format!("只保留客户需要的链接（最多 {max} 个）；通常一个店铺链接就够了。"),
+        ),
+    ))
+}
+
+pub fn spam_phrase(ctx: &Ctx<'_>) -> Option<Finding> {
+    let found = ctx.params.body_phrases.find(&ctx.facts.own_text);
+    if found.is_empty() {
+        return None;
+    }
+    let n = found.len().min(ctx.params.body_max_hits as usize);
+    let list = found
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Some(
+        Finding::new(
+            RuleId::BodySpamPhrase,
+            found.join(", "),
+            Text::new(
+                format!("Your text uses phrases typical of spam: {list}. Filters add points for each, and customers skim past advertising language."),
+                format!("正文里有典型的垃圾邮件用语：{list}。过滤器会对每一个加分，客户也会跳过广告式的语言。"),
+            ),
+            Text::new("Say plainly what you offer and why it matters to this customer.", "直接说明你提供什么、对这位客户有什么用。"),
+        )
+        .units(n as f64),
+    )
+}
+
+pub fn mojibake(ctx: &Ctx<'_>) -> Option<Finding> {
+    let m = &ctx.facts.mojibake;
+    if m.is_empty() {
+        return None;
+    }
+    let list = m.join(", ");
+    Some(Finding::new(
+        RuleId::Mojibake,
+        list.clone(),
+        Text::new(
+            format!(
+                "Your message contains garbled characters ({list}): a character encoding went wrong, and the customer would read garbage."
+            ),
+            format!("邮件里有乱码（{list}）：字符编码出了问题，客户看到的会是一堆乱码。"),
+        ),
+        Text::new(
+            "Set your mail program to send UTF-8 (Unicode), copy the text again from the original, and check the preview before sending.",
+            "把邮件客户端的编码设为 UTF-8（Unicode），重新从原文复制文字，发送前检查预览。",
+        ),
+    ))
+}
+
+pub fn wall_of_text(ctx: &Ctx<'_>) -> Option<Finding> {
+    let longest = ctx.facts.own.longest_paragraph_words;
+    let total = ctx.facts.own.words;
+    let cold = !ctx.facts.thread.is_reply();
+    let (en, zh) = if longest > ctx.params.paragraph_words {
+        (
+            format!(
+                "One paragraph of your message has {longest} words. Customers read mail on phones and skip long blocks of text."
+            ),
+            format!("邮件里有一段长达 {longest} 个词。客户多用手机看邮件，会跳过大段文字。"),
+        )
+    } else if cold && total > ctx.params.cold_words {
+        (
+            format!(
+                "Your first message to this customer has {total} words. A first contact should say in two lines why you write."
+            ),
+            format!("这封首次联系的邮件有 {total} 个词。首次联系应该在前两行说清楚来意。"),
+        )
+    } else {
+        return None;
+    };
+    Some(Finding::new(
+        RuleId::WallOfText,
+        format!("{longest}/{total} words"),
+        Text::new(en, zh),
+        Text::new(
+            "Put the point in the first two lines, use short paragraphs of 2–4 sentences, and move details into a list or an attachment.",
+            "把重点放在前两行，每段 2–4 句，细节可以放进列表或附件。",
+        ),
+    ))
+}
+
+pub fn visible_recipients(ctx: &Ctx<'_>) -> Option<Finding> {
+    let own_domain = ctx
+        .facts
+        .from
+        .as_ref()
+        .map(|m| m.domain().to_string())
+        .unwrap_or_default();
+    let mut external: Vec<&str> = ctx
+        .facts
+        .visible_recipients()
+        .filter(|m| m.domain() != own_domain)
+        .map(|m| m.address.as_str())
+        .collect();
+    external.sort_unstable();
+    external.dedup();
+    let n = external.len();
+    if n <= ctx.params.max_visible {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::VisibleRecipients,
+        n.to_string(),
+        Text::new(
+            format!(
+                "{n} customer addresses are visible in To/Cc: every customer sees the others' addresses. That breaks their privacy (and the GDPR in Europe) and looks like a mass mailing."
+            ),
+            format!(
+                "收件人/抄送里能看到 {n} 个客户地址：每位客户都能看到其他人的邮箱。这侵犯隐私（在欧洲违反 GDPR），也像群发邮件。"
+            ),
+        ),
+        Text::new(
+            "Send each customer a separate mail, or put the customers in Bcc and yourself in To.",
+            "给每位客户单独发送，或者把客户放在密送（Bcc），收件人填你自己。",
+        ),
+    ))
+}
+
+pub fn bulk_no_unsubscribe(ctx: &Ctx<'_>) -> Option<Finding> {
+    let f = ctx.facts;
+    if f.headers.list_unsubscribe {
+        return None;
+    }
+    let precedence = f
+        .headers
+        .precedence
+        .as_deref()
+        .is_some_and(|p| matches!(p, "bulk" | "list" | "junk"));
+    let many = ctx.recipient_count.max(f.visible_recipients().count()) > ctx.params.bulk_recipients;
+    if !(precedence || many) {
+        return None;
+    }
+    let why = if precedence {
+        format!(
+            "it is marked \"Precedence: {}\"",
+            f.headers.precedence.as_deref().unwrap_or("")
+        )
+    } else {
+        format!(
+            "it goes to more than {} recipients",
+            ctx.params.bulk_recipients
+        )
+    };
+    let why_zh = if precedence {
+        format!(
+            "它带有 \"Precedence: {}\" 标记",
+            f.headers.precedence.as_deref().unwrap_or("")
+        )
+    } else {
+        format!("收件人超过 {} 个", ctx.params.bulk_recipients)
+    };
+    Some(Finding::new(
+        RuleId::BulkNoUnsubscribe,
+        why.clone(),
+        Text::new(
+            format!(
+                "This looks like bulk mail ({why}) but has no List-Unsubscribe header. Gmail and Yahoo require a one-click unsubscribe for bulk mail and filter mail without it."
+            ),
+            format!(
+                "这看起来是群发邮件（{why_zh}），但没有 List-Unsubscribe 头。Gmail 和 Yahoo 要求群发邮件提供一键退订，否则会过滤掉。"
+            ),
+        ),
+        Text::new(
+            "Send newsletters through a newsletter tool that adds an unsubscribe link and header, or write to customers individually.",
+            "用带退订链接和退订头的邮件营销工具发送新闻邮件，或者单独给客户写信。",
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::testutil::{plain, with_facts};
+
+    fn run_body(rule: fn(&Ctx<'_>) -> Option<Finding>, body: &str) -> Option<Finding> {
+        with_facts(&plain("Order 1234", body), rule)
+    }
+
+    #[test]
+    fn empty_body() {
+        assert!(run_body(empty, "").is_some());
+        assert!(run_body(empty, "\r\n  \r\n").is_some());
+        assert!(run_body(empty, "Thanks!").is_none());
+    }
+
+    #[test]
+    fn image_only_html() {
+        let raw = "From: a@shop.example\r\nTo: b@example.de\r\nSubject: New\r\nContent-Type: text/html\r\n\r\n<p>Sale</p><img src=\"https://x/banner.jpg\" width=600 height=800>\r\n";
+        assert!(with_facts(raw, image_only).is_some());
+        let raw = "From: a@shop.example\r\nTo: b@example.de\r\nSubject: New\r\nContent-Type: text/html\r\n\r\n<p>Dear Ms Weber, thank you for your order of the blue lamp. It left our warehouse today and should reach you within five working days. Here is a photo:</p><img src=\"https://x/lamp.jpg\" width=300 height=300>\r\n";
+        assert!(with_facts(raw, image_only).is_none());
+        // A tracking pixel is not an image the reader sees.
+        let raw = "From: a@shop.example\r\nTo: b@example.de\r\nSubject: New\r\nContent-Type: text/html\r\n\r\n<p>Hi</p><img src=\"https://x/p.gif\" width=1 height=1>\r\n";
+        assert!(with_facts(raw, image_only).is_none());
+    }
+
+    #[test]
+    fn placeholders() {
+        let cases = [
+            ("Hi {{first_name}}, thanks", true),
+            ("Dear {FirstName},", true),
+            ("Hello %FNAME%!", true),
+            ("Dear *|FNAME|*", true),
+            ("Dear [Customer Name],", true),
+            ("Hi <<Name>>", true),
+            ("Dear XXX,", true),
+            ("Hi ,\nthanks for your order", true),
+            ("Your order [Order #1234] has shipped.", false),
+            ("[URGENT] please confirm", false),
+            ("Hi,\nthanks for your order", false),
+            ("We give 50% off and 20% more.", false),
+            ("Dear Anna, the function f{x} is fine", false),
+        ];
+        for (text, fires) in cases {
+            assert_eq!(
+                !find_placeholders(text).is_empty(),
+                fires,
+                "{text}: {:?}",
+                find_placeholders(text)
+            );
+        }
+        assert!(
+            run_body(
+                template_placeholder,
+                "Dear {{first_name}},\r\n\r\nyour parcel left."
+            )
+            .is_some()
+        );
+        assert!(
+            run_body(
+                template_placeholder,
+                "Dear Anna,\r\n\r\nyour order [Order #1234] left."
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn generic_greetings() {
+        assert!(run_body(generic_greeting, "Dear Customer,\r\n\r\nyour parcel left.").is_some());
+        assert!(run_body(generic_greeting, "Dear Sir/Madam,\r\nwe make lamps.").is_some());
+        assert!(
+            run_body(
+                generic_greeting,
+                "Dear Ms Customerson,\r\nyour parcel left."
+            )
+            .is_none()
+        );
+        assert!(
+            run_body(
+                generic_greeting,
+                "Dear Anna,\r\nDear customer service told me..."
+            )
+            .is_none()
+        );
+    }
+
+    #[test]
+    fn html_only_and_links() {
+        let html = |body: &str| {
+            format!(
+                "From: a@shop.example\r\nTo: b@example.de\r\nSubject: Track\r\nContent-Type: text/html\r\n\r\n{body}\r\n"
+            )
+        };
+        let raw =
+            html("<p>Track: <a href=\"https://evil.example/x\">https://www.dhl.de/track</a></p>");
+        assert!(with_facts(&raw, html_only).is_some());
+        assert!(with_facts(&raw, link_mismatch).is_some());
+        let raw = html(
+            "<p><a href=\"https://www.dhl.de/en/track?id=1\">www.dhl.de</a> <a href=\"https://shop.example\">our shop</a></p>",
+        );
+        assert!(with_facts(&raw, link_mismatch).is_none());
+        let raw = html("<p><a href=\"https://bit.ly/3xYz\">offer</a></p>");
+        assert!(with_facts(&raw, link_shortener).is_some());
+        assert!(
+            run_body(
+                link_shortener,
+                "See https://www.dhl.de/track?id=1 (not bitly.com.example)"
+            )
+            .is_none()
+        );
+        let many: String = (0..9)
+            .map(|i| format!("https://shop.example/p/{i}\r\n"))
+            .collect();
+        assert!(run_body(link_heavy, &many).is_some());
+        let few: String = (0..8)
+            .map(|i| format!("https://shop.example/p/{i}\r\n"))
+            .collect();
+        assert!(run_body(link_heavy, &few).is_none());
+    }
+
+    #[test]
+    fn spam_and_mojibake() {
+        assert_eq!(
+            run_body(spam_phrase, "Click here and act now, risk-free!")
+                .unwrap()
+                .units,
+            3.0
+        );
+        assert!(
+            run_body(
+                spam_phrase,
+                "Please click the tracking link. Free shipping applies."
+            )
+            .is_none()
+        );
+        assert!(run_body(mojibake, "Sehr geehrter Herr MÃ¼ller").is_some());
+        assert!(run_body(mojibake, "Sehr geehrter Herr Müller").is_none());
+    }
+
+    #[test]
+    fn wall() {
+        let long = "word ".repeat(160);
+        assert!(run_body(wall_of_text, &long).is_some());
+        let ok = format!("{}\r\n\r\n{}", "word ".repeat(100), "word ".repeat(100));
+        assert!(run_body(wall_of_text, &ok).is_none());
+    }
+
+    #[test]
+    fn recipients_and_bulk() {
+        let to: Vec<String> = (0..6).map(|i| format!("c{i}@buyer{i}.de")).collect();
+        let raw = format!(
+            "From: a@shop.example\r\nTo: {}\r\nSubject: News\r\n\r\nHello all.\r\n",
+            to.join(", ")
+        );
+        assert!(with_facts(&raw, visible_recipients).is_some());
+        let raw = format!(
+            "From: a@shop.example\r\nTo: {}\r\nSubject: News\r\n\r\nHello all.\r\n",
+            to[..5].join(", ")
+        );
+        assert!(with_facts(&raw, visible_recipients).is_none());
+        let raw = "From: a@shop.example\r\nTo: b@x.de\r\nPrecedence: bulk\r\nSubject: News\r\n\r\nHello.\r\n";
+        assert!(with_facts(raw, bulk_no_unsubscribe).is_some());
+        let raw = "From: a@shop.example\r\nTo: b@x.de\r\nPrecedence: bulk\r\nList-Unsubscribe: <https://shop.example/u>\r\nSubject: News\r\n\r\nHello.\r\n";
+        assert!(with_facts(raw, bulk_no_unsubscribe).is_none());
+    }
+}

@@ -1,0 +1,264 @@
+//! Showing a verdict to people: the readable report (for `sendwell check`,
+//! held-message review and sender notices) and the stable JSON shape of
+//! `sendwell check --format json`.
+
+use serde::Serialize;
+
+use super::config::Language;
+use super::verdict::{Decision, Hit, Rewrite, Verdict, fmt_score};
+
+#[derive(Serialize)]
+struct JsonHit<'a> {
+    id: &'static str,
+    score: f64,
+    explanation: &'a str,
+    fix: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonRecipient<'a> {
+    address: &'a str,
+    verdict: &'static str,
+    hits: Vec<JsonHit<'a>>,
+    deliver_at: Option<String>,
+    timezone: Option<String>,
+    timezone_source: Option<String>,
+}
+
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    verdict: &'static str,
+    score: f64,
+    hits: Vec<JsonHit<'a>>,
+    recipients: Vec<JsonRecipient<'a>>,
+}
+
+fn round(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+fn json_hits(hits: &[Hit], lang: Language) -> Vec<JsonHit<'_>> {
+    hits.iter()
+        .map(|h| JsonHit {
+            id: h.id.as_str(),
+            score: round(h.score),
+            explanation: h.explanation.get(lang),
+            fix: h.fix.get(lang),
+        })
+        .collect()
+}
+
+/// The documented JSON of `sendwell check --format json`. `verdict` and
+/// `score` are the message-level decision and score (what the end of DATA
+/// answers); each recipient has its own `verdict`. `deliver_at` and the time
+/// zone fields are filled by the schedule stage (null here).
+pub fn to_json(v: &Verdict, lang: Language) -> serde_json::Value {
+    let j = JsonVerdict {
+        verdict: v.action.as_str(),
+        score: round(v.score),
+        hits: json_hits(&v.hits, lang),
+        recipients: v
+            .recipients
+            .iter()
+            .map(|r| JsonRecipient {
+                address: &r.address,
+                verdict: r.action.as_str(),
+                hits: json_hits(&r.hits, lang),
+                deliver_at: None,
+                timezone: None,
+                timezone_source: None,
+            })
+            .collect(),
+    };
+    // Serialising plain structs of strings and numbers cannot fail.
+    serde_json::to_value(j).unwrap_or(serde_json::Value::Null)
+}
+
+struct Style {
+    color: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    fn decision(&self, d: Decision, lang: Language) -> String {
+        let (word, code) = match (d, lang) {
+            (Decision::Accept, Language::En) => ("ACCEPT", "1;32"),
+            (Decision::Hold, Language::En) => ("HOLD", "1;33"),
+            (Decision::Reject, Language::En) => ("REJECT", "1;31"),
+            (Decision::Accept, Language::ZhCn) => ("通过", "1;32"),
+            (Decision::Hold, Language::ZhCn) => ("暂扣待审", "1;33"),
+            (Decision::Reject, Language::ZhCn) => ("拒绝", "1;31"),
+        };
+        self.paint(code, word)
+    }
+}
+
+fn push_hit(out: &mut String, h: &Hit, lang: Language, st: &Style, indent: &str) {
+    let zh = lang == Language::ZhCn;
+    let tag = match (h.action, h.advice) {
+        (_, true) => if zh { " (建议)" } else { " (advice)" }.to_string(),
+        (Some(Decision::Reject), _) => if zh { " (直接拒绝)" } else { " (refuses)" }.to_string(),
+        (Some(Decision::Hold), _) => if zh { " (暂扣)" } else { " (holds)" }.to_string(),
+        _ => String::new(),
+    };
+    let id = st.paint("1", h.id.as_str());
+    out.push_str(&format!("{indent}{id}  +{}{tag}\n", fmt_score(h.score)));
+    out.push_str(&format!("{indent}  {}\n", h.explanation.get(lang)));
+    let fix_label = if zh { "修改建议" } else { "Fix" };
+    out.push_str(&format!(
+        "{indent}  {}: {}\n",
+        st.paint("36", fix_label),
+        h.fix.get(lang)
+    ));
+}
+
+/// A readable report; ANSI colour only when `color` is set.
+pub fn render_text(v: &Verdict, lang: Language, color: bool) -> String {
+    let st = Style { color };
+    let zh = lang == Language::ZhCn;
+    let mut out = String::new();
+    let overall = v.overall();
+    if zh {
+        out.push_str(&format!(
+            "结论：{}（邮件得分 {}）\n",
+            st.decision(overall, lang),
+            fmt_score(v.score)
+        ));
+    } else {
+        out.push_str(&format!(
+            "Verdict: {} (message score {})\n",
+            st.decision(overall, lang),
+            fmt_score(v.score)
+        ));
+    }
+    if v.hits.is_empty() {
+        out.push_str(if zh {
+            "\n邮件本身没有发现问题。\n"
+        } else {
+            "\nNothing to fix in the message itself.\n"
+        });
+    } else {
+        out.push_str(if zh {
+            "\n邮件问题：\n"
+        } else {
+            "\nIn the message:\n"
+        });
+        for h in &v.hits {
+            push_hit(&mut out, h, lang, &st, "  ");
+        }
+    }
+    if !v.recipients.is_empty() {
+        out.push_str(if zh {
+            "\n收件人：\n"
+        } else {
+            "\nRecipients:\n"
+        });
+        for r in &v.recipients {
+            out.push_str(&format!(
+                "  {}: {}\n",
+                r.address,
+                st.decision(r.action, lang)
+            ));
+            for h in &r.hits {
+                push_hit(&mut out, h, lang, &st, "    ");
+            }
+            for rw in &r.rewrites {
+                let Rewrite::StripHeaders(names) = rw;
+                if zh {
+                    out.push_str(&format!("    将从这份邮件中删除：{}\n", names.join(", ")));
+                } else {
+                    out.push_str(&format!(
+                        "    Removed from this copy: {}\n",
+                        names.join(", ")
+                    ));
+                }
+            }
+            if let Some(reply) = &r.reply {
+                out.push_str(&format!("    SMTP: {reply}\n"));
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::message::MessageFacts;
+    use crate::policy::{Judge, PolicyConfig, RecipientFacts, SenderFacts};
+
+    fn verdict() -> Verdict {
+        let raw = b"From: li@shop.example\r\nTo: hans@firma.de\r\nSubject: Sale! \xf0\x9f\x8e\x89\r\nDisposition-Notification-To: li@shop.example\r\n\r\nHi {{first_name}},\r\n\r\nnew lamps.\r\n";
+        let facts = MessageFacts::parse(raw).unwrap();
+        let judge = Judge::new(&PolicyConfig::default());
+        judge.evaluate(
+            &facts,
+            &SenderFacts::default(),
+            &[RecipientFacts::from_address("hans@firma.de")],
+            jiff::Timestamp::UNIX_EPOCH,
+        )
+    }
+
+    #[test]
+    fn json_has_exactly_the_documented_shape() {
+        let j = to_json(&verdict(), Language::En);
+        let keys: Vec<&String> = j.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["hits", "recipients", "score", "verdict"]);
+        assert_eq!(j["verdict"], "hold");
+        let hit = &j["hits"][0];
+        let mut hk: Vec<&String> = hit.as_object().unwrap().keys().collect();
+        hk.sort();
+        assert_eq!(hk, ["explanation", "fix", "id", "score"]);
+        let r = &j["recipients"][0];
+        let mut rk: Vec<&String> = r.as_object().unwrap().keys().collect();
+        rk.sort();
+        assert_eq!(
+            rk,
+            [
+                "address",
+                "deliver_at",
+                "hits",
+                "timezone",
+                "timezone_source",
+                "verdict"
+            ]
+        );
+        assert!(
+            r["deliver_at"].is_null() && r["timezone"].is_null() && r["timezone_source"].is_null()
+        );
+        let zh = to_json(&verdict(), Language::ZhCn);
+        assert!(
+            zh["hits"][0]["explanation"]
+                .as_str()
+                .unwrap()
+                .chars()
+                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+        );
+    }
+
+    #[test]
+    fn text_report_colour_only_when_asked() {
+        let v = verdict();
+        let plain = render_text(&v, Language::En, false);
+        assert!(!plain.contains('\x1b'));
+        assert!(
+            plain.contains("Verdict: HOLD")
+                && plain.contains("TEMPLATE_PLACEHOLDER")
+                && plain.contains("Fix:"),
+            "{plain}"
+        );
+        assert!(
+            plain.contains("Removed from this copy: Disposition-Notification-To"),
+            "{plain}"
+        );
+        assert!(render_text(&v, Language::En, true).contains("\x1b[1;33m"));
+        assert!(render_text(&v, Language::ZhCn, false).contains("修改建议"));
+    }
+}

@@ -1,0 +1,212 @@
+//! Sender identity and header rules (seed 000 §3, seed 003): a domestic free
+//! mailbox abroad, a From the user may not use, DMARC that will fail, and
+//! read receipts on a first contact.
+
+use super::engine::Ctx;
+use super::inputs::RecipientFacts;
+use super::rules::RuleId;
+use super::verdict::{Finding, Rewrite, Text};
+
+/// Domestic free mailboxes that receivers abroad often block or spam-folder.
+pub const FREEMAIL_DOMAINS: &[&str] = &[
+    "163.com",
+    "126.com",
+    "qq.com",
+    "foxmail.com",
+    "sina.com",
+    "sina.cn",
+    "sohu.com",
+    "yeah.net",
+    "139.com",
+    "aliyun.com",
+    "vip.163.com",
+    "vip.qq.com",
+    "vip.sina.com",
+    "189.cn",
+    "wo.cn",
+    "tom.com",
+    "21cn.com",
+];
+
+pub fn freemail(ctx: &Ctx<'_>) -> Option<Finding> {
+    let from = ctx.facts.from.as_ref()?;
+    let domain = from.domain();
+    if !ctx.params.freemail.iter().any(|d| d == domain) {
+        return None;
+    }
+    Some(Finding::new(
+        RuleId::FreemailSender,
+        domain,
+        Text::new(
+            format!(
+                "You send from a free mailbox ({domain}). Mail servers abroad often block or spam-folder these domains, and buyers trust a company address more."
+            ),
+            format!(
+                "你用的是免费邮箱（{domain}）。国外的邮件服务器经常拦截这些域名或把邮件放进垃圾箱，买家也更信任企业邮箱。"
+            ),
+        ),
+        Text::new(
+            "Send from an address on your company's own domain (e.g. sales@yourbrand.com).",
+            "使用公司自己域名的邮箱发信（例如 sales@yourbrand.com）。",
+        ),
+    ))
+}
+
+fn allowed(list: &[String], address: &str) -> bool {
+    let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    list.iter().any(|a| {
+        let a = a.trim().to_lowercase();
+        match a.strip_prefix('@') {
+            Some(d) => d == domain,
+            None => a == address,
+        }
+    })
+}
+
+pub fn not_allowed(ctx: &Ctx<'_>) -> Option<Finding> {
+    let list = ctx.sender.allowed_from.as_ref()?;
+    let from = ctx
+        .facts
+        .from
+        .as_ref()
+        .map(|m| m.address.as_str())
+        .unwrap_or("");
+    if !from.is_empty() && allowed(list, from) {
+        return None;
+    }
+    let user = ctx.sender.auth_user.as_deref().unwrap_or("this account");
+    let shown = if from.is_empty() {
+        "(no From address)"
+    } else {
+        from
+    };
+    Some(Finding::new(
+        RuleId::SenderNotAllowed,
+        shown,
+        Text::new(
+            format!("The From address {shown} is not one that {user} may send as."),
+            format!("发件人地址 {shown} 不在账号 {user} 允许使用的地址之内。"),
+        ),
+        Text::new(
+            format!(
+                "Send from one of your own addresses ({}), or ask the administrator to allow this one.",
+                list.join(", ")
+            ),
+            format!(
+                "请使用你自己的地址发送（{}），或请管理员授权这个地址。",
+                list.join(", ")
+            ),
+        ),
+    ))
+}
+
+pub fn dmarc_will_fail(ctx: &Ctx<'_>) -> Option<Finding> {
+    if ctx.sender.dmarc_will_fail != Some(true) {
+        return None;
+    }
+    let domain = ctx
+        .facts
+        .from
+        .as_ref()
+        .map(|m| m.domain().to_string())
+        .unwrap_or_default();
+    Some(Finding::new(
+        RuleId::DmarcWillFail,
+        domain.clone(),
+        Text::new(
+            format!(
+                "The domain {domain} publishes a DMARC policy, and mail sent through this relay will not pass it (the upstream is not in its SPF record and no DKIM signature for it is applied). Receivers may reject the mail or file it as spam."
+            ),
+            format!(
+                "域名 {domain} 发布了 DMARC 策略，而通过本中继发出的邮件无法通过验证（上游服务器不在其 SPF 记录里，也没有对应的 DKIM 签名）。收件方可能拒收或把邮件放进垃圾箱。"
+            ),
+        ),
+        Text::new(
+            "Ask your administrator to add the upstream to the domain's SPF record or to set up DKIM signing; until then send from an address whose domain passes.",
+            "请管理员把上游服务器加入该域名的 SPF 记录，或配置 DKIM 签名；在此之前请使用能通过验证的域名发信。",
+        ),
+    ))
+}
+
+pub fn read_receipt_cold(ctx: &Ctx<'_>, r: &RecipientFacts) -> Option<Finding> {
+    let headers = &ctx.facts.headers.read_receipt;
+    if headers.is_empty() || !ctx.is_cold(r) {
+        return None;
+    }
+    let list = headers.join(", ");
+    Some(
+        Finding::new(
+            RuleId::ReadReceiptCold,
+            list.clone(),
+            Text::new(
+                format!("Your first mail to {} asks for a read receipt ({list}). On a first contact that looks distrustful and annoys; sendwell removes the request from this copy.", r.address),
+                format!("你给 {} 的第一封信要求已读回执（{list}）。首次联系就要回执显得不信任对方、令人反感；sendwell 已从这份邮件中删除该请求。", r.address),
+            ),
+            Text::new(
+                "Switch off \"request read receipt\" for new contacts; ask a question in the mail instead, so the customer has a reason to answer.",
+                "给新客户写信时关闭“请求已读回执”；不如在邮件里提一个问题，让客户有理由回复。",
+            ),
+        )
+        .rewrite(Rewrite::StripHeaders(headers.clone())),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::inputs::SenderFacts;
+    use crate::policy::testutil::{plain_from, with_facts, with_rcpt, with_sender};
+
+    #[test]
+    fn freemail_sender() {
+        assert!(with_facts(&plain_from("li@163.com", "Quote", "Hello."), freemail).is_some());
+        assert!(with_facts(&plain_from("li@brand.example", "Quote", "Hello."), freemail).is_none());
+        assert!(with_facts(&plain_from("li@my163.com", "Quote", "Hello."), freemail).is_none());
+    }
+
+    #[test]
+    fn sender_allowed() {
+        let raw = plain_from("boss@shop.example", "Hi", "Hello.");
+        let restricted = SenderFacts {
+            allowed_from: Some(vec!["li@shop.example".into()]),
+            ..Default::default()
+        };
+        assert!(with_sender(&raw, &restricted, not_allowed).is_some());
+        let domain = SenderFacts {
+            allowed_from: Some(vec!["@shop.example".into()]),
+            ..Default::default()
+        };
+        assert!(with_sender(&raw, &domain, not_allowed).is_none());
+        assert!(with_sender(&raw, &SenderFacts::default(), not_allowed).is_none());
+    }
+
+    #[test]
+    fn dmarc_from_fact_only() {
+        let raw = plain_from("li@shop.example", "Hi", "Hello.");
+        let s = SenderFacts {
+            dmarc_will_fail: Some(true),
+            ..Default::default()
+        };
+        assert!(with_sender(&raw, &s, dmarc_will_fail).is_some());
+        let s = SenderFacts {
+            dmarc_will_fail: None,
+            ..Default::default()
+        };
+        assert!(with_sender(&raw, &s, dmarc_will_fail).is_none());
+    }
+
+    #[test]
+    fn receipts_stripped_on_cold_kept_on_reply() {
+        let cold = "From: a@shop.example\r\nTo: b@example.de\r\nSubject: Hello\r\nDisposition-Notification-To: a@shop.example\r\n\r\nDear Ms Weber,\r\n";
+        let f = with_rcpt(cold, "b@example.de", false, read_receipt_cold).unwrap();
+        assert_eq!(
+            f.rewrite,
+            Some(Rewrite::StripHeaders(vec![
+                "Disposition-Notification-To".into()
+            ]))
+        );
+        let reply = "From: a@shop.example\r\nTo: b@example.de\r\nSubject: Re: Hello\r\nIn-Reply-To: <m@x>\r\nDisposition-Notification-To: a@shop.example\r\n\r\nDear Ms Weber,\r\n";
+        assert!(with_rcpt(reply, "b@example.de", false, read_receipt_cold).is_none());
+        assert!(with_rcpt(cold, "b@example.de", true, read_receipt_cold).is_none());
+    }
+}
