@@ -378,6 +378,7 @@ impl Config {
         if self.relay.batch_size == 0 {
             return bad("relay.batch_size", "must be at least 1".into());
         }
+        self.policy.validate()?;
         for (i, u) in self.users.iter().enumerate() {
             if argon2::password_hash::PasswordHash::new(&u.password_hash).is_err() {
                 return bad(
@@ -530,6 +531,16 @@ mod tests {
     }
 
     #[test]
+    fn unknown_rule_id_is_an_error_naming_it() {
+        let err = parse("[policy.rules.SUBJECT_SHOUTING]\nweight = 2\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("SUBJECT_SHOUTING"), "{err}");
+        let ok = parse("[policy.rules.SUBJECT_EMOJI]\nweight = 3\n");
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    #[test]
     fn upstream_urls() {
         let mut c = Config::default();
         c.upstream.url = Some("smtp://127.0.0.1:2526".into());
@@ -585,6 +596,7 @@ mod tests {
                         l.starts_with(&format!("{k} ="))
                             || l.starts_with(&format!("[{k}]"))
                             || l.starts_with(&format!("[[{k}]]"))
+                            || l.starts_with(&format!("[{prefix}{k}."))
                     });
                     if !documented {
                         missing.push(format!("{prefix}{k}"));

@@ -5,6 +5,7 @@
 pub mod archive;
 pub mod facts;
 pub mod html;
+pub mod notice;
 pub mod prepare;
 pub mod text;
 
