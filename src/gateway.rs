@@ -279,29 +279,40 @@ impl Gateway {
         self.send_notice(&sub.mail_from, raw, now).await;
     }
 
-    /// Queues a notice to `to` with the null sender (it can never bounce back).
-    pub async fn send_notice(&self, to: &str, raw: Vec<u8>, now: Timestamp) {
-        let headers = prepare::header_section(&raw);
-        let msg = NewMessage {
-            mail_from: String::new(),
-            message_id_header: header_value(headers, "Message-ID"),
-            subject: header_value(headers, "Subject"),
-            received_at: now,
-            client: "sendwell".to_string(),
-            auth_user: None,
-            report: None,
-            deliveries: vec![NewDelivery {
-                rcpt: to.to_string(),
-                deliver_at: now,
-                state: DeliveryState::Queued,
-            }],
-            data: raw,
-        };
-        match self.store.enqueue(msg).await {
-            Ok(_) => self.wakeup.notify_one(),
+    /// Queues a notice to the sender and wakes the courier.
+    async fn send_notice(&self, to: &str, raw: Vec<u8>, now: Timestamp) {
+        match queue_notice(&self.store, to, raw, now).await {
+            Ok(()) => self.wakeup.notify_one(),
             Err(e) => tracing::error!(error = %e, to, "could not queue a notice to the sender"),
         }
     }
+}
+
+/// Queues a notice (built by [`notice::build`]) to `to`, with the null
+/// envelope sender so it can never bounce back.
+pub async fn queue_notice(
+    store: &Store,
+    to: &str,
+    raw: Vec<u8>,
+    now: Timestamp,
+) -> crate::store::Result<()> {
+    let headers = prepare::header_section(&raw);
+    let msg = NewMessage {
+        mail_from: String::new(),
+        message_id_header: header_value(headers, "Message-ID"),
+        subject: header_value(headers, "Subject"),
+        received_at: now,
+        client: "sendwell".to_string(),
+        auth_user: None,
+        report: None,
+        deliveries: vec![NewDelivery {
+            rcpt: to.to_string(),
+            deliver_at: now,
+            state: DeliveryState::Queued,
+        }],
+        data: raw,
+    };
+    store.enqueue(msg).await.map(|_| ())
 }
 
 /// Each recipient's copy: held when the message or the recipient is held,

@@ -9,6 +9,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
+mod check;
+mod held;
+
 use crate::config::Config;
 use crate::store::{DeliveryState, MessageId, Store};
 
@@ -39,6 +42,11 @@ pub enum Command {
     /// Manage the accounts that may AUTH.
     #[command(subcommand)]
     User(UserCmd),
+    /// Review held messages: list, show, release, reject.
+    #[command(subcommand)]
+    Held(held::HeldCmd),
+    /// Judge a saved message (.eml) with the server's own rules, offline.
+    Check(check::CheckArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +126,19 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             name,
             password_stdin,
         }) => user_add(&name, password_stdin),
+        Command::Held(cmd) => {
+            let config = load(&cli.config)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?;
+                let code = held::run(&config, &store, cmd).await;
+                store.close().await;
+                code
+            })
+        }
+        Command::Check(args) => {
+            let config = load(&cli.config)?;
+            check::run(&config, args)
+        }
     }
 }
 
@@ -295,7 +316,7 @@ fn short_time(t: jiff::Timestamp) -> String {
     t.strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
-fn clip(s: &str, n: usize) -> String {
+pub(crate) fn clip(s: &str, n: usize) -> String {
     if s.chars().count() <= n {
         s.to_string()
     } else {
