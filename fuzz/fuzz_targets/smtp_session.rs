@@ -15,7 +15,9 @@ use sendwell::submission::ClientInfo;
 const MAX_SIZE: usize = 2048;
 
 fuzz_target!(|input: &[u8]| {
-    let Some((&knobs, rest)) = input.split_first() else { return };
+    let Some((&knobs, rest)) = input.split_first() else {
+        return;
+    };
     let cfg = SessionConfig {
         hostname: "fuzz.test".into(),
         max_message_size: MAX_SIZE,
@@ -69,7 +71,10 @@ fn check_reply(r: &Reply) {
     let wire = r.to_wire();
     assert!(wire.ends_with(b"\r\n"));
     for line in wire.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
-        assert!(line.len() >= 4 && line[..3].iter().all(u8::is_ascii_digit), "{line:?}");
+        assert!(
+            line.len() >= 4 && line[..3].iter().all(u8::is_ascii_digit),
+            "{line:?}"
+        );
         assert!(line.ends_with(b"\r"));
         assert!(!line[..line.len() - 1].contains(&b'\r'));
     }
