@@ -348,11 +348,12 @@ fn urls_in(text: &str) -> Vec<String> {
         if out.len() >= MAX_TEXT_URLS {
             break;
         }
-        let lower_start = token
-            .get(..8)
-            .map(|s| s.to_ascii_lowercase())
-            .unwrap_or_default();
-        if lower_start.starts_with("http://") || lower_start.starts_with("https://") {
+        let starts = |p: &str| {
+            token
+                .get(..p.len())
+                .is_some_and(|s| s.eq_ignore_ascii_case(p))
+        };
+        if starts("http://") || starts("https://") {
             out.push(
                 token
                     .trim_end_matches(['.', ',', ';', ':', '!', '?', ']'])

@@ -270,14 +270,14 @@ fn css_px(style: &str, name: &str) -> Option<u32> {
 /// Appends text with runs of whitespace collapsed to one space (HTML source
 /// line breaks are not line breaks on screen).
 fn push_collapsed(out: &mut String, raw: &str) {
-    for c in raw.chars() {
-        if c.is_whitespace() && c != '\u{a0}' {
-            if !out.ends_with([' ', '\n']) && !out.is_empty() {
-                out.push(' ');
-            }
-        } else {
-            out.push(c);
+    for (i, piece) in raw
+        .split(|c: char| c.is_whitespace() && c != '\u{a0}')
+        .enumerate()
+    {
+        if i > 0 && !out.is_empty() && !out.ends_with([' ', '\n']) {
+            out.push(' ');
         }
+        out.push_str(piece);
     }
 }
 

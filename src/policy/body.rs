@@ -343,8 +343,16 @@ fn delimited_at<'t>(text: &'t str, open: &str, close: &str) -> Vec<(usize, &'t s
     /// A merge field is short; looking further only finds prose between two brackets.
     const REACH: usize = 48;
     let mut out = Vec::new();
+    let Some(first) = open.chars().next() else {
+        return out;
+    };
     let mut from = 0;
-    while let Some(p) = text.get(from..).and_then(|t| t.find(open)) {
+    // A char search is a memchr; most texts hold none of the brackets at all.
+    while let Some(p) = text.get(from..).and_then(|t| t.find(first)) {
+        if !text.get(from + p..).is_some_and(|t| t.starts_with(open)) {
+            from += p + first.len_utf8();
+            continue;
+        }
         let start = from + p + open.len();
         let window_end = (start + REACH).min(text.len());
         let window = (start..=window_end)

@@ -203,7 +203,7 @@ impl PhraseSet {
         };
         let mut hit = vec![false; self.phrases.len()];
         let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
-        for mat in m.find_overlapping_iter(text) {
+        for mat in m.find_iter(text) {
             let before = text.get(..mat.start()).and_then(|t| t.chars().next_back());
             let after = text.get(mat.end()..).and_then(|t| t.chars().next());
             if boundary(before)
