@@ -68,6 +68,17 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
             url: redact_url(&url),
             source,
         })?;
+    if store.dialect() == store::Dialect::Sqlite {
+        // One node per SQLite file: claims still held can only be a crashed
+        // predecessor's, and need not wait for their leases to run out.
+        match store.release_all_claims().await {
+            Ok(0) => {}
+            Ok(n) => tracing::warn!("took back {n} deliveries claimed before an unclean stop"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take back old claims; they return when their leases end")
+            }
+        }
+    }
     let upstream = relay::build_upstream(&config)?;
     match config.upstream_target() {
         Ok(UpstreamTarget::Outbox(dir)) => tracing::warn!(

@@ -157,18 +157,18 @@ fn corpus() {
             .unwrap_or_default();
         let actual_path = eml.with_extension("actual");
         let (problems, verdict, expected) = check(eml, &judge);
-        if let (Some(v), Some(exp)) = (&verdict, &expected) {
-            if exp == "accept" {
-                accepts += 1;
-                if v.score > 0.0 {
-                    let why: Vec<String> = v
-                        .hits
-                        .iter()
-                        .filter(|h| !h.advice)
-                        .map(|h| format!("{} {}", h.id, h.score))
-                        .collect();
-                    accept_scored.push(format!("  {name}: {} ({})", v.score, why.join(", ")));
-                }
+        if let (Some(v), Some(exp)) = (&verdict, &expected)
+            && exp == "accept"
+        {
+            accepts += 1;
+            if v.score > 0.0 {
+                let why: Vec<String> = v
+                    .hits
+                    .iter()
+                    .filter(|h| !h.advice)
+                    .map(|h| format!("{} {}", h.id, h.score))
+                    .collect();
+                accept_scored.push(format!("  {name}: {} ({})", v.score, why.join(", ")));
             }
         }
         if problems.is_empty() {

@@ -159,7 +159,7 @@ async fn smuggling_sequences_stay_one_message_at_the_upstream() {
     let dir = tempfile::tempdir().unwrap();
     let running = server::start(config(dir.path(), &up)).await.unwrap();
     let addr = running.smtp_addrs[0];
-    let sequences: [&[u8]; 8] = [
+    let sequences: [&[u8]; 9] = [
         b"\n.\n",
         b"\n.\r\n",
         b"\r\n.\n",
@@ -168,6 +168,7 @@ async fn smuggling_sequences_stay_one_message_at_the_upstream() {
         b"\r\n\x00.\r\n",
         b"\r.\r",
         b"\n.\r",
+        b"\r\n.\r\r\n",
     ];
     for (i, seq) in sequences.iter().enumerate() {
         let stream = TcpStream::connect(addr).await.unwrap();

@@ -168,6 +168,7 @@ store_suite!(
     reopening_keeps_everything,
     held_release_reject_retry_drop,
     release_claims_gives_everything_back,
+    release_all_claims_takes_back_a_dead_nodes_claims,
     closed_store_refuses_enqueue,
     committed_messages_survive_sigkill,
 );
@@ -816,6 +817,48 @@ async fn release_claims_gives_everything_back(db: &Db) {
     assert_eq!(count(s, DeliveryState::Deferred).await, 1);
     let c = s.claim_due("w2", now, LEASE, 10).await.expect("claim");
     assert_eq!(c.len(), 2, "given-back claims are due at once");
+}
+
+async fn release_all_claims_takes_back_a_dead_nodes_claims(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    s.enqueue(message(
+        "a@shop.example",
+        &["x@buyer.example", "y@buyer.example"],
+        now,
+    ))
+    .await
+    .expect("enqueue");
+    assert_eq!(
+        s.claim_due("dead-1", now, LEASE, 1)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert_eq!(
+        s.claim_due("dead-2", now, LEASE, 1)
+            .await
+            .expect("claim")
+            .len(),
+        1
+    );
+    assert!(
+        s.claim_due("new", now, LEASE, 10)
+            .await
+            .expect("claim")
+            .is_empty(),
+        "leases still run"
+    );
+    assert_eq!(s.release_all_claims().await.expect("release"), 2);
+    assert_eq!(
+        s.claim_due("new", now, LEASE, 10)
+            .await
+            .expect("claim")
+            .len(),
+        2,
+        "due again at once"
+    );
 }
 
 async fn closed_store_refuses_enqueue(db: &Db) {

@@ -68,8 +68,9 @@ pub fn encode_word(text: &str) -> String {
     let mut words = Vec::new();
     let mut chunk = String::new();
     for c in text.chars() {
-        // 45 bytes of UTF-8 become 60 characters of base64.
-        if chunk.len() + c.len_utf8() > 45 {
+        // 39 bytes of UTF-8 become 52 characters of base64: with `Subject: `
+        // and the word's frame the line stays under 78.
+        if chunk.len() + c.len_utf8() > 39 {
             words.push(format!("=?UTF-8?B?{}?=", B64.encode(chunk.as_bytes())));
             chunk.clear();
         }

@@ -210,7 +210,8 @@ mod tests {
     fn json_has_exactly_the_documented_shape() {
         let j = to_json(&verdict(), Language::En);
         let keys: Vec<&String> = j.as_object().unwrap().keys().collect();
-        assert_eq!(keys, ["hits", "recipients", "score", "verdict"]);
+        // The order of the README's documentation, kept by preserve_order.
+        assert_eq!(keys, ["verdict", "score", "hits", "recipients"]);
         assert_eq!(j["verdict"], "hold");
         let hit = &j["hits"][0];
         let mut hk: Vec<&String> = hit.as_object().unwrap().keys().collect();

@@ -308,15 +308,40 @@ impl Store {
 
     /// Gives back every claim `owner` holds (clean shutdown).
     pub async fn release_claims(&self, owner: &str) -> Result<u64> {
-        let done = sqlx::query(
-            "UPDATE deliveries SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, \
-             owner = NULL, lease_until = NULL, updated_at = $2 \
-             WHERE state = 'delivering' AND owner = $1",
-        )
-        .bind(owner)
-        .bind(Timestamp::now().as_millisecond())
-        .execute(&self.inner.pool)
-        .await?;
+        self.release(Some(owner)).await
+    }
+
+    /// Gives back every claim, whoever holds it. Only right when no other
+    /// process can hold claims: a node starting on its own SQLite file, whose
+    /// claims can only be left over from a crash of its predecessor (which
+    /// would otherwise wait out their leases).
+    pub async fn release_all_claims(&self) -> Result<u64> {
+        self.release(None).await
+    }
+
+    async fn release(&self, owner: Option<&str>) -> Result<u64> {
+        let now = Timestamp::now().as_millisecond();
+        let done = match owner {
+            Some(owner) => {
+                sqlx::query(
+                    "UPDATE deliveries SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, \
+                     owner = NULL, lease_until = NULL, updated_at = $1 WHERE state = 'delivering' AND owner = $2",
+                )
+                .bind(now)
+                .bind(owner)
+                .execute(&self.inner.pool)
+                .await?
+            }
+            None => {
+                sqlx::query(
+                    "UPDATE deliveries SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE 'queued' END, \
+                     owner = NULL, lease_until = NULL, updated_at = $1 WHERE state = 'delivering'",
+                )
+                .bind(now)
+                .execute(&self.inner.pool)
+                .await?
+            }
+        };
         Ok(done.rows_affected())
     }
 
