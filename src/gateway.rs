@@ -90,7 +90,7 @@ impl Gateway {
         let now = self.clock.now();
         let data = prepare::canonicalize(&sub.data);
         let verdict = if self.config.policy.enabled {
-            match self.judge_message(data.clone(), &sub, now).await {
+            match self.judge_message(&data, &sub, now).await {
                 Ok(v) => Some(v),
                 Err(reply) => return reply,
             }
@@ -216,13 +216,14 @@ impl Gateway {
     /// Parses once and judges; an unreadable message is refused clearly.
     async fn judge_message(
         &self,
-        data: Vec<u8>,
+        data: &[u8],
         sub: &Submission,
         now: Timestamp,
     ) -> Result<Verdict, Reply> {
         let facts = if data.len() <= PARSE_INLINE_MAX {
-            MessageFacts::parse(&data)
+            MessageFacts::parse(data)
         } else {
+            let data = data.to_vec();
             match tokio::task::spawn_blocking(move || MessageFacts::parse(&data)).await {
                 Ok(r) => r,
                 Err(e) => {

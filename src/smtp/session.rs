@@ -691,11 +691,15 @@ impl Session {
             DataRx::Discard(r) => r.ingest(&mut it),
         };
         let consumed = rest.len() - it.as_slice().len();
-        for &b in rest.get(..consumed).unwrap_or_default() {
-            self.data_tail.rotate_left(1);
-            if let Some(last) = self.data_tail.last_mut() {
-                *last = b;
-            }
+        // Only the last few consumed bytes can be part of the end marker.
+        let eaten = rest.get(..consumed).unwrap_or_default();
+        let recent = eaten
+            .get(eaten.len().saturating_sub(END_OF_DATA.len())..)
+            .unwrap_or_default();
+        self.data_tail.rotate_left(recent.len());
+        let keep = self.data_tail.len() - recent.len();
+        if let Some(dst) = self.data_tail.get_mut(keep..) {
+            dst.copy_from_slice(recent);
         }
         self.pos += consumed;
         if let DataRx::Keep(r) = &rx
