@@ -7,7 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use jiff::Timestamp;
 
-use super::prepare::{new_token, rfc5322_date};
+use super::prepare::{new_token, one_line, rfc5322_date};
 
 /// Longest line of base64 body text (RFC 2045 §6.8).
 const BASE64_LINE: usize = 76;
@@ -80,12 +80,6 @@ pub fn encode_word(text: &str) -> String {
         words.push(format!("=?UTF-8?B?{}?=", B64.encode(chunk.as_bytes())));
     }
     words.join("\r\n ")
-}
-
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 fn push(m: &mut String, line: &str) {

@@ -83,9 +83,16 @@ pub fn has_header(headers: &[u8], name: &str) -> bool {
 
 /// RFC 5322 date-time, in UTC.
 pub fn rfc5322_date(at: Timestamp) -> String {
-    at.to_zoned(jiff::tz::TimeZone::UTC)
-        .strftime("%a, %d %b %Y %H:%M:%S +0000")
-        .to_string()
+    jiff::fmt::rfc2822::to_string(&at.to_zoned(jiff::tz::TimeZone::UTC))
+        .unwrap_or_else(|_| at.to_string())
+}
+
+/// Text made safe for one header line: control characters (CR, LF, …)
+/// become spaces, so no value can start a new header or end the section.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// Prepends `Received:` and adds `Message-ID:` and `Date:` when missing.

@@ -11,8 +11,8 @@
 //! 3. `text/rfc822-headers`: the header section of the original message
 //!    (never the body: a bounce must not carry a large or private body back).
 
+use crate::message::prepare::{one_line, rfc5322_date};
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 
 /// Longest diagnostic text copied into a report line (RFC 5322 lines stop at
 /// 998 octets; the field name and type come on top).
@@ -74,7 +74,7 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
     );
     line(&mut m, &format!("To: <{}>", one_line(r.original_sender)));
     line(&mut m, &format!("Subject: {subject}"));
-    line(&mut m, &format!("Date: {}", rfc2822(r.now)));
+    line(&mut m, &format!("Date: {}", rfc5322_date(r.now)));
     line(
         &mut m,
         &format!(
@@ -111,7 +111,10 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
     line(&mut m, "Content-Description: Delivery report");
     line(&mut m, "");
     line(&mut m, &format!("Reporting-MTA: dns; {host}"));
-    line(&mut m, &format!("Arrival-Date: {}", rfc2822(r.arrival)));
+    line(
+        &mut m,
+        &format!("Arrival-Date: {}", rfc5322_date(r.arrival)),
+    );
     for rr in r.recipients {
         line(&mut m, "");
         line(
@@ -123,10 +126,13 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
         line(&mut m, &diagnostic_field(&rr.diagnostic));
         line(
             &mut m,
-            &format!("Last-Attempt-Date: {}", rfc2822(rr.last_attempt)),
+            &format!("Last-Attempt-Date: {}", rfc5322_date(rr.last_attempt)),
         );
         if let (Kind::Delayed, Some(until)) = (r.kind, r.retry_until) {
-            line(&mut m, &format!("Will-Retry-Until: {}", rfc2822(until)));
+            line(
+                &mut m,
+                &format!("Will-Retry-Until: {}", rfc5322_date(until)),
+            );
         }
     }
     line(&mut m, "");
@@ -182,7 +188,10 @@ fn human_text(m: &mut String, r: &Report<'_>, host: &str) {
                 "The mail system is still trying; you do not need to send it again.",
             );
             if let Some(until) = r.retry_until {
-                line(m, &format!("It will keep trying until {}.", rfc2822(until)));
+                line(
+                    m,
+                    &format!("It will keep trying until {}.", rfc5322_date(until)),
+                );
             }
         }
     }
@@ -275,19 +284,9 @@ fn returned_headers(data: &[u8]) -> &[u8] {
 
 /// Text that will stand in a header or report field: no line breaks or
 /// other control characters.
-fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
 fn line(m: &mut String, s: &str) {
     m.push_str(s);
     m.push_str("\r\n");
-}
-
-fn rfc2822(ts: Timestamp) -> String {
-    jiff::fmt::rfc2822::to_string(&ts.to_zoned(TimeZone::UTC)).unwrap_or_else(|_| ts.to_string())
 }
 
 #[cfg(test)]

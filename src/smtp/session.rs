@@ -614,14 +614,7 @@ impl Session {
             ));
         }
         if from.size > self.cfg.max_message_size {
-            return self.fail(reply(
-                552,
-                (5, 3, 4),
-                format!(
-                    "message size exceeds fixed maximum message size ({} bytes)",
-                    self.cfg.max_message_size
-                ),
-            ));
+            return self.fail(self.too_large());
         }
         self.tx = Some(Transaction {
             mail_from: from.address,
@@ -654,6 +647,18 @@ impl Session {
             rcpt: address,
         });
         self.mode = Mode::Waiting;
+    }
+
+    /// `552 5.3.4`, for MAIL FROM SIZE= over the limit and for a body that grew past it.
+    fn too_large(&self) -> Reply {
+        reply(
+            552,
+            (5, 3, 4),
+            format!(
+                "message size exceeds fixed maximum message size ({} bytes)",
+                self.cfg.max_message_size
+            ),
+        )
     }
 
     fn data(&mut self) {
@@ -738,14 +743,7 @@ impl Session {
         if too_big {
             self.tx = None;
             self.mode = Mode::Command;
-            return self.fail(reply(
-                552,
-                (5, 3, 4),
-                format!(
-                    "message size exceeds fixed maximum message size ({} bytes)",
-                    self.cfg.max_message_size
-                ),
-            ));
+            return self.fail(self.too_large());
         }
         let Some(tx) = self.tx.clone() else {
             self.mode = Mode::Command;
