@@ -1,0 +1,226 @@
+//! The `sendwell` binary as a person or a script uses it: exit codes, what
+//! it prints, and that its pieces fit (a `user add` entry passes `config check`).
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn sendwell(dir: &Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sendwell"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run sendwell");
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &[u8]) -> String {
+    String::from_utf8_lossy(o).into_owned()
+}
+
+#[test]
+fn config_check_names_the_key_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[server]\nlisten = [\"127.0.0.1:2525\"]\nmax_recipeints = 5\n",
+    )
+    .unwrap();
+    let out = sendwell(dir.path(), &["config", "check", "bad.toml"], None);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.toml:3") && err.contains("max_recipeints"),
+        "{err}"
+    );
+
+    std::fs::write(
+        dir.path().join("rule.toml"),
+        "[policy.rules.SUBJECT_EMOJY]\nweight = 1\n",
+    )
+    .unwrap();
+    let out = sendwell(dir.path(), &["config", "check", "rule.toml"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("SUBJECT_EMOJY"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/config/sendwell.toml");
+    let out = sendwell(dir.path(), &["config", "check", example], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn user_add_prints_an_entry_that_config_check_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sendwell(
+        dir.path(),
+        &["user", "add", "lin", "--password-stdin"],
+        Some("correct horse battery\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let entry = text(&out.stdout);
+    assert!(
+        entry.contains("[[users]]")
+            && entry.contains("name = \"lin\"")
+            && entry.contains("$argon2id$"),
+        "{entry}"
+    );
+    std::fs::write(dir.path().join("sendwell.toml"), &entry).unwrap();
+    let out = sendwell(dir.path(), &["config", "check"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = sendwell(
+        dir.path(),
+        &["user", "add", "lin", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("at least 8"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+const HELD: &str = "From: Lin <lin@seller.example>\r\nTo: Ben <ben@buyer.example.com.au>\r\nSubject: Your order\r\n\r\n\
+                    Hi {{first_name}},\r\n\r\nyour order shipped today.\r\n\r\nLin\r\n";
+const GOOD: &str = "From: Lin <lin@seller.example>\r\nTo: Ben <ben@buyer.example.com.au>\r\nSubject: Your order 4471 shipped\r\n\r\n\
+                    Hi Ben,\r\n\r\nyour order 4471 left our warehouse today; tracking number YT2611220001.\r\n\r\nBest regards,\r\nLin\r\n";
+
+#[test]
+fn check_exit_codes_and_json() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("held.eml"), HELD).unwrap();
+    std::fs::write(dir.path().join("good.eml"), GOOD).unwrap();
+
+    let out = sendwell(dir.path(), &["check", "held.eml"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a check that ran exits 0 whatever the verdict"
+    );
+    assert!(text(&out.stdout).contains("TEMPLATE_PLACEHOLDER"));
+    assert!(
+        !text(&out.stdout).contains('\x1b'),
+        "no colour when not on a terminal"
+    );
+
+    let out = sendwell(
+        dir.path(),
+        &["check", "held.eml", "--fail-on", "hold"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let out = sendwell(
+        dir.path(),
+        &["check", "held.eml", "--fail-on", "reject"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let out = sendwell(
+        dir.path(),
+        &["check", "good.eml", "--fail-on", "hold"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+
+    let out = sendwell(
+        dir.path(),
+        &[
+            "check",
+            "held.eml",
+            "--format",
+            "json",
+            "--rcpt",
+            "ben@buyer.example.com.au",
+            "--rcpt",
+            "anna@buyer.example.de",
+        ],
+        None,
+    );
+    let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(j["verdict"], "hold");
+    assert_eq!(j["hits"][0]["id"], "TEMPLATE_PLACEHOLDER");
+    assert!(
+        j["hits"][0]["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("{{first_name}}")
+    );
+    assert!(j["hits"][0]["fix"].as_str().is_some_and(|f| !f.is_empty()));
+    let rcpts = j["recipients"].as_array().unwrap();
+    assert_eq!(rcpts.len(), 2);
+    assert_eq!(rcpts[1]["address"], "anna@buyer.example.de");
+    for key in [
+        "verdict",
+        "hits",
+        "deliver_at",
+        "timezone",
+        "timezone_source",
+    ] {
+        assert!(rcpts[0].get(key).is_some(), "recipient entry lacks {key}");
+    }
+
+    // Bad input exits 2 with a readable error.
+    let out = sendwell(dir.path(), &["check", "missing.eml"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("missing.eml"));
+    let out = sendwell(
+        dir.path(),
+        &["check", "good.eml", "--rcpt", "not an address"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let out = sendwell(
+        dir.path(),
+        &["check", "good.eml", "--at", "yesterday-ish"],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn check_speaks_chinese_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("held.eml"), HELD).unwrap();
+    std::fs::write(
+        dir.path().join("sendwell.toml"),
+        "[notices]\nlanguage = \"zh-CN\"\n",
+    )
+    .unwrap();
+    let out = sendwell(dir.path(), &["check", "held.eml"], None);
+    let s = text(&out.stdout);
+    assert!(
+        s.contains("TEMPLATE_PLACEHOLDER")
+            && s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{s}"
+    );
+}
+
+#[test]
+fn queue_list_on_a_fresh_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sendwell(dir.path(), &["queue", "list"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("empty"));
+    let out = sendwell(dir.path(), &["held", "list"], None);
+    assert!(text(&out.stdout).contains("nothing is held"));
+    let out = sendwell(dir.path(), &["queue", "show", "42"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("42"));
+}
