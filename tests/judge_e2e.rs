@@ -252,3 +252,99 @@ async fn typo_domain_is_refused_at_rcpt_with_the_suggestion() {
     }
     running.stop().await;
 }
+
+/// The reviewer's side, with the real binary against the running server's
+/// queue: `held list` shows the message, `held show` the reasons and the text,
+/// `held reject` refuses it and the sender is told.
+#[tokio::test]
+async fn reviewer_sees_the_report_and_refuses_with_a_notice() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), &up);
+    let cfg_path = dir.path().join("sendwell.toml");
+    std::fs::write(
+        &cfg_path,
+        format!(
+            "data_dir = {:?}\n[upstream]\nurl = \"{}\"\n",
+            dir.path().display().to_string(),
+            up.url()
+        ),
+    )
+    .unwrap();
+    let running = server::start(cfg).await.unwrap();
+    let body = "From: Lin <lin@seller.example>\r\nTo: ben@buyer.example.com.au\r\nSubject: Special offer\r\n\r\n\
+                Dear %FNAME%,\r\n\r\nour new power banks are in stock at a special price.\r\n\r\nLin\r\n";
+    let reply = send(
+        running.smtp_addrs[0],
+        "lin@seller.example",
+        &["ben@buyer.example.com.au"],
+        body,
+    )
+    .await
+    .unwrap();
+    let id = queued_id(&reply).0.to_string();
+    up.wait_for(1, Duration::from_secs(10)).await; // the hold notice
+
+    let cli = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwell"))
+            .args(args)
+            .arg("--config")
+            .arg(&cfg_path)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let list = cli(&["held", "list"]);
+    assert!(
+        list.contains(&id)
+            && list.contains("Special offer")
+            && list.contains("ben@buyer.example.com.au"),
+        "{list}"
+    );
+    let show = cli(&["held", "show", &id]);
+    assert!(
+        show.contains("TEMPLATE_PLACEHOLDER") && show.contains("%FNAME%"),
+        "{show}"
+    );
+    assert!(
+        show.contains("our new power banks are in stock"),
+        "the reviewer sees the text: {show}"
+    );
+    let rejected = cli(&["held", "reject", &id, "--reason", "template not filled in"]);
+    assert!(rejected.contains("refused"), "{rejected}");
+
+    let got = up.wait_for(2, Duration::from_secs(10)).await;
+    let notice = got
+        .iter()
+        .find(|m| m.text().contains("Subject: [sendwell] Not sent"))
+        .expect("refusal notice");
+    assert_eq!(notice.rcpt_to, ["lin@seller.example"]);
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&notice.data)
+        .unwrap();
+    assert!(
+        parsed
+            .body_text(0)
+            .unwrap()
+            .contains("template not filled in")
+    );
+    let m = running
+        .store
+        .message(queued_id(&reply))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(m.deliveries[0].state, DeliveryState::Rejected);
+    assert!(
+        up.messages()
+            .iter()
+            .all(|m| to_of(m) != "ben@buyer.example.com.au"),
+        "a refused copy is never sent"
+    );
+    running.stop().await;
+}
