@@ -515,3 +515,54 @@ async fn forgotten_slots_are_free_again(db: Db) -> Db {
     assert_eq!(db.store.prune_ledger(hours(1)).await.expect("prune"), 1);
     db
 }
+
+/// Cost of one reservation (one commit each), sequential and 8-way
+/// concurrent over 50 recipients: `cargo test --release --test caps measure -- --ignored --nocapture`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "a measurement, not a check"]
+async fn measure() {
+    let mut dbs = vec![("sqlite", Db::sqlite().await)];
+    if let Some(pg) = Db::postgres("measure").await {
+        dbs.push(("postgres", pg));
+    }
+    for (name, db) in dbs {
+        let cfg = CapsConfig::default();
+        let n = 400;
+        let start = std::time::Instant::now();
+        for i in 0..n {
+            let rcpt = format!("r{}@d{}.example.com", i % 50, i % 7);
+            send(
+                &db.store,
+                &cfg,
+                &rcpt,
+                t0(),
+                SendKind::Warm,
+                &format!("s{i}"),
+            )
+            .await;
+        }
+        let seq = start.elapsed();
+        let start = std::time::Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..8 {
+            let store = db.store.clone();
+            let cfg = cfg.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..n / 8 {
+                    let rcpt = format!("c{}@e{}.example.com", (i * 8 + w) % 50, w);
+                    send(&store, &cfg, &rcpt, t0(), SendKind::Warm, &format!("s{i}")).await;
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("a measuring task");
+        }
+        let conc = start.elapsed();
+        println!(
+            "{name}: {n} reservations sequential {:.2} ms each, 8-way concurrent {:.0}/s",
+            seq.as_secs_f64() * 1000.0 / f64::from(n),
+            f64::from(n) / conc.as_secs_f64()
+        );
+        db.finish().await;
+    }
+}
