@@ -335,6 +335,8 @@ pub fn plan_with_window(
     };
 
     let mut at = c.at;
+    // The last time the caps accepted: the answer if the window never settles.
+    let mut capped = c.at;
     for _ in 0..MAX_SETTLE_ROUNDS {
         let mut x = at.as_millisecond();
         loop {
@@ -384,12 +386,14 @@ pub fn plan_with_window(
         if x != at.as_millisecond() {
             at = from_ms(x);
         }
+        capped = at;
         let w = window(at);
         if w <= at {
             break;
         }
         at = w;
     }
+    let at = capped;
 
     CapDecision {
         deliver_at: at,
