@@ -16,10 +16,12 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::Serialize;
 
+mod ledger;
 mod schema;
 mod sql;
 mod writer;
 
+pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
 pub use schema::Dialect;
 pub use sql::{Store, StoreStats};
 

@@ -139,6 +139,11 @@ impl Store {
         })
     }
 
+    /// The pool, for the other `impl Store` blocks of this module (the ledger).
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
     /// Which database this store talks to.
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
