@@ -21,6 +21,7 @@ pub mod gateway;
 pub mod message;
 pub mod policy;
 pub mod relay;
+pub mod schedule;
 pub mod server;
 pub mod shutdown;
 pub mod smtp;
