@@ -372,7 +372,9 @@ impl ScheduleConfig {
                     let m = if what == "addresses" {
                         format!("'{k}' is not an address (put domains under [schedule.domains])")
                     } else {
-                        format!("'{k}' is an address, not a domain (put it under [schedule.addresses])")
+                        format!(
+                            "'{k}' is an address, not a domain (put it under [schedule.addresses])"
+                        )
                     };
                     return Err((key, m));
                 }
@@ -463,7 +465,10 @@ mod tests {
                 "[countries.US]\ntimezone = \"America/Chicgo\"",
                 "schedule.countries.US.timezone",
             ),
-            ("[countries.us]\ntimezone = \"UTC\"", "schedule.countries.us"),
+            (
+                "[countries.us]\ntimezone = \"UTC\"",
+                "schedule.countries.us",
+            ),
             (
                 "[domains.\"firma.de\"]\ntimezone = \"Mars/Olympus\"",
                 "schedule.domains.\"firma.de\".timezone",

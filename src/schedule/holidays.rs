@@ -284,7 +284,11 @@ mod tests {
             .collect();
         on_disk.sort();
         let cal = Calendar::embedded().unwrap();
-        assert_eq!(cal.countries(), on_disk, "regenerate src/schedule/embedded.rs");
+        assert_eq!(
+            cal.countries(),
+            on_disk,
+            "regenerate src/schedule/embedded.rs"
+        );
         assert!(cal.countries().len() >= 50);
     }
 
@@ -333,7 +337,7 @@ mod tests {
         let eid = cal.holiday(Some("SA"), date(2026, 3, 20)).unwrap();
         assert!(eid.contains("Eid al-Fitr"), "{eid}");
         assert!(cal.holiday(Some("AE"), date(2026, 5, 27)).is_some()); // Eid al-Adha
-        assert!(cal.holiday(Some("ID"), date(2026, 3, 20)).is_some()); // Lebaran
+        assert!(cal.holiday(Some("ID"), date(2026, 3, 21)).is_some()); // Lebaran
         assert!(cal.holiday(Some("BR"), date(2026, 2, 16)).is_some()); // Carnival
     }
 
@@ -341,7 +345,10 @@ mod tests {
     fn list_filters_by_year_and_knows_its_limits() {
         let de = list("de", Some(2026)).unwrap();
         assert_eq!(de.first().unwrap().date, date(2026, 1, 1));
-        assert!(de.iter().any(|h| h.date == date(2026, 12, 25) && h.name == "Christmas Day"));
+        assert!(
+            de.iter()
+                .any(|h| h.date == date(2026, 12, 25) && h.name == "Christmas Day")
+        );
         assert!(de.iter().all(|h| h.date.year() == 2026));
         let json = serde_json::to_string(&de[..1]).unwrap();
         assert_eq!(json, r#"[{"date":"2026-01-01","name":"New Year's Day"}]"#);

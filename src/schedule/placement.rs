@@ -204,7 +204,11 @@ impl Placer {
             let country = r.country.or_else(|| tld_country.map(str::to_string));
             let zone = r
                 .zone
-                .or_else(|| country.as_deref().and_then(|c| self.country_zone(c).cloned()))
+                .or_else(|| {
+                    country
+                        .as_deref()
+                        .and_then(|c| self.country_zone(c).cloned())
+                })
                 .unwrap_or_else(|| self.default_zone.clone());
             return Placement {
                 zone,
@@ -241,7 +245,10 @@ mod tests {
     #[test]
     fn every_zone_in_the_table_exists_and_every_cctld_country_has_one() {
         let p = Placer::new(&ScheduleConfig::default()).unwrap();
-        for cc in super::super::holidays::Calendar::embedded().unwrap().countries() {
+        for cc in super::super::holidays::Calendar::embedded()
+            .unwrap()
+            .countries()
+        {
             assert!(p.country_zone(cc).is_some(), "no zone for {cc}");
         }
         assert_eq!(
@@ -249,6 +256,16 @@ mod tests {
             Some("America/New_York")
         );
     }
+
+    /// Address, contact, learned → zone, country, source.
+    type Case<'a> = (
+        &'a str,
+        Option<&'a Known>,
+        Option<&'a Known>,
+        &'a str,
+        Option<&'a str>,
+        &'a str,
+    );
 
     #[test]
     fn first_hit_wins() {
@@ -273,17 +290,62 @@ mod tests {
             timezone: None,
             country: Some("fr".into()),
         };
-        let cases: [(&str, Option<&Known>, Option<&Known>, &str, Option<&str>, &str); 8] = [
-            ("a@firma.de", Some(&contact), None, "Asia/Tokyo", Some("DE"), "contacts file"),
-            ("Boss@Firma.DE", None, Some(&learned), "America/New_York", Some("DE"), "override"),
-            ("x@sales.firma.de", None, Some(&learned), "Europe/Vienna", Some("AT"), "override"),
-            ("x@shop.com", None, Some(&learned), "Europe/Paris", Some("FR"), "learned"),
-            ("x@shop.us", None, None, "America/Chicago", Some("US"), "ccTLD .us"),
-            ("x@shop.co.jp", None, None, "Asia/Tokyo", Some("JP"), "ccTLD .jp"),
+        let cases: [Case; 8] = [
+            (
+                "a@firma.de",
+                Some(&contact),
+                None,
+                "Asia/Tokyo",
+                Some("DE"),
+                "contacts file",
+            ),
+            (
+                "Boss@Firma.DE",
+                None,
+                Some(&learned),
+                "America/New_York",
+                Some("DE"),
+                "override",
+            ),
+            (
+                "x@sales.firma.de",
+                None,
+                Some(&learned),
+                "Europe/Vienna",
+                Some("AT"),
+                "override",
+            ),
+            (
+                "x@shop.com",
+                None,
+                Some(&learned),
+                "Europe/Paris",
+                Some("FR"),
+                "learned",
+            ),
+            (
+                "x@shop.us",
+                None,
+                None,
+                "America/Chicago",
+                Some("US"),
+                "ccTLD .us",
+            ),
+            (
+                "x@shop.co.jp",
+                None,
+                None,
+                "Asia/Tokyo",
+                Some("JP"),
+                "ccTLD .jp",
+            ),
             ("x@shop.com", None, None, "Asia/Shanghai", None, "default"),
             (
                 "x@shop.com",
-                Some(&Known { timezone: Some("Nowhere/Land".into()), country: None }),
+                Some(&Known {
+                    timezone: Some("Nowhere/Land".into()),
+                    country: None,
+                }),
                 None,
                 "Asia/Shanghai",
                 None,
@@ -293,7 +355,11 @@ mod tests {
         for (addr, c, l, zone, country, source) in cases {
             let pl = p.place(addr, c, l);
             assert_eq!(
-                (pl.zone_name(), pl.country.as_deref(), pl.source.to_string().as_str()),
+                (
+                    pl.zone_name(),
+                    pl.country.as_deref(),
+                    pl.source.to_string().as_str()
+                ),
                 (zone, country, source),
                 "{addr}"
             );
@@ -305,6 +371,9 @@ mod tests {
         let cfg: ScheduleConfig =
             toml::from_str("[domains.\"x.de\"]\ntimezone = \"Europe/Berlim\"").unwrap();
         let e = Placer::new(&cfg).unwrap_err().to_string();
-        assert!(e.contains("schedule.domains.\"x.de\".timezone") && e.contains("Berlim"), "{e}");
+        assert!(
+            e.contains("schedule.domains.\"x.de\".timezone") && e.contains("Berlim"),
+            "{e}"
+        );
     }
 }

@@ -224,7 +224,10 @@ mod tests {
             assert_eq!(j, jitter_seconds(&key, max, 8 * 3600));
             seen.insert(j / 60);
         }
-        assert!(seen.len() >= 14, "jitter should spread over the minutes: {seen:?}");
+        assert!(
+            seen.len() >= 14,
+            "jitter should spread over the minutes: {seen:?}"
+        );
         assert_eq!(jitter_seconds("k", Duration::ZERO, 3600), 0);
         assert!(jitter_seconds("k", max, 60) < 60);
         // A known value, so a change of hash shows up in review.
