@@ -50,13 +50,25 @@ WEEKEND_ADJUST = {
     "HK": {5, 6},
 }
 
+# Days outside the "public" category that close business anyway, by name.
+# Brazil: Carnival Monday and Tuesday are "ponto facultativo" by federal
+# decree, yet offices and most firms close (RULES.md names Carnival).
+# Sweden and Denmark: Midsummer, Christmas and New Year's Eve are not
+# statutory but de-facto closed days ("de_facto" in the package for SE).
+EXTRA_CATEGORY = {
+    "BR": ("optional", ("Carnival",)),
+    "SE": ("de_facto", ("Midsummer Eve", "Christmas Eve", "New Year's Eve")),
+    "DK": ("optional", ("Christmas Eve",)),
+}
+
 DAY = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
-def calendar(cc, subdiv=None):
+def calendar(cc, subdiv=None, categories=None):
     cls = holidays.country_holidays(cc).__class__
     lang = "en_US" if "en_US" in getattr(cls, "supported_languages", ()) else None
-    return holidays.country_holidays(cc, subdiv=subdiv, years=YEARS, language=lang)
+    kw = {"categories": categories} if categories else {}
+    return holidays.country_holidays(cc, subdiv=subdiv, years=YEARS, language=lang, **kw)
 
 
 def toml_str(s):
@@ -80,6 +92,12 @@ def generate(cc):
         for d, c in count.items():
             if c * 2 > len(subs) and d not in days:
                 days[d] = names[d]
+    if cc in EXTRA_CATEGORY:
+        category, names = EXTRA_CATEGORY[cc]
+        rule += f" + {category} days named {', '.join(names)}"
+        for d, n in calendar(cc, categories=(category,)).items():
+            if d.year in YEARS and d not in days and any(x in n for x in names):
+                days[d] = n
     weekend = WEEKEND_ADJUST.get(cc, set(nat.weekend))
     workdays = sorted(d for d in getattr(nat, "weekend_workdays", ()) if d.year in YEARS)
     out = [
