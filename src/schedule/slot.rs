@@ -1,0 +1,236 @@
+//! When a copy may go: now if the recipient is inside a business window,
+//! else the start of their next window plus a fixed jitter.
+//!
+//! Pure: `now`, a [`Placement`], the [`Calendar`] and the config in, a
+//! [`Slot`] out. Local times are turned into instants with jiff's
+//! "compatible" rule, so a window starting in a DST gap starts at the first
+//! instant after it, and a day across a DST change keeps its civil hours.
+
+use std::fmt;
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use jiff::{SignedDuration, Timestamp};
+
+use super::config::{ScheduleConfig, minutes_to_time};
+use super::holidays::Calendar;
+use super::placement::Placement;
+
+/// How many days ahead we look for a window. A year outlasts any run of
+/// holidays; past it the config has no working day and the copy goes now.
+pub const MAX_SCAN_DAYS: usize = 366;
+
+/// Why a copy goes when it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// `[schedule] enabled = false`.
+    Disabled,
+    /// A reply in a conversation, with `reply_fast_path`.
+    Reply,
+    /// Inside a business window now.
+    InWindow,
+    /// Outside the day's windows.
+    OutsideHours,
+    /// The recipient's weekend.
+    Weekend,
+    /// A public holiday of the recipient's country (its name).
+    Holiday(String),
+    /// No working window within [`MAX_SCAN_DAYS`] (a config without one).
+    NoWindow,
+}
+
+impl Why {
+    /// The RULES.md "Timing" rule behind a deferral, if it is one.
+    pub fn rule_id(&self) -> Option<&'static str> {
+        match self {
+            Why::OutsideHours => Some("OUTSIDE_BUSINESS_HOURS"),
+            Why::Weekend => Some("WEEKEND"),
+            Why::Holiday(_) => Some("PUBLIC_HOLIDAY"),
+            _ => None,
+        }
+    }
+
+    /// Whether the copy waits.
+    pub fn deferred(&self) -> bool {
+        self.rule_id().is_some()
+    }
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Why::Disabled => f.write_str("scheduling off"),
+            Why::Reply => f.write_str("reply"),
+            Why::InWindow => f.write_str("inside business hours"),
+            Why::OutsideHours => f.write_str("outside business hours"),
+            Why::Weekend => f.write_str("weekend"),
+            Why::Holiday(n) => write!(f, "public holiday: {n}"),
+            Why::NoWindow => f.write_str("no business window configured"),
+        }
+    }
+}
+
+/// A delivery time and its reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slot {
+    pub at: Timestamp,
+    pub why: Why,
+}
+
+/// The instant of local civil `minutes` after midnight of `date` in `tz`
+/// (24:00 is the next midnight).
+fn local(date: Date, minutes: u16, tz: &TimeZone) -> Option<Timestamp> {
+    let (date, minutes) = if minutes >= 24 * 60 {
+        (date.tomorrow().ok()?, 0)
+    } else {
+        (date, minutes)
+    };
+    let z = date
+        .to_datetime(minutes_to_time(minutes))
+        .to_zoned(tz.clone())
+        .ok()?;
+    Some(z.timestamp())
+}
+
+/// FNV-1a: stable across builds and platforms, unlike `DefaultHasher`.
+fn fnv1a(key: &str) -> u64 {
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// Seconds to add to a window start: fixed for a key, in `0..=max`, and
+/// short of the window's end.
+pub fn jitter_seconds(key: &str, max: std::time::Duration, window_secs: i64) -> i64 {
+    let max = i64::try_from(max.as_secs())
+        .unwrap_or(i64::MAX)
+        .min(window_secs.saturating_sub(1))
+        .max(0);
+    // max + 1 > 0 here, and the result fits i64 since it is ≤ max.
+    (fnv1a(key) % (max as u64 + 1)) as i64
+}
+
+/// When the copy to the recipient at `placement` may go, and why.
+/// `jitter_key` (e.g. the message id and the address) fixes the jitter.
+pub fn plan(
+    now: Timestamp,
+    placement: &Placement,
+    calendar: &Calendar,
+    cfg: &ScheduleConfig,
+    is_reply: bool,
+    jitter_key: &str,
+) -> Slot {
+    if !cfg.enabled {
+        return Slot {
+            at: now,
+            why: Why::Disabled,
+        };
+    }
+    if is_reply && cfg.reply_fast_path {
+        return Slot {
+            at: now,
+            why: Why::Reply,
+        };
+    }
+    let tz = &placement.zone;
+    let country = placement.country.as_deref();
+    let hours = placement
+        .business_hours
+        .as_ref()
+        .or_else(|| {
+            cfg.countries
+                .get(country?)
+                .and_then(|o| o.business_hours.as_ref())
+        })
+        .unwrap_or(&cfg.business_hours);
+
+    let mut date = now.to_zoned(tz.clone()).date();
+    let mut first_closed: Option<Why> = None;
+    for _ in 0..MAX_SCAN_DAYS {
+        let closed = if let Some(name) = calendar.holiday(country, date) {
+            Some(Why::Holiday(name.to_string()))
+        } else if calendar.is_weekend(country, date) {
+            Some(Why::Weekend)
+        } else {
+            None
+        };
+        match closed {
+            Some(why) => {
+                first_closed.get_or_insert(why);
+            }
+            None => {
+                for w in hours.on(date.weekday()) {
+                    let (Some(start), Some(end)) =
+                        (local(date, w.start, tz), local(date, w.end, tz))
+                    else {
+                        continue;
+                    };
+                    if now < start {
+                        let span = end.duration_since(start).as_secs();
+                        let j = jitter_seconds(jitter_key, cfg.jitter, span);
+                        let at = start
+                            .checked_add(SignedDuration::from_secs(j))
+                            .unwrap_or(start);
+                        return Slot {
+                            at,
+                            why: first_closed.unwrap_or(Why::OutsideHours),
+                        };
+                    }
+                    if now < end {
+                        return Slot {
+                            at: now,
+                            why: Why::InWindow,
+                        };
+                    }
+                }
+            }
+        }
+        match date.tomorrow() {
+            Ok(d) => date = d,
+            Err(_) => break,
+        }
+    }
+    Slot {
+        at: now,
+        why: Why::NoWindow,
+    }
+}
+
+/// [`plan`]'s time alone.
+pub fn next_slot(
+    now: Timestamp,
+    placement: &Placement,
+    calendar: &Calendar,
+    cfg: &ScheduleConfig,
+    is_reply: bool,
+    jitter_key: &str,
+) -> Timestamp {
+    plan(now, placement, calendar, cfg, is_reply, jitter_key).at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn jitter_is_fixed_per_key_within_bounds_and_spread() {
+        let max = Duration::from_secs(900);
+        let mut seen = std::collections::BTreeSet::new();
+        for i in 0..1000 {
+            let key = format!("msg-{i}/buyer{i}@example.de");
+            let j = jitter_seconds(&key, max, 8 * 3600);
+            assert!((0..=900).contains(&j));
+            assert_eq!(j, jitter_seconds(&key, max, 8 * 3600));
+            seen.insert(j / 60);
+        }
+        assert!(
+            seen.len() >= 14,
+            "jitter should spread over the minutes: {seen:?}"
+        );
+        assert_eq!(jitter_seconds("k", Duration::ZERO, 3600), 0);
+        assert!(jitter_seconds("k", max, 60) < 60);
+        // A known value, so a change of hash shows up in review.
+        assert_eq!(fnv1a(""), 0xcbf2_9ce4_8422_2325);
+    }
+}
