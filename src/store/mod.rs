@@ -18,10 +18,14 @@ use serde::Serialize;
 
 mod schema;
 mod sql;
+mod suppression;
 mod writer;
 
 pub use schema::Dialect;
 pub use sql::{Store, StoreStats};
+pub use suppression::{
+    Contact, ContactSource, NewSuppression, Suppression, SuppressionSource, normalize_address,
+};
 
 /// A message's row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

@@ -19,8 +19,14 @@ pub enum Dialect {
 
 /// The schema's history, oldest first; version N is the N-th entry. Append
 /// only: a shipped migration is never edited.
-const SQLITE_MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_queue.sql")];
-const POSTGRES_MIGRATIONS: &[&str] = &[include_str!("../../migrations/postgres/0001_queue.sql")];
+const SQLITE_MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/sqlite/0001_queue.sql"),
+    include_str!("../../migrations/sqlite/0002_suppression_contacts.sql"),
+];
+const POSTGRES_MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/postgres/0001_queue.sql"),
+    include_str!("../../migrations/postgres/0002_suppression_contacts.sql"),
+];
 
 impl Dialect {
     /// Tells the dialect from a store URL.
@@ -135,7 +141,7 @@ mod tests {
         for d in [Dialect::Sqlite, Dialect::Postgres] {
             for m in d.migrations() {
                 let stmts: Vec<String> = statements(m).collect();
-                assert!(stmts.len() >= 5, "{d:?}: {stmts:?}");
+                assert!(!stmts.is_empty(), "{d:?}: {m}");
                 assert!(
                     stmts.iter().all(|s| s.starts_with("CREATE ")),
                     "{d:?}: {stmts:?}"

@@ -139,6 +139,11 @@ impl Store {
         })
     }
 
+    /// The pool, for the store's other query files (`suppression.rs`).
+    pub(super) fn pool(&self) -> &AnyPool {
+        &self.inner.pool
+    }
+
     /// Which database this store talks to.
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
@@ -577,7 +582,7 @@ fn final_update<'q>(
     .bind(owner)
 }
 
-fn ts(ms: i64) -> Result<Timestamp> {
+pub(super) fn ts(ms: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(ms)
         .map_err(|e| Error::Corrupt(format!("time {ms} ms out of range: {e}")))
 }
