@@ -22,7 +22,7 @@ use hickory_resolver::config::{
 };
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
-use hickory_resolver::proto::rr::RData;
+use hickory_resolver::proto::rr::{Name, RData};
 
 use super::config::DnsConfig;
 use crate::smtp::Reply;
@@ -200,9 +200,14 @@ impl RecipientChecker {
         if shown.starts_with('[') && shown.ends_with(']') {
             return DomainVerdict::Unchecked;
         }
-        let ascii = match idna::domain_to_ascii(shown) {
-            Ok(a) if !a.is_empty() && a.len() <= MAX_DOMAIN_LEN && a.contains('.') => a,
-            _ => {
+        // Fully qualified: no search-list suffixes, one query per name.
+        let name = idna::domain_to_ascii(shown)
+            .ok()
+            .filter(|a| a.len() <= MAX_DOMAIN_LEN && a.contains('.'))
+            .and_then(|a| Name::from_ascii(format!("{a}.")).ok());
+        let name = match name {
+            Some(n) => n,
+            None => {
                 return DomainVerdict::Refuse {
                     rule: "RCPT_SYNTAX",
                     reply: Reply::new(
@@ -213,9 +218,7 @@ impl RecipientChecker {
                 };
             }
         };
-        // Fully qualified: no search-list suffixes, one query per name.
-        let fqdn = format!("{ascii}.");
-        match tokio::time::timeout(self.budget, lookup(resolver, &fqdn)).await {
+        match tokio::time::timeout(self.budget, lookup(resolver, &name)).await {
             Ok(Ok(Found::Mx(hosts))) => DomainVerdict::Accepts(MailRoute::Mx(hosts)),
             Ok(Ok(Found::Implicit)) => DomainVerdict::Accepts(MailRoute::Implicit),
             Ok(Ok(Found::NoDomain)) => DomainVerdict::Refuse {
@@ -281,8 +284,8 @@ enum Found {
     NoMailHost,
 }
 
-async fn lookup(resolver: &TokioResolver, fqdn: &str) -> Result<Found, NetError> {
-    match resolver.mx_lookup(fqdn).await {
+async fn lookup(resolver: &TokioResolver, name: &Name) -> Result<Found, NetError> {
+    match resolver.mx_lookup(name.clone()).await {
         Ok(answer) => {
             let mut hosts = Vec::new();
             let mut null_mx = false;
@@ -305,18 +308,18 @@ async fn lookup(resolver: &TokioResolver, fqdn: &str) -> Result<Found, NetError>
             if null_mx {
                 return Ok(Found::NullMx);
             }
-            implicit_mx(resolver, fqdn).await
+            implicit_mx(resolver, name).await
         }
         // NXDOMAIN is also "no records": ask it first.
         Err(e) if e.is_nx_domain() => Ok(Found::NoDomain),
-        Err(e) if e.is_no_records_found() => implicit_mx(resolver, fqdn).await,
+        Err(e) if e.is_no_records_found() => implicit_mx(resolver, name).await,
         Err(e) => Err(e),
     }
 }
 
 /// No MX: the domain's own address is its mail host, if it has one.
-async fn implicit_mx(resolver: &TokioResolver, fqdn: &str) -> Result<Found, NetError> {
-    match resolver.lookup_ip(fqdn).await {
+async fn implicit_mx(resolver: &TokioResolver, name: &Name) -> Result<Found, NetError> {
+    match resolver.lookup_ip(name.clone()).await {
         Ok(ips) => {
             let usable = ips.iter().any(|ip: IpAddr| !ip.is_unspecified());
             Ok(if usable {
