@@ -9,6 +9,8 @@
 //!   their outcomes into SMTP replies.
 //! - [`message`]: parse once, canonicalise, add the submission headers.
 //! - [`policy`]: the judge (pure).
+//! - [`recipient`]: facts about recipients from outside (DNS, the
+//!   suppression list, contacts), asked at RCPT time.
 //! - [`store`]: the durable queue (SQLite embedded, PostgreSQL for several nodes).
 //! - [`relay`]: the courier: claims due deliveries, sends them upstream,
 //!   retries, bounces.
@@ -20,6 +22,7 @@ pub mod config;
 pub mod gateway;
 pub mod message;
 pub mod policy;
+pub mod recipient;
 pub mod relay;
 pub mod schedule;
 pub mod server;

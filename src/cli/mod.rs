@@ -10,7 +10,9 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
 mod check;
+mod contacts;
 mod held;
+mod suppress;
 
 use crate::config::Config;
 use crate::store::{DeliveryState, MessageId, Store};
@@ -47,6 +49,12 @@ pub enum Command {
     Held(held::HeldCmd),
     /// Judge a saved message (.eml) with the server's own rules, offline.
     Check(check::CheckArgs),
+    /// The suppression list: addresses refused at RCPT (add, remove, list, show, import).
+    #[command(subcommand)]
+    Suppress(suppress::SuppressCmd),
+    /// The people we know: import a contacts file, show one contact.
+    #[command(subcommand)]
+    Contacts(contacts::ContactsCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +139,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(async {
                 let store = open_store(&config).await?;
                 let code = held::run(&config, &store, cmd).await;
+                store.close().await;
+                code
+            })
+        }
+        Command::Suppress(cmd) => {
+            let config = load(&cli.config)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?;
+                let code = suppress::run(&config, &store, cmd).await;
+                store.close().await;
+                code
+            })
+        }
+        Command::Contacts(cmd) => {
+            let config = load(&cli.config)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?;
+                let code = contacts::run(&config, &store, cmd).await;
                 store.close().await;
                 code
             })

@@ -25,6 +25,7 @@ use crate::config::{Config, RelayConfig};
 use crate::shutdown::Shutdown;
 use crate::store::{
     Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, Store,
+    SuppressionSource,
 };
 
 /// Most outcomes written in one `Store::finish` transaction.
@@ -320,6 +321,9 @@ async fn settle(
     let mut failed: Vec<(Outcome, RecipientReport)> = Vec::new();
     let mut delayed: Vec<(Outcome, RecipientReport)> = Vec::new();
     for (claim, result) in group.iter().zip(results) {
+        if let RcptResult::Permanent(reply) = &result {
+            suppress_if_gone(&ctx.store, &claim.rcpt, reply, now).await;
+        }
         let d = decide(&ctx.config.relay, claim, result, now);
         log_decision(claim, &d.outcome);
         match d.report {
@@ -344,6 +348,24 @@ async fn settle(
         }
     }
     outcomes
+}
+
+/// A permanent refusal saying the mailbox does not exist puts the address
+/// on the suppression list (source `bounce`, the reply as the reason), so
+/// the next message to it is refused at RCPT instead of bouncing again.
+/// Best effort: a store error is logged, and the outcome is recorded anyway.
+pub async fn suppress_if_gone(store: &Store, rcpt: &str, reply: &str, now: Timestamp) {
+    if !crate::recipient::bounce_means_gone(reply) {
+        return;
+    }
+    match store
+        .suppress(rcpt, reply, SuppressionSource::Bounce, now)
+        .await
+    {
+        Ok(true) => tracing::info!(rcpt, reply, "address suppressed after a hard bounce"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!(rcpt, error = %e, "cannot suppress a hard-bounced address"),
+    }
 }
 
 fn log_decision(claim: &Claimed, outcome: &Outcome) {

@@ -19,11 +19,15 @@ use serde::Serialize;
 mod ledger;
 mod schema;
 mod sql;
+mod suppression;
 mod writer;
 
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
 pub use schema::Dialect;
 pub use sql::{Store, StoreStats};
+pub use suppression::{
+    Contact, ContactSource, NewSuppression, Suppression, SuppressionSource, normalize_address,
+};
 
 /// A message's row id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]

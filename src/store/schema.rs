@@ -21,10 +21,12 @@ pub enum Dialect {
 /// only: a shipped migration is never edited.
 const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_queue.sql"),
+    include_str!("../../migrations/sqlite/0002_suppression_contacts.sql"),
     include_str!("../../migrations/sqlite/0003_ledger.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
+    include_str!("../../migrations/postgres/0002_suppression_contacts.sql"),
     include_str!("../../migrations/postgres/0003_ledger.sql"),
 ];
 
@@ -141,7 +143,7 @@ mod tests {
         for d in [Dialect::Sqlite, Dialect::Postgres] {
             for m in d.migrations() {
                 let stmts: Vec<String> = statements(m).collect();
-                assert!(!stmts.is_empty(), "{d:?}: {stmts:?}");
+                assert!(!stmts.is_empty(), "{d:?}: {m}");
                 assert!(
                     stmts.iter().all(|s| s.starts_with("CREATE ")),
                     "{d:?}: {stmts:?}"

@@ -139,7 +139,7 @@ impl Store {
         })
     }
 
-    /// The pool, for the other `impl Store` blocks of this module (the ledger).
+    /// The pool, for the store's other query files (ledger, suppression).
     pub(super) fn pool(&self) -> &AnyPool {
         &self.inner.pool
     }
@@ -582,7 +582,7 @@ fn final_update<'q>(
     .bind(owner)
 }
 
-fn ts(ms: i64) -> Result<Timestamp> {
+pub(super) fn ts(ms: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(ms)
         .map_err(|e| Error::Corrupt(format!("time {ms} ms out of range: {e}")))
 }

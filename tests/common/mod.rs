@@ -5,6 +5,7 @@
 //! it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod db;
 pub mod upstream;
 
 /// Installs aws-lc-rs as the process-wide rustls provider, as `main` does.
