@@ -29,6 +29,12 @@ pub struct Config {
     pub policy: crate::policy::PolicyConfig,
     /// Sender notices and reports: `language = "en" | "zh-CN"`.
     pub notices: crate::policy::NoticesConfig,
+    /// The clock: business hours, weekends, holidays, time zones.
+    pub schedule: crate::schedule::ScheduleConfig,
+    /// Frequency caps per recipient and domain.
+    pub caps: crate::schedule::caps::CapsConfig,
+    /// Recipient-domain checks at RCPT time.
+    pub dns: crate::recipient::DnsConfig,
 }
 
 impl Default for Config {
@@ -42,6 +48,9 @@ impl Default for Config {
             users: Vec::new(),
             policy: crate::policy::PolicyConfig::default(),
             notices: crate::policy::NoticesConfig::default(),
+            schedule: crate::schedule::ScheduleConfig::default(),
+            caps: crate::schedule::caps::CapsConfig::default(),
+            dns: crate::recipient::DnsConfig::default(),
         }
     }
 }
@@ -379,6 +388,9 @@ impl Config {
             return bad("relay.batch_size", "must be at least 1".into());
         }
         self.policy.validate()?;
+        self.schedule.validate()?;
+        self.caps.validate()?;
+        self.dns.validate()?;
         for (i, u) in self.users.iter().enumerate() {
             if argon2::password_hash::PasswordHash::new(&u.password_hash).is_err() {
                 return bad(

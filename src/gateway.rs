@@ -1,10 +1,12 @@
 //! The orchestrator: the only place that knows the order of the stages.
 //!
-//! RCPT: address syntax, then the judge's address rules. DATA: canonicalise
-//! → facts (parsed once) → judge → submission headers → per-recipient
-//! rewrites → store → `250`. Held and refused copies get a notice to the
-//! sender. The door hands a [`Submission`] here and writes back the [`Reply`]
-//! it gets; the stages do not call each other.
+//! RCPT: address syntax → the judge's address rules → suppression list →
+//! DNS. DATA: canonicalise → facts (parsed once) → who and where each
+//! recipient is (contacts, placement) → judge → submission headers → when
+//! each copy may go (business hours, caps) → per-recipient rewrites → store
+//! → `250`. Held and refused copies get a notice to the sender. The door
+//! hands a [`Submission`] here and writes back the [`Reply`] it gets; the
+//! stages do not call each other.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,12 +21,23 @@ use crate::message::MessageFacts;
 use crate::message::notice::{self, Notice};
 use crate::message::prepare::{self, Trace};
 use crate::policy::{
-    self, Decision, Judge, Language, RecipientFacts, RecipientVerdict, Rewrite, SenderFacts,
-    Verdict,
+    self, Decision, Hit, Judge, Language, RecipientFacts, RecipientVerdict, Rewrite, RuleId,
+    SenderFacts, Text, Verdict,
 };
+use crate::recipient::{self, RecipientChecker};
+use crate::schedule::caps::{self, Candidate, ContentHashes, SendKind};
+use crate::schedule::{Known, Placement, Schedule};
 use crate::smtp::Reply;
-use crate::store::{DeliveryState, MessageId, NewDelivery, NewMessage, Store};
+use crate::store::{DeliveryState, MessageId, NewDelivery, NewMessage, SlotId, SlotRequest, Store};
 use crate::submission::{ClientInfo, Submission};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("schedule: {0}")]
+    Schedule(#[from] crate::schedule::Error),
+    #[error("DNS: {0}")]
+    Dns(#[from] recipient::dns::SetupError),
+}
 
 /// Messages above this size are parsed on the blocking pool, so one large
 /// message does not stall the sessions sharing its worker thread.
@@ -37,13 +50,25 @@ pub struct Gateway {
     /// Tells the courier there is new mail, so it need not wait for its poll.
     wakeup: Arc<Notify>,
     judge: Judge,
+    schedule: Schedule,
+    checker: RecipientChecker,
+}
+
+/// Who a recipient is and where: what the stages after RCPT need.
+pub struct Recipient {
+    pub facts: RecipientFacts,
+    pub placement: Placement,
 }
 
 /// What becomes of one recipient's copy.
 struct Copy<'a> {
     rcpt: &'a str,
     state: DeliveryState,
-    rewrites: &'a [Rewrite],
+    rewrites: Vec<Rewrite>,
+    deliver_at: Timestamp,
+    slot: Option<SlotId>,
+    placement: &'a Placement,
+    established: bool,
 }
 
 impl Gateway {
@@ -52,15 +77,28 @@ impl Gateway {
         store: Store,
         clock: Arc<dyn Clock>,
         wakeup: Arc<Notify>,
-    ) -> Self {
+    ) -> Result<Self, Error> {
         let judge = Judge::new(&config.policy);
-        Gateway {
+        let schedule = Schedule::new(&config.schedule)?;
+        let checker = if config.dns.checks {
+            RecipientChecker::new(&config.dns)?
+        } else {
+            RecipientChecker::disabled()
+        };
+        Ok(Gateway {
             config,
             store,
             clock,
             wakeup,
             judge,
-        }
+            schedule,
+            checker,
+        })
+    }
+
+    /// Where each recipient is and when copies may go (for `check --at` and listings).
+    pub fn schedule(&self) -> &Schedule {
+        &self.schedule
     }
 
     pub fn config(&self) -> &Config {
@@ -81,6 +119,22 @@ impl Gateway {
                 }));
             }
         }
+        match recipient::suppression_reply(&self.store, rcpt).await {
+            Ok(Some(reply)) => {
+                tracing::info!(rcpt, "recipient refused: suppressed");
+                return Err(reply);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the suppression list");
+                return Err(Reply::new(
+                    451,
+                    (4, 3, 0),
+                    "temporary local problem; please try again",
+                ));
+            }
+        }
+        self.checker.check_address(rcpt).await.into_result()?;
         Ok(Reply::ok("recipient ok"))
     }
 
@@ -89,13 +143,17 @@ impl Gateway {
     pub async fn submit(&self, sub: Submission) -> Reply {
         let now = self.clock.now();
         let data = prepare::canonicalize(&sub.data);
-        let verdict = if self.config.policy.enabled {
-            match self.judge_message(&data, &sub, now).await {
-                Ok(v) => Some(v),
-                Err(reply) => return reply,
-            }
-        } else {
-            None
+        let facts = match self.parse(&data).await {
+            Ok(f) => f,
+            Err(reply) => return reply,
+        };
+        let people = match self.recipients(&sub.rcpt_to).await {
+            Ok(p) => p,
+            Err(reply) => return reply,
+        };
+        let mut verdict = match (&facts, self.config.policy.enabled) {
+            (Some(facts), true) => Some(self.judge(facts, &sub, &people, now)),
+            _ => None,
         };
         if let Some(v) = &verdict
             && v.action == Decision::Reject
@@ -116,7 +174,7 @@ impl Gateway {
             },
         };
         let data = prepare::add_submission_headers(&data, &trace, now);
-        let copies = plan_copies(&sub.rcpt_to, verdict.as_ref());
+        let mut copies = plan_copies(&sub.rcpt_to, &people, verdict.as_ref(), now);
         if copies.iter().all(|c| c.state == DeliveryState::Rejected) {
             let text = verdict
                 .as_ref()
@@ -124,9 +182,20 @@ impl Gateway {
                 .unwrap_or_default();
             return Reply::new(550, (5, 7, 1), text);
         }
-        let report = verdict
-            .as_ref()
-            .map(|v| policy::report::to_json(v, self.language()).to_string());
+        if let Err(reply) = self
+            .schedule_copies(&mut copies, facts.as_ref(), verdict.as_mut(), now)
+            .await
+        {
+            return reply;
+        }
+        let report = verdict.as_ref().map(|v| {
+            let mut j = policy::report::to_json(v, self.language());
+            annotate_plan(
+                &mut j,
+                copies.iter().map(|c| (c.rcpt, c.deliver_at, c.placement)),
+            );
+            j.to_string()
+        });
 
         // Copies that need different rewrites are stored as separate messages;
         // usually there is one group.
@@ -139,7 +208,7 @@ impl Gateway {
         }
         let mut ids = Vec::new();
         for group in groups.values() {
-            let body = policy::apply_rewrites(&data, group[0].rewrites);
+            let body = policy::apply_rewrites(&data, &group[0].rewrites);
             let headers = prepare::header_section(&body);
             let msg = NewMessage {
                 mail_from: sub.mail_from.clone(),
@@ -153,18 +222,26 @@ impl Gateway {
                     .iter()
                     .map(|c| NewDelivery {
                         rcpt: c.rcpt.to_string(),
-                        deliver_at: now,
+                        deliver_at: c.deliver_at,
                         state: c.state,
                     })
                     .collect(),
                 data: body,
             };
+            let slots: Vec<SlotId> = group.iter().filter_map(|c| c.slot).collect();
             match self.store.enqueue(msg).await {
-                Ok((id, _)) => ids.push(id),
+                Ok((id, _)) => {
+                    ids.push(id);
+                    if let Err(e) = self.store.bind_slots(&slots, id).await {
+                        tracing::warn!(error = %e, message = %id, "cannot tie cap slots to the message");
+                    }
+                }
                 Err(e) => {
                     // Copies stored so far stay: the client will retry the whole
                     // message, and a duplicate beats a loss.
                     tracing::error!(error = %e, "could not store a message; the client will retry");
+                    let unstored: Vec<SlotId> = copies.iter().filter_map(|c| c.slot).collect();
+                    let _ = self.store.forget_slots(&unstored).await;
                     return Reply::new(
                         451,
                         (4, 3, 0),
@@ -174,6 +251,14 @@ impl Gateway {
             }
         }
         self.wakeup.notify_one();
+        if facts.as_ref().is_some_and(|f| f.thread.is_reply()) {
+            // We answer them: a conversation is under way.
+            for c in &copies {
+                if let Err(e) = self.store.mark_established(c.rcpt, now).await {
+                    tracing::warn!(error = %e, rcpt = c.rcpt, "cannot mark the contact established");
+                }
+            }
+        }
         let ids_text = ids
             .iter()
             .map(|i| i.to_string())
@@ -184,26 +269,26 @@ impl Gateway {
             .filter(|c| c.state == DeliveryState::Held)
             .map(|c| c.rcpt)
             .collect();
-        let refused: Vec<&str> = copies
+        let refused = copies
             .iter()
             .filter(|c| c.state == DeliveryState::Rejected)
-            .map(|c| c.rcpt)
-            .collect();
-        tracing::info!(message = %ids_text, from = %sub.mail_from, rcpts = sub.rcpt_to.len(), held = held.len(), refused = refused.len(), "spooled");
+            .count();
+        tracing::info!(message = %ids_text, from = %sub.mail_from, rcpts = sub.rcpt_to.len(), held = held.len(), refused, "spooled");
         if let Some(v) = &verdict
-            && (!held.is_empty() || !refused.is_empty())
+            && (!held.is_empty() || refused > 0)
         {
             self.notify_sender(&sub, v, &ids, &data, now).await;
         }
+        let plan = plan_text(&copies, now);
         if held.is_empty() {
-            Reply::ok(format!("queued as {ids_text}"))
+            Reply::ok(format!("queued as {ids_text}{plan}"))
         } else if held.len() == copies.len() {
             Reply::ok(format!(
                 "held for review as {ids_text}; a notice with the reasons is on its way to you"
             ))
         } else {
             Reply::ok(format!(
-                "queued as {ids_text}; {} held for review, see the notice",
+                "queued as {ids_text}{plan}; {} held for review, see the notice",
                 held.join(", ")
             ))
         }
@@ -213,13 +298,9 @@ impl Gateway {
         self.config.notices.language
     }
 
-    /// Parses once and judges; an unreadable message is refused clearly.
-    async fn judge_message(
-        &self,
-        data: &[u8],
-        sub: &Submission,
-        now: Timestamp,
-    ) -> Result<Verdict, Reply> {
+    /// Parses once. An unreadable message is refused clearly when the judge
+    /// needs it; without the judge it is relayed as it is.
+    async fn parse(&self, data: &[u8]) -> Result<Option<MessageFacts>, Reply> {
         let facts = if data.len() <= PARSE_INLINE_MAX {
             MessageFacts::parse(data)
         } else {
@@ -236,20 +317,142 @@ impl Gateway {
                 }
             }
         };
-        let facts = facts
-            .map_err(|e| Reply::new(550, (5, 6, 0), format!("message could not be read: {e}")))?;
+        match facts {
+            Ok(f) => Ok(Some(f)),
+            Err(e) if self.config.policy.enabled => Err(Reply::new(
+                550,
+                (5, 6, 0),
+                format!("message could not be read: {e}"),
+            )),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// Who and where each recipient is: the contacts file first, then the
+    /// schedule's overrides, ccTLD and default.
+    pub async fn recipients(&self, rcpts: &[String]) -> Result<Vec<Recipient>, Reply> {
+        let mut out = Vec::with_capacity(rcpts.len());
+        for rcpt in rcpts {
+            let contact = self.store.contact(rcpt).await.map_err(|e| {
+                tracing::error!(error = %e, "cannot read the contacts");
+                Reply::new(451, (4, 3, 0), "temporary local problem; please try again")
+            })?;
+            out.push(recipient_of(&self.schedule, rcpt, contact.as_ref()));
+        }
+        Ok(out)
+    }
+
+    fn judge(
+        &self,
+        facts: &MessageFacts,
+        sub: &Submission,
+        people: &[Recipient],
+        now: Timestamp,
+    ) -> Verdict {
         let sender = SenderFacts {
             mail_from: sub.mail_from.clone(),
             auth_user: sub.client.auth_user.clone(),
             allowed_from: None,
             dmarc_will_fail: None,
         };
-        let rcpts: Vec<RecipientFacts> = sub
-            .rcpt_to
-            .iter()
-            .map(|r| RecipientFacts::from_address(r))
+        let rcpts: Vec<RecipientFacts> = people.iter().map(|p| p.facts.clone()).collect();
+        self.judge.evaluate(facts, &sender, &rcpts, now)
+    }
+
+    /// When each copy may go: the recipient's business hours, then the
+    /// frequency caps (reserved in the store, so two messages arriving at once
+    /// cannot take the same last slot). A repeat of recent content holds
+    /// that copy.
+    async fn schedule_copies(
+        &self,
+        copies: &mut [Copy<'_>],
+        facts: Option<&MessageFacts>,
+        verdict: Option<&mut Verdict>,
+        now: Timestamp,
+    ) -> Result<(), Reply> {
+        let is_reply = facts.is_some_and(|f| f.thread.is_reply());
+        let key = facts.and_then(|f| f.subject.clone()).unwrap_or_default();
+        for c in copies.iter_mut() {
+            c.deliver_at = self
+                .schedule
+                .plan(now, c.placement, is_reply, &format!("{key}/{}", c.rcpt))
+                .at;
+        }
+        if !self.config.caps.enabled {
+            return Ok(());
+        }
+        let content = facts.map(ContentHashes::of_facts).unwrap_or_default();
+        let live: Vec<usize> = (0..copies.len())
+            .filter(|&i| copies[i].state != DeliveryState::Rejected)
             .collect();
-        Ok(self.judge.evaluate(&facts, &sender, &rcpts, now))
+        let domains: Vec<String> = live
+            .iter()
+            .map(|&i| domain_of(copies[i].rcpt).to_ascii_lowercase())
+            .collect();
+        let kinds: Vec<SendKind> = live
+            .iter()
+            .map(|&i| match (is_reply, copies[i].placement_established()) {
+                (true, _) => SendKind::Reply,
+                (false, true) => SendKind::Warm,
+                (false, false) => SendKind::Cold,
+            })
+            .collect();
+        let reqs: Vec<SlotRequest<'_>> = live
+            .iter()
+            .enumerate()
+            .map(|(k, &i)| {
+                let (since, domain_since) =
+                    self.config.caps.since(copies[i].deliver_at, &domains[k]);
+                SlotRequest {
+                    rcpt: copies[i].rcpt,
+                    cold: kinds[k] == SendKind::Cold,
+                    content,
+                    since,
+                    domain_since,
+                }
+            })
+            .collect();
+        let caps_cfg = &self.config.caps;
+        let reserved = self
+            .store
+            .reserve_slots(&reqs, |k, history| {
+                let c = &copies[live[k]];
+                let candidate = Candidate {
+                    domain: &domains[k],
+                    at: c.deliver_at,
+                    kind: kinds[k],
+                    content,
+                };
+                caps::plan_with_window(caps_cfg, history, &candidate, |t| {
+                    self.schedule
+                        .plan(t, c.placement, is_reply, &format!("{key}/{}", c.rcpt))
+                        .at
+                })
+            })
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "cannot reserve delivery slots");
+                Reply::new(451, (4, 3, 0), "temporary local problem; please try again")
+            })?;
+        let mut verdict = verdict;
+        for (k, r) in reserved.into_iter().enumerate() {
+            let c = &mut copies[live[k]];
+            c.deliver_at = r.decision.deliver_at;
+            c.slot = Some(r.slot);
+            if let Some(reason) = r.decision.repeat {
+                c.state = DeliveryState::Held;
+                if let Some(v) = verdict.as_deref_mut()
+                    && let Some(rv) = v
+                        .recipients
+                        .iter_mut()
+                        .find(|rv| rv.address.eq_ignore_ascii_case(c.rcpt))
+                {
+                    rv.action = rv.action.max(Decision::Hold);
+                    rv.hits.push(repeat_hit(&reason));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Tells the sender, in the configured language, which copies are held or
@@ -317,11 +520,17 @@ pub async fn queue_notice(
 }
 
 /// Each recipient's copy: held when the message or the recipient is held,
-/// refused when the recipient alone is refused.
-fn plan_copies<'a>(rcpts: &'a [String], verdict: Option<&'a Verdict>) -> Vec<Copy<'a>> {
+/// refused when the recipient alone is refused; due now until scheduled.
+fn plan_copies<'a>(
+    rcpts: &'a [String],
+    people: &'a [Recipient],
+    verdict: Option<&Verdict>,
+    now: Timestamp,
+) -> Vec<Copy<'a>> {
     rcpts
         .iter()
-        .map(|rcpt| {
+        .zip(people)
+        .map(|(rcpt, person)| {
             let rv: Option<&RecipientVerdict> = verdict.and_then(|v| {
                 v.recipients
                     .iter()
@@ -337,10 +546,120 @@ fn plan_copies<'a>(rcpts: &'a [String], verdict: Option<&'a Verdict>) -> Vec<Cop
             Copy {
                 rcpt,
                 state,
-                rewrites: rv.map(|r| r.rewrites.as_slice()).unwrap_or(&[]),
+                rewrites: rv.map(|r| r.rewrites.clone()).unwrap_or_default(),
+                deliver_at: now,
+                slot: None,
+                placement: &person.placement,
+                established: person.facts.established,
             }
         })
         .collect()
+}
+
+impl Copy<'_> {
+    fn placement_established(&self) -> bool {
+        self.established
+    }
+}
+
+/// Who and where one recipient is, from what is known of them.
+pub fn recipient_of(
+    schedule: &Schedule,
+    rcpt: &str,
+    contact: Option<&crate::store::Contact>,
+) -> Recipient {
+    let known = contact.map(|c| Known {
+        timezone: c.timezone.clone(),
+        country: c.country.clone(),
+    });
+    let placement = schedule.place(rcpt, known.as_ref(), None);
+    let mut facts = RecipientFacts::from_address(rcpt);
+    if placement.country.is_some() {
+        facts.country = placement.country.clone();
+    }
+    facts.established = contact.is_some_and(|c| c.established);
+    Recipient { facts, placement }
+}
+
+fn domain_of(rcpt: &str) -> &str {
+    rcpt.rsplit_once('@').map(|(_, d)| d).unwrap_or(rcpt)
+}
+
+/// The hit a REPEAT_CONTENT hold carries in reports and notices.
+fn repeat_hit(reason: &str) -> Hit {
+    Hit {
+        id: RuleId::RepeatContent,
+        score: 0.0,
+        action: Some(Decision::Hold),
+        advice: false,
+        detail: reason.to_string(),
+        explanation: Text::new(
+            format!(
+                "You sent this customer the same subject or text recently ({reason}). Repeating a mail word for word reads as spam and annoys."
+            ),
+            format!(
+                "最近已经给这位客户发过相同的标题或正文（{reason}）。一字不改地重复发送会被当成垃圾邮件，也会让客户反感。"
+            ),
+        ),
+        fix: Text::new(
+            "Write a new subject and say something new (an update, a question, an offer), or wait longer before following up.",
+            "换一个新标题，写点新内容（进展、问题或优惠），或者隔久一点再跟进。",
+        ),
+    }
+}
+
+/// Fills `deliver_at`, `timezone` and `timezone_source` of each recipient in
+/// a JSON verdict (see the README's `sendwell check` format).
+pub fn annotate_plan<'a>(
+    json: &mut serde_json::Value,
+    plan: impl Iterator<Item = (&'a str, Timestamp, &'a Placement)>,
+) {
+    let plan: Vec<_> = plan.collect();
+    if let Some(rcpts) = json.get_mut("recipients").and_then(|r| r.as_array_mut()) {
+        for r in rcpts {
+            let addr = r
+                .get("address")
+                .and_then(|a| a.as_str())
+                .unwrap_or_default()
+                .to_string();
+            if let Some((_, at, place)) =
+                plan.iter().find(|(a, _, _)| a.eq_ignore_ascii_case(&addr))
+            {
+                r["deliver_at"] = serde_json::Value::String(at.to_string());
+                r["timezone"] = serde_json::Value::String(place.zone_name().to_string());
+                r["timezone_source"] = serde_json::Value::String(place.source.to_string());
+            }
+        }
+    }
+}
+
+/// "; buyer@example.de at Mon 09:07 Europe/Berlin" for copies that wait.
+fn plan_text(copies: &[Copy<'_>], now: Timestamp) -> String {
+    const SHOWN: usize = 3;
+    let waiting: Vec<String> = copies
+        .iter()
+        .filter(|c| {
+            c.state == DeliveryState::Queued && c.deliver_at.duration_since(now).as_secs() > 60
+        })
+        .map(|c| {
+            let local = c.deliver_at.to_zoned(c.placement.zone.clone());
+            format!(
+                "{} at {} {}",
+                c.rcpt,
+                local.strftime("%a %H:%M"),
+                c.placement.zone_name()
+            )
+        })
+        .collect();
+    match waiting.len() {
+        0 => String::new(),
+        n if n <= SHOWN => format!("; {}", waiting.join(", ")),
+        n => format!(
+            "; {} and {} more later",
+            waiting[..SHOWN].join(", "),
+            n - SHOWN
+        ),
+    }
 }
 
 fn rule_ids(v: &Verdict) -> Vec<&'static str> {

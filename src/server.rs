@@ -31,6 +31,8 @@ pub enum Error {
     Relay(#[from] relay::Error),
     #[error("SMTP: {0}")]
     Smtp(#[from] smtp::Error),
+    #[error("{0}")]
+    Gateway(#[from] crate::gateway::Error),
     #[error(
         "cannot listen on {addr}: {source} (is another sendwell or mail server running there?)"
     )]
@@ -97,7 +99,7 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         store.clone(),
         clock.clone(),
         wakeup.clone(),
-    ));
+    )?);
 
     let courier = Courier::new(config.clone(), store.clone(), upstream, clock, wakeup);
     let courier = tokio::spawn(courier.run(shutdown.clone()));

@@ -108,7 +108,7 @@ fn check_exit_codes_and_json() {
     std::fs::write(dir.path().join("held.eml"), HELD).unwrap();
     std::fs::write(dir.path().join("good.eml"), GOOD).unwrap();
 
-    let out = sendwell(dir.path(), &["check", "held.eml"], None);
+    let out = sendwell(dir.path(), &["check", "--no-dns", "held.eml"], None);
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -122,19 +122,19 @@ fn check_exit_codes_and_json() {
 
     let out = sendwell(
         dir.path(),
-        &["check", "held.eml", "--fail-on", "hold"],
+        &["check", "--no-dns", "held.eml", "--fail-on", "hold"],
         None,
     );
     assert_eq!(out.status.code(), Some(1));
     let out = sendwell(
         dir.path(),
-        &["check", "held.eml", "--fail-on", "reject"],
+        &["check", "--no-dns", "held.eml", "--fail-on", "reject"],
         None,
     );
     assert_eq!(out.status.code(), Some(0));
     let out = sendwell(
         dir.path(),
-        &["check", "good.eml", "--fail-on", "hold"],
+        &["check", "--no-dns", "good.eml", "--fail-on", "hold"],
         None,
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
@@ -143,6 +143,7 @@ fn check_exit_codes_and_json() {
         dir.path(),
         &[
             "check",
+            "--no-dns",
             "held.eml",
             "--format",
             "json",
@@ -177,18 +178,18 @@ fn check_exit_codes_and_json() {
     }
 
     // Bad input exits 2 with a readable error.
-    let out = sendwell(dir.path(), &["check", "missing.eml"], None);
+    let out = sendwell(dir.path(), &["check", "--no-dns", "missing.eml"], None);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("missing.eml"));
     let out = sendwell(
         dir.path(),
-        &["check", "good.eml", "--rcpt", "not an address"],
+        &["check", "--no-dns", "good.eml", "--rcpt", "not an address"],
         None,
     );
     assert_eq!(out.status.code(), Some(2));
     let out = sendwell(
         dir.path(),
-        &["check", "good.eml", "--at", "yesterday-ish"],
+        &["check", "--no-dns", "good.eml", "--at", "yesterday-ish"],
         None,
     );
     assert_eq!(out.status.code(), Some(2));
@@ -203,7 +204,7 @@ fn check_speaks_chinese_when_configured() {
         "[notices]\nlanguage = \"zh-CN\"\n",
     )
     .unwrap();
-    let out = sendwell(dir.path(), &["check", "held.eml"], None);
+    let out = sendwell(dir.path(), &["check", "--no-dns", "held.eml"], None);
     let s = text(&out.stdout);
     assert!(
         s.contains("TEMPLATE_PLACEHOLDER")

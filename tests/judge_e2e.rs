@@ -22,6 +22,10 @@ fn config(dir: &Path, upstream: &TestUpstream) -> Config {
     c.server.listen = vec!["127.0.0.1:0".parse().unwrap()];
     c.upstream.url = Some(upstream.url());
     c.relay.poll_interval = Duration::from_millis(100);
+    // No test asks the system resolver; these tests are about relaying now.
+    c.dns.checks = false;
+    c.schedule.enabled = false;
+    c.caps.enabled = false;
     c
 }
 
@@ -265,7 +269,7 @@ async fn reviewer_sees_the_report_and_refuses_with_a_notice() {
     std::fs::write(
         &cfg_path,
         format!(
-            "data_dir = {:?}\n[upstream]\nurl = \"{}\"\n",
+            "data_dir = {:?}\n[dns]\nchecks = false\n[schedule]\nenabled = false\n[caps]\nenabled = false\n[upstream]\nurl = \"{}\"\n",
             dir.path().display().to_string(),
             up.url()
         ),
