@@ -522,7 +522,9 @@ async fn shutdown_lets_transactions_finish_then_421() {
 /// The id in the gateway's `250 2.0.0 queued as N[; when each copy goes]`.
 fn queued_id(reply: &str) -> MessageId {
     let n = reply.split("queued as ").nth(1).and_then(|rest| {
-        rest.split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok())
+        rest.split(|c: char| !c.is_ascii_digit())
+            .next()
+            .and_then(|n| n.parse().ok())
     });
     MessageId(n.unwrap_or_else(|| panic!("no message id in {reply:?}")))
 }

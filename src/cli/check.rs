@@ -10,9 +10,12 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
+use crate::gateway::{Recipient, annotate_plan, recipient_of};
 use crate::message::MessageFacts;
 use crate::message::prepare;
 use crate::policy::{self, Decision, Judge, RecipientFacts, SenderFacts};
+use crate::recipient::{DomainVerdict, RecipientChecker};
+use crate::schedule::Schedule;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -88,24 +91,87 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
         allowed_from: None,
         dmarc_will_fail: None,
     };
-    let recipients: Vec<RecipientFacts> = rcpts
+    let schedule = Schedule::new(&config.schedule)?;
+    let people: Vec<Recipient> = rcpts
         .iter()
-        .map(|r| RecipientFacts::from_address(r))
+        .map(|r| recipient_of(&schedule, r, None))
         .collect();
-    let judge = Judge::new(&config.policy);
-    let verdict = judge.evaluate(&facts, &sender, &recipients, now);
+    let recipients: Vec<RecipientFacts> = people.iter().map(|p| p.facts.clone()).collect();
+    let verdict = Judge::new(&config.policy).evaluate(&facts, &sender, &recipients, now);
+    let is_reply = facts.thread.is_reply();
+    let key = facts.subject.clone().unwrap_or_default();
+    let plans: Vec<jiff::Timestamp> = people
+        .iter()
+        .zip(&rcpts)
+        .map(|(p, r)| {
+            schedule
+                .plan(now, &p.placement, is_reply, &format!("{key}/{r}"))
+                .at
+        })
+        .collect();
+    let dns = if args.no_dns || !config.dns.checks {
+        Vec::new()
+    } else {
+        dns_refusals(config, &rcpts)?
+    };
     let lang = config.notices.language;
     match args.format {
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(&policy::report::to_json(&verdict, lang))?
-        ),
-        Format::Text => print!(
-            "{}",
-            policy::report::render_text(&verdict, lang, std::io::stdout().is_terminal())
-        ),
+        Format::Json => {
+            let mut j = policy::report::to_json(&verdict, lang);
+            annotate_plan(
+                &mut j,
+                rcpts
+                    .iter()
+                    .zip(&plans)
+                    .zip(&people)
+                    .map(|((r, at), p)| (r.as_str(), *at, &p.placement)),
+            );
+            if let Some(list) = j.get_mut("recipients").and_then(|r| r.as_array_mut()) {
+                for (entry, rcpt) in list.iter_mut().zip(&rcpts) {
+                    if let Some((_, reply)) = dns.iter().find(|(a, _)| a == rcpt) {
+                        entry["verdict"] = "reject".into();
+                        if let Some(hits) = entry["hits"].as_array_mut() {
+                            hits.push(serde_json::json!({
+                                "id": "RCPT_DNS", "score": 0.0,
+                                "explanation": format!("{rcpt}: {reply}"),
+                                "fix": "Check the address with the customer."
+                            }));
+                        }
+                    }
+                }
+            }
+            println!("{}", serde_json::to_string_pretty(&j)?);
+        }
+        Format::Text => {
+            print!(
+                "{}",
+                policy::report::render_text(&verdict, lang, std::io::stdout().is_terminal())
+            );
+            println!();
+            for ((p, at), r) in people.iter().zip(&plans).zip(&rcpts) {
+                let local = at.to_zoned(p.placement.zone.clone());
+                let when = if *at <= now {
+                    "at once"
+                } else {
+                    "deferred to business hours"
+                };
+                println!(
+                    "{r}: would go {} {} ({when}; zone from {})",
+                    local.strftime("%a %Y-%m-%d %H:%M"),
+                    p.placement.zone_name(),
+                    p.placement.source
+                );
+            }
+            for (r, reply) in &dns {
+                println!("{r}: refused at RCPT: {reply}");
+            }
+        }
     }
-    let worst = verdict.overall();
+    let worst = if dns.is_empty() {
+        verdict.overall()
+    } else {
+        Decision::Reject
+    };
     let failed = match args.fail_on {
         Some(FailOn::Hold) => worst >= Decision::Hold,
         Some(FailOn::Reject) => worst >= Decision::Reject,
@@ -122,4 +188,25 @@ fn parse_time(t: &str) -> Result<jiff::Timestamp> {
     t.parse::<jiff::Timestamp>()
         .or_else(|_| t.parse::<jiff::Zoned>().map(|z| z.timestamp()))
         .with_context(|| format!("--at '{t}' is not a time like 2026-12-24T18:00:00+01:00"))
+}
+
+/// Recipients whose domain DNS refuses (or cannot vouch for), with the reply
+/// the server would give at RCPT.
+fn dns_refusals(config: &Config, rcpts: &[String]) -> Result<Vec<(String, String)>> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let checker = RecipientChecker::new(&config.dns)?;
+        let mut out = Vec::new();
+        for r in rcpts {
+            match checker.check_address(r).await {
+                DomainVerdict::Refuse { reply, .. } | DomainVerdict::TryLater { reply, .. } => {
+                    out.push((r.clone(), reply.to_string()))
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    })
 }

@@ -143,6 +143,10 @@ pub async fn run(config: &Config, store: &Store, cmd: HeldCmd) -> Result<ExitCod
                 .collect();
             let reason = reason.unwrap_or_else(|| "refused by a reviewer".to_string());
             let n = store.reject_held(m.id, &reason, now).await?;
+            // Refused copies no longer count against the recipients' caps.
+            for rcpt in &held {
+                store.forget_message_slots(m.id, Some(rcpt)).await?;
+            }
             if n == 0 {
                 bail!("message {id} has no held copies (see `sendwell held list`)");
             }

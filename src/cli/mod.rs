@@ -55,6 +55,16 @@ pub enum Command {
     /// The people we know: import a contacts file, show one contact.
     #[command(subcommand)]
     Contacts(contacts::ContactsCmd),
+    /// The public holidays sendwell keeps mail away from, for one country.
+    Holidays {
+        /// ISO country code, e.g. DE, JP, SA.
+        country: String,
+        /// Only this year (data covers 2025-2030).
+        #[arg(long)]
+        year: Option<i16>,
+        #[arg(long, value_enum, default_value_t = check::Format::Text)]
+        format: check::Format,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -65,6 +75,8 @@ pub enum QueueCmd {
     Show { id: i64 },
     /// Try every undelivered copy of a message again now.
     Retry { id: i64 },
+    /// Send the waiting copies of a message now, outside business hours or caps.
+    SendNow { id: i64 },
     /// Give up on every undelivered copy of a message (no bounce is sent).
     Drop { id: i64 },
 }
@@ -165,6 +177,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let config = load(&cli.config)?;
             check::run(&config, args)
         }
+        Command::Holidays {
+            country,
+            year,
+            format,
+        } => {
+            let config = load(&cli.config)?;
+            holidays(&config, &country, year, format)
+        }
     }
 }
 
@@ -223,20 +243,38 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
             } else if rows.is_empty() {
                 println!("the queue is empty");
             } else {
+                let schedule = crate::schedule::Schedule::new(&config.schedule)?;
+                let here = jiff::tz::TimeZone::system();
                 println!(
-                    "{:>6} {:>6}  {:<10} {:<20} {:>3}  {:<28} {:<28} last reply",
-                    "msg", "dlv", "state", "deliver at (UTC)", "try", "from", "to"
+                    "{:>6} {:>6}  {:<10} {:<32} {:<18} {:>3}  {:<26} {:<26} last reply",
+                    "msg",
+                    "dlv",
+                    "state",
+                    "deliver at (recipient's time)",
+                    "(your time)",
+                    "try",
+                    "from",
+                    "to"
                 );
                 for r in &rows {
+                    let contact = store.contact(&r.rcpt).await.ok().flatten();
+                    let who = crate::gateway::recipient_of(&schedule, &r.rcpt, contact.as_ref());
+                    let theirs = r.deliver_at.to_zoned(who.placement.zone.clone());
+                    let yours = r.deliver_at.to_zoned(here.clone());
                     println!(
-                        "{:>6} {:>6}  {:<10} {:<20} {:>3}  {:<28} {:<28} {}",
+                        "{:>6} {:>6}  {:<10} {:<32} {:<18} {:>3}  {:<26} {:<26} {}",
                         r.message_id,
                         r.id,
                         r.state,
-                        short_time(r.deliver_at),
+                        format!(
+                            "{} {}",
+                            theirs.strftime("%a %d %b %H:%M"),
+                            who.placement.zone_name()
+                        ),
+                        yours.strftime("%a %d %b %H:%M").to_string(),
                         r.attempts,
-                        clip(&r.mail_from, 28),
-                        clip(&r.rcpt, 28),
+                        clip(&r.mail_from, 26),
+                        clip(&r.rcpt, 26),
                         r.last_reply
                             .as_deref()
                             .map(|s| clip(s, 60))
@@ -280,7 +318,7 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
                 );
             }
         }
-        QueueCmd::Retry { id } => {
+        QueueCmd::Retry { id } | QueueCmd::SendNow { id } => {
             let n = store.retry(MessageId(id), now).await?;
             println!(
                 "message {id}: {n} cop{} due now",
@@ -289,6 +327,8 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
         }
         QueueCmd::Drop { id } => {
             let n = store.drop_message(MessageId(id), now).await?;
+            // Dropped copies no longer count against the recipient's caps.
+            store.forget_message_slots(MessageId(id), None).await?;
             println!(
                 "message {id}: {n} cop{} dropped",
                 if n == 1 { "y" } else { "ies" }
@@ -296,6 +336,25 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
         }
     }
     store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn holidays(
+    config: &Config,
+    country: &str,
+    year: Option<i16>,
+    format: check::Format,
+) -> Result<ExitCode> {
+    let calendar = crate::schedule::Calendar::load(&config.schedule)?;
+    let days = calendar.holidays(country, year)?;
+    match format {
+        check::Format::Json => println!("{}", serde_json::to_string_pretty(&days)?),
+        check::Format::Text => {
+            for d in &days {
+                println!("{}  {}  {}", d.date, d.date.strftime("%a"), d.name);
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -336,10 +395,6 @@ fn user_add(name: &str, password_stdin: bool) -> Result<ExitCode> {
 
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
-}
-
-fn short_time(t: jiff::Timestamp) -> String {
-    t.strftime("%Y-%m-%d %H:%M:%S").to_string()
 }
 
 pub(crate) fn clip(s: &str, n: usize) -> String {
