@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod dns;
 pub mod upstream;
 
 /// Installs aws-lc-rs as the process-wide rustls provider, as `main` does.
