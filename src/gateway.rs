@@ -279,6 +279,9 @@ impl Gateway {
         {
             self.notify_sender(&sub, v, &ids, &data, now).await;
         }
+        if let Some(after) = self.config.schedule.notify_deferred_after {
+            self.notify_deferred(&sub, &copies, &data, after, now).await;
+        }
         let plan = plan_text(&copies, now);
         if held.is_empty() {
             Reply::ok(format!("queued as {ids_text}{plan}"))
@@ -471,6 +474,66 @@ impl Gateway {
         let headers = prepare::header_section(data);
         let subject = decoded_subject(data).unwrap_or_default();
         let (title, body) = hold_notice_text(v, &subject, ids, self.language());
+        let message_id = header_value(headers, "Message-ID");
+        let raw = notice::build(&Notice {
+            host: &self.config.server.hostname,
+            to: &sub.mail_from,
+            subject: &title,
+            body: &body,
+            in_reply_to: message_id.as_deref(),
+            now,
+        });
+        self.send_notice(&sub.mail_from, raw, now).await;
+    }
+
+    /// Tells the sender which copies wait longer than `after`, and until when
+    /// in the recipient's time (a long holiday, a weekend, a cap).
+    async fn notify_deferred(
+        &self,
+        sub: &Submission,
+        copies: &[Copy<'_>],
+        data: &[u8],
+        after: std::time::Duration,
+        now: Timestamp,
+    ) {
+        let late: Vec<String> = copies
+            .iter()
+            .filter(|c| c.state == DeliveryState::Queued)
+            .filter(|c| c.deliver_at.duration_since(now).as_secs() > after.as_secs() as i64)
+            .map(|c| {
+                let local = c.deliver_at.to_zoned(c.placement.zone.clone());
+                format!(
+                    "{}: {} {}",
+                    c.rcpt,
+                    local.strftime("%a %Y-%m-%d %H:%M"),
+                    c.placement.zone_name()
+                )
+            })
+            .collect();
+        if late.is_empty() || sub.mail_from.is_empty() {
+            return;
+        }
+        let subject = decoded_subject(data).unwrap_or_default();
+        let (title, body) = match self.language() {
+            Language::En => (
+                format!("[sendwell] Scheduled: {subject}"),
+                format!(
+                    "Your message \"{subject}\" is accepted and will reach the customer's inbox in their \
+                     business hours (weekends, public holidays and polite pacing are kept):\n\n{}\n\n\
+                     Nothing for you to do. An administrator can send it at once with `sendwell queue send-now`.\n",
+                    late.join("\n")
+                ),
+            ),
+            Language::ZhCn => (
+                format!("[sendwell] 已安排发送：{subject}"),
+                format!(
+                    "您的邮件《{subject}》已被接收，将在客户的工作时间送达（避开周末、公共假日，并控制发送频率）：\n\n{}\n\n\
+                     您无需做任何事。管理员可以用 `sendwell queue send-now` 立即发送。\n",
+                    late.join("\n")
+                ),
+            ),
+        };
+        let headers = prepare::header_section(data);
         let message_id = header_value(headers, "Message-ID");
         let raw = notice::build(&Notice {
             host: &self.config.server.hostname,

@@ -197,3 +197,39 @@ async fn rcpt_dns_checks_through_the_server() {
     running.stop().await;
     dns.stop().await;
 }
+
+/// With `notify_deferred_after`, a copy that waits over Christmas tells its
+/// sender when it will go.
+#[tokio::test]
+async fn long_deferral_tells_the_sender() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(FixedClock::new(at("2026-12-24T17:00:00Z"))); // Thu 24 Dec, 18:00 Berlin
+    let mut cfg = config(dir.path(), &up);
+    cfg.schedule.notify_deferred_after = Some(Duration::from_secs(12 * 3600));
+    let running = server::start_with_clock(cfg, clock).await.unwrap();
+    let reply = send(
+        running.smtp_addrs[0],
+        "hans@buyer.example.de",
+        "LED panels",
+        "",
+    )
+    .await
+    .unwrap();
+    assert!(
+        reply.contains("at Mon 09:"),
+        "after Christmas (25th, 26th) and the weekend: {reply}"
+    );
+    let got = up.wait_for(1, Duration::from_secs(10)).await;
+    assert_eq!(got[0].rcpt_to, ["lin@seller.example"]);
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&got[0].data)
+        .unwrap();
+    assert!(parsed.subject().unwrap().contains("Scheduled"));
+    let text = parsed.body_text(0).unwrap().to_string();
+    assert!(
+        text.contains("hans@buyer.example.de: Mon 2026-12-28 09:"),
+        "{text}"
+    );
+    running.stop().await;
+}

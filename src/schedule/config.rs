@@ -44,6 +44,14 @@ pub struct ScheduleConfig {
     /// Replies in a live conversation (the message has In-Reply-To) go at
     /// once, whatever the hour.
     pub reply_fast_path: bool,
+    /// Tell the sender when a copy will wait longer than this (e.g. "12h");
+    /// unset: no such notice.
+    #[serde(
+        default,
+        with = "humantime_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub notify_deferred_after: Option<Duration>,
     /// A folder of `CC.toml` holiday files that replace the built-in ones
     /// country by country (same format as the committed `config/holidays/`).
     pub holidays_dir: Option<PathBuf>,
@@ -64,6 +72,7 @@ impl Default for ScheduleConfig {
             business_hours: BusinessHours::default(),
             jitter: Duration::from_secs(15 * 60),
             reply_fast_path: true,
+            notify_deferred_after: None,
             holidays_dir: None,
             countries: BTreeMap::new(),
             addresses: BTreeMap::new(),
