@@ -133,9 +133,7 @@ pub fn analyse(html: &str) -> HtmlFacts {
 
 fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
     let tag = el.tag_name();
-    let style = el
-        .get_attribute("style")
-        .map(|s| s.to_ascii_lowercase().replace([' ', '\t', '\n', '\r'], ""));
+    let style = el.get_attribute("style").map(|s| squeeze_style(&s));
     let mut st = state.borrow_mut();
     match tag.as_str() {
         "br" | "div" | "tr" | "li" | "table" | "hr" => st.text.push('\n'),
@@ -209,7 +207,22 @@ fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
     }));
 }
 
+/// A `style` value lower-cased without blanks ("Display: None" →
+/// "display:none"), in one pass: most elements of a mail carry one.
+fn squeeze_style(style: &str) -> String {
+    style
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\t' | '\n' | '\r'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect()
+}
+
 fn is_hidden_style(s: &str) -> bool {
+    // Every test below needs one of these; most styles (fonts, margins) have
+    // none, and this runs for every styled element.
+    if !(s.contains(":0") || s.contains("none") || s.contains("hidden")) {
+        return false;
+    }
     s.contains("display:none")
         || s.contains("visibility:hidden")
         || s.contains("font-size:0;")
@@ -267,18 +280,78 @@ fn css_px(style: &str, name: &str) -> Option<u32> {
     v.trim_end_matches("px").parse().ok()
 }
 
+/// Whether `c` is white space HTML collapses on screen (a no-break space is
+/// not: it is there to be shown).
+fn collapses(c: char) -> bool {
+    c.is_whitespace() && c != '\u{a0}'
+}
+
 /// Appends text with runs of whitespace collapsed to one space (HTML source
 /// line breaks are not line breaks on screen).
+///
+/// This runs over every byte of every HTML body, so it copies whole
+/// stretches of `raw` and looks closer only at bytes that may start white
+/// space: ASCII blanks, and the lead bytes 0xC2, 0xE1, 0xE2, 0xE3 of the
+/// non-ASCII ones (U+0085, U+1680, U+2000–U+205F, U+3000). A single ' '
+/// after a visible character already is its collapsed form.
 fn push_collapsed(out: &mut String, raw: &str) {
-    for (i, piece) in raw
-        .split(|c: char| c.is_whitespace() && c != '\u{a0}')
-        .enumerate()
+    let bytes = raw.as_bytes();
+    // Start of the stretch of `raw` not yet copied to `out`.
+    let mut copy_from = 0;
+    let mut i = 0;
+    while let Some(found) = bytes
+        .get(i..)
+        .and_then(|rest| rest.iter().position(|&b| may_start_space(b)))
     {
-        if i > 0 && !out.is_empty() && !out.ends_with([' ', '\n']) {
-            out.push(' ');
+        i += found;
+        let end = space_run_end(raw, i);
+        if end == i {
+            // A non-ASCII character that is not white space.
+            i += 1;
+            continue;
         }
-        out.push_str(piece);
+        if i > copy_from {
+            // After visible text the run becomes exactly one space.
+            if end - i != 1 || bytes.get(i) != Some(&b' ') {
+                out.push_str(raw.get(copy_from..i).unwrap_or(""));
+                out.push(' ');
+                copy_from = end;
+            }
+        } else {
+            // A run opening the chunk: one space unless `out` already ends
+            // in one (or in a line break, or is empty).
+            if !out.is_empty() && !out.ends_with([' ', '\n']) {
+                out.push(' ');
+            }
+            copy_from = end;
+        }
+        i = end;
     }
+    out.push_str(raw.get(copy_from..).unwrap_or(""));
+}
+
+/// Bytes that may start collapsing white space (a superset: control
+/// characters and other non-ASCII characters are sorted out by
+/// [`space_run_end`]).
+fn may_start_space(b: u8) -> bool {
+    b <= b' ' || b >= 0xc2
+}
+
+/// The end of the run of collapsing white space starting at byte `i` of
+/// `raw` (`i` itself when none starts there).
+fn space_run_end(raw: &str, mut i: usize) -> usize {
+    let bytes = raw.as_bytes();
+    while let Some(&b) = bytes.get(i) {
+        i += match b {
+            b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' => 1,
+            0xc2 | 0xe1 | 0xe2 | 0xe3 => match raw.get(i..).and_then(|s| s.chars().next()) {
+                Some(c) if collapses(c) => c.len_utf8(),
+                _ => return i,
+            },
+            _ => return i,
+        };
+    }
+    i
 }
 
 /// Trims lines and keeps at most one blank line between paragraphs.
@@ -413,6 +486,46 @@ mod tests {
             "<p>Dear client</p><p style=\"background-color:red\">not red text</p><font color=\"#FF0000\">Payment overdue</font>",
         );
         assert_eq!(f.red_text, "Payment overdue");
+    }
+
+    /// The definition `push_collapsed` must keep: split on collapsing
+    /// white space, one space between pieces unless the text already ends
+    /// in a space or a line break.
+    fn push_collapsed_by_chars(out: &mut String, raw: &str) {
+        for (i, piece) in raw.split(collapses).enumerate() {
+            if i > 0 && !out.is_empty() && !out.ends_with([' ', '\n']) {
+                out.push(' ');
+            }
+            out.push_str(piece);
+        }
+    }
+
+    #[test]
+    fn collapsing_matches_its_definition() {
+        let samples = [
+            "",
+            " ",
+            "a",
+            "  lead and trail  ",
+            "x\r\n\ty\u{b}z\u{c}w",
+            "no\u{a0}break\u{a0} space",
+            "ideo\u{3000}graphic\u{2003}em\u{85}nel\u{1680}ogham\u{2028}ls\u{202f}nn\u{205f}mm",
+            "中文 文字\n日本語　です",
+            "é\u{c2}\u{e1}\u{e2}\u{e3}€ ✓",
+            "\u{1c}\u{1d}\u{1e}\u{1f} not white",
+            "one two  three \n four\t\tfive ",
+            " x",
+            "x \u{3000}y",
+            "x\u{a0} y",
+        ];
+        for prefix in ["", "x", "x ", "x\n"] {
+            for raw in samples {
+                let (mut a, mut b) = (prefix.to_string(), prefix.to_string());
+                push_collapsed(&mut a, raw);
+                push_collapsed_by_chars(&mut b, raw);
+                assert_eq!(a, b, "{prefix:?} + {raw:?}");
+            }
+        }
     }
 
     #[test]

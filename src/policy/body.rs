@@ -5,7 +5,7 @@
 use super::engine::Ctx;
 use super::rules::RuleId;
 use super::verdict::{Finding, Text};
-use crate::message::text::word_count;
+use crate::message::text::word_count_up_to;
 
 /// Phrases of advertising and scam mail, looked for in the writer's own text.
 pub const SPAM_PHRASES: &[&str] = &[
@@ -115,8 +115,12 @@ pub fn empty(ctx: &Ctx<'_>) -> Option<Finding> {
 pub fn image_only(ctx: &Ctx<'_>) -> Option<Finding> {
     let html = ctx.facts.html.as_ref()?;
     let images = html.images.iter().filter(|i| !i.is_pixel()).count();
-    let words = word_count(&html.text);
-    if images == 0 || words >= ctx.params.image_only_words {
+    if images == 0 {
+        return None;
+    }
+    // Only "fewer than the limit" matters: stop counting at the limit.
+    let words = word_count_up_to(&html.text, ctx.params.image_only_words);
+    if words >= ctx.params.image_only_words {
         return None;
     }
     Some(Finding::new(
@@ -480,6 +484,14 @@ pub fn host_of(url: &str) -> Option<String> {
     (!host.is_empty()).then_some(host)
 }
 
+/// `host` is `domain` or one of its subdomains ("x.bit.ly" for "bit.ly",
+/// not "notbit.ly"). Compares in place: it runs for every link against
+/// every listed domain.
+pub fn is_same_or_subdomain(host: &str, domain: &str) -> bool {
+    host.strip_suffix(domain)
+        .is_some_and(|head| head.is_empty() || head.ends_with('.'))
+}
+
 fn registrable(host: &str) -> String {
     psl::domain_str(host).unwrap_or(host).to_string()
 }
@@ -565,7 +577,7 @@ pub fn link_shortener(ctx: &Ctx<'_>) -> Option<Finding> {
             .params
             .shorteners
             .iter()
-            .any(|s| host == *s || host.ends_with(&format!(".{s}")))
+            .any(|s| is_same_or_subdomain(&host, s))
             && !found.contains(&host)
         {
             found.push(host);
