@@ -358,7 +358,7 @@ fn next_stop(bytes: &[u8], from: usize) -> Option<usize> {
     /// Bytes tested at once.
     const BLOCK: usize = 32;
     fn stops(b: u8, next: u8) -> bool {
-        b < b' ' || b >= 0xc2 || (b == b' ' && (next <= b' ' || next >= 0xc2))
+        !(b' '..0xc2).contains(&b) || (b == b' ' && !(b'!'..0xc2).contains(&next))
     }
     if from == 0 && bytes.first() == Some(&b' ') {
         return Some(0);
