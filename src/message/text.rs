@@ -128,7 +128,11 @@ pub struct OwnText {
 /// Where the writer's own words end.
 pub fn split_own(text: &str) -> OwnText {
     let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-    let mut out = OwnText::default();
+    // The writer's words are most of the text: size for them at once.
+    let mut out = OwnText {
+        own: String::with_capacity(text.len()),
+        ..OwnText::default()
+    };
     let mut in_signature = false;
     let mut i = 0;
     while let Some(&line) = lines.get(i) {
