@@ -340,14 +340,37 @@ pub fn extension_of(name: &str) -> Option<String> {
     (!ext.is_empty() && ext.len() <= 10).then(|| ext.to_lowercase())
 }
 
+/// Characters that end a URL written in plain text.
+fn ends_url(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '<' | '>' | '"' | '(' | ')')
+}
+
+/// The `http://` and `https://` URLs of a text: its tokens (split at
+/// [`ends_url`]) that start with either, trailing punctuation trimmed.
+///
+/// Every such token holds "://", so only the tokens around each "://" are
+/// looked at, not every token of the text.
 fn urls_in(text: &str) -> Vec<String> {
     let mut out = Vec::new();
-    for token in text.split(|c: char| {
-        c.is_whitespace() || c == '<' || c == '>' || c == '"' || c == '(' || c == ')'
-    }) {
+    // Tokens before this offset have been looked at.
+    let mut next_token = 0;
+    for (colon, _) in text.match_indices("://") {
+        if colon < next_token {
+            continue; // a second "://" in a token already seen
+        }
         if out.len() >= MAX_TEXT_URLS {
             break;
         }
+        let head = text.get(..colon).unwrap_or("");
+        let start = head
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| ends_url(c))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let tail = text.get(colon..).unwrap_or("");
+        let end = colon + tail.find(ends_url).unwrap_or(tail.len());
+        next_token = end;
+        let token = text.get(start..end).unwrap_or("");
         let starts = |p: &str| {
             token
                 .get(..p.len())
@@ -433,6 +456,47 @@ mod tests {
         let f = MessageFacts::parse(&raw).unwrap();
         assert_eq!(f.plain_text.trim(), "你好");
         assert!(f.mojibake.is_empty());
+    }
+
+    /// The definition `urls_in` must keep: every token, in order.
+    fn urls_by_tokens(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for token in text.split(ends_url) {
+            if out.len() >= MAX_TEXT_URLS {
+                break;
+            }
+            let starts = |p: &str| {
+                token
+                    .get(..p.len())
+                    .is_some_and(|s| s.eq_ignore_ascii_case(p))
+            };
+            if starts("http://") || starts("https://") {
+                out.push(
+                    token
+                        .trim_end_matches(['.', ',', ';', ':', '!', '?', ']'])
+                        .to_string(),
+                );
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn urls_match_their_definition() {
+        let many = "https://x.example/a ".repeat(MAX_TEXT_URLS + 3);
+        let samples = [
+            "",
+            "://",
+            "see https://shop.example/track?id=1.",
+            "HTTPS://A.example/x, http://b.example/(y) <http://c.example/>",
+            "https://a.example/?next=http://b.example/ ftp://c.example xhttp://d.example",
+            "über\u{3000}https://e.example/ü」 \"http://f.example\"",
+            "http:// https:/ http:///x",
+            many.as_str(),
+        ];
+        for t in samples {
+            assert_eq!(urls_in(t), urls_by_tokens(t), "{t:?}");
+        }
     }
 
     #[test]

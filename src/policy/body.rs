@@ -5,7 +5,7 @@
 use super::engine::Ctx;
 use super::rules::RuleId;
 use super::verdict::{Finding, Text};
-use crate::message::text::word_count;
+use crate::message::text::word_count_up_to;
 
 /// Phrases of advertising and scam mail, looked for in the writer's own text.
 pub const SPAM_PHRASES: &[&str] = &[
@@ -115,8 +115,12 @@ pub fn empty(ctx: &Ctx<'_>) -> Option<Finding> {
 pub fn image_only(ctx: &Ctx<'_>) -> Option<Finding> {
     let html = ctx.facts.html.as_ref()?;
     let images = html.images.iter().filter(|i| !i.is_pixel()).count();
-    let words = word_count(&html.text);
-    if images == 0 || words >= ctx.params.image_only_words {
+    if images == 0 {
+        return None;
+    }
+    // Only "fewer than the limit" matters: stop counting at the limit.
+    let words = word_count_up_to(&html.text, ctx.params.image_only_words);
+    if words >= ctx.params.image_only_words {
         return None;
     }
     Some(Finding::new(
@@ -169,6 +173,11 @@ pub fn attachment_only(ctx: &Ctx<'_>) -> Option<Finding> {
 /// Unfilled merge fields in `text`, each as written.
 pub fn find_placeholders(text: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
+    // Most texts hold none of the opening characters: one pass saves the
+    // six searches below.
+    if !has_opener(text) {
+        return greeting_placeholders(text, out);
+    }
     let mut push = |s: String| {
         if !out.contains(&s) && out.len() < 10 {
             out.push(s);
@@ -219,17 +228,36 @@ pub fn find_placeholders(text: &str) -> Vec<String> {
             push(format!("[{m}]"));
         }
     }
+    greeting_placeholders(text, out)
+}
+
+/// Whether `text` holds a character that opens a delimited merge field:
+/// `{`, `*`, `%`, `<` or `[`. Folds without stopping early so that it
+/// vectorises.
+fn has_opener(text: &str) -> bool {
+    text.as_bytes().chunks(64).any(|chunk| {
+        chunk.iter().fold(false, |found, &b| {
+            found | matches!(b, b'{' | b'*' | b'%' | b'<' | b'[')
+        })
+    })
+}
+
+/// `found` plus the empty greetings ("Dear ,") of the first three lines.
+fn greeting_placeholders(text: &str, mut found: Vec<String>) -> Vec<String> {
     for line in text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .take(3)
     {
-        if let Some(p) = empty_greeting(line) {
-            push(p);
+        if let Some(p) = empty_greeting(line)
+            && !found.contains(&p)
+            && found.len() < 10
+        {
+            found.push(p);
         }
     }
-    out
+    found
 }
 
 /// `[Customer Name]`, `[Date]`, `[XXX]` — but not `[Order #1234]` or `[URGENT]`.
@@ -288,6 +316,16 @@ fn bracket_placeholder(inner: &str) -> bool {
 
 /// "Dear XXX," and "Hi ," (a merge field that came out empty).
 fn empty_greeting(line: &str) -> Option<String> {
+    // Every greeting below starts with one of these letters, and no other
+    // character lower-cases to them: skip lower-casing most lines.
+    if !line.as_bytes().first().is_some_and(|b| {
+        matches!(
+            b.to_ascii_lowercase(),
+            b'd' | b'h' | b'l' | b's' | b'e' | b'b'
+        )
+    }) {
+        return None;
+    }
     let lower = line.to_lowercase();
     for g in [
         "dear",
@@ -480,6 +518,14 @@ pub fn host_of(url: &str) -> Option<String> {
     (!host.is_empty()).then_some(host)
 }
 
+/// `host` is `domain` or one of its subdomains ("x.bit.ly" for "bit.ly",
+/// not "notbit.ly"). Compares in place: it runs for every link against
+/// every listed domain.
+pub fn is_same_or_subdomain(host: &str, domain: &str) -> bool {
+    host.strip_suffix(domain)
+        .is_some_and(|head| head.is_empty() || head.ends_with('.'))
+}
+
 fn registrable(host: &str) -> String {
     psl::domain_str(host).unwrap_or(host).to_string()
 }
@@ -565,7 +611,7 @@ pub fn link_shortener(ctx: &Ctx<'_>) -> Option<Finding> {
             .params
             .shorteners
             .iter()
-            .any(|s| host == *s || host.ends_with(&format!(".{s}")))
+            .any(|s| is_same_or_subdomain(&host, s))
             && !found.contains(&host)
         {
             found.push(host);

@@ -202,7 +202,7 @@ pub fn disposable(r: &RecipientFacts, p: &Params) -> Option<Finding> {
     let d = p
         .disposable
         .iter()
-        .find(|d| r.domain == **d || r.domain.ends_with(&format!(".{d}")))?;
+        .find(|d| super::body::is_same_or_subdomain(&r.domain, d))?;
     Some(Finding::new(
         RuleId::RcptDisposable,
         d.clone(),
