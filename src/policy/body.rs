@@ -450,16 +450,8 @@ pub fn template_placeholder(ctx: &Ctx<'_>) -> Option<Finding> {
     ))
 }
 
-fn greeting_line<'a>(ctx: &'a Ctx<'_>) -> Option<&'a str> {
-    ctx.facts
-        .own_text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-}
-
 pub fn generic_greeting(ctx: &Ctx<'_>) -> Option<Finding> {
-    let line = greeting_line(ctx)?;
+    let line = ctx.greeting_line()?;
     let lower = line.to_lowercase();
     let g = ctx.params.greeting_phrases.iter().find(|g| {
         lower.starts_with(g.as_str())

@@ -134,6 +134,15 @@ impl<'a> Ctx<'a> {
     }
 
     /// A first contact for this recipient: not a reply, not an established contact.
+    /// The first non-empty line the writer wrote: the greeting, if any.
+    pub fn greeting_line(&self) -> Option<&'a str> {
+        self.facts
+            .own_text
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+    }
+
     pub fn is_cold(&self, r: &RecipientFacts) -> bool {
         !self.facts.thread.is_reply() && !r.established
     }

@@ -7,14 +7,6 @@ use super::inputs::{RecipientFacts, german_speaking, middle_east};
 use super::rules::RuleId;
 use super::verdict::{Finding, Text};
 
-fn greeting_line<'a>(ctx: &'a Ctx<'_>) -> Option<&'a str> {
-    ctx.facts
-        .own_text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-}
-
 /// Splits "Hi Hans," into ("hi", ["hans"]) when the line opens with one of `words`.
 fn opening<'l>(lower: &'l str, words: &[&'static str]) -> Option<(&'static str, Vec<&'l str>)> {
     for w in words {
@@ -40,7 +32,7 @@ pub fn de_formal(ctx: &Ctx<'_>, r: &RecipientFacts) -> Option<Finding> {
     if !r.country().is_some_and(german_speaking) {
         return None;
     }
-    let line = greeting_line(ctx)?;
+    let line = ctx.greeting_line()?;
     let lower = line.to_lowercase();
     let (_, names) = opening(
         &lower,
@@ -74,7 +66,7 @@ pub fn jp_honorific(ctx: &Ctx<'_>, r: &RecipientFacts) -> Option<Finding> {
     if r.country() != Some("JP") {
         return None;
     }
-    let line = greeting_line(ctx)?;
+    let line = ctx.greeting_line()?;
     let lower = line.to_lowercase();
     if [
         "様", "さま", "さん", "殿", "御中", "先生", "san", "sama", "sensei", "dono",
