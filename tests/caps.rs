@@ -5,129 +5,13 @@
 //! `CI=true`, where a skip is a failure. Times are fixed: the caps read the
 //! planned times in the ledger, never the wall clock.
 
+mod common;
+
+use common::db::Db;
 use jiff::{Timestamp, ToSpan};
 use sendwell::policy::RuleId;
 use sendwell::schedule::caps::{self, Candidate, CapDecision, CapsConfig, ContentHashes, SendKind};
 use sendwell::store::{DeliveryState, NewDelivery, NewMessage, Reserved, SlotRequest, Store};
-use sqlx::Connection;
-
-const PG_ENV: &str = "SENDWELL_TEST_POSTGRES_URL";
-
-/// A store under test and the URL it was opened with (to reopen it).
-struct Db {
-    store: Store,
-    url: String,
-    // Keeps the SQLite folder alive; drops (and removes) it after the test.
-    _dir: Option<tempfile::TempDir>,
-    pg: Option<PgGuard>,
-}
-
-impl Db {
-    async fn sqlite() -> Db {
-        let dir = tempfile::tempdir().expect("a temp dir for the test database");
-        let url = format!("sqlite://{}", dir.path().join("queue.db").display());
-        let store = Store::open(&url, 8).await.expect("open the SQLite store");
-        Db {
-            store,
-            url,
-            _dir: Some(dir),
-            pg: None,
-        }
-    }
-
-    async fn postgres(test: &str) -> Option<Db> {
-        let Ok(base) = std::env::var(PG_ENV) else {
-            if std::env::var("CI").as_deref() == Ok("true") {
-                panic!(
-                    "{PG_ENV} must be set when CI=true: the PostgreSQL caps tests may not be skipped"
-                );
-            }
-            eprintln!("skipping PostgreSQL caps tests: {PG_ENV} not set");
-            return None;
-        };
-        let name = format!(
-            "sendwell_caps_{}_{}_{:08x}",
-            test,
-            std::process::id(),
-            rand::random::<u32>()
-        );
-        let mut admin = sqlx::PgConnection::connect(&base)
-            .await
-            .expect("connect to the test PostgreSQL");
-        sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE \"{name}\"")))
-            .execute(&mut admin)
-            .await
-            .expect("create a database for the test");
-        let _ = admin.close().await;
-        let guard = PgGuard {
-            base: base.clone(),
-            name: name.clone(),
-        };
-        let url = with_database(&base, &name);
-        let store = Store::open(&url, 8)
-            .await
-            .expect("open the PostgreSQL store");
-        Some(Db {
-            store,
-            url,
-            _dir: None,
-            pg: Some(guard),
-        })
-    }
-
-    async fn finish(self) {
-        self.store.close().await;
-        drop(self.pg);
-    }
-}
-
-/// Drops the test's database, also when the test panicked.
-struct PgGuard {
-    base: String,
-    name: String,
-}
-
-impl Drop for PgGuard {
-    fn drop(&mut self) {
-        let (base, name) = (self.base.clone(), self.name.clone());
-        // Drop runs inside the test's runtime: use a fresh one on a thread.
-        let _ = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
-            rt.block_on(async {
-                let mut admin = sqlx::PgConnection::connect(&base).await.ok()?;
-                let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                sqlx::query(sqlx::AssertSqlSafe(sql))
-                    .execute(&mut admin)
-                    .await
-                    .ok()?;
-                admin.close().await.ok()
-            })
-        })
-        .join();
-    }
-}
-
-/// The same server URL with another database name.
-fn with_database(base: &str, name: &str) -> String {
-    let (head, query) = match base.split_once('?') {
-        Some((h, q)) => (h, Some(q)),
-        None => (base, None),
-    };
-    let after_scheme = head.find("://").map(|i| i + 3).unwrap_or(0);
-    let host_end = head[after_scheme..]
-        .find('/')
-        .map(|i| i + after_scheme)
-        .unwrap_or(head.len());
-    let mut url = format!("{}/{}", &head[..host_end], name);
-    if let Some(q) = query {
-        url.push('?');
-        url.push_str(q);
-    }
-    url
-}
 
 macro_rules! caps_suite {
     ($($name:ident),* $(,)?) => {
@@ -452,8 +336,8 @@ async fn a_restart_keeps_the_caps(db: Db) -> Db {
     )
     .await;
     db.store.close().await;
-    let store = Store::open(&db.url, 4).await.expect("reopen the store");
-    let db = Db { store, ..db };
+    let mut db = db;
+    db.store = Store::open(&db.url, 4).await.expect("reopen the store");
     let third = send(&db.store, &cfg, rcpt, hours(2), SendKind::Cold, "Samples").await;
     // The daily cap puts it at tomorrow 09:00; the cold gap then at day 3.
     assert_eq!(third.decision.deliver_at, hours(72));
