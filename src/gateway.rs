@@ -471,19 +471,10 @@ impl Gateway {
         if sub.mail_from.is_empty() {
             return;
         }
-        let headers = prepare::header_section(data);
         let subject = decoded_subject(data).unwrap_or_default();
         let (title, body) = hold_notice_text(v, &subject, ids, self.language());
-        let message_id = header_value(headers, "Message-ID");
-        let raw = notice::build(&Notice {
-            host: &self.config.server.hostname,
-            to: &sub.mail_from,
-            subject: &title,
-            body: &body,
-            in_reply_to: message_id.as_deref(),
-            now,
-        });
-        self.send_notice(&sub.mail_from, raw, now).await;
+        self.notice_about(&sub.mail_from, data, &title, &body, now)
+            .await;
     }
 
     /// Tells the sender which copies wait longer than `after`, and until when
@@ -533,17 +524,22 @@ impl Gateway {
                 ),
             ),
         };
-        let headers = prepare::header_section(data);
-        let message_id = header_value(headers, "Message-ID");
+        self.notice_about(&sub.mail_from, data, &title, &body, now)
+            .await;
+    }
+
+    /// Writes `to` a notice about the message `data`, threaded under it.
+    async fn notice_about(&self, to: &str, data: &[u8], title: &str, body: &str, now: Timestamp) {
+        let message_id = header_value(prepare::header_section(data), "Message-ID");
         let raw = notice::build(&Notice {
             host: &self.config.server.hostname,
-            to: &sub.mail_from,
-            subject: &title,
-            body: &body,
+            to,
+            subject: title,
+            body,
             in_reply_to: message_id.as_deref(),
             now,
         });
-        self.send_notice(&sub.mail_from, raw, now).await;
+        self.send_notice(to, raw, now).await;
     }
 
     /// Queues a notice to the sender and wakes the courier.
