@@ -91,6 +91,13 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         _ => tracing::info!("relaying through {}", upstream.describe()),
     }
 
+    tracing::info!(
+        judge = config.policy.enabled,
+        dns_checks = config.dns.checks,
+        business_hours = config.schedule.enabled,
+        caps = config.caps.enabled,
+        "stages (switch each in sendwell.toml)"
+    );
     let config = Arc::new(config);
     let (trigger, shutdown) = shutdown::channel();
     let wakeup = Arc::new(Notify::new());
