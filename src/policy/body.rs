@@ -4,7 +4,7 @@
 
 use super::engine::Ctx;
 use super::rules::RuleId;
-use super::verdict::{Finding, Text};
+use super::verdict::{Finding, Text, quoted_list};
 use crate::message::text::word_count_up_to;
 
 /// Phrases of advertising and scam mail, looked for in the writer's own text.
@@ -427,11 +427,7 @@ pub fn template_placeholder(ctx: &Ctx<'_>) -> Option<Finding> {
     if found.is_empty() {
         return None;
     }
-    let list = found
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = quoted_list(&found);
     Some(Finding::new(
         RuleId::TemplatePlaceholder,
         found.join(", "),
@@ -673,11 +669,7 @@ pub fn spam_phrase(ctx: &Ctx<'_>) -> Option<Finding> {
         return None;
     }
     let n = found.len().min(ctx.params.body_max_hits as usize);
-    let list = found
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = quoted_list(&found);
     Some(
         Finding::new(
             RuleId::BodySpamPhrase,

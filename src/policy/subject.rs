@@ -4,7 +4,7 @@
 
 use super::engine::Ctx;
 use super::rules::RuleId;
-use super::verdict::{Finding, Text};
+use super::verdict::{Finding, Text, quoted_list};
 
 /// Phrases that spam filters and readers associate with adverts.
 pub const SPAM_PHRASES: &[&str] = &[
@@ -251,11 +251,7 @@ pub fn spam_phrase(ctx: &Ctx<'_>) -> Option<Finding> {
         return None;
     }
     let n = found.len().min(ctx.params.subject_max_hits as usize);
-    let list = found
-        .iter()
-        .map(|p| format!("\"{p}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let list = quoted_list(&found);
     Some(
         Finding::new(
             RuleId::SubjectSpamPhrase,

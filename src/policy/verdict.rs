@@ -214,6 +214,15 @@ fn ascii_detail(d: &str) -> String {
 }
 
 /// 7 → "7", 7.5 → "7.5".
+/// `"a", "b"`: the offending phrases as a finding's explanation quotes them.
+pub fn quoted_list(items: &[String]) -> String {
+    items
+        .iter()
+        .map(|p| format!("\"{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 pub fn fmt_score(s: f64) -> String {
     let r = (s * 10.0).round() / 10.0;
     if r.fract() == 0.0 {
