@@ -6,25 +6,15 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::courier::{WAIT, start};
 use common::upstream::{Opts, Received, Rule, TestUpstream};
 use jiff::Timestamp;
 use sendwell::clock::SystemClock;
 use sendwell::config::Config;
 use sendwell::relay::{self, Courier};
-use sendwell::shutdown::{self, Trigger};
-use sendwell::store::{DeliveryState, MessageId, NewDelivery, NewMessage, Store};
+use sendwell::shutdown::{self};
+use sendwell::store::{DeliveryState, NewDelivery, NewMessage, Store};
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
-
-const WAIT: Duration = Duration::from_secs(10);
-
-struct Rig {
-    store: Store,
-    wakeup: Arc<Notify>,
-    trigger: Trigger,
-    courier: JoinHandle<()>,
-    _dir: tempfile::TempDir,
-}
 
 /// Fast settings: retries after 100 ms, polls every 50 ms.
 fn config(upstream_url: String) -> Config {
@@ -38,97 +28,6 @@ fn config(upstream_url: String) -> Config {
     c.relay.poll_interval = Duration::from_millis(50);
     c.relay.lease = Duration::from_secs(30);
     c
-}
-
-async fn start(c: Config) -> Rig {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("queue.db").display());
-    let store = Store::open(&url, 4).await.expect("open store");
-    let upstream = relay::build_upstream(&c).expect("upstream");
-    let wakeup = Arc::new(Notify::new());
-    let (trigger, shutdown) = shutdown::channel();
-    let courier = Courier::new(
-        Arc::new(c),
-        store.clone(),
-        upstream,
-        Arc::new(SystemClock),
-        wakeup.clone(),
-    );
-    let courier = tokio::spawn(courier.run(shutdown));
-    Rig {
-        store,
-        wakeup,
-        trigger,
-        courier,
-        _dir: dir,
-    }
-}
-
-impl Rig {
-    async fn enqueue(&self, from: &str, rcpts: &[&str], subject: &str) -> MessageId {
-        let now = Timestamp::now();
-        let data = format!(
-            "From: <{from}>\r\nTo: <{}>\r\nSubject: {subject}\r\nMessage-ID: <{subject}@shop.example>\r\n\r\nHello.\r\n.dot line\r\n",
-            rcpts.join(">, <")
-        );
-        let msg = NewMessage {
-            mail_from: from.into(),
-            data: data.into_bytes(),
-            received_at: now,
-            client: "127.0.0.1:1".into(),
-            auth_user: None,
-            message_id_header: None,
-            subject: Some(subject.into()),
-            report: None,
-            deliveries: rcpts
-                .iter()
-                .map(|r| NewDelivery {
-                    rcpt: r.to_string(),
-                    deliver_at: now,
-                    state: DeliveryState::Queued,
-                })
-                .collect(),
-        };
-        let (id, _) = self.store.enqueue(msg).await.expect("enqueue");
-        self.wakeup.notify_one();
-        id
-    }
-
-    async fn states(&self, id: MessageId) -> Vec<(String, DeliveryState, u32)> {
-        let m = self
-            .store
-            .message(id)
-            .await
-            .unwrap()
-            .expect("message exists");
-        m.deliveries
-            .into_iter()
-            .map(|d| (d.rcpt, d.state, d.attempts))
-            .collect()
-    }
-
-    /// Waits until no delivery of `id` is in a non-final state.
-    async fn settled(&self, id: MessageId) -> Vec<(String, DeliveryState, u32)> {
-        let start = Instant::now();
-        loop {
-            let s = self.states(id).await;
-            if s.iter().all(|(_, st, _)| st.is_final()) {
-                return s;
-            }
-            assert!(start.elapsed() < WAIT, "message {id} never settled: {s:?}");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// Stops the courier; the store (and its folder) stay usable.
-    async fn stop(self) -> (Store, tempfile::TempDir) {
-        self.trigger.fire();
-        tokio::time::timeout(WAIT, self.courier)
-            .await
-            .expect("courier stops")
-            .expect("courier did not panic");
-        (self.store, self._dir)
-    }
 }
 
 fn reports(got: &[Received]) -> Vec<&Received> {

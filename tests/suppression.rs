@@ -5,22 +5,15 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::db::Db;
 use common::upstream::{Opts, Rule, TestUpstream};
 use jiff::{Timestamp, ToSpan};
-use sendwell::clock::SystemClock;
 use sendwell::config::Config;
 use sendwell::recipient::import::{parse_contacts, parse_suppressions};
 use sendwell::recipient::{suppressed_reply, suppression_reply};
-use sendwell::relay::{self, Courier};
-use sendwell::shutdown;
-use sendwell::store::{
-    Contact, ContactSource, DeliveryState, NewDelivery, NewMessage, Store, SuppressionSource,
-};
-use tokio::sync::Notify;
+use sendwell::store::{Contact, ContactSource, DeliveryState, Store, SuppressionSource};
 
 macro_rules! store_suite {
     ($($name:ident),* $(,)?) => {
@@ -288,20 +281,7 @@ async fn hard_bounces_feed_the_suppression_list() {
     config.upstream.url = Some(up.url());
     config.upstream.timeout = Duration::from_secs(5);
     config.relay.poll_interval = Duration::from_millis(50);
-    let db = Db::sqlite().await;
-    let store = db.store.clone();
-    let upstream = relay::build_upstream(&config).expect("an upstream");
-    let wakeup = Arc::new(Notify::new());
-    let (trigger, stop) = shutdown::channel();
-    let courier = Courier::new(
-        Arc::new(config),
-        store.clone(),
-        upstream,
-        Arc::new(SystemClock),
-        wakeup.clone(),
-    );
-    let courier = tokio::spawn(courier.run(stop));
-
+    let rig = common::courier::start(config).await;
     let rcpts = [
         "gone@example.org",
         "disabled@example.org",
@@ -309,49 +289,14 @@ async fn hard_bounces_feed_the_suppression_list() {
         "policy@example.org",
         "fine@example.org",
     ];
-    let now = Timestamp::now();
-    let (id, _) = store
-        .enqueue(NewMessage {
-            mail_from: "seller@shop.example".into(),
-            data: b"From: <seller@shop.example>\r\nSubject: quote\r\n\r\nHello.\r\n".to_vec(),
-            received_at: now,
-            client: "127.0.0.1:1".into(),
-            auth_user: None,
-            message_id_header: None,
-            subject: Some("quote".into()),
-            report: None,
-            deliveries: rcpts
-                .iter()
-                .map(|r| NewDelivery {
-                    rcpt: r.to_string(),
-                    deliver_at: now,
-                    state: DeliveryState::Queued,
-                })
-                .collect(),
-        })
+    let id = rig.enqueue("seller@shop.example", &rcpts, "quote").await;
+    let states: Vec<(String, DeliveryState)> = rig
+        .settled_within(id, Duration::from_secs(15))
         .await
-        .expect("enqueue");
-    wakeup.notify_one();
-
-    let start = Instant::now();
-    let states = loop {
-        let m = store.message(id).await.unwrap().expect("the message");
-        let s: Vec<(String, DeliveryState)> = m
-            .deliveries
-            .into_iter()
-            .map(|d| (d.rcpt, d.state))
-            .collect();
-        if s.iter().all(|(_, st)| st.is_final()) {
-            break s;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(15),
-            "never settled: {s:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    trigger.fire();
-    courier.await.expect("the courier stops");
+        .into_iter()
+        .map(|(rcpt, state, _)| (rcpt, state))
+        .collect();
+    let (store, _dir) = rig.stop().await;
 
     for (rcpt, state) in &states {
         let want = if rcpt == "fine@example.org" {
@@ -398,7 +343,7 @@ async fn hard_bounces_feed_the_suppression_list() {
         );
     }
     up.stop().await;
-    db.finish().await;
+    store.close().await;
 }
 
 /// A queue made before the suppression tables existed (schema version 1)

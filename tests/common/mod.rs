@@ -5,6 +5,7 @@
 //! it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
+pub mod courier;
 pub mod db;
 pub mod dns;
 pub mod upstream;
