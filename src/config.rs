@@ -35,6 +35,16 @@ pub struct Config {
     pub caps: crate::schedule::caps::CapsConfig,
     /// Recipient-domain checks at RCPT time.
     pub dns: crate::recipient::DnsConfig,
+    /// The audit log: retention, subject redaction, the journal.
+    pub audit: crate::audit::AuditConfig,
+    /// Sending rates per user and AUTH-failure throttling per client address.
+    pub limits: LimitsConfig,
+    /// The file this config was read from (none: built-in defaults); a live
+    /// reload reads it again.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
+    /// The review page, its JSON API, `/metrics` and `/healthz`.
+    pub admin: AdminConfig,
 }
 
 impl Default for Config {
@@ -51,15 +61,125 @@ impl Default for Config {
             schedule: crate::schedule::ScheduleConfig::default(),
             caps: crate::schedule::caps::CapsConfig::default(),
             dns: crate::recipient::DnsConfig::default(),
+            audit: crate::audit::AuditConfig::default(),
+            limits: LimitsConfig::default(),
+            source: None,
+            admin: AdminConfig::default(),
         }
+    }
+}
+
+/// `[admin]`: the review page, the JSON API behind it, `/metrics`, `/healthz`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Serve the review page at all.
+    pub enabled: bool,
+    /// Where it listens. Anything but a loopback address needs `token`.
+    pub listen: SocketAddr,
+    /// The secret a person or a program shows to use the page and the API
+    /// (`Authorization: Bearer TOKEN`, or the login form). Unset: no login,
+    /// allowed only on a loopback address.
+    pub token: Option<String>,
+    /// The address people reach the page at, for links in notices
+    /// (e.g. `https://mail-gw.example.com:8025`); unset: made from `listen`.
+    pub public_url: Option<String>,
+    /// The senders' time zone (IANA name): the queue page shows each copy's
+    /// time in the recipient's zone and in this one. Unset: the machine's zone.
+    pub sender_timezone: Option<String>,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8025)),
+            token: None,
+            public_url: None,
+            sender_timezone: None,
+        }
+    }
+}
+
+/// Shortest token accepted: a guessable secret guards nothing.
+pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
+
+impl AdminConfig {
+    /// Checks the rules a started page depends on.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |k: &str, m: String| Err((k.to_string(), m));
+        if let Some(t) = &self.token
+            && t.chars().count() < MIN_ADMIN_TOKEN_LEN
+        {
+            return bad(
+                "admin.token",
+                format!(
+                    "use at least {MIN_ADMIN_TOKEN_LEN} characters (e.g. `openssl rand -hex 24`)"
+                ),
+            );
+        }
+        if self.enabled && self.token.is_none() && !self.listen.ip().is_loopback() {
+            return bad(
+                "admin.token",
+                format!(
+                    "the review page listens on {}, beyond this machine: set admin.token \
+                     (anyone who can reach it could release or refuse mail), or listen on 127.0.0.1",
+                    self.listen
+                ),
+            );
+        }
+        if let Some(u) = &self.public_url
+            && !(u.starts_with("http://") || u.starts_with("https://"))
+        {
+            return bad(
+                "admin.public_url",
+                format!("'{u}' must start with http:// or https://"),
+            );
+        }
+        if let Some(z) = &self.sender_timezone
+            && jiff::tz::TimeZone::get(z).is_err()
+        {
+            return bad(
+                "admin.sender_timezone",
+                format!("'{z}' is not a known time zone (an IANA name such as Asia/Shanghai)"),
+            );
+        }
+        Ok(())
+    }
+
+    /// The base of links to the page: `public_url`, else made from `listen`
+    /// (an unspecified address becomes `host`, the server's name).
+    pub fn base_url(&self, host: &str) -> String {
+        if let Some(u) = &self.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        let ip = self.listen.ip();
+        let port = self.listen.port();
+        if ip.is_unspecified() {
+            format!("http://{host}:{port}")
+        } else if ip.is_ipv6() {
+            format!("http://[{ip}]:{port}")
+        } else {
+            format!("http://{ip}:{port}")
+        }
+    }
+
+    /// Where a reviewer looks at message `id`, when the page is on.
+    pub fn message_url(&self, host: &str, id: impl std::fmt::Display) -> Option<String> {
+        self.enabled
+            .then(|| format!("{}/held/{id}", self.base_url(host)))
     }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
-    /// Addresses the SMTP door listens on.
+    /// Addresses the SMTP door listens on (port-25 style: trusted networks
+    /// may relay without AUTH).
     pub listen: Vec<SocketAddr>,
+    /// Submission listeners (RFC 6409, port 587): AUTH only after STARTTLS,
+    /// and MAIL only after AUTH, even from the trusted networks.
+    pub submission: Vec<SocketAddr>,
     /// The name we give in the greeting, in EHLO and in `Received:` headers.
     pub hostname: String,
     /// Clients from these networks may relay without AUTH. Everyone else must
@@ -97,6 +217,7 @@ impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 2525))],
+            submission: Vec::new(),
             hostname: "sendwell.localhost".to_string(),
             trusted_networks: vec![
                 "127.0.0.0/8".parse().expect("literal network"),
@@ -240,12 +361,147 @@ impl RelayConfig {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     pub name: String,
     /// An argon2 PHC string, as printed by `sendwell user add NAME`.
     pub password_hash: String,
+    /// The addresses this user may send as, in MAIL FROM and in the From:
+    /// header: `li@shop.example`, `*@shop.example` (a whole domain) or `*`
+    /// (anything). Unset: only the login itself when it is an address,
+    /// anything when it is a bare name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed_from: Option<Vec<String>>,
+    /// This user's sending rate (`"300/hour"`, `"unlimited"`); unset:
+    /// `limits.user_rate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Limit>,
+}
+
+impl UserConfig {
+    /// The From addresses this user may use; `None` when unrestricted.
+    pub fn allowed_from(&self) -> Option<Vec<String>> {
+        match &self.allowed_from {
+            Some(list) if list.iter().any(|a| a.trim() == "*") => None,
+            Some(list) => Some(list.iter().map(|a| a.trim().to_lowercase()).collect()),
+            None if self.name.contains('@') => Some(vec![self.name.trim().to_lowercase()]),
+            None => None,
+        }
+    }
+}
+
+/// `[limits]`: how fast users may send, how often a client may guess.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Recipients an authenticated user may send to, for users without their
+    /// own `rate`: `"300/hour"`, or `"unlimited"`. Each accepted RCPT counts.
+    pub user_rate: Limit,
+    /// Failed AUTH attempts one client address may make: `"5/10m"`; past
+    /// that, AUTH from it is refused with 454 without checking the password
+    /// until the rate recovers. `"unlimited"` switches throttling off.
+    pub auth_failures: Limit,
+    /// How often the throttles forget clients and users that are idle.
+    #[serde(with = "humantime_serde")]
+    pub housekeeping_interval: Duration,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            user_rate: Limit::Rate(Rate::new(300, Duration::from_secs(3600))),
+            auth_failures: Limit::Rate(Rate::new(5, Duration::from_secs(600))),
+            housekeeping_interval: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Config {
+    /// The `[[users]]` entry of a login name.
+    pub fn user(&self, name: &str) -> Option<&UserConfig> {
+        self.users.iter().find(|u| u.name == name)
+    }
+
+    /// The sending rate of a user: their own, or `limits.user_rate`.
+    pub fn user_rate(&self, name: &str) -> Limit {
+        self.user(name)
+            .and_then(|u| u.rate)
+            .unwrap_or(self.limits.user_rate)
+    }
+}
+
+/// `count` events per `per`, written `"300/hour"`, `"5/10m"`, `"20/minute"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rate {
+    pub count: u32,
+    pub per: Duration,
+}
+
+impl Rate {
+    pub const fn new(count: u32, per: Duration) -> Rate {
+        Rate { count, per }
+    }
+}
+
+/// A rate, or no limit at all (`"unlimited"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Limit {
+    Unlimited,
+    Rate(Rate),
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Limit::Unlimited => f.write_str("unlimited"),
+            Limit::Rate(r) => match r.per.as_secs() {
+                1 => write!(f, "{}/second", r.count),
+                60 => write!(f, "{}/minute", r.count),
+                3600 => write!(f, "{}/hour", r.count),
+                86400 => write!(f, "{}/day", r.count),
+                _ => write!(f, "{}/{}", r.count, humantime::format_duration(r.per)),
+            },
+        }
+    }
+}
+
+impl From<Limit> for String {
+    fn from(l: Limit) -> String {
+        l.to_string()
+    }
+}
+
+impl TryFrom<String> for Limit {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Limit, String> {
+        let t = s.trim();
+        if t.eq_ignore_ascii_case("unlimited") {
+            return Ok(Limit::Unlimited);
+        }
+        let bad = || {
+            format!(
+                "'{s}': write a rate as COUNT/PERIOD (\"300/hour\", \"5/10m\") or \"unlimited\""
+            )
+        };
+        let (n, per) = t.split_once('/').ok_or_else(bad)?;
+        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        let per = match per.trim() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            "d" | "day" => Duration::from_secs(86400),
+            other => humantime::parse_duration(other).map_err(|_| bad())?,
+        };
+        if count == 0 || per.is_zero() {
+            return Err(format!(
+                "'{s}': a rate needs a count and a period above zero (or \"unlimited\")"
+            ));
+        }
+        Ok(Limit::Rate(Rate::new(count, per)))
+    }
 }
 
 /// `Vec<Duration>` in humantime notation (`["1m", "5m", "1h"]`).
@@ -312,7 +568,8 @@ impl Config {
             path: path.clone(),
             source,
         })?;
-        let config = Self::parse(&text, &path)?;
+        let mut config = Self::parse(&text, &path)?;
+        config.source = Some(path.clone());
         Ok((config, Some(path)))
     }
 
@@ -353,8 +610,11 @@ impl Config {
     /// Checks what serde cannot: values that parse but make no sense.
     fn validate(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, m: String| Err((k.to_string(), m));
-        if self.server.listen.is_empty() {
-            return bad("server.listen", "at least one address is needed".into());
+        if self.server.listen.is_empty() && self.server.submission.is_empty() {
+            return bad(
+                "server.listen",
+                "at least one address is needed (in listen or submission)".into(),
+            );
         }
         if self.server.max_recipients == 0 {
             return bad("server.max_recipients", "must be at least 1".into());
@@ -391,7 +651,25 @@ impl Config {
         self.schedule.validate()?;
         self.caps.validate()?;
         self.dns.validate()?;
+        if self.limits.housekeeping_interval.is_zero() {
+            return bad("limits.housekeeping_interval", "must be above zero".into());
+        }
+        self.admin.validate()?;
         for (i, u) in self.users.iter().enumerate() {
+            if self.users[..i].iter().any(|o| o.name == u.name) {
+                return bad(
+                    &format!("users[{i}].name"),
+                    format!("user '{}' is listed twice", u.name),
+                );
+            }
+            for a in u.allowed_from.iter().flatten() {
+                if let Err(m) = crate::policy::sender::check_from_pattern(a) {
+                    return bad(
+                        &format!("users[{i}].allowed_from"),
+                        format!("user '{}': {m}", u.name),
+                    );
+                }
+            }
             if argon2::password_hash::PasswordHash::new(&u.password_hash).is_err() {
                 return bad(
                     &format!("users[{i}].password_hash"),
@@ -626,6 +904,7 @@ mod tests {
             "password_env",
             "password_file",
             "helo_name",
+            "journal",
         ] {
             if !example.contains(&format!("{key} =")) {
                 missing.push(key.to_string());
@@ -635,6 +914,79 @@ mod tests {
             missing.is_empty(),
             "config/sendwell.toml does not document: {missing:?}"
         );
+    }
+
+    #[test]
+    fn rates_and_allowed_from() {
+        let c = parse(
+            "[limits]\nuser_rate = \"50/10m\"\nauth_failures = \"unlimited\"\n\
+             [[users]]\nname = \"li@shop.example\"\npassword_hash = \"$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ$7+Yy0pD5xtrp3/vv7S4FmFEn0B+0Pzsm9WSVxT5jOHg\"\nrate = \"2/hour\"\n\
+             [[users]]\nname = \"anna\"\npassword_hash = \"$argon2id$v=19$m=256,t=1,p=1$c2FsdHNhbHQ$7+Yy0pD5xtrp3/vv7S4FmFEn0B+0Pzsm9WSVxT5jOHg\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.limits.auth_failures, Limit::Unlimited);
+        assert_eq!(c.user_rate("li@shop.example").to_string(), "2/hour");
+        assert_eq!(c.user_rate("anna").to_string(), "50/10m");
+        // A login that is an address sends as itself; a bare name as anyone.
+        assert_eq!(
+            c.user("li@shop.example").unwrap().allowed_from(),
+            Some(vec!["li@shop.example".to_string()])
+        );
+        assert_eq!(c.user("anna").unwrap().allowed_from(), None);
+        let star = UserConfig {
+            name: "boss@shop.example".into(),
+            allowed_from: Some(vec!["*".into()]),
+            ..UserConfig::default()
+        };
+        assert_eq!(star.allowed_from(), None);
+
+        for bad in ["300", "0/hour", "3/fortnight", "x/hour"] {
+            let err = parse(&format!("[limits]\nuser_rate = \"{bad}\"\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(":2:") && err.contains(bad), "{err}");
+        }
+        let err =
+            parse("[[users]]\nname = \"li\"\npassword_hash = \"x\"\nallowed_from = [\"li@*\"]\n")
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("allowed_from") && err.contains(":4:"), "{err}");
+    }
+
+    #[test]
+    fn admin_beyond_loopback_needs_a_token() {
+        let err = parse("[admin]\nlisten = \"0.0.0.0:8025\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("admin.token") && err.contains("0.0.0.0:8025"),
+            "{err}"
+        );
+        let ok = parse("[admin]\nlisten = \"0.0.0.0:8025\"\ntoken = \"0123456789abcdef0123\"\n");
+        assert!(ok.is_ok(), "{ok:?}");
+        // Loopback needs none; a short token is refused anywhere.
+        assert!(parse("[admin]\nlisten = \"127.0.0.1:8025\"\n").is_ok());
+        let err = parse("[admin]\ntoken = \"short\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("at least 16"), "{err}");
+        // Switched off, it needs nothing.
+        assert!(parse("[admin]\nenabled = false\nlisten = \"0.0.0.0:8025\"\n").is_ok());
+    }
+
+    #[test]
+    fn admin_links_follow_listen_or_public_url() {
+        let mut a = AdminConfig::default();
+        assert_eq!(
+            a.message_url("gw.example", 7).as_deref(),
+            Some("http://127.0.0.1:8025/held/7")
+        );
+        a.listen = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(a.base_url("gw.example"), "http://gw.example:9000");
+        a.public_url = Some("https://review.example/".into());
+        assert_eq!(a.base_url("gw.example"), "https://review.example");
+        a.enabled = false;
+        assert_eq!(a.message_url("gw.example", 7), None);
     }
 
     #[test]

@@ -15,6 +15,8 @@ use email_address::{EmailAddress, Options};
 use jiff::Timestamp;
 use tokio::sync::Notify;
 
+use crate::admin::metrics;
+use crate::audit::{Audit, Event, Kind};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::message::MessageFacts;
@@ -52,6 +54,7 @@ pub struct Gateway {
     judge: Judge,
     schedule: Schedule,
     checker: RecipientChecker,
+    audit: Audit,
 }
 
 /// Who a recipient is and where: what the stages after RCPT need.
@@ -85,7 +88,9 @@ impl Gateway {
         } else {
             RecipientChecker::disabled()
         };
+        let audit = Audit::new(store.clone(), &config.audit);
         Ok(Gateway {
+            audit,
             config,
             store,
             clock,
@@ -105,8 +110,74 @@ impl Gateway {
         &self.config
     }
 
-    /// Judges one forward path at RCPT time. `Ok` means `250`.
-    pub async fn check_rcpt(&self, _client: &ClientInfo, rcpt: &str) -> Result<Reply, Reply> {
+    /// The `allowed_from` list of the client's user; `None` when the client
+    /// is not authenticated or the user may send as anyone.
+    fn allowed_from(&self, client: &ClientInfo) -> Option<Vec<String>> {
+        let user = client.auth_user.as_deref()?;
+        self.config.user(user)?.allowed_from()
+    }
+
+    /// Judges the reverse path at MAIL time: an authenticated user may only
+    /// use the addresses `allowed_from` grants (SENDER_NOT_ALLOWED, when that
+    /// rule refuses). `Ok` means `250`; the header From is judged at DATA.
+    pub fn check_mail(&self, client: &ClientInfo, from: &str) -> Result<Reply, Reply> {
+        let ok = || Ok(Reply::new(250, (2, 1, 0), "sender ok"));
+        if from.is_empty()
+            || self.judge.action_of(RuleId::SenderNotAllowed) != Some(policy::Action::Reject)
+        {
+            return ok();
+        }
+        let Some(list) = self.allowed_from(client) else {
+            return ok();
+        };
+        if policy::sender::from_allowed(&list, from) {
+            return ok();
+        }
+        let user = client.auth_user.as_deref().unwrap_or_default();
+        tracing::info!(user, from, "sender refused: not an allowed address");
+        Err(Reply::new(
+            553,
+            (5, 7, 1),
+            format!(
+                "{user} may not send as <{}>; allowed: {} [{}]",
+                from.escape_default(),
+                list.join(", "),
+                RuleId::SenderNotAllowed
+            ),
+        ))
+    }
+
+    /// Judges one forward path at RCPT time. `Ok` means `250`. A permanent
+    /// refusal is recorded in the audit log before it is answered.
+    pub async fn check_rcpt(
+        &self,
+        client: &ClientInfo,
+        from: &str,
+        rcpt: &str,
+    ) -> Result<Reply, Reply> {
+        let answer = self.judge_rcpt(rcpt).await;
+        if let Err(reply) = &answer
+            && reply.code >= 500
+        {
+            let event = Event::new(
+                self.clock.now(),
+                Kind::Refused,
+                "smtp",
+                serde_json::json!({
+                    "stage": "rcpt",
+                    "mail_from": from,
+                    "rcpt": rcpt,
+                    "auth_user": client.auth_user,
+                    "client": client.addr.to_string(),
+                    "reply": reply.to_string(),
+                }),
+            );
+            crate::audit::record_done(&self.store, vec![event]).await;
+        }
+        answer
+    }
+
+    async fn judge_rcpt(&self, rcpt: &str) -> Result<Reply, Reply> {
         check_rcpt_syntax(rcpt)?;
         if self.config.policy.enabled {
             let v = self
@@ -114,6 +185,7 @@ impl Gateway {
                 .check_address(&RecipientFacts::from_address(rcpt));
             if v.action == Decision::Reject {
                 tracing::info!(rcpt, rules = ?v.hits.iter().map(|h| h.id).collect::<Vec<_>>(), "recipient refused");
+                metrics::rcpt_refused("policy");
                 return Err(v.reply.unwrap_or_else(|| {
                     Reply::new(550, (5, 1, 1), "recipient refused by sending policy")
                 }));
@@ -122,6 +194,7 @@ impl Gateway {
         match recipient::suppression_reply(&self.store, rcpt).await {
             Ok(Some(reply)) => {
                 tracing::info!(rcpt, "recipient refused: suppressed");
+                metrics::rcpt_refused("suppressed");
                 return Err(reply);
             }
             Ok(None) => {}
@@ -134,7 +207,11 @@ impl Gateway {
                 ));
             }
         }
-        self.checker.check_address(rcpt).await.into_result()?;
+        let dns = self.checker.check_address(rcpt).await.into_result();
+        if dns.as_ref().is_err_and(|r| r.code >= 500) {
+            metrics::rcpt_refused("dns");
+        }
+        dns?;
         Ok(Reply::ok("recipient ok"))
     }
 
@@ -142,24 +219,39 @@ impl Gateway {
     /// once the message is durably stored.
     pub async fn submit(&self, sub: Submission) -> Reply {
         let now = self.clock.now();
+        metrics::received();
         let data = prepare::canonicalize(&sub.data);
-        let facts = match self.parse(&data).await {
+        let allowed_from = self.allowed_from(&sub.client);
+        // The From: check is a security boundary between colleagues: it runs
+        // even with the judge off.
+        let judged = self.config.policy.enabled || allowed_from.is_some();
+        let facts = match self.parse(&data, judged).await {
             Ok(f) => f,
-            Err(reply) => return reply,
+            Err(reply) => {
+                return self
+                    .refused(&sub, &data, None, reply, "unreadable", now)
+                    .await;
+            }
         };
         let people = match self.recipients(&sub.rcpt_to).await {
             Ok(p) => p,
             Err(reply) => return reply,
         };
-        let mut verdict = match (&facts, self.config.policy.enabled) {
-            (Some(facts), true) => Some(self.judge(facts, &sub, &people, now)),
+        let mut verdict = match (&facts, judged) {
+            (Some(facts), true) => Some(self.judge(facts, &sub, allowed_from, &people, now)),
             _ => None,
         };
+        if let Some(v) = &verdict {
+            metrics::rule_hits(rule_ids(v));
+        }
         if let Some(v) = &verdict
             && v.action == Decision::Reject
         {
             tracing::info!(from = %sub.mail_from, score = v.score, rules = ?rule_ids(v), "message refused");
-            return Reply::new(550, (5, 7, 1), v.smtp_summary());
+            let reply = Reply::new(550, (5, 7, 1), v.smtp_summary());
+            return self
+                .refused(&sub, &data, Some(v), reply, "policy", now)
+                .await;
         }
 
         let trace = Trace {
@@ -180,7 +272,10 @@ impl Gateway {
                 .as_ref()
                 .map(|v| policy::verdict::summary_of(v.score, &v.all_hits().collect::<Vec<_>>()))
                 .unwrap_or_default();
-            return Reply::new(550, (5, 7, 1), text);
+            let reply = Reply::new(550, (5, 7, 1), text);
+            return self
+                .refused(&sub, &data, verdict.as_ref(), reply, "recipients", now)
+                .await;
         }
         if let Err(reply) = self
             .schedule_copies(&mut copies, facts.as_ref(), verdict.as_mut(), now)
@@ -188,14 +283,15 @@ impl Gateway {
         {
             return reply;
         }
-        let report = verdict.as_ref().map(|v| {
+        let report_json = verdict.as_ref().map(|v| {
             let mut j = policy::report::to_json(v, self.language());
             annotate_plan(
                 &mut j,
                 copies.iter().map(|c| (c.rcpt, c.deliver_at, c.placement)),
             );
-            j.to_string()
+            j
         });
+        let report = report_json.as_ref().map(|j| j.to_string());
 
         // Copies that need different rewrites are stored as separate messages;
         // usually there is one group.
@@ -206,6 +302,7 @@ impl Gateway {
                 .or_default()
                 .push(c);
         }
+        let subject = facts.as_ref().and_then(|f| f.subject.as_deref());
         let mut ids = Vec::new();
         for group in groups.values() {
             let body = policy::apply_rewrites(&data, &group[0].rewrites);
@@ -229,7 +326,8 @@ impl Gateway {
                 data: body,
             };
             let slots: Vec<SlotId> = group.iter().filter_map(|c| c.slot).collect();
-            match self.store.enqueue(msg).await {
+            let events = self.accepted_events(&sub, &msg, subject, report_json.as_ref(), now);
+            match self.store.enqueue_audited(msg, events).await {
                 Ok((id, _)) => {
                     ids.push(id);
                     if let Err(e) = self.store.bind_slots(&slots, id).await {
@@ -274,6 +372,10 @@ impl Gateway {
             .filter(|c| c.state == DeliveryState::Rejected)
             .count();
         tracing::info!(message = %ids_text, from = %sub.mail_from, rcpts = sub.rcpt_to.len(), held = held.len(), refused, "spooled");
+        if !held.is_empty() {
+            metrics::held();
+        }
+        metrics::deferred("schedule", later_count(&copies, now));
         if let Some(v) = &verdict
             && (!held.is_empty() || refused > 0)
         {
@@ -301,9 +403,108 @@ impl Gateway {
         self.config.notices.language
     }
 
+    /// The records written with an accepted message, in its transaction:
+    /// received, the verdict with every hit and each copy's time, and which
+    /// copies are held or refused.
+    fn accepted_events(
+        &self,
+        sub: &Submission,
+        msg: &NewMessage,
+        subject: Option<&str>,
+        report: Option<&serde_json::Value>,
+        now: Timestamp,
+    ) -> Vec<Event> {
+        let rcpts: Vec<&str> = msg.deliveries.iter().map(|d| d.rcpt.as_str()).collect();
+        let subject = subject.or(msg.subject.as_deref());
+        let mut events = vec![self.audit.received(
+            now,
+            &sub.client,
+            &msg.mail_from,
+            &rcpts,
+            msg.message_id_header.as_deref(),
+            subject,
+            msg.data.len(),
+        )];
+        if let Some(report) = report {
+            events.push(Event::new(now, Kind::Verdict, "judge", report.clone()));
+        }
+        for (state, kind) in [
+            (DeliveryState::Held, Kind::Held),
+            (DeliveryState::Rejected, Kind::Refused),
+        ] {
+            let which: Vec<&str> = msg
+                .deliveries
+                .iter()
+                .filter(|d| d.state == state)
+                .map(|d| d.rcpt.as_str())
+                .collect();
+            if !which.is_empty() {
+                events.push(Event::new(
+                    now,
+                    kind,
+                    "judge",
+                    serde_json::json!({"stage": "data", "rcpts": which}),
+                ));
+            }
+        }
+        events
+    }
+
+    /// Counts and records a message refused at the end of DATA (received,
+    /// the verdict when there is one, refused with the reply), then gives
+    /// the reply back. Temporary answers are not refusals: neither counted
+    /// nor recorded. `reason` labels the refusal in the metrics.
+    async fn refused(
+        &self,
+        sub: &Submission,
+        data: &[u8],
+        verdict: Option<&Verdict>,
+        reply: Reply,
+        reason: &'static str,
+        now: Timestamp,
+    ) -> Reply {
+        if reply.code < 500 {
+            return reply;
+        }
+        metrics::refused(reason);
+        let headers = prepare::header_section(data);
+        let rcpts: Vec<&str> = sub.rcpt_to.iter().map(String::as_str).collect();
+        let mut events = vec![
+            self.audit.received(
+                now,
+                &sub.client,
+                &sub.mail_from,
+                &rcpts,
+                header_value(headers, "Message-ID").as_deref(),
+                decoded_subject(data)
+                    .or_else(|| header_value(headers, "Subject"))
+                    .as_deref(),
+                data.len(),
+            ),
+        ];
+        if let Some(v) = verdict {
+            let report = policy::report::to_json(v, self.language());
+            events.push(Event::new(now, Kind::Verdict, "judge", report));
+        }
+        events.push(Event::new(
+            now,
+            Kind::Refused,
+            "judge",
+            serde_json::json!({
+                "stage": "data",
+                "mail_from": sub.mail_from,
+                "auth_user": sub.client.auth_user,
+                "rcpts": rcpts,
+                "reply": reply.to_string(),
+            }),
+        ));
+        crate::audit::record_done(&self.store, events).await;
+        reply
+    }
+
     /// Parses once. An unreadable message is refused clearly when the judge
-    /// needs it; without the judge it is relayed as it is.
-    async fn parse(&self, data: &[u8]) -> Result<Option<MessageFacts>, Reply> {
+    /// needs it (`judged`); without the judge it is relayed as it is.
+    async fn parse(&self, data: &[u8], judged: bool) -> Result<Option<MessageFacts>, Reply> {
         let facts = if data.len() <= PARSE_INLINE_MAX {
             MessageFacts::parse(data)
         } else {
@@ -322,7 +523,7 @@ impl Gateway {
         };
         match facts {
             Ok(f) => Ok(Some(f)),
-            Err(e) if self.config.policy.enabled => Err(Reply::new(
+            Err(e) if judged => Err(Reply::new(
                 550,
                 (5, 6, 0),
                 format!("message could not be read: {e}"),
@@ -349,13 +550,14 @@ impl Gateway {
         &self,
         facts: &MessageFacts,
         sub: &Submission,
+        allowed_from: Option<Vec<String>>,
         people: &[Recipient],
         now: Timestamp,
     ) -> Verdict {
         let sender = SenderFacts {
             mail_from: sub.mail_from.clone(),
             auth_user: sub.client.auth_user.clone(),
-            allowed_from: None,
+            allowed_from,
             dmarc_will_fail: None,
         };
         let rcpts: Vec<RecipientFacts> = people.iter().map(|p| p.facts.clone()).collect();
@@ -472,7 +674,15 @@ impl Gateway {
             return;
         }
         let subject = decoded_subject(data).unwrap_or_default();
-        let (title, body) = hold_notice_text(v, &subject, ids, self.language());
+        let links: Vec<String> = ids
+            .iter()
+            .filter_map(|id| {
+                self.config
+                    .admin
+                    .message_url(&self.config.server.hostname, id)
+            })
+            .collect();
+        let (title, body) = hold_notice_text(v, &subject, ids, &links, self.language());
         self.notice_about(&sub.mail_from, data, &title, &body, now)
             .await;
     }
@@ -575,7 +785,21 @@ pub async fn queue_notice(
         }],
         data: raw,
     };
-    store.enqueue(msg).await.map(|_| ())
+    // What sendwell itself sends is in the record too; its subject is left
+    // out, since it quotes the sender's (which may be redacted).
+    let event = Event::new(
+        now,
+        Kind::Received,
+        "sendwell",
+        serde_json::json!({
+            "notice": true,
+            "mail_from": "",
+            "rcpts": [to],
+            "message_id": msg.message_id_header,
+            "size": msg.data.len(),
+        }),
+    );
+    store.enqueue_audited(msg, vec![event]).await.map(|_| ())
 }
 
 /// Each recipient's copy: held when the message or the recipient is held,
@@ -721,6 +945,16 @@ fn plan_text(copies: &[Copy<'_>], now: Timestamp) -> String {
     }
 }
 
+/// Copies that wait past a minute: deferred by business hours or caps.
+fn later_count(copies: &[Copy<'_>], now: Timestamp) -> u64 {
+    copies
+        .iter()
+        .filter(|c| {
+            c.state == DeliveryState::Queued && c.deliver_at.duration_since(now).as_secs() > 60
+        })
+        .count() as u64
+}
+
 fn rule_ids(v: &Verdict) -> Vec<&'static str> {
     v.all_hits().map(|h| h.id.as_str()).collect()
 }
@@ -733,11 +967,13 @@ pub fn decoded_subject(data: &[u8]) -> Option<String> {
         .and_then(|m| m.subject().map(str::to_string))
 }
 
-/// The title and body of the notice about held or refused copies.
+/// The title and body of the notice about held or refused copies; `links`
+/// are the review page's addresses of the messages (none when it is off).
 pub fn hold_notice_text(
     v: &Verdict,
     subject: &str,
     ids: &[MessageId],
+    links: &[String],
     lang: Language,
 ) -> (String, String) {
     let report = policy::report::render_text(v, lang, false);
@@ -783,6 +1019,12 @@ pub fn hold_notice_text(
                  (`sendwell held release {id_list}`). A reviewer can also refuse it \
                  (`sendwell held reject {id_list}`), and you will be told.\n"
             ));
+            if !links.is_empty() {
+                body.push_str(&format!(
+                    "\nReview it at: {}\n",
+                    links.join("\n               ")
+                ));
+            }
             (format!("[sendwell] Held for review: {subject}"), body)
         }
         Language::ZhCn => {
@@ -801,6 +1043,9 @@ pub fn hold_notice_text(
                  请联系邮件管理员放行（`sendwell held release {id_list}`）。审核人也可以拒发\
                  （`sendwell held reject {id_list}`），届时您会收到通知。\n"
             ));
+            if !links.is_empty() {
+                body.push_str(&format!("\n审核页面：{}\n", links.join("\n          ")));
+            }
             (format!("[sendwell] 邮件已暂扣待审核：{subject}"), body)
         }
     }

@@ -14,16 +14,24 @@
 //! - [`store`]: the durable queue (SQLite embedded, PostgreSQL for several nodes).
 //! - [`relay`]: the courier: claims due deliveries, sends them upstream,
 //!   retries, bounces.
+//! - [`audit`]: the hash-chained record of every event, verify, export.
+//! - [`admin`]: the review page, its JSON API, `/metrics` and `/healthz`.
+//! - [`ops`]: what an operator does to mail (release, refuse, send now…),
+//!   shared by the CLI and the review page.
 //! - [`config`], [`cli`]: the schema and the commands.
 
+pub mod admin;
+pub mod audit;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod gateway;
 pub mod message;
+pub mod ops;
 pub mod policy;
 pub mod recipient;
 pub mod relay;
+pub mod reload;
 pub mod schedule;
 pub mod server;
 pub mod shutdown;

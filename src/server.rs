@@ -6,16 +6,19 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
+use crate::admin::Admin;
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, UpstreamTarget};
 use crate::gateway::Gateway;
 use crate::relay::{self, Courier};
+use crate::reload::Reloader;
 use crate::shutdown::{self, Trigger};
-use crate::smtp::{self, Door};
+use crate::smtp::{self, Door, Port, Throttles};
 use crate::store::{self, Store};
 
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +37,13 @@ pub enum Error {
     #[error("{0}")]
     Gateway(#[from] crate::gateway::Error),
     #[error(
+        "cannot listen on {addr} for the review page: {source} (set [admin] listen to another address, or enabled = false)"
+    )]
+    AdminBind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error(
         "cannot listen on {addr}: {source} (is another sendwell or mail server running there?)"
     )]
     Bind {
@@ -46,10 +56,17 @@ pub enum Error {
 pub struct Running {
     /// Where the SMTP door actually listens (port 0 in the config resolved).
     pub smtp_addrs: Vec<SocketAddr>,
+    /// Where the submission listeners (`server.submission`) actually listen.
+    pub submission_addrs: Vec<SocketAddr>,
+    /// Where the review page listens, when `[admin] enabled`.
+    pub admin_addr: Option<SocketAddr>,
     pub store: Store,
+    reloader: Arc<Reloader>,
     trigger: Trigger,
     doors: Vec<JoinHandle<()>>,
     courier: JoinHandle<()>,
+    retention: JoinHandle<()>,
+    admin: Option<JoinHandle<()>>,
 }
 
 /// Starts everything the config asks for and returns once the listeners are
@@ -58,7 +75,7 @@ pub async fn start(config: Config) -> Result<Running, Error> {
     start_with_clock(config, Arc::new(SystemClock)).await
 }
 
-pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<Running, Error> {
+pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Result<Running, Error> {
     std::fs::create_dir_all(&config.data_dir).map_err(|source| Error::DataDir {
         path: config.data_dir.clone(),
         source,
@@ -98,6 +115,23 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         caps = config.caps.enabled,
         "stages (switch each in sendwell.toml)"
     );
+    // What the file said, before the bound ports are filled in below: a
+    // reload compares the next file with this.
+    let as_written = config.clone();
+    // The review page's address is known before the gateway writes links to it.
+    let admin_listener = if config.admin.enabled {
+        let addr = config.admin.listen;
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| Error::AdminBind { addr, source })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| Error::AdminBind { addr, source })?;
+        config.admin.listen = local;
+        Some(listener)
+    } else {
+        None
+    };
     let config = Arc::new(config);
     let (trigger, shutdown) = shutdown::channel();
     let wakeup = Arc::new(Notify::new());
@@ -108,13 +142,65 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
         wakeup.clone(),
     )?);
 
-    let courier = Courier::new(config.clone(), store.clone(), upstream, clock, wakeup);
+    let courier = Courier::new(
+        config.clone(),
+        store.clone(),
+        upstream,
+        clock.clone(),
+        wakeup.clone(),
+    );
+    let reconfigure = courier.reconfigure();
     let courier = tokio::spawn(courier.run(shutdown.clone()));
 
-    let door = Arc::new(Door::new(config.clone(), gateway)?);
-    let mut doors = Vec::new();
+    // Made once: a door rebuilt from a new config keeps these counts.
+    let throttles = Arc::new(Throttles::new());
+    let housekeeping = tokio::spawn(
+        throttles
+            .clone()
+            .housekeep(config.limits.housekeeping_interval, shutdown.clone()),
+    );
+    let door = Arc::new(ArcSwap::from_pointee(Door::new(
+        config.clone(),
+        gateway,
+        throttles,
+    )?));
+    let reloader = Arc::new(Reloader::new(
+        config.clone(),
+        as_written,
+        store.clone(),
+        clock,
+        wakeup.clone(),
+        door.clone(),
+        reconfigure,
+    ));
+    let retention = tokio::spawn(crate::audit::retention(
+        crate::audit::Audit::new(store.clone(), &config.audit),
+        {
+            let reloader = reloader.clone();
+            move || reloader.config().audit.clone()
+        },
+        shutdown.clone(),
+    ));
+    let admin_addr = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
+    let admin = admin_listener.map(|listener| {
+        let admin = Admin::new(reloader.clone(), store.clone(), wakeup.clone());
+        tracing::info!(
+            "review page on {}",
+            config.admin.base_url(&config.server.hostname)
+        );
+        tokio::spawn(admin.serve(listener, shutdown.clone()))
+    });
+    let mut doors = vec![housekeeping];
     let mut smtp_addrs = Vec::new();
-    for addr in &config.server.listen {
+    let mut submission_addrs = Vec::new();
+    let listeners = config.server.listen.iter().map(|a| (a, Port::Smtp)).chain(
+        config
+            .server
+            .submission
+            .iter()
+            .map(|a| (a, Port::Submission)),
+    );
+    for (addr, port) in listeners {
         let listener = match TcpListener::bind(addr).await {
             Ok(l) => l,
             Err(source) => {
@@ -129,20 +215,43 @@ pub async fn start_with_clock(config: Config, clock: Arc<dyn Clock>) -> Result<R
             addr: *addr,
             source,
         })?;
-        tracing::info!("SMTP listening on {local}");
-        smtp_addrs.push(local);
-        doors.push(tokio::spawn(door.clone().serve(listener, shutdown.clone())));
+        match port {
+            Port::Smtp => {
+                tracing::info!("SMTP listening on {local}");
+                smtp_addrs.push(local);
+            }
+            Port::Submission => {
+                tracing::info!("SMTP submission (STARTTLS, then AUTH) listening on {local}");
+                submission_addrs.push(local);
+            }
+        }
+        doors.push(tokio::spawn(Door::serve_current(
+            door.clone(),
+            listener,
+            port,
+            shutdown.clone(),
+        )));
     }
     Ok(Running {
         smtp_addrs,
+        submission_addrs,
+        admin_addr,
+        admin,
         store,
+        reloader,
         trigger,
         doors,
         courier,
+        retention,
     })
 }
 
 impl Running {
+    /// Applies a new config to the running server (see [`crate::reload`]).
+    pub fn reloader(&self) -> Arc<Reloader> {
+        Arc::clone(&self.reloader)
+    }
+
     /// Stops accepting mail, lets sessions and in-flight deliveries finish,
     /// then closes the store.
     pub async fn stop(self) {
@@ -151,6 +260,10 @@ impl Running {
             let _ = d.await;
         }
         let _ = self.courier.await;
+        if let Some(a) = self.admin {
+            let _ = a.await;
+        }
+        let _ = self.retention.await;
         self.store.close().await;
         tracing::info!("stopped");
     }

@@ -18,14 +18,10 @@ use sendwell::config::Config;
 use sendwell::server;
 
 fn config(dir: &Path, upstream: &TestUpstream) -> Config {
-    let mut c = Config {
-        data_dir: dir.to_path_buf(),
-        ..Config::default()
-    };
-    c.server.listen = vec!["127.0.0.1:0".parse().unwrap()];
-    c.upstream.url = Some(upstream.url());
-    c.relay.poll_interval = Duration::from_millis(100);
-    c.dns.checks = false;
+    // The clock and the caps are what these tests are about.
+    let mut c = common::relay_config(dir, upstream);
+    c.schedule.enabled = true;
+    c.caps.enabled = true;
     c
 }
 

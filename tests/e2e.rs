@@ -18,19 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 fn config(dir: &Path, upstream: &TestUpstream) -> Config {
-    let mut c = Config {
-        data_dir: dir.to_path_buf(),
-        ..Config::default()
-    };
-    c.server.listen = vec!["127.0.0.1:0".parse().unwrap()];
-    c.upstream.url = Some(upstream.url());
-    c.relay.retry_schedule = vec![Duration::from_millis(200)];
-    c.relay.poll_interval = Duration::from_millis(100);
-    // No test asks the system resolver; these tests are about relaying now.
-    c.dns.checks = false;
-    c.schedule.enabled = false;
-    c.caps.enabled = false;
-    c
+    common::relay_config(dir, upstream)
 }
 
 /// A message with its own Message-ID and Date, an 8-bit UTF-8 body, a line
@@ -271,7 +259,7 @@ async fn sigkill_mid_run_loses_nothing_that_got_250() {
     std::fs::write(
         &cfg_path,
         format!(
-            "data_dir = {:?}\n[server]\nlisten = [\"127.0.0.1:{port}\"]\n[dns]\nchecks = false\n[schedule]\nenabled = false\n[caps]\nenabled = false\n[upstream]\nurl = \"{}\"\n[relay]\nretry_schedule = [\"200ms\"]\npoll_interval = \"100ms\"\n",
+            "data_dir = {:?}\n[server]\nlisten = [\"127.0.0.1:{port}\"]\n[dns]\nchecks = false\n[schedule]\nenabled = false\n[caps]\nenabled = false\n[upstream]\nurl = \"{}\"\n[relay]\nretry_schedule = [\"200ms\"]\npoll_interval = \"100ms\"\n[admin]\nlisten = \"127.0.0.1:0\"\n",
             dir.path().join("data").display().to_string(),
             up.url()
         ),
@@ -364,7 +352,7 @@ async fn binary_without_upstream_writes_the_outbox() {
     std::fs::write(
         &cfg_path,
         format!(
-            "data_dir = {:?}\n[server]\nlisten = [\"127.0.0.1:{port}\"]\n[dns]\nchecks = false\n[schedule]\nenabled = false\n",
+            "data_dir = {:?}\n[server]\nlisten = [\"127.0.0.1:{port}\"]\n[dns]\nchecks = false\n[schedule]\nenabled = false\n[admin]\nlisten = \"127.0.0.1:0\"\n",
             data.display().to_string()
         ),
     )

@@ -15,18 +15,7 @@ use sendwell::server;
 use sendwell::store::{DeliveryState, MessageId};
 
 fn config(dir: &Path, upstream: &TestUpstream) -> Config {
-    let mut c = Config {
-        data_dir: dir.to_path_buf(),
-        ..Config::default()
-    };
-    c.server.listen = vec!["127.0.0.1:0".parse().unwrap()];
-    c.upstream.url = Some(upstream.url());
-    c.relay.poll_interval = Duration::from_millis(100);
-    // No test asks the system resolver; these tests are about relaying now.
-    c.dns.checks = false;
-    c.schedule.enabled = false;
-    c.caps.enabled = false;
-    c
+    common::relay_config(dir, upstream)
 }
 
 async fn send(
@@ -260,7 +249,11 @@ async fn typo_domain_is_refused_at_rcpt_with_the_suggestion() {
 /// The reviewer's side, with the real binary against the running server's
 /// queue: `held list` shows the message, `held show` the reasons and the text,
 /// `held reject` refuses it and the sender is told.
-#[tokio::test]
+// Multi-threaded: the CLI runs as a blocking child process while the
+// in-process server keeps going on the other worker. On one thread the
+// server would freeze mid-transaction and hold SQLite's write lock until
+// the CLI gave up ("database is locked").
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reviewer_sees_the_report_and_refuses_with_a_notice() {
     let up = TestUpstream::start(Opts::default()).await;
     let dir = tempfile::tempdir().unwrap();

@@ -4,12 +4,14 @@
 //! answered with a code, never a dropped socket), STARTTLS injection and
 //! shutdown.
 
+mod common;
+
+use common::{cheap_hash, external};
 use std::net::{IpAddr, SocketAddr};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
-use argon2::password_hash::{PasswordHasher, SaltString};
 use mail_send::SmtpClientBuilder;
 use mail_send::smtp::message::Parameters;
 use sendwell::clock::SystemClock;
@@ -31,16 +33,6 @@ fn install_provider() {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
 }
 
-/// A cheap argon2id hash, so debug-build tests do not spend seconds hashing.
-fn cheap_hash(password: &str) -> String {
-    let params = argon2::Params::new(256, 1, 1, None).expect("valid params");
-    let a = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
-    let salt = SaltString::from_b64("dGVzdHNhbHR0ZXN0c2FsdA").expect("valid salt");
-    a.hash_password(password.as_bytes(), &salt)
-        .expect("hash")
-        .to_string()
-}
-
 fn base_config(dir: &std::path::Path) -> Config {
     let mut c = Config {
         data_dir: dir.to_path_buf(),
@@ -50,6 +42,7 @@ fn base_config(dir: &std::path::Path) -> Config {
     c.users = vec![UserConfig {
         name: "anna".into(),
         password_hash: cheap_hash("secret"),
+        ..UserConfig::default()
     }];
     // No test asks the system resolver.
     c.dns.checks = false;
@@ -85,7 +78,8 @@ async fn start(tweak: impl FnOnce(&mut Config)) -> Server {
         )
         .expect("gateway"),
     );
-    let door = Arc::new(Door::new(config, gateway).expect("door"));
+    let throttles = Arc::new(sendwell::smtp::Throttles::new());
+    let door = Arc::new(Door::new(config, gateway, throttles).expect("door"));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (trigger, shutdown) = shutdown::channel();
@@ -248,17 +242,6 @@ async fn not_an_open_relay() {
         local.cmd("RCPT TO:<buyer@example.de>\r\n").await,
         "250 2.0.0 recipient ok\r\n"
     );
-}
-
-fn external(program: &str) -> bool {
-    let found = Command::new(program).arg("--version").output().is_ok();
-    if !found {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("{program} is required when CI=true");
-        }
-        eprintln!("SKIPPED: {program} not installed");
-    }
-    found
 }
 
 /// Python's smtplib: STARTTLS, then AUTH LOGIN without an initial response

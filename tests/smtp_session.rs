@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 
 use sendwell::gateway::check_rcpt_syntax;
 use sendwell::smtp::Reply;
-use sendwell::smtp::session::{Action, Session, SessionConfig};
+use sendwell::smtp::session::{Action, AuthOutcome, Session, SessionConfig};
 use sendwell::submission::{ClientInfo, Submission};
 
 const MAX_SIZE: usize = 10_000;
@@ -17,6 +17,7 @@ fn cfg() -> SessionConfig {
         max_message_size: MAX_SIZE,
         max_recipients: 3,
         max_errors: 10,
+        submission: false,
     }
 }
 
@@ -51,8 +52,13 @@ fn drain(s: &mut Session, o: &mut Outcome) {
             Action::CheckRcpt { rcpt, .. } => {
                 s.rcpt_done(check_rcpt_syntax(&rcpt).map(|_| Reply::ok("recipient ok")))
             }
+            Action::CheckMail { .. } => s.mail_done(Ok(Reply::new(250, (2, 1, 0), "sender ok"))),
             Action::Verify { user, password } => {
-                s.auth_done(user == "anna" && password.0 == "secret")
+                s.auth_done(if user == "anna" && password.0 == "secret" {
+                    AuthOutcome::Success
+                } else {
+                    AuthOutcome::Failed
+                })
             }
             Action::Submit(sub) => {
                 o.submissions.push(sub);
@@ -75,7 +81,11 @@ fn record(o: &mut Outcome, r: &Reply) {
 }
 
 fn run_chunks(trusted: bool, chunks: &[&[u8]]) -> Outcome {
-    let mut s = Session::new(cfg(), client(trusted));
+    run_with(cfg(), trusted, chunks)
+}
+
+fn run_with(cfg: SessionConfig, trusted: bool, chunks: &[&[u8]]) -> Outcome {
+    let mut s = Session::new(cfg, client(trusted));
     let mut o = Outcome::default();
     drain(&mut s, &mut o);
     for c in chunks {
@@ -468,4 +478,42 @@ fn timeout_and_shutdown_say_421() {
             .ends_with("421 4.4.2 door.test timeout, closing connection\r\n")
     );
     assert!(o.closed);
+}
+
+/// A submission listener (587): even a trusted client gets no AUTH before
+/// STARTTLS and no MAIL before AUTH; after both it sends.
+#[test]
+fn submission_wants_starttls_then_auth_even_when_trusted() {
+    let submission = SessionConfig {
+        submission: true,
+        ..cfg()
+    };
+    let auth = format!("AUTH PLAIN {}\r\n", b64("\0anna\0secret"));
+    let before = format!("EHLO x.test\r\n{auth}MAIL FROM:<a@shop.test>\r\nSTARTTLS\r\n");
+    let after =
+        format!("EHLO x.test\r\nMAIL FROM:<a@shop.test>\r\n{auth}MAIL FROM:<a@shop.test>\r\n");
+    let o = run_with(submission, true, &[before.as_bytes(), after.as_bytes()]);
+    let (clear, tls) = o.wire.split_once("<TLS>").expect("STARTTLS happened");
+    assert!(
+        !clear.contains("AUTH PLAIN"),
+        "no AUTH offered in clear: {clear}"
+    );
+    assert!(
+        clear.contains("530 5.7.0 Must issue a STARTTLS command first"),
+        "{clear}"
+    );
+    assert!(
+        clear.contains("530 5.7.0 Authentication required"),
+        "{clear}"
+    );
+    assert!(tls.contains("AUTH PLAIN LOGIN"), "{tls}");
+    assert_eq!(
+        &o.codes[o.codes.len() - 3..],
+        &[530, 235, 250],
+        "{}",
+        o.wire
+    );
+    // The port-25 style listener keeps trusting the trusted networks.
+    let o = run_chunks(true, &[b"EHLO x.test\r\nMAIL FROM:<a@shop.test>\r\n"]);
+    assert_eq!(o.codes.last(), Some(&250), "{}", o.wire);
 }

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
 use sendwell::smtp::Reply;
-use sendwell::smtp::session::{Action, Session, SessionConfig};
+use sendwell::smtp::session::{Action, AuthOutcome, Session, SessionConfig};
 use sendwell::submission::ClientInfo;
 
 const MAX_SIZE: usize = 2048;
@@ -23,6 +23,7 @@ fuzz_target!(|input: &[u8]| {
         max_message_size: MAX_SIZE,
         max_recipients: 5,
         max_errors: 50,
+        submission: knobs & 2 != 0,
     };
     let client = ClientInfo {
         addr: SocketAddr::from(([127, 0, 0, 1], 1)),
@@ -31,7 +32,7 @@ fuzz_target!(|input: &[u8]| {
         tls: false,
         trusted: knobs & 1 != 0,
     };
-    let chunk = usize::from(knobs >> 1).max(1);
+    let chunk = usize::from(knobs >> 2).max(1);
     let mut s = Session::new(cfg, client);
     let mut closed = false;
     let mut answers = 0u32;
@@ -46,7 +47,16 @@ fuzz_target!(|input: &[u8]| {
                 } else {
                     Ok(Reply::ok("ok"))
                 }),
-                Action::Verify { .. } => s.auth_done(answers % 2 == 0),
+                Action::CheckMail { .. } => s.mail_done(if answers % 5 == 0 {
+                    Err(Reply::new(553, (5, 7, 1), "not yours"))
+                } else {
+                    Ok(Reply::ok("sender ok"))
+                }),
+                Action::Verify { .. } => s.auth_done(match answers % 3 {
+                    0 => AuthOutcome::Success,
+                    1 => AuthOutcome::Failed,
+                    _ => AuthOutcome::Throttled { retry_secs: 60 },
+                }),
                 Action::Submit(sub) => {
                     assert!(sub.data.len() <= MAX_SIZE, "body over the limit kept");
                     assert!(!sub.rcpt_to.is_empty());

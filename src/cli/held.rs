@@ -10,10 +10,9 @@ use anyhow::{Result, bail};
 use clap::Subcommand;
 
 use crate::config::Config;
-use crate::gateway::{decoded_subject, queue_notice};
 use crate::message::MessageFacts;
-use crate::message::notice::{self, Notice};
-use crate::policy::{self, Judge, Language, RecipientFacts, SenderFacts};
+use crate::ops;
+use crate::policy::{self, Judge, RecipientFacts, SenderFacts};
 use crate::store::{DeliveryState, MessageId, Store};
 
 /// Most characters of a held message's text `held show` prints.
@@ -122,74 +121,46 @@ pub async fn run(config: &Config, store: &Store, cmd: HeldCmd) -> Result<ExitCod
             }
         }
         HeldCmd::Release { id } => {
-            let n = store.release_held(MessageId(id), now).await?;
-            if n == 0 {
-                bail!("message {id} has no held copies (see `sendwell held list`)");
-            }
+            let n = ops::release(store, MessageId(id), &ops::cli_actor(), now)
+                .await
+                .map_err(hint)?;
             println!(
                 "message {id}: {n} cop{} released to the queue",
                 if n == 1 { "y" } else { "ies" }
             );
         }
         HeldCmd::Reject { id, reason } => {
-            let Some(m) = store.message(MessageId(id)).await? else {
-                bail!("no message {id} (see `sendwell held list`)");
-            };
-            let held: Vec<String> = m
-                .deliveries
-                .iter()
-                .filter(|d| d.state == DeliveryState::Held)
-                .map(|d| d.rcpt.clone())
-                .collect();
-            let reason = reason.unwrap_or_else(|| "refused by a reviewer".to_string());
-            let n = store.reject_held(m.id, &reason, now).await?;
-            // Refused copies no longer count against the recipients' caps.
-            for rcpt in &held {
-                store.forget_message_slots(m.id, Some(rcpt)).await?;
-            }
-            if n == 0 {
-                bail!("message {id} has no held copies (see `sendwell held list`)");
-            }
-            if !m.mail_from.is_empty() {
-                let data = store.message_data(m.id).await?;
-                let subject = decoded_subject(&data).unwrap_or_default();
-                let (title, body) = refusal_text(config.notices.language, &subject, &held, &reason);
-                let raw = notice::build(&Notice {
-                    host: &config.server.hostname,
-                    to: &m.mail_from,
-                    subject: &title,
-                    body: &body,
-                    in_reply_to: m.message_id_header.as_deref(),
-                    now,
-                });
-                queue_notice(store, &m.mail_from, raw, now).await?;
-            }
+            let r = ops::refuse(
+                store,
+                config,
+                MessageId(id),
+                reason.as_deref(),
+                &ops::cli_actor(),
+                now,
+            )
+            .await
+            .map_err(hint)?;
             println!(
-                "message {id}: {n} cop{} refused; the sender is told",
-                if n == 1 { "y" } else { "ies" }
+                "message {id}: {} cop{} refused{}",
+                r.copies,
+                if r.copies == 1 { "y" } else { "ies" },
+                if r.sender_notified {
+                    "; the sender is told"
+                } else {
+                    ""
+                }
             );
         }
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn refusal_text(lang: Language, subject: &str, rcpts: &[String], reason: &str) -> (String, String) {
-    match lang {
-        Language::En => (
-            format!("[sendwell] Not sent: {subject}"),
-            format!(
-                "Your message \"{subject}\" was held for review, and a reviewer decided not to send it to: {}.\n\n\
-                 Reason: {reason}\n\nNothing was sent to these recipients. You can write a corrected message and send it again.\n",
-                rcpts.join(", ")
-            ),
-        ),
-        Language::ZhCn => (
-            format!("[sendwell] 邮件未发送：{subject}"),
-            format!(
-                "您的邮件《{subject}》曾被暂扣待审核，审核人决定不发送给：{}。\n\n原因：{reason}\n\n\
-                 这些收件人没有收到任何内容。您可以修改后重新发送。\n",
-                rcpts.join("、")
-            ),
-        ),
+/// An operator error with the command that lists what there is.
+fn hint(e: ops::Error) -> anyhow::Error {
+    match e {
+        ops::Error::NoMessage(_) | ops::Error::NothingHeld(_) => {
+            anyhow::anyhow!("{e} (see `sendwell held list`)")
+        }
+        e => e.into(),
     }
 }

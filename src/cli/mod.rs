@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Parser, Subcommand};
 
+mod audit;
 mod check;
 mod contacts;
 mod held;
@@ -55,6 +56,9 @@ pub enum Command {
     /// The people we know: import a contacts file, show one contact.
     #[command(subcommand)]
     Contacts(contacts::ContactsCmd),
+    /// The tamper-evident audit log: verify, export, search, prune.
+    #[command(subcommand)]
+    Audit(audit::AuditCmd),
     /// The public holidays sendwell keeps mail away from, for one country.
     Holidays {
         /// ISO country code, e.g. DE, JP, SA.
@@ -159,7 +163,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let config = load(&cli.config)?;
             runtime()?.block_on(async {
                 let store = open_store(&config).await?;
-                let code = suppress::run(&config, &store, cmd).await;
+                let code = suppress::run(&store, cmd).await;
                 store.close().await;
                 code
             })
@@ -169,6 +173,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(async {
                 let store = open_store(&config).await?;
                 let code = contacts::run(&config, &store, cmd).await;
+                store.close().await;
+                code
+            })
+        }
+        Command::Audit(cmd) => {
+            let config = load(&cli.config)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?;
+                let code = audit::run(&config, &store, cmd).await;
                 store.close().await;
                 code
             })
@@ -205,12 +218,22 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
 }
 
 async fn serve(config: Config) -> Result<ExitCode> {
+    use tokio::signal::unix::{SignalKind, signal};
+    // Before the listeners open: a SIGHUP sent as soon as the port answers
+    // must reload, not kill (its default action).
+    let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
+    let mut hup = signal(SignalKind::hangup()).context("cannot listen for SIGHUP")?;
     let running = crate::server::start(config).await?;
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("cannot listen for SIGTERM")?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => tracing::info!("interrupted: stopping"),
-        _ = term.recv() => tracing::info!("SIGTERM: stopping"),
+    let reloader = running.reloader();
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => { tracing::info!("interrupted: stopping"); break }
+            _ = term.recv() => { tracing::info!("SIGTERM: stopping"); break }
+            _ = hup.recv() => match reloader.reload().await {
+                Ok(_) => {}
+                Err(e) => tracing::error!("SIGHUP: config NOT reloaded, the running one stays: {e}"),
+            },
+        }
     }
     running.stop().await;
     Ok(ExitCode::SUCCESS)
@@ -319,16 +342,16 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
             }
         }
         QueueCmd::Retry { id } | QueueCmd::SendNow { id } => {
-            let n = store.retry(MessageId(id), now).await?;
+            let n =
+                crate::ops::send_now(&store, MessageId(id), &crate::ops::cli_actor(), now).await?;
             println!(
                 "message {id}: {n} cop{} due now",
                 if n == 1 { "y" } else { "ies" }
             );
         }
         QueueCmd::Drop { id } => {
-            let n = store.drop_message(MessageId(id), now).await?;
-            // Dropped copies no longer count against the recipient's caps.
-            store.forget_message_slots(MessageId(id), None).await?;
+            let n = crate::ops::drop_message(&store, MessageId(id), &crate::ops::cli_actor(), now)
+                .await?;
             println!(
                 "message {id}: {n} cop{} dropped",
                 if n == 1 { "y" } else { "ies" }
@@ -387,7 +410,9 @@ fn user_add(name: &str, password_stdin: bool) -> Result<ExitCode> {
         .hash_password(password.as_bytes(), &salt)
         .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
     println!(
-        "[[users]]\nname = {}\npassword_hash = \"{hash}\"",
+        "[[users]]\nname = {}\npassword_hash = \"{hash}\"\n\
+         # allowed_from = [\"*@your-domain.example\"]  # unset: the login itself when it is an address\n\
+         # rate = \"300/hour\"                         # unset: limits.user_rate",
         toml_string(name)
     );
     Ok(ExitCode::SUCCESS)

@@ -8,13 +8,12 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
-use crate::config::Config;
-use crate::recipient::import::{parse_suppressions, valid_address};
+use serde_json::json;
+
+use crate::audit::Kind;
+use crate::recipient::import::parse_suppressions;
 use crate::recipient::suppressed_reply;
 use crate::store::{Store, SuppressionSource};
-
-/// Reason recorded by `suppress add` without `--reason`.
-const DEFAULT_MANUAL_REASON: &str = "added by an operator";
 
 /// Bad rows printed by an import before the rest are only counted.
 const MAX_ERRORS_SHOWN: usize = 50;
@@ -50,31 +49,27 @@ pub enum SuppressCmd {
     },
 }
 
-pub async fn run(_config: &Config, store: &Store, cmd: SuppressCmd) -> Result<ExitCode> {
+pub async fn run(store: &Store, cmd: SuppressCmd) -> Result<ExitCode> {
     let now = jiff::Timestamp::now();
+    let actor = crate::ops::cli_actor();
     match cmd {
         SuppressCmd::Add { address, reason } => {
-            if !valid_address(&address) {
-                bail!("'{address}' is not a valid address");
-            }
-            let reason = reason.unwrap_or_else(|| DEFAULT_MANUAL_REASON.to_string());
-            if store
-                .suppress(&address, &reason, SuppressionSource::Manual, now)
-                .await?
-            {
-                println!("{address}: suppressed");
-            } else if let Some(s) = store.suppression(&address).await? {
-                println!(
+            match crate::ops::suppress(store, &address, reason.as_deref(), &actor, now).await? {
+                crate::ops::Suppressed::Added => println!("{address}: suppressed"),
+                crate::ops::Suppressed::Already(s) => println!(
                     "{address}: already suppressed since {} ({}): {}",
                     s.created_at.strftime("%Y-%m-%d"),
                     s.source,
                     s.reason
-                );
+                ),
             }
         }
         SuppressCmd::Remove { address } => {
-            if !store.unsuppress(&address).await? {
-                bail!("{address} is not suppressed (see `sendwell suppress list`)");
+            match crate::ops::unsuppress(store, &address, &actor, now).await {
+                Err(e @ crate::ops::Error::NotSuppressed(_)) => {
+                    bail!("{e} (see `sendwell suppress list`)")
+                }
+                r => r?,
             }
             println!("{address}: no longer suppressed");
         }
@@ -117,6 +112,14 @@ pub async fn run(_config: &Config, store: &Store, cmd: SuppressCmd) -> Result<Ex
             let added = store
                 .import_suppressions(&parsed.rows, SuppressionSource::Import, now)
                 .await?;
+            let fields = json!({
+                "source": "import",
+                "file": file.display().to_string(),
+                "read": parsed.rows.len(),
+                "added": added,
+                "addresses": parsed.rows.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(),
+            });
+            crate::ops::record(store, now, Kind::Suppressed, &actor, None, fields).await;
             println!(
                 "{}: {} address(es) read, {added} newly suppressed, {} already were",
                 file.display(),

@@ -259,6 +259,11 @@ impl Judge {
             })
     }
 
+    /// The configured action of a rule that will run, `None` when it is off.
+    pub fn action_of(&self, id: RuleId) -> Option<Action> {
+        self.active(id).then(|| self.resolved(id).action)
+    }
+
     fn active(&self, id: RuleId) -> bool {
         self.resolved(id).enabled && (self.enabled || id == RuleId::SenderNotAllowed)
     }

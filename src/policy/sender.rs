@@ -52,15 +52,48 @@ pub fn freemail(ctx: &Ctx<'_>) -> Option<Finding> {
     ))
 }
 
-fn allowed(list: &[String], address: &str) -> bool {
+/// Whether `address` matches one of the `allowed_from` patterns: an exact
+/// address, `*@domain` (or `@domain`) for a whole domain, `*` for anything.
+/// Case does not matter; the list is expected in lower case
+/// ([`UserConfig::allowed_from`](crate::config::UserConfig::allowed_from)).
+pub fn from_allowed(list: &[String], address: &str) -> bool {
+    let address = address
+        .trim()
+        .trim_start_matches('<')
+        .trim_end_matches('>')
+        .to_lowercase();
     let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
     list.iter().any(|a| {
         let a = a.trim().to_lowercase();
-        match a.strip_prefix('@') {
-            Some(d) => d == domain,
+        if a == "*" {
+            return true;
+        }
+        match a.strip_prefix("*@").or_else(|| a.strip_prefix('@')) {
+            Some(d) => !domain.is_empty() && d == domain,
             None => a == address,
         }
     })
+}
+
+/// Checks one `allowed_from` pattern as an operator wrote it.
+pub fn check_from_pattern(pattern: &str) -> Result<(), String> {
+    let p = pattern.trim();
+    if p == "*" {
+        return Ok(());
+    }
+    let domain = p.strip_prefix("*@").or_else(|| p.strip_prefix('@'));
+    let ok = match domain {
+        Some(d) => !d.is_empty() && !d.contains(['@', '*', ' ']) && d.contains('.'),
+        None => matches!(p.split_once('@'), Some((l, d))
+            if !l.is_empty() && !l.contains(['*', ' ']) && d.contains('.') && !d.contains(['@', '*', ' '])),
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "allowed_from entry '{pattern}' is not an address, '*@domain' or '*'"
+        ))
+    }
 }
 
 pub fn not_allowed(ctx: &Ctx<'_>) -> Option<Finding> {
@@ -71,7 +104,7 @@ pub fn not_allowed(ctx: &Ctx<'_>) -> Option<Finding> {
         .as_ref()
         .map(|m| m.address.as_str())
         .unwrap_or("");
-    if !from.is_empty() && allowed(list, from) {
+    if !from.is_empty() && from_allowed(list, from) {
         return None;
     }
     let user = ctx.sender.auth_user.as_deref().unwrap_or("this account");
@@ -178,6 +211,38 @@ mod tests {
         };
         assert!(with_sender(&raw, &domain, not_allowed).is_none());
         assert!(with_sender(&raw, &SenderFacts::default(), not_allowed).is_none());
+        let colleague = plain_from("Wang <wang@shop.example>", "Hi", "Hello.");
+        let li = SenderFacts {
+            allowed_from: Some(vec!["li@shop.example".into(), "*@li.example".into()]),
+            ..Default::default()
+        };
+        assert!(with_sender(&colleague, &li, not_allowed).is_some());
+    }
+
+    #[test]
+    fn from_patterns() {
+        let list: Vec<String> = vec!["li@shop.example".into(), "*@team.example".into()];
+        assert!(from_allowed(&list, "Li@Shop.Example"));
+        assert!(from_allowed(&list, "<li@shop.example>"));
+        assert!(from_allowed(&list, "anyone@team.example"));
+        assert!(!from_allowed(&list, "wang@shop.example"));
+        assert!(!from_allowed(&list, "li@shop.example.evil"));
+        assert!(!from_allowed(&list, "x@sub.team.example"));
+        assert!(!from_allowed(&list, ""));
+        assert!(from_allowed(&["*".to_string()], "x@y.example"));
+        for good in ["li@shop.example", "*@shop.example", "@shop.example", "*"] {
+            assert!(check_from_pattern(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "li",
+            "*@",
+            "li@*.example",
+            "*li@shop.example",
+            "a b@c.d",
+            "li@localhost",
+        ] {
+            assert!(check_from_pattern(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -12,14 +12,17 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
-use tokio::sync::{Notify, Semaphore, mpsc};
+use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::{self, JoinSet};
 
 use super::dsn::{self, Kind, RecipientReport};
 use super::upstream::{OutboundMessage, RcptResult, Upstream};
+use crate::audit::{self, Event};
 use crate::clock::Clock;
 use crate::config::{Config, RelayConfig};
 use crate::shutdown::Shutdown;
@@ -27,6 +30,9 @@ use crate::store::{
     Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, Store,
     SuppressionSource,
 };
+
+/// How the reply of a copy bounced for its age begins.
+const EXPIRED: &str = "expired after";
 
 /// Most outcomes written in one `Store::finish` transaction.
 const MAX_FINISH_BATCH: usize = 1000;
@@ -41,7 +47,32 @@ const STORE_ERROR_PAUSE: Duration = Duration::from_secs(1);
 
 /// The courier. Cheap to build; [`Courier::run`] does the work.
 pub struct Courier {
-    ctx: Arc<Ctx>,
+    ctx: Arc<ArcSwap<Ctx>>,
+}
+
+/// Hands the running courier a new config and upstream (live reload).
+/// Attempts under way finish with the upstream they started with; the next
+/// claim uses the new one.
+#[derive(Clone)]
+pub struct Reconfigure {
+    ctx: Arc<ArcSwap<Ctx>>,
+}
+
+impl Reconfigure {
+    pub fn apply(&self, config: Arc<Config>, upstream: Arc<dyn Upstream>) {
+        let old = self.ctx.load_full();
+        tracing::info!(upstream = %upstream.describe(), "courier reconfigured");
+        self.ctx.store(Arc::new(Ctx {
+            config,
+            upstream,
+            store: old.store.clone(),
+            clock: old.clock.clone(),
+            wakeup: old.wakeup.clone(),
+            owner: old.owner.clone(),
+        }));
+        // A changed retry schedule or upstream may make mail due at once.
+        old.wakeup.notify_one();
+    }
 }
 
 struct Ctx {
@@ -71,37 +102,41 @@ impl Courier {
             rand::random::<u32>()
         );
         Courier {
-            ctx: Arc::new(Ctx {
+            ctx: Arc::new(ArcSwap::from_pointee(Ctx {
                 config,
                 store,
                 upstream,
                 clock,
                 wakeup,
                 owner,
-            }),
+            })),
         }
     }
 
     /// The name this courier's leases carry in the store.
-    pub fn owner(&self) -> &str {
-        &self.ctx.owner
+    pub fn owner(&self) -> String {
+        self.ctx.load().owner.clone()
+    }
+
+    /// A handle that swaps the config and upstream while the courier runs.
+    pub fn reconfigure(&self) -> Reconfigure {
+        Reconfigure {
+            ctx: Arc::clone(&self.ctx),
+        }
     }
 
     /// Runs until shutdown. An attempt already handed to the upstream
     /// finishes and its outcome is recorded; claims not yet attempted are
     /// released, so nothing is dropped.
     pub async fn run(self, mut shutdown: Shutdown) {
-        let ctx = self.ctx;
-        let relay = &ctx.config.relay;
+        let mut ctx = self.ctx.load_full();
+        // The number of upstream connections is fixed for the life of the
+        // process (a reload reports it as needing a restart).
         let connections = ctx.config.upstream.connections.max(1);
-        // Claimed deliveries wait for a send slot while their lease runs, so
-        // only claim what the slots can start soon.
-        let max_in_flight = relay.batch_size.max(connections);
-        let max_jobs = connections * 2;
         tracing::info!(owner = %ctx.owner, upstream = %ctx.upstream.describe(), "courier started");
 
         let slots = Arc::new(Semaphore::new(connections));
-        let (done_tx, done_rx) = mpsc::unbounded_channel::<Vec<Outcome>>();
+        let (done_tx, done_rx) = mpsc::unbounded_channel::<Finished>();
         let finisher = tokio::spawn(finisher(ctx.clone(), done_rx));
         let mut jobs: JoinSet<()> = JoinSet::new();
         let mut in_flight = InFlight::default();
@@ -110,6 +145,12 @@ impl Courier {
             if shutdown.is_fired() {
                 break;
             }
+            ctx = self.ctx.load_full();
+            let relay = &ctx.config.relay;
+            // Claimed deliveries wait for a send slot while their lease runs,
+            // so only claim what the slots can start soon.
+            let max_in_flight = relay.batch_size.max(connections);
+            let max_jobs = connections * 2;
             while let Some(done) = jobs.try_join_next_with_id() {
                 in_flight.done(done);
             }
@@ -124,13 +165,13 @@ impl Courier {
                     .await
                 {
                     Ok(claims) => {
-                        more_due = claims.len() == room;
                         // An attempt that outlived its lease is still ours and
                         // still running: never start it a second time.
-                        let claims = claims
+                        let claims: Vec<_> = claims
                             .into_iter()
                             .filter(|c| !in_flight.contains(c.id))
                             .collect();
+                        more_due = claims.len() == room;
                         for group in by_message(claims) {
                             let ids = group.iter().map(|c| c.id).collect();
                             let job = job(
@@ -265,12 +306,12 @@ async fn job(
     group: Vec<Claimed>,
     slots: Arc<Semaphore>,
     shutdown: Shutdown,
-    done: mpsc::UnboundedSender<Vec<Outcome>>,
+    done: mpsc::UnboundedSender<Finished>,
 ) {
     let n = group.len();
     let claimed_at = Instant::now();
     // The semaphore is never closed.
-    let Ok(_slot) = slots.acquire().await else {
+    let Ok(slot) = slots.acquire().await else {
         return;
     };
     // Not attempted: given back at shutdown, or left to run out when the
@@ -287,7 +328,7 @@ async fn job(
             let reply = format!("local store error: {e}");
             let results = vec![RcptResult::Transient(reply); n];
             let outcomes = settle(&ctx, &group, results, &[]).await;
-            let _ = done.send(outcomes);
+            hand_over(done, outcomes).await;
             return;
         }
     };
@@ -296,15 +337,40 @@ async fn job(
         rcpt_to: group.iter().map(|c| c.rcpt.clone()).collect(),
         data: Arc::from(data),
     };
+    let started = Instant::now();
     let mut results = ctx.upstream.send(&msg).await;
+    crate::admin::metrics::upstream_latency(started.elapsed());
     // The trait promises one result per recipient; a short answer is a bug
     // upstream of us, and the missing ones are simply tried again.
     results.resize(
         n,
         RcptResult::Transient("no result from the upstream".into()),
     );
+    if let Some(dir) = &ctx.config.audit.journal
+        && results
+            .iter()
+            .any(|r| matches!(r, RcptResult::Delivered(_)))
+    {
+        audit::journal::keep(&ctx.store, dir, message_id, &msg.data, ctx.clock.now()).await;
+    }
     let outcomes = settle(&ctx, &group, results, &msg.data).await;
-    let _ = done.send(outcomes);
+    // The connection is free for the next job while the outcome is stored.
+    drop(slot);
+    hand_over(done, outcomes).await;
+}
+
+/// Outcomes for the finisher, and how it tells the job they are recorded.
+type Finished = (Vec<Outcome>, oneshot::Sender<()>);
+
+/// Gives the outcomes to the finisher and waits until it has recorded them
+/// (or given up). The job's deliveries count as in flight until it returns,
+/// and a lease that ran out during a slow attempt must not let the claim
+/// loop start a copy the upstream already has, before its outcome is stored.
+async fn hand_over(done: mpsc::UnboundedSender<Finished>, outcomes: Vec<Outcome>) {
+    let (recorded, wait) = oneshot::channel();
+    if done.send((outcomes, recorded)).is_ok() {
+        let _ = wait.await;
+    }
 }
 
 /// What each result means for its delivery, with the reports it calls for
@@ -362,25 +428,39 @@ pub async fn suppress_if_gone(store: &Store, rcpt: &str, reply: &str, now: Times
         .suppress(rcpt, reply, SuppressionSource::Bounce, now)
         .await
     {
-        Ok(true) => tracing::info!(rcpt, reply, "address suppressed after a hard bounce"),
+        Ok(true) => {
+            tracing::info!(rcpt, reply, "address suppressed after a hard bounce");
+            let event = Event::new(
+                now,
+                audit::Kind::Suppressed,
+                "courier",
+                serde_json::json!({"address": rcpt, "reason": reply, "source": "bounce"}),
+            );
+            audit::record_done(store, vec![event]).await;
+        }
         Ok(false) => {}
         Err(e) => tracing::warn!(rcpt, error = %e, "cannot suppress a hard-bounced address"),
     }
 }
 
+/// Logs and counts (see `admin::metrics`) one decided outcome.
 fn log_decision(claim: &Claimed, outcome: &Outcome) {
+    use crate::admin::metrics;
     let (m, rcpt) = (claim.message_id, claim.rcpt.as_str());
     match outcome {
         Outcome::Delivered { reply, .. } => {
-            tracing::info!(message = %m, rcpt, reply = %reply, "delivered")
+            tracing::info!(message = %m, rcpt, reply = %reply, "delivered");
+            metrics::delivered();
         }
         Outcome::Deferred {
             reply, retry_at, ..
         } => {
-            tracing::info!(message = %m, rcpt, reply = %reply, retry_at = %retry_at, "deferred")
+            tracing::info!(message = %m, rcpt, reply = %reply, retry_at = %retry_at, "deferred");
+            metrics::deferred("upstream", 1);
         }
         Outcome::Bounced { reply, .. } => {
-            tracing::info!(message = %m, rcpt, reply = %reply, "bounced")
+            tracing::info!(message = %m, rcpt, reply = %reply, "bounced");
+            metrics::bounced(reply, reply.starts_with(EXPIRED));
         }
     }
 }
@@ -436,7 +516,7 @@ pub fn decide(
             if now >= expires {
                 let report = report(Kind::Failed, &reply, true);
                 let reply = format!(
-                    "expired after {} in the queue; last error: {reply}",
+                    "{EXPIRED} {} in the queue; last error: {reply}",
                     humantime::format_duration(relay.max_lifetime)
                 );
                 return Decision {
@@ -516,18 +596,34 @@ async fn enqueue_report(
             state: DeliveryState::Queued,
         }],
     };
-    let (id, _) = ctx.store.enqueue(msg).await?;
+    let event = Event::new(
+        now,
+        audit::Kind::Dsn,
+        ctx.owner.as_str(),
+        serde_json::json!({
+            "dsn": kind_name,
+            "to": claim.mail_from,
+            "rcpts": recipients.iter().map(|r| r.rcpt.as_str()).collect::<Vec<_>>(),
+        }),
+    )
+    .about(claim.message_id);
+    let (id, _) = ctx.store.enqueue_audited(msg, vec![event]).await?;
     tracing::info!(message = %claim.message_id, report = %id, kind = kind_name, to = %claim.mail_from, "delivery report queued");
     ctx.wakeup.notify_one();
     Ok(())
 }
 
 /// Writes outcomes as they come, many per transaction.
-async fn finisher(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Vec<Outcome>>) {
-    while let Some(mut batch) = rx.recv().await {
+async fn finisher(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Finished>) {
+    while let Some((mut batch, first)) = rx.recv().await {
+        // Dropped once the batch is recorded, which wakes the waiting jobs.
+        let mut acks = vec![first];
         while batch.len() < MAX_FINISH_BATCH {
             match rx.try_recv() {
-                Ok(more) => batch.extend(more),
+                Ok((more, ack)) => {
+                    batch.extend(more);
+                    acks.push(ack);
+                }
                 Err(_) => break,
             }
         }
@@ -549,6 +645,7 @@ async fn finisher(ctx: Arc<Ctx>, mut rx: mpsc::UnboundedReceiver<Vec<Outcome>>) 
                 }
             }
         }
+        drop(acks);
     }
 }
 

@@ -161,6 +161,7 @@ mod tests {
         let users = Users::new(&[UserConfig {
             name: "anna".into(),
             password_hash: hash,
+            ..UserConfig::default()
         }])
         .unwrap();
         assert!(users.verify_blocking("anna", "secret"));

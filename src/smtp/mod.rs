@@ -10,6 +10,8 @@
 //! - `tls`: certificate loading or first-start generation, the acceptor.
 //! - `server`: [`Door`], the thin tokio loop around the session: accept,
 //!   limits, timeouts, STARTTLS upgrade, shutdown.
+//! - `throttle`: [`Throttles`], AUTH failures per client address and
+//!   recipients per user (governor), kept apart from the config.
 
 // Everything here reads bytes from strangers: no panicking shortcuts.
 #![cfg_attr(
@@ -21,12 +23,14 @@ mod auth;
 mod reply;
 mod server;
 pub mod session;
+mod throttle;
 mod tls;
 
 use std::path::PathBuf;
 
 pub use reply::Reply;
-pub use server::Door;
+pub use server::{Door, Port};
+pub use throttle::Throttles;
 
 /// Why the door could not be set up. Failures inside a session never become
 /// an `Error`: they become an SMTP reply.

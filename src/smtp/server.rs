@@ -9,6 +9,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -18,7 +19,8 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::auth::Users;
-use super::session::{Action, Session, SessionConfig};
+use super::session::{Action, AuthOutcome, Session, SessionConfig};
+use super::throttle::Throttles;
 use super::{Error, Reply, tls};
 use crate::config::Config;
 use crate::gateway::Gateway;
@@ -38,6 +40,18 @@ pub struct Door {
     tls: TlsAcceptor,
     users: Arc<Users>,
     slots: Arc<Mutex<Slots>>,
+    throttles: Arc<Throttles>,
+}
+
+/// What a listener is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Port {
+    /// Port-25 style (`server.listen`): the trusted networks may relay
+    /// without AUTH, and may AUTH without TLS.
+    Smtp,
+    /// Submission, RFC 6409 (`server.submission`, port 587): STARTTLS before
+    /// AUTH, and AUTH before MAIL, for everyone.
+    Submission,
 }
 
 /// Open connections, overall and per client address.
@@ -69,22 +83,61 @@ impl Drop for SlotGuard {
 impl Door {
     /// Loads TLS material (server.tls_cert/tls_key) or generates a self-signed
     /// cert + key on first start into `config.tls_dir()` (kept and reused next
-    /// start; key file mode 0600), and reads users.
-    pub fn new(config: Arc<Config>, gateway: Arc<Gateway>) -> Result<Door, Error> {
+    /// start; key file mode 0600), and reads users. `throttles` is made once
+    /// per process and outlives a door rebuilt from a new config.
+    pub fn new(
+        config: Arc<Config>,
+        gateway: Arc<Gateway>,
+        throttles: Arc<Throttles>,
+    ) -> Result<Door, Error> {
         let tls = tls::acceptor(&config)?;
         let users = Arc::new(Users::new(&config.users)?);
+        for u in &config.users {
+            if u.allowed_from().is_none() {
+                tracing::info!(user = %u.name, "user may send as any From address (set allowed_from to restrict)");
+            }
+        }
         Ok(Door {
             config,
             gateway,
             tls,
             users,
             slots: Arc::default(),
+            throttles,
         })
     }
 
-    /// Accept loop. On shutdown: stop accepting, let sessions finish
+    /// The gateway this door hands transactions to.
+    pub fn gateway(&self) -> Arc<Gateway> {
+        Arc::clone(&self.gateway)
+    }
+
+    /// The same door under a new config (live reload): TLS material and users
+    /// are read again, while the connection counts and throttles carry over,
+    /// so a reload cannot be used to slip past the limits.
+    pub fn rebuilt(&self, config: Arc<Config>, gateway: Arc<Gateway>) -> Result<Door, Error> {
+        let fresh = Door::new(config, gateway, Arc::clone(&self.throttles))?;
+        Ok(Door {
+            slots: Arc::clone(&self.slots),
+            ..fresh
+        })
+    }
+
+    /// Accept loop of a port-25 style listener over a door that never changes.
+    pub async fn serve(self: Arc<Self>, listener: TcpListener, shutdown: Shutdown) {
+        Door::serve_current(Arc::new(ArcSwap::new(self)), listener, Port::Smtp, shutdown).await
+    }
+
+    /// Accept loop. Each connection is served by the door current when it
+    /// was accepted, to its end: a reload never changes the rules under a
+    /// session in progress. On shutdown: stop accepting, let sessions finish
     /// (bounded wait, then close with 421), return when all sessions ended.
-    pub async fn serve(self: Arc<Self>, listener: TcpListener, mut shutdown: Shutdown) {
+    pub async fn serve_current(
+        current: Arc<ArcSwap<Door>>,
+        listener: TcpListener,
+        port: Port,
+        mut shutdown: Shutdown,
+    ) {
         let (close_now, close_rx) = watch::channel(false);
         let mut sessions = JoinSet::new();
         loop {
@@ -93,10 +146,10 @@ impl Door {
                 Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
                 accepted = listener.accept() => match accepted {
                     Ok((stream, peer)) => {
-                        let door = Arc::clone(&self);
+                        let door = current.load_full();
                         let shutdown = shutdown.clone();
                         let close_rx = close_rx.clone();
-                        sessions.spawn(async move { door.connection(stream, peer, shutdown, close_rx).await });
+                        sessions.spawn(async move { door.connection(stream, peer, port, shutdown, close_rx).await });
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: wait a little
@@ -108,7 +161,7 @@ impl Door {
             }
         }
         drop(listener);
-        let grace = self.config.server.shutdown_grace;
+        let grace = current.load().config.server.shutdown_grace;
         tracing::info!(sessions = sessions.len(), grace = ?grace, "door closing: no new connections");
         let drain = async { while sessions.join_next().await.is_some() {} };
         if timeout(grace, drain).await.is_err() {
@@ -136,6 +189,7 @@ impl Door {
         self: Arc<Self>,
         mut stream: TcpStream,
         peer: SocketAddr,
+        port: Port,
         shutdown: Shutdown,
         close_now: watch::Receiver<bool>,
     ) {
@@ -163,6 +217,7 @@ impl Door {
             max_message_size: usize::try_from(server.max_message_size).unwrap_or(usize::MAX),
             max_recipients: server.max_recipients,
             max_errors: server.max_errors,
+            submission: port == Port::Submission,
         };
         let client = ClientInfo {
             addr: peer,
@@ -183,6 +238,55 @@ impl Door {
         if let Err(e) = conn.run().await {
             tracing::debug!(client = %peer, error = %e, "session ended");
         }
+    }
+}
+
+impl Door {
+    /// Checks a password unless the client address is throttled; a failure
+    /// counts towards its throttle.
+    async fn authenticate(
+        &self,
+        client: SocketAddr,
+        user: String,
+        password: String,
+    ) -> AuthOutcome {
+        let limit = self.config.limits.auth_failures;
+        let ip = client.ip();
+        if let Some(retry_secs) = self.throttles.auth_blocked(ip, limit) {
+            tracing::warn!(%client, user = %user.escape_default(), retry_secs, "AUTH refused: too many failures from this address");
+            return AuthOutcome::Throttled { retry_secs };
+        }
+        if self.users.verify(user.clone(), password).await {
+            return AuthOutcome::Success;
+        }
+        tracing::warn!(%client, user = %user.escape_default(), "AUTH failed");
+        match self.throttles.auth_failed(ip, limit) {
+            Some(retry_secs) => {
+                tracing::warn!(%client, retry_secs, "AUTH throttled: too many failures from this address");
+                AuthOutcome::Throttled { retry_secs }
+            }
+            None => AuthOutcome::Failed,
+        }
+    }
+
+    /// Counts one recipient against the authenticated user's sending rate;
+    /// `451 4.7.1` when over it (mail clients retry a 4xx later).
+    fn rate_check(&self, client: &ClientInfo) -> Result<(), Reply> {
+        let Some(user) = client.auth_user.as_deref() else {
+            return Ok(());
+        };
+        let limit = self.config.user_rate(user);
+        self.throttles.send_one(user, limit).map_err(|secs| {
+            tracing::info!(user, %limit, retry_secs = secs, "sending rate exceeded");
+            Reply::new(
+                451,
+                (4, 7, 1),
+                format!(
+                    "sending rate for {} exceeded ({limit}), try again in {secs} s",
+                    user.escape_default()
+                ),
+            )
+        })
     }
 }
 
@@ -251,17 +355,23 @@ impl Connection<'_> {
             while let Some(action) = self.session.poll() {
                 match action {
                     Action::Reply(r) => out.extend_from_slice(&r.to_wire()),
-                    Action::CheckRcpt { client, rcpt } => {
-                        let answer = self.door.gateway.check_rcpt(&client, &rcpt).await;
+                    Action::CheckMail { client, from } => {
+                        let answer = self.door.gateway.check_mail(&client, &from);
+                        self.session.mail_done(answer);
+                    }
+                    Action::CheckRcpt { client, from, rcpt } => {
+                        let answer = match self.door.rate_check(&client) {
+                            Ok(()) => self.door.gateway.check_rcpt(&client, &from, &rcpt).await,
+                            Err(r) => Err(r),
+                        };
                         self.session.rcpt_done(answer);
                     }
                     Action::Verify { user, password } => {
-                        let ok = self.door.users.verify(user.clone(), password.0).await;
-                        if !ok {
-                            let client = self.session.client().addr;
-                            tracing::warn!(%client, user = %user.escape_default(), "AUTH failed");
-                        }
-                        self.session.auth_done(ok);
+                        let outcome = self
+                            .door
+                            .authenticate(self.session.client().addr, user, password.0)
+                            .await;
+                        self.session.auth_done(outcome);
                     }
                     Action::Submit(sub) => {
                         // Let the client see earlier replies while the store commits.

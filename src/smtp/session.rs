@@ -36,6 +36,9 @@ pub struct SessionConfig {
     pub max_recipients: usize,
     /// Failed commands allowed before we hang up with 421.
     pub max_errors: u32,
+    /// A submission listener (RFC 6409, port 587): AUTH only after
+    /// STARTTLS, and MAIL only after AUTH, even from the trusted networks.
+    pub submission: bool,
 }
 
 /// What the loop around the session must do next.
@@ -44,10 +47,18 @@ pub enum Action {
     /// Write this reply (replies may be batched until input runs dry:
     /// RFC 2920 allows it).
     Reply(Reply),
+    /// Ask the gateway about the reverse path, then call
+    /// [`Session::mail_done`] with its answer.
+    CheckMail { client: ClientInfo, from: String },
     /// Ask the gateway about one forward path, then call
     /// [`Session::rcpt_done`] with its answer.
-    CheckRcpt { client: ClientInfo, rcpt: String },
-    /// Check a password, then call [`Session::auth_done`].
+    CheckRcpt {
+        client: ClientInfo,
+        from: String,
+        rcpt: String,
+    },
+    /// Check a password (unless the client is throttled), then call
+    /// [`Session::auth_done`].
     Verify { user: String, password: Password },
     /// Hand the transaction to the gateway, then call [`Session::submit_done`].
     Submit(Submission),
@@ -56,6 +67,19 @@ pub enum Action {
     StartTls,
     /// Write what is queued and close the connection.
     Close,
+}
+
+/// What became of an AUTH attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthOutcome {
+    Success,
+    /// Wrong name or password.
+    Failed,
+    /// Too many failures from this client address: refused without a
+    /// password check; try again in this many seconds.
+    Throttled {
+        retry_secs: u64,
+    },
 }
 
 /// A password from AUTH; its `Debug` never shows it, so no log line can.
@@ -122,6 +146,8 @@ pub struct Session {
     errors: u32,
     /// The forward path whose check is out.
     pending_rcpt: Option<String>,
+    /// The transaction a MAIL opens once its check comes back.
+    pending_tx: Option<Transaction>,
     pending_user: Option<String>,
     /// The last bytes of DATA as sent (before unstuffing), to tell the one
     /// true end, CRLF "." CRLF, from the look-alikes.
@@ -154,6 +180,7 @@ impl Session {
             out: VecDeque::new(),
             errors: 0,
             pending_rcpt: None,
+            pending_tx: None,
             pending_user: None,
             data_tail: [0; 5],
         };
@@ -243,15 +270,37 @@ impl Session {
         }
     }
 
+    /// The gateway's answer to [`Action::CheckMail`]: `Ok` opens the
+    /// transaction.
+    pub fn mail_done(&mut self, answer: Result<Reply, Reply>) {
+        let tx = self.pending_tx.take();
+        self.mode = Mode::Command;
+        match answer {
+            Ok(r) => {
+                self.tx = tx;
+                self.send(r);
+            }
+            Err(r) => self.fail(r),
+        }
+    }
+
     /// The answer to [`Action::Verify`].
-    pub fn auth_done(&mut self, ok: bool) {
+    pub fn auth_done(&mut self, outcome: AuthOutcome) {
         let user = self.pending_user.take();
         self.mode = Mode::Command;
-        match (ok, user) {
-            (true, Some(user)) => {
+        match (outcome, user) {
+            (AuthOutcome::Success, Some(user)) => {
                 self.client.auth_user = Some(user);
                 self.send(reply(235, (2, 7, 0), "authentication successful"));
             }
+            (AuthOutcome::Throttled { retry_secs }, _) => self.fail(reply(
+                454,
+                (4, 7, 0),
+                format!(
+                    "too many failed logins from {}, try again in {retry_secs} s",
+                    self.client.addr.ip()
+                ),
+            )),
             _ => self.fail(reply(535, (5, 7, 8), "authentication credentials invalid")),
         }
     }
@@ -479,9 +528,10 @@ impl Session {
     }
 
     /// RFC 4954 §4 and RFC 8314: passwords only over TLS, except from the
-    /// trusted networks (a local mail client on the same host).
+    /// trusted networks (a local mail client on the same host) on a port-25
+    /// style listener. A submission listener wants TLS from everyone.
     fn auth_allowed(&self) -> bool {
-        self.client.tls || self.client.trusted
+        self.client.tls || (self.client.trusted && !self.cfg.submission)
     }
 
     fn starttls(&mut self) {
@@ -510,6 +560,9 @@ impl Session {
                 (5, 5, 1),
                 "AUTH not allowed during a mail transaction",
             ));
+        }
+        if !self.auth_allowed() && self.cfg.submission {
+            return self.fail(reply(530, (5, 7, 0), "Must issue a STARTTLS command first"));
         }
         if !self.auth_allowed() {
             return self.fail(reply(
@@ -599,7 +652,8 @@ impl Session {
         }
         // Never an open relay: outside the trusted networks, only
         // authenticated users may send.
-        if !self.client.trusted && self.client.auth_user.is_none() {
+        // On a submission listener (RFC 6409 §4.3), AUTH even from there.
+        if (self.cfg.submission || !self.client.trusted) && self.client.auth_user.is_none() {
             return self.fail(reply(530, (5, 7, 0), "Authentication required"));
         }
         if from.flags & MAIL_BODY_BINARYMIME != 0 {
@@ -616,12 +670,16 @@ impl Session {
         if from.size > self.cfg.max_message_size {
             return self.fail(self.too_large());
         }
-        self.tx = Some(Transaction {
-            mail_from: from.address,
+        self.pending_tx = Some(Transaction {
+            mail_from: from.address.clone(),
             smtputf8,
             rcpts: Vec::new(),
         });
-        self.send(reply(250, (2, 1, 0), "sender ok"));
+        self.out.push_back(Action::CheckMail {
+            client: self.client.clone(),
+            from: from.address,
+        });
+        self.mode = Mode::Waiting;
     }
 
     fn rcpt(&mut self, address: String) {
@@ -644,6 +702,7 @@ impl Session {
         self.pending_rcpt = Some(address.clone());
         self.out.push_back(Action::CheckRcpt {
             client: self.client.clone(),
+            from: tx.mail_from.clone(),
             rcpt: address,
         });
         self.mode = Mode::Waiting;

@@ -16,13 +16,17 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::Serialize;
 
+mod audit;
 mod ledger;
+mod review;
 mod schema;
 mod sql;
 mod suppression;
 mod writer;
 
+pub use audit::{AUDIT_PAGE, Pruned};
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
+pub use review::{DayCounts, Decided, RecipientCopy};
 pub use schema::Dialect;
 pub use sql::{Store, StoreStats};
 pub use suppression::{

@@ -23,11 +23,15 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0001_queue.sql"),
     include_str!("../../migrations/sqlite/0002_suppression_contacts.sql"),
     include_str!("../../migrations/sqlite/0003_ledger.sql"),
+    include_str!("../../migrations/sqlite/0004_audit.sql"),
+    include_str!("../../migrations/sqlite/0005_review_indexes.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
     include_str!("../../migrations/postgres/0002_suppression_contacts.sql"),
     include_str!("../../migrations/postgres/0003_ledger.sql"),
+    include_str!("../../migrations/postgres/0004_audit.sql"),
+    include_str!("../../migrations/postgres/0005_review_indexes.sql"),
 ];
 
 impl Dialect {
@@ -53,6 +57,16 @@ impl Dialect {
         }
     }
 
+    /// Appended to the SELECT of the audit chain's head row: on PostgreSQL
+    /// the row lock makes appenders on every node take turns, so each
+    /// record links to the one before it. SQLite's write lock already does.
+    pub(super) fn head_lock(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "",
+            Dialect::Postgres => " FOR UPDATE",
+        }
+    }
+
     /// Appended to the claim's inner SELECT: on PostgreSQL concurrent
     /// claimers (other nodes) skip rows another claimer has locked instead of
     /// queueing behind it. SQLite serialises writers, so it needs nothing.
@@ -71,25 +85,42 @@ impl Dialect {
     }
 }
 
-/// Splits a migration file into statements. The files keep semicolons out of
-/// comments and string literals, so a plain split is exact.
-pub(super) fn statements(sql: &str) -> impl Iterator<Item = String> + '_ {
-    sql.split(';').filter_map(|chunk| {
-        let body: Vec<&str> = chunk
-            .lines()
-            .filter(|l| {
-                let t = l.trim();
-                !t.is_empty() && !t.starts_with("--")
-            })
-            .collect();
-        (!body.is_empty()).then(|| body.join("\n"))
-    })
+/// Splits a migration file into statements: comment lines go first (so a
+/// semicolon in a comment is harmless), then a split on `;`. The files keep
+/// semicolons out of string literals, so that split is exact.
+pub(super) fn statements(sql: &str) -> impl Iterator<Item = String> {
+    let code: Vec<&str> = sql
+        .lines()
+        .filter(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with("--")
+        })
+        .collect();
+    code.join("\n")
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect::<Vec<_>>()
+        .into_iter()
 }
 
 /// Brings the schema up to date. Safe to run at every start and from several
 /// nodes at once: on PostgreSQL the version table is locked for the duration,
 /// on SQLite the immediate transaction serialises runners.
 pub(super) async fn migrate(pool: &AnyPool, dialect: Dialect) -> Result<()> {
+    // Up to date (the usual case, and every CLI command beside a running
+    // server): a plain read, so opening the store never waits for the
+    // server's write lock.
+    let current: std::result::Result<Option<i64>, _> =
+        sqlx::query_scalar("SELECT MAX(version) FROM schema_version")
+            .fetch_one(pool)
+            .await;
+    if let Ok(Some(v)) = current
+        && usize::try_from(v).is_ok_and(|v| v >= dialect.migrations().len())
+    {
+        return Ok(());
+    }
     // A lost race between two nodes creating the version table on a fresh
     // PostgreSQL database shows up as a unique violation; the second try sees
     // the table.
@@ -145,12 +176,20 @@ mod tests {
                 let stmts: Vec<String> = statements(m).collect();
                 assert!(!stmts.is_empty(), "{d:?}: {m}");
                 assert!(
-                    stmts.iter().all(|s| s.starts_with("CREATE ")),
+                    stmts
+                        .iter()
+                        .all(|s| s.starts_with("CREATE ") || s.starts_with("INSERT INTO ")),
                     "{d:?}: {stmts:?}"
                 );
             }
         }
         assert_eq!(SQLITE_MIGRATIONS.len(), POSTGRES_MIGRATIONS.len());
+        let with_comment =
+            "-- a note; with a semicolon\nCREATE TABLE t (x INT);\n\nCREATE INDEX i ON t (x);\n";
+        assert_eq!(
+            statements(with_comment).collect::<Vec<_>>(),
+            vec!["CREATE TABLE t (x INT)", "CREATE INDEX i ON t (x)"]
+        );
     }
 
     #[test]

@@ -18,8 +18,9 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use tokio::sync::{mpsc, oneshot};
 
 use super::schema::{self, Dialect};
-use super::writer::{self, Cmd, Counters, Job};
+use super::writer::{self, Cmd, Counters};
 use super::*;
+use crate::audit::chain::{Event, Kind};
 
 /// Most deliveries one [`Store::claim_due`] call takes (bounds the `IN (…)`
 /// list of the follow-up query well under both databases' parameter limits).
@@ -161,16 +162,17 @@ impl Store {
 
     /// Stores a message and its deliveries; returns once durably committed.
     pub async fn enqueue(&self, msg: NewMessage) -> Result<(MessageId, Vec<DeliveryId>)> {
-        if self.inner.closed.load(Ordering::Acquire) {
-            return Err(Error::Closed);
-        }
-        let (reply, answer) = oneshot::channel();
-        self.inner
-            .writer
-            .send(Cmd::Enqueue(Box::new(Job { msg, reply })))
-            .await
-            .map_err(|_| Error::Closed)?;
-        answer.await.map_err(|_| Error::Closed)?
+        self.enqueue_audited(msg, Vec::new()).await
+    }
+
+    /// Whether [`Store::close`] has begun.
+    pub(super) fn is_closed(&self) -> bool {
+        self.inner.closed.load(Ordering::Acquire)
+    }
+
+    /// The group-commit writer's inbox.
+    pub(super) fn writer(&self) -> &mpsc::Sender<Cmd> {
+        &self.inner.writer
     }
 
     /// Claims up to `limit` due deliveries (state queued/deferred with
@@ -277,7 +279,8 @@ impl Store {
         data.ok_or(Error::NoSuchMessage(id))
     }
 
-    /// Records outcomes of claimed deliveries in one transaction. Outcomes for
+    /// Records outcomes of claimed deliveries in one transaction, with an
+    /// audit record (actor: `owner`) for each one that landed. Outcomes for
     /// deliveries `owner` no longer holds (lease lost) are ignored.
     pub async fn finish(&self, owner: &str, outcomes: &[Outcome], now: Timestamp) -> Result<()> {
         if outcomes.is_empty() {
@@ -289,6 +292,7 @@ impl Store {
             .pool
             .begin_with(self.inner.dialect.begin_write())
             .await?;
+        let mut events = Vec::with_capacity(outcomes.len());
         for outcome in outcomes {
             let q = match outcome {
                 Outcome::Delivered { id, reply } => final_update(DeliveryState::Delivered, *id, reply, now_ms, owner),
@@ -296,7 +300,8 @@ impl Store {
                 Outcome::Deferred { id, reply, retry_at, delay_notified } => sqlx::query(
                     "UPDATE deliveries SET state = 'deferred', attempts = attempts + 1, deliver_at = $1, \
                      delay_notified = $2, last_reply = $3, owner = NULL, lease_until = NULL, updated_at = $4 \
-                     WHERE id = $5 AND owner = $6 AND state = 'delivering'",
+                     WHERE id = $5 AND owner = $6 AND state = 'delivering' \
+                     RETURNING message_id, rcpt, attempts",
                 )
                 .bind(retry_at.as_millisecond())
                 .bind(i64::from(*delay_notified))
@@ -305,8 +310,11 @@ impl Store {
                 .bind(id.0)
                 .bind(owner),
             };
-            q.execute(&mut *tx).await?;
+            if let Some(row) = q.fetch_optional(&mut *tx).await? {
+                events.push(outcome_event(outcome, &row, owner, now)?);
+            }
         }
+        super::audit::append(&mut tx, self.inner.dialect, &events).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -545,11 +553,11 @@ impl Store {
     }
 }
 
-const DELIVERY_ROW_SELECT: &str = "SELECT d.id, d.message_id, m.mail_from, d.rcpt, d.state, d.deliver_at, \
+pub(super) const DELIVERY_ROW_SELECT: &str = "SELECT d.id, d.message_id, m.mail_from, d.rcpt, d.state, d.deliver_at, \
      d.attempts, d.last_reply, d.updated_at, m.subject \
      FROM deliveries d JOIN messages m ON m.id = d.message_id";
 
-fn delivery_row(r: &AnyRow) -> Result<DeliveryRow> {
+pub(super) fn delivery_row(r: &AnyRow) -> Result<DeliveryRow> {
     Ok(DeliveryRow {
         id: DeliveryId(r.try_get("id")?),
         message_id: MessageId(r.try_get("message_id")?),
@@ -573,7 +581,8 @@ fn final_update<'q>(
 ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
     sqlx::query(
         "UPDATE deliveries SET state = $1, last_reply = $2, owner = NULL, lease_until = NULL, updated_at = $3 \
-         WHERE id = $4 AND owner = $5 AND state = 'delivering'",
+         WHERE id = $4 AND owner = $5 AND state = 'delivering' \
+         RETURNING message_id, rcpt, attempts",
     )
     .bind(state.as_str())
     .bind(reply)
@@ -582,12 +591,42 @@ fn final_update<'q>(
     .bind(owner)
 }
 
+/// The audit record of an outcome that landed (`row`: the delivery's
+/// message id, recipient and attempts after the update).
+fn outcome_event(outcome: &Outcome, row: &AnyRow, owner: &str, now: Timestamp) -> Result<Event> {
+    let message = MessageId(row.try_get("message_id")?);
+    let rcpt: String = row.try_get("rcpt")?;
+    let attempts: i64 = row.try_get("attempts")?;
+    let (kind, fields) = match outcome {
+        Outcome::Delivered { reply, .. } => (
+            Kind::Delivered,
+            serde_json::json!({"rcpt": rcpt, "reply": reply}),
+        ),
+        Outcome::Bounced { reply, .. } => (
+            Kind::Bounced,
+            serde_json::json!({"rcpt": rcpt, "reply": reply}),
+        ),
+        Outcome::Deferred {
+            reply, retry_at, ..
+        } => (
+            Kind::Deferred,
+            serde_json::json!({
+                "rcpt": rcpt,
+                "reply": reply,
+                "until": retry_at.to_string(),
+                "attempts": attempts,
+            }),
+        ),
+    };
+    Ok(Event::new(now, kind, owner, fields).about(message))
+}
+
 pub(super) fn ts(ms: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(ms)
         .map_err(|e| Error::Corrupt(format!("time {ms} ms out of range: {e}")))
 }
 
-fn parse_state(s: &str) -> Result<DeliveryState> {
+pub(super) fn parse_state(s: &str) -> Result<DeliveryState> {
     DeliveryState::parse(s).ok_or_else(|| Error::Corrupt(format!("unknown delivery state '{s}'")))
 }
 

@@ -15,6 +15,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 
 use super::schema::Dialect;
 use super::{DeliveryId, Error, MessageId, NewMessage, Result};
+use crate::audit::chain::Event;
 
 /// Most messages in one group commit: bounds how long the first caller of a
 /// batch waits behind the others.
@@ -25,11 +26,22 @@ pub(super) const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
 /// Enqueues waiting for the writer before callers are made to wait to send.
 pub(super) const QUEUE_DEPTH: usize = 4 * MAX_BATCH_MESSAGES;
 
-pub(super) type Answer = Result<(MessageId, Vec<DeliveryId>)>;
+/// What one job stored: the message's ids, or nothing for an audit-only job.
+pub(super) type Stored = Option<(MessageId, Vec<DeliveryId>)>;
+pub(super) type Answer = Result<Stored>;
 
+/// A message to store and/or audit events to append, in the same
+/// transaction (events without a message id get the new message's).
 pub(super) struct Job {
-    pub msg: NewMessage,
+    pub msg: Option<NewMessage>,
+    pub audit: Vec<Event>,
     pub reply: oneshot::Sender<Answer>,
+}
+
+impl Job {
+    fn bytes(&self) -> usize {
+        self.msg.as_ref().map_or(0, |m| m.data.len())
+    }
 }
 
 pub(super) enum Cmd {
@@ -86,18 +98,18 @@ pub(super) async fn run(
             // and lets one fsync cover them too, instead of splitting the
             // callers into two alternating half-batches.
             tokio::task::yield_now().await;
-            let mut bytes = first.msg.data.len();
+            let mut bytes = first.bytes();
             let mut batch = vec![first];
             let mut closing = None;
             while batch.len() < MAX_BATCH_MESSAGES {
                 match rx.try_recv() {
                     Ok(Cmd::Enqueue(job)) => {
                         let job = *job;
-                        if bytes.saturating_add(job.msg.data.len()) > MAX_BATCH_BYTES {
+                        if bytes.saturating_add(job.bytes()) > MAX_BATCH_BYTES {
                             carry = Some(job);
                             break;
                         }
-                        bytes += job.msg.data.len();
+                        bytes += job.bytes();
                         batch.push(job);
                     }
                     Ok(Cmd::Close(ack)) => {
@@ -136,13 +148,14 @@ fn refuse_rest(rx: &mut mpsc::Receiver<Cmd>, ack: oneshot::Sender<()>) {
 }
 
 async fn commit_batch(pool: &AnyPool, dialect: Dialect, batch: Vec<Job>, counters: &Counters) {
-    let msgs: Vec<&NewMessage> = batch.iter().map(|j| &j.msg).collect();
-    match write(pool, dialect, &msgs).await {
+    let jobs: Vec<&Job> = batch.iter().collect();
+    match write(pool, dialect, &jobs).await {
         Ok(ids) => {
             counters.commits.fetch_add(1, Ordering::Relaxed);
+            let stored = batch.iter().filter(|j| j.msg.is_some()).count();
             counters
                 .messages
-                .fetch_add(batch.len() as u64, Ordering::Relaxed);
+                .fetch_add(stored as u64, Ordering::Relaxed);
             for (job, ids) in batch.into_iter().zip(ids) {
                 // A caller that gave up (client gone) simply never sees its id.
                 let _ = job.reply.send(Ok(ids));
@@ -162,10 +175,12 @@ async fn commit_batch(pool: &AnyPool, dialect: Dialect, batch: Vec<Job>, counter
             counters.failed_batches.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(error = %e, messages = batch.len(), "group commit failed; writing the batch one by one");
             for job in batch {
-                let answer = match write(pool, dialect, &[&job.msg]).await {
+                let answer = match write(pool, dialect, &[&job]).await {
                     Ok(mut ids) => {
                         counters.commits.fetch_add(1, Ordering::Relaxed);
-                        counters.messages.fetch_add(1, Ordering::Relaxed);
+                        if job.msg.is_some() {
+                            counters.messages.fetch_add(1, Ordering::Relaxed);
+                        }
                         ids.pop()
                             .ok_or_else(|| Error::CommitFailed("no id returned".into()))
                     }
@@ -184,24 +199,42 @@ async fn commit_batch(pool: &AnyPool, dialect: Dialect, batch: Vec<Job>, counter
     }
 }
 
-/// Inserts the messages and their deliveries in one transaction; the ids come
-/// back in the order of `msgs` once the commit has returned.
+/// Inserts the messages and their deliveries in one transaction, then the
+/// audit events of the whole batch (the chain's head is locked last, and
+/// once); the ids come back in the order of `jobs` once the commit has
+/// returned.
 async fn write(
     pool: &AnyPool,
     dialect: Dialect,
-    msgs: &[&NewMessage],
-) -> std::result::Result<Vec<(MessageId, Vec<DeliveryId>)>, WriteError> {
+    jobs: &[&Job],
+) -> std::result::Result<Vec<Stored>, WriteError> {
     let mut tx = pool
         .begin_with(dialect.begin_write())
         .await
         .map_err(WriteError::BeforeCommit)?;
-    let mut out = Vec::with_capacity(msgs.len());
-    for msg in msgs {
-        let ids = insert(&mut tx, msg)
-            .await
-            .map_err(WriteError::BeforeCommit)?;
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut events = Vec::new();
+    for job in jobs {
+        let ids = match &job.msg {
+            Some(msg) => Some(
+                insert(&mut tx, msg)
+                    .await
+                    .map_err(WriteError::BeforeCommit)?,
+            ),
+            None => None,
+        };
+        for e in &job.audit {
+            let mut e = e.clone();
+            if let (None, Some((id, _))) = (e.message, &ids) {
+                e.message = Some(*id);
+            }
+            events.push(e);
+        }
         out.push(ids);
     }
+    super::audit::append(&mut tx, dialect, &events)
+        .await
+        .map_err(WriteError::BeforeCommit)?;
     tx.commit().await.map_err(WriteError::Commit)?;
     Ok(out)
 }

@@ -1,0 +1,274 @@
+//! What an operator does to mail, in one place: release or refuse a held
+//! message, send waiting copies now, drop a message, add or remove a
+//! suppression. The CLI (`sendwell held …`, `queue …`, `suppress …`) and the
+//! review page call the same functions, so a release from the web does
+//! exactly what `sendwell held release` does.
+//!
+//! Each takes the `actor` who asked (`cli:<user>`, `admin:<who>`), logged
+//! with the action; the audit log records it from here. Callers that run
+//! next to a courier wake it afterwards, so released mail leaves at once.
+
+use jiff::Timestamp;
+use serde_json::json;
+
+use crate::audit::{Event, Kind};
+use crate::config::Config;
+use crate::gateway::{decoded_subject, queue_notice};
+use crate::message::notice::{self, Notice};
+use crate::policy::Language;
+use crate::recipient::import::valid_address;
+use crate::store::{self, DeliveryState, MessageId, Store, Suppression, SuppressionSource};
+
+/// Reason given to the sender when a reviewer refuses without one.
+pub const DEFAULT_REFUSAL_REASON: &str = "refused by a reviewer";
+
+/// Reason recorded for a suppression added without one.
+pub const DEFAULT_SUPPRESSION_REASON: &str = "added by an operator";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no message {0}")]
+    NoMessage(MessageId),
+    #[error("message {0} has no held copies")]
+    NothingHeld(MessageId),
+    #[error("'{0}' is not a valid address")]
+    BadAddress(String),
+    #[error("{0} is not suppressed")]
+    NotSuppressed(String),
+    #[error(transparent)]
+    Store(store::Error),
+}
+
+impl From<store::Error> for Error {
+    fn from(e: store::Error) -> Self {
+        match e {
+            store::Error::NoSuchMessage(id) => Error::NoMessage(id),
+            e => Error::Store(e),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// A held message's copies go on to the queue, due now. Returns how many.
+pub async fn release(store: &Store, id: MessageId, actor: &str, now: Timestamp) -> Result<u64> {
+    let n = store.release_held(id, now).await?;
+    if n == 0 {
+        return Err(Error::NothingHeld(id));
+    }
+    tracing::info!(message = %id, copies = n, actor, "released");
+    record(
+        store,
+        now,
+        Kind::Released,
+        actor,
+        Some(id),
+        json!({"copies": n}),
+    )
+    .await;
+    Ok(n)
+}
+
+/// What refusing a held message did.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Refused {
+    /// Copies refused.
+    pub copies: u64,
+    /// Their recipients.
+    pub recipients: Vec<String>,
+    /// Whether a notice to the sender was queued (never to the null sender).
+    pub sender_notified: bool,
+}
+
+/// A held message's copies are refused; their cap slots are freed and the
+/// sender gets a notice with `reason` (or [`DEFAULT_REFUSAL_REASON`]), in the
+/// configured language.
+pub async fn refuse(
+    store: &Store,
+    config: &Config,
+    id: MessageId,
+    reason: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Refused> {
+    let m = store.message(id).await?.ok_or(Error::NoMessage(id))?;
+    let held: Vec<String> = m
+        .deliveries
+        .iter()
+        .filter(|d| d.state == DeliveryState::Held)
+        .map(|d| d.rcpt.clone())
+        .collect();
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(DEFAULT_REFUSAL_REASON);
+    let n = store.reject_held(m.id, reason, now).await?;
+    if n == 0 {
+        return Err(Error::NothingHeld(id));
+    }
+    // Refused copies no longer count against the recipients' caps.
+    for rcpt in &held {
+        store.forget_message_slots(m.id, Some(rcpt)).await?;
+    }
+    let sender_notified = !m.mail_from.is_empty();
+    if sender_notified {
+        let data = store.message_data(m.id).await?;
+        let subject = decoded_subject(&data).unwrap_or_default();
+        let (title, body) = refusal_text(config.notices.language, &subject, &held, reason);
+        let raw = notice::build(&Notice {
+            host: &config.server.hostname,
+            to: &m.mail_from,
+            subject: &title,
+            body: &body,
+            in_reply_to: m.message_id_header.as_deref(),
+            now,
+        });
+        queue_notice(store, &m.mail_from, raw, now).await?;
+    }
+    tracing::info!(message = %id, copies = n, actor, reason, "refused by a reviewer");
+    let fields =
+        json!({"copies": n, "rcpts": held, "reason": reason, "sender_notified": sender_notified});
+    record(store, now, Kind::Rejected, actor, Some(id), fields).await;
+    Ok(Refused {
+        copies: n,
+        recipients: held,
+        sender_notified,
+    })
+}
+
+/// Every waiting copy of a message (queued or deferred) is due now, outside
+/// business hours and caps. Held copies wait for [`release`]. Returns how many.
+pub async fn send_now(store: &Store, id: MessageId, actor: &str, now: Timestamp) -> Result<u64> {
+    let n = store.retry(id, now).await?;
+    tracing::info!(message = %id, copies = n, actor, "sent now");
+    record(
+        store,
+        now,
+        Kind::Retried,
+        actor,
+        Some(id),
+        json!({"copies": n}),
+    )
+    .await;
+    Ok(n)
+}
+
+/// Gives up on every undelivered copy of a message (no bounce is sent) and
+/// frees their cap slots. Returns how many.
+pub async fn drop_message(
+    store: &Store,
+    id: MessageId,
+    actor: &str,
+    now: Timestamp,
+) -> Result<u64> {
+    let n = store.drop_message(id, now).await?;
+    // Dropped copies no longer count against the recipient's caps.
+    store.forget_message_slots(id, None).await?;
+    tracing::info!(message = %id, copies = n, actor, "dropped");
+    record(
+        store,
+        now,
+        Kind::Dropped,
+        actor,
+        Some(id),
+        json!({"copies": n}),
+    )
+    .await;
+    Ok(n)
+}
+
+/// What adding a suppression found.
+#[derive(Debug, Clone)]
+pub enum Suppressed {
+    Added,
+    /// It was there already; the first entry is kept.
+    Already(Suppression),
+}
+
+/// Puts an address on the suppression list by hand.
+pub async fn suppress(
+    store: &Store,
+    address: &str,
+    reason: Option<&str>,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Suppressed> {
+    let address = address.trim();
+    if !valid_address(address) {
+        return Err(Error::BadAddress(address.to_string()));
+    }
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(DEFAULT_SUPPRESSION_REASON);
+    if store
+        .suppress(address, reason, SuppressionSource::Manual, now)
+        .await?
+    {
+        tracing::info!(address, actor, reason, "suppressed");
+        let fields = json!({"address": address, "reason": reason, "source": "manual"});
+        record(store, now, Kind::Suppressed, actor, None, fields).await;
+        return Ok(Suppressed::Added);
+    }
+    match store.suppression(address).await? {
+        Some(s) => Ok(Suppressed::Already(s)),
+        // Removed between the two statements: say it is there, as asked.
+        None => Ok(Suppressed::Added),
+    }
+}
+
+/// Takes an address off the suppression list.
+pub async fn unsuppress(store: &Store, address: &str, actor: &str, now: Timestamp) -> Result<()> {
+    let address = address.trim();
+    if !store.unsuppress(address).await? {
+        return Err(Error::NotSuppressed(address.to_string()));
+    }
+    tracing::info!(address, actor, "no longer suppressed");
+    let fields = json!({"address": address});
+    record(store, now, Kind::Unsuppressed, actor, None, fields).await;
+    Ok(())
+}
+
+/// Records an operator's action in the audit log (see
+/// [`crate::audit::record_done`]).
+pub async fn record(
+    store: &Store,
+    at: Timestamp,
+    kind: Kind,
+    actor: &str,
+    message: Option<MessageId>,
+    fields: serde_json::Value,
+) {
+    let mut e = Event::new(at, kind, actor, fields);
+    e.message = message;
+    crate::audit::record_done(store, vec![e]).await;
+}
+
+/// Who runs a command line: `cli:<login name>`.
+pub fn cli_actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".to_string());
+    format!("cli:{user}")
+}
+
+fn refusal_text(lang: Language, subject: &str, rcpts: &[String], reason: &str) -> (String, String) {
+    match lang {
+        Language::En => (
+            format!("[sendwell] Not sent: {subject}"),
+            format!(
+                "Your message \"{subject}\" was held for review, and a reviewer decided not to send it to: {}.\n\n\
+                 Reason: {reason}\n\nNothing was sent to these recipients. You can write a corrected message and send it again.\n",
+                rcpts.join(", ")
+            ),
+        ),
+        Language::ZhCn => (
+            format!("[sendwell] 邮件未发送：{subject}"),
+            format!(
+                "您的邮件《{subject}》曾被暂扣待审核，审核人决定不发送给：{}。\n\n原因：{reason}\n\n\
+                 这些收件人没有收到任何内容。您可以修改后重新发送。\n",
+                rcpts.join("、")
+            ),
+        ),
+    }
+}

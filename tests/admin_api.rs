@@ -1,0 +1,427 @@
+//! The review page's JSON API, `/metrics`, `/healthz` and the guard in
+//! front of them, against a real sendwell: mail is held through real SMTP,
+//! a program acts over HTTP, and the test upstream sees the result.
+
+mod common;
+
+use std::time::Duration;
+
+use common::http::{get, request};
+use common::relay_config as config;
+use common::review::{TOKEN, held_body, held_id, send, text_of};
+use common::upstream::{Opts, TestUpstream};
+use sendwell::server;
+use sendwell::store::DeliveryState;
+
+const CUSTOMER: &str = "ben@buyer.example.com.au";
+
+#[tokio::test]
+async fn api_refuses_without_the_token_when_listening_beyond_loopback() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), &up);
+    // Every interface (what a team gateway does); the test talks over loopback only.
+    cfg.admin.listen = "0.0.0.0:0".parse().unwrap();
+    cfg.admin.token = Some(TOKEN.into());
+    let running = server::start(cfg).await.unwrap();
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], running.admin_addr.unwrap().port()));
+    let bearer = format!("Bearer {TOKEN}");
+
+    for path in ["/api/held", "/api/queue", "/api/stats", "/metrics"] {
+        let r = get(addr, path, &[]).await;
+        assert_eq!(r.status, 401, "{path}: {}", r.body);
+        assert!(
+            r.json()["error"].as_str().unwrap().contains("token"),
+            "{}",
+            r.body
+        );
+        let r = get(
+            addr,
+            path,
+            &[("Authorization", "Bearer wrong-token-0123456789abc")],
+        )
+        .await;
+        assert_eq!(r.status, 401, "{path} with a wrong token");
+        let r = get(addr, path, &[("Authorization", &bearer)]).await;
+        assert_eq!(r.status, 200, "{path}: {}", r.body);
+    }
+    // Acting without the token does nothing.
+    let id = held_id(
+        &send(
+            running.smtp_addrs[0],
+            "lin@seller.example",
+            CUSTOMER,
+            &held_body(CUSTOMER, "t1"),
+        )
+        .await,
+    );
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/messages/{id}/release"),
+        &[],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let m = running.store.message(id).await.unwrap().unwrap();
+    assert_eq!(m.deliveries[0].state, DeliveryState::Held);
+    // A page sends the browser to the login form; the health check stays open.
+    let r = get(addr, &format!("/held/{id}"), &[]).await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.header("location"),
+        Some(format!("/login?next=%2Fheld%2F{id}").as_str())
+    );
+    assert_eq!(get(addr, "/healthz", &[]).await.status, 200);
+
+    // The login form sets an HttpOnly, SameSite=Strict cookie that opens the pages.
+    let r = request(
+        addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("token={TOKEN}&next=%2Fheld"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let cookie = r.header("set-cookie").unwrap().to_string();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+        "{cookie}"
+    );
+    let pair = cookie.split(';').next().unwrap();
+    let page = get(addr, "/held", &[("Cookie", pair)]).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Your order has shipped"),
+        "{}",
+        page.body
+    );
+    // A wrong token is refused.
+    let r = request(
+        addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        "token=nope",
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn release_and_refuse_over_the_api_reach_the_upstream_and_the_sender() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), &up);
+    cfg.admin.token = Some(TOKEN.into());
+    let running = server::start(cfg).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let smtp = running.smtp_addrs[0];
+    let auth = [("Authorization", format!("Bearer {TOKEN}"))];
+    let auth: Vec<(&str, &str)> = auth.iter().map(|(k, v)| (*k, v.as_str())).collect();
+
+    let a = held_id(
+        &send(
+            smtp,
+            "lin@seller.example",
+            CUSTOMER,
+            &held_body(CUSTOMER, "a"),
+        )
+        .await,
+    );
+    let b = held_id(
+        &send(
+            smtp,
+            "lin@seller.example",
+            "kim@buyer.example.com.au",
+            &held_body("kim@buyer.example.com.au", "b"),
+        )
+        .await,
+    );
+    // The two hold notices reach the sender, each with a link to its page.
+    let notices = up.wait_for(2, Duration::from_secs(10)).await;
+    for id in [a, b] {
+        let link = format!("Review it at: http://{addr}/held/{id}");
+        assert!(
+            notices
+                .iter()
+                .any(|n| text_of(&n.data).lines().any(|l| l.trim_end() == link)),
+            "no notice links to {link}"
+        );
+    }
+
+    let held = get(addr, "/api/held", &auth).await.json();
+    let listed: Vec<i64> = held["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(listed, vec![b.0, a.0], "newest first");
+    assert_eq!(held["messages"][0]["rules"][0], "TEMPLATE_PLACEHOLDER");
+    let one = get(addr, &format!("/api/messages/{a}"), &auth).await.json();
+    assert_eq!(one["message"]["report"]["verdict"], "hold");
+    assert!(
+        one["message"]["report"]["hits"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .len()
+            > 10
+    );
+
+    // Release: the customer gets it.
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/messages/{a}/release"),
+        &auth,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["released"], 1);
+    // The compliance log says who released it, from the web.
+    let records = running.store.audit_records(0, 1000).await.unwrap();
+    let released = records
+        .iter()
+        .find(|r| r.kind == "released" && r.message == Some(a.0))
+        .expect("a 'released' audit record for the message");
+    assert!(
+        released.actor.starts_with("admin:"),
+        "actor: {}",
+        released.actor
+    );
+    // So is the hold notice sendwell itself sent to the seller.
+    assert!(
+        records
+            .iter()
+            .any(|r| r.kind == "received" && r.actor == "sendwell"),
+        "the hold notice has a 'received' record"
+    );
+    let got = up.wait_for(3, Duration::from_secs(10)).await;
+    assert!(
+        got.iter()
+            .any(|m| m.rcpt_to == [CUSTOMER] && m.text().contains("{{first_name}}"))
+    );
+    // Twice is a conflict, not a second send.
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/messages/{a}/release"),
+        &auth,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+
+    // Refuse with a reason: the sender is told it, the customer gets nothing.
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/messages/{b}/refuse"),
+        &[auth[0], ("Content-Type", "application/json")],
+        r#"{"reason":"fill in the customer's name"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["refused"]["sender_notified"], true);
+    let got = up.wait_for(4, Duration::from_secs(10)).await;
+    let told = got
+        .iter()
+        .find(|m| text_of(&m.data).contains("fill in the customer's name"))
+        .expect("refusal notice");
+    assert_eq!(told.rcpt_to, ["lin@seller.example"]);
+    assert!(
+        got.iter()
+            .all(|m| m.rcpt_to != ["kim@buyer.example.com.au"])
+    );
+    let r = request(addr, "POST", "/api/messages/999999/release", &auth, "").await;
+    assert_eq!(r.status, 404);
+
+    // Suppressions over the API.
+    let r = request(
+        addr,
+        "POST",
+        "/api/suppressions",
+        &[auth[0], ("Content-Type", "application/json")],
+        r#"{"address":"gone@buyer.example","reason":"asked us to stop"}"#,
+    )
+    .await;
+    assert_eq!(r.json()["added"], true, "{}", r.body);
+    let list = get(addr, "/api/suppressions", &auth).await.json();
+    assert_eq!(list["suppressions"][0]["address"], "gone@buyer.example");
+    let r = request(
+        addr,
+        "DELETE",
+        "/api/suppressions/gone@buyer.example",
+        &auth,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = request(
+        addr,
+        "DELETE",
+        "/api/suppressions/gone@buyer.example",
+        &auth,
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 409);
+
+    // Decisions and the chart's numbers know both messages.
+    let d = get(addr, "/api/decisions", &auth).await.json();
+    assert!(d["decisions"].as_array().unwrap().len() >= 2);
+    let stats = get(addr, "/api/stats", &auth).await.json();
+    let days = stats["days"].as_array().unwrap();
+    assert_eq!(days.len(), 14);
+    let today = days.last().unwrap();
+    assert_eq!(today["held"], 2, "{today}");
+    assert!(today["delivered"].as_u64().unwrap() >= 3, "{today}");
+    assert_eq!(today["refused"], 1, "{today}");
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn forms_from_another_site_and_foreign_host_names_are_refused() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    // Loopback without a token: no login, but only for this machine's own pages.
+    let running = server::start(config(dir.path(), &up)).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let id = held_id(
+        &send(
+            running.smtp_addrs[0],
+            "lin@seller.example",
+            CUSTOMER,
+            &held_body(CUSTOMER, "x"),
+        )
+        .await,
+    );
+    let path = format!("/held/{id}/release");
+    let r = request(
+        addr,
+        "POST",
+        &path,
+        &[("Origin", "http://evil.example")],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // DNS rebinding: a foreign name that points at 127.0.0.1.
+    let r = get(addr, "/api/held", &[("Host", "evil.example:8025")]).await;
+    assert_eq!(r.status, 403);
+    let m = running.store.message(id).await.unwrap().unwrap();
+    assert_eq!(
+        m.deliveries[0].state,
+        DeliveryState::Held,
+        "nothing was released"
+    );
+    // The page's own form (same origin) works and redirects back with a note.
+    let origin = format!("http://{addr}");
+    let r = request(addr, "POST", &path, &[("Origin", &origin)], "").await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        r.header("location")
+            .unwrap()
+            .starts_with(&format!("/held/{id}?done=Released"))
+    );
+    up.wait_for(2, Duration::from_secs(10)).await;
+    running.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_count_what_happened_and_healthz_answers() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &up)).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    held_id(
+        &send(
+            running.smtp_addrs[0],
+            "lin@seller.example",
+            CUSTOMER,
+            &held_body(CUSTOMER, "m"),
+        )
+        .await,
+    );
+    up.wait_for(1, Duration::from_secs(10)).await; // the notice
+    let r = get(addr, "/metrics", &[]).await;
+    assert_eq!(r.status, 200);
+    assert!(r.header("content-type").unwrap().starts_with("text/plain"));
+    let value = |line_start: &str| -> f64 {
+        r.body
+            .lines()
+            .find(|l| l.starts_with(line_start))
+            .unwrap_or_else(|| panic!("no {line_start} in\n{}", r.body))
+            .rsplit(' ')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    // Counters are process-wide (other tests run alongside): at least ours.
+    assert!(value("sendwell_messages_received_total") >= 1.0);
+    assert!(value("sendwell_messages_held_total") >= 1.0);
+    assert!(value("sendwell_rule_hits_total{rule=\"TEMPLATE_PLACEHOLDER\"}") >= 1.0);
+    assert!(value("sendwell_copies_delivered_total") >= 1.0);
+    assert!(
+        r.body
+            .contains("sendwell_upstream_seconds_bucket{le=\"0.005\"}"),
+        "{}",
+        r.body
+    );
+    // The queue depth is this server's store, read at scrape time.
+    assert_eq!(value("sendwell_queue_depth{state=\"held\"}"), 1.0);
+    let h = get(addr, "/healthz", &[]).await;
+    assert_eq!((h.status, h.body.as_str()), (200, "ok\n"));
+    running.stop().await;
+}
+
+/// A recipient refused at RCPT has no queue row; the decisions page still
+/// shows it, with the reply the mail program showed, from the audit log.
+#[tokio::test]
+async fn refusals_at_the_door_show_on_the_decisions_page() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &up)).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let smtp = running.smtp_addrs[0];
+    let mut client = mail_send::SmtpClientBuilder::new(smtp.ip().to_string(), smtp.port())
+        .unwrap()
+        .connect_plain()
+        .await
+        .unwrap();
+    let refused = client
+        .send(
+            mail_send::smtp::message::Message::empty()
+                .from("lin@seller.example")
+                .to("noreply@buyer.example.de")
+                .body(b"Subject: hi\r\n\r\nhello".to_vec()),
+        )
+        .await;
+    assert!(refused.is_err(), "a no-reply address is refused at RCPT");
+    // Hang up, or stopping the server waits out its grace for this session.
+    drop(client);
+    let page = get(addr, "/decisions", &[]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Refused at the door"), "{}", page.body);
+    let row = page
+        .body
+        .split("<tr>")
+        .find(|r| r.contains("noreply@buyer.example.de"))
+        .unwrap_or_else(|| panic!("no row for the refused recipient:\n{}", page.body));
+    assert!(
+        row.contains("RCPT") && row.contains("550") && row.contains("lin@seller.example"),
+        "when, where, who and the reply: {row}"
+    );
+    let api = get(addr, "/api/refusals", &[]).await.json();
+    assert_eq!(
+        api["refusals"][0]["fields"]["rcpt"], "noreply@buyer.example.de",
+        "{api}"
+    );
+    running.stop().await;
+}
