@@ -655,6 +655,14 @@ impl Config {
             return bad("limits.housekeeping_interval", "must be above zero".into());
         }
         self.admin.validate()?;
+        if let Some(a) = &self.audit.journal_to
+            && !crate::recipient::import::valid_address(a)
+        {
+            return bad(
+                "audit.journal_to",
+                format!("'{a}' is not an address mail can go to"),
+            );
+        }
         for (i, u) in self.users.iter().enumerate() {
             if self.users[..i].iter().any(|o| o.name == u.name) {
                 return bad(
@@ -905,6 +913,7 @@ mod tests {
             "password_file",
             "helo_name",
             "journal",
+            "journal_to",
         ] {
             if !example.contains(&format!("{key} =")) {
                 missing.push(key.to_string());

@@ -52,20 +52,12 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// A held message's copies go on to the queue, due now. Returns how many.
 pub async fn release(store: &Store, id: MessageId, actor: &str, now: Timestamp) -> Result<u64> {
-    let n = store.release_held(id, now).await?;
+    let record = action(now, Kind::Released, actor, Some(id), json!({}));
+    let n = store.release_held(id, now, Some(record)).await?;
     if n == 0 {
         return Err(Error::NothingHeld(id));
     }
     tracing::info!(message = %id, copies = n, actor, "released");
-    record(
-        store,
-        now,
-        Kind::Released,
-        actor,
-        Some(id),
-        json!({"copies": n}),
-    )
-    .await;
     Ok(n)
 }
 
@@ -102,7 +94,10 @@ pub async fn refuse(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .unwrap_or(DEFAULT_REFUSAL_REASON);
-    let n = store.reject_held(m.id, reason, now).await?;
+    let sender_notified = !m.mail_from.is_empty();
+    let fields = json!({"rcpts": held, "reason": reason, "sender_notified": sender_notified});
+    let record = action(now, Kind::Rejected, actor, Some(id), fields);
+    let n = store.reject_held(m.id, reason, now, Some(record)).await?;
     if n == 0 {
         return Err(Error::NothingHeld(id));
     }
@@ -110,7 +105,6 @@ pub async fn refuse(
     for rcpt in &held {
         store.forget_message_slots(m.id, Some(rcpt)).await?;
     }
-    let sender_notified = !m.mail_from.is_empty();
     if sender_notified {
         let data = store.message_data(m.id).await?;
         let subject = decoded_subject(&data).unwrap_or_default();
@@ -126,9 +120,6 @@ pub async fn refuse(
         queue_notice(store, &m.mail_from, raw, now).await?;
     }
     tracing::info!(message = %id, copies = n, actor, reason, "refused by a reviewer");
-    let fields =
-        json!({"copies": n, "rcpts": held, "reason": reason, "sender_notified": sender_notified});
-    record(store, now, Kind::Rejected, actor, Some(id), fields).await;
     Ok(Refused {
         copies: n,
         recipients: held,
@@ -139,17 +130,9 @@ pub async fn refuse(
 /// Every waiting copy of a message (queued or deferred) is due now, outside
 /// business hours and caps. Held copies wait for [`release`]. Returns how many.
 pub async fn send_now(store: &Store, id: MessageId, actor: &str, now: Timestamp) -> Result<u64> {
-    let n = store.retry(id, now).await?;
+    let record = action(now, Kind::Retried, actor, Some(id), json!({}));
+    let n = store.retry(id, now, Some(record)).await?;
     tracing::info!(message = %id, copies = n, actor, "sent now");
-    record(
-        store,
-        now,
-        Kind::Retried,
-        actor,
-        Some(id),
-        json!({"copies": n}),
-    )
-    .await;
     Ok(n)
 }
 
@@ -161,19 +144,11 @@ pub async fn drop_message(
     actor: &str,
     now: Timestamp,
 ) -> Result<u64> {
-    let n = store.drop_message(id, now).await?;
+    let record = action(now, Kind::Dropped, actor, Some(id), json!({}));
+    let n = store.drop_message(id, now, Some(record)).await?;
     // Dropped copies no longer count against the recipient's caps.
     store.forget_message_slots(id, None).await?;
     tracing::info!(message = %id, copies = n, actor, "dropped");
-    record(
-        store,
-        now,
-        Kind::Dropped,
-        actor,
-        Some(id),
-        json!({"copies": n}),
-    )
-    .await;
     Ok(n)
 }
 
@@ -201,13 +176,19 @@ pub async fn suppress(
         .map(str::trim)
         .filter(|r| !r.is_empty())
         .unwrap_or(DEFAULT_SUPPRESSION_REASON);
+    let fields = json!({"address": address, "reason": reason, "source": "manual"});
+    let record = action(now, Kind::Suppressed, actor, None, fields);
     if store
-        .suppress(address, reason, SuppressionSource::Manual, now)
+        .suppress(
+            address,
+            reason,
+            SuppressionSource::Manual,
+            now,
+            Some(record),
+        )
         .await?
     {
         tracing::info!(address, actor, reason, "suppressed");
-        let fields = json!({"address": address, "reason": reason, "source": "manual"});
-        record(store, now, Kind::Suppressed, actor, None, fields).await;
         return Ok(Suppressed::Added);
     }
     match store.suppression(address).await? {
@@ -220,28 +201,32 @@ pub async fn suppress(
 /// Takes an address off the suppression list.
 pub async fn unsuppress(store: &Store, address: &str, actor: &str, now: Timestamp) -> Result<()> {
     let address = address.trim();
-    if !store.unsuppress(address).await? {
+    let record = action(
+        now,
+        Kind::Unsuppressed,
+        actor,
+        None,
+        json!({"address": address}),
+    );
+    if !store.unsuppress(address, Some(record)).await? {
         return Err(Error::NotSuppressed(address.to_string()));
     }
     tracing::info!(address, actor, "no longer suppressed");
-    let fields = json!({"address": address});
-    record(store, now, Kind::Unsuppressed, actor, None, fields).await;
     Ok(())
 }
 
-/// Records an operator's action in the audit log (see
-/// [`crate::audit::record_done`]).
-pub async fn record(
-    store: &Store,
+/// An operator's action as an audit record, for the store to write in the
+/// action's own transaction.
+pub fn action(
     at: Timestamp,
     kind: Kind,
     actor: &str,
     message: Option<MessageId>,
     fields: serde_json::Value,
-) {
+) -> Event {
     let mut e = Event::new(at, kind, actor, fields);
     e.message = message;
-    crate::audit::record_done(store, vec![e]).await;
+    e
 }
 
 /// Who runs a command line: `cli:<login name>`.

@@ -12,7 +12,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use common::db::Db;
-use common::upstream::{Opts, TestUpstream};
+use common::upstream::{Opts, Rule, TestUpstream};
 use jiff::{SignedDuration, Timestamp};
 use mail_send::SmtpClientBuilder;
 use mail_send::smtp::message::Message;
@@ -438,6 +438,85 @@ async fn a_relayed_message_has_its_history_in_the_log() {
     assert_eq!(n as usize, String::from_utf8(out).unwrap().lines().count());
     assert!(audit.verify().await.unwrap().is_ok());
     let _ = client.quit().await;
+    running.stop().await;
+    up.stop().await;
+}
+
+/// The archive address gets one copy of a message whose recipients got it
+/// in two attempts, naming both (one only in Bcc), and nothing else.
+#[tokio::test]
+async fn the_journal_address_gets_each_relayed_message_once() {
+    common::install_crypto();
+    let up = TestUpstream::start(Opts {
+        rules: vec![Rule {
+            times: Some(1),
+            ..Rule::rcpt("anna@buyer.example.de", 451, "4.7.1 try again later")
+        }],
+        ..Opts::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), &up);
+    cfg.relay.retry_schedule = vec![Duration::from_millis(300)];
+    cfg.audit.journal_to = Some("archive@seller.example".into());
+    let audit_cfg = cfg.audit.clone();
+    let running = server::start(cfg).await.unwrap();
+    let mut client = connect(running.smtp_addrs[0]).await;
+    client
+        .send(
+            Message::empty()
+                .from("lin@seller.example")
+                .to("hans@buyer.example.de")
+                .to("anna@buyer.example.de")
+                .body(MESSAGE.as_bytes()),
+        )
+        .await
+        .unwrap();
+    let _ = client.quit().await;
+
+    // hans, the archive, then anna on the retry.
+    up.wait_for(3, Duration::from_secs(20)).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let got = up.messages();
+    let seen: Vec<String> = got
+        .iter()
+        .map(|m| format!("<{}> -> {:?}", m.mail_from, m.rcpt_to))
+        .collect();
+    let to = |who: &str| {
+        got.iter()
+            .filter(|m| m.rcpt_to.iter().any(|r| r == who))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(to("hans@buyer.example.de").len(), 1, "{seen:?}");
+    assert_eq!(to("anna@buyer.example.de").len(), 1, "{seen:?}");
+    let archive = to("archive@seller.example");
+    assert_eq!(archive.len(), 1, "one copy for both deliveries: {seen:?}");
+    assert_eq!(got.len(), 3, "and nothing else: {seen:?}");
+    let copy = archive[0];
+    assert_eq!(copy.mail_from, "", "the copy cannot bounce to the seller");
+    let text = String::from_utf8_lossy(&copy.data);
+    assert!(
+        text.contains("X-Sendwell-Envelope-From: <lin@seller.example>\r\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("<hans@buyer.example.de>,\r\n <anna@buyer.example.de>\r\n"),
+        "both recipients, though anna is only in the envelope: {text}"
+    );
+    assert!(text.contains("please find our quote"), "{text}");
+
+    let audit = Audit::new(running.store.clone(), &audit_cfg);
+    let history = audit
+        .search(&Search {
+            message_id: Some("<quote-117@seller.example>".into()),
+            ..Search::default()
+        })
+        .await
+        .unwrap();
+    let journaled: Vec<_> = history.iter().filter(|r| r.kind == "journaled").collect();
+    assert_eq!(journaled.len(), 1, "{history:?}");
+    assert_eq!(journaled[0].fields_json()["to"], "archive@seller.example");
+    assert!(audit.verify().await.unwrap().is_ok());
     running.stop().await;
     up.stop().await;
 }

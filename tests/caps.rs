@@ -377,7 +377,7 @@ async fn forgotten_slots_are_free_again(db: Db) -> Db {
     let c = send(&db.store, &cfg, rcpt, hours(2), SendKind::Warm, "Three").await;
     assert_eq!(c.decision.deliver_at, hours(24));
     db.store
-        .reject_held(id, "not now", hours(2))
+        .reject_held(id, "not now", hours(2), None)
         .await
         .expect("reject");
     assert_eq!(

@@ -114,7 +114,7 @@ async fn unfilled_template_is_held_and_the_sender_gets_a_notice() {
     // A reviewer releases it: the customer gets it.
     running
         .store
-        .release_held(id, jiff::Timestamp::now())
+        .release_held(id, jiff::Timestamp::now(), None)
         .await
         .unwrap();
     let got = up.wait_for(2, Duration::from_secs(10)).await;

@@ -12,9 +12,12 @@ use std::time::Duration;
 
 use common::db::Db;
 use jiff::{Timestamp, ToSpan};
+use sendwell::audit::{Event, Kind};
 use sendwell::store::{
     DeliveryId, DeliveryState, Dialect, Error, MessageId, NewDelivery, NewMessage, Outcome, Store,
+    SuppressionSource,
 };
+use sqlx::Connection;
 
 const LEASE: Duration = Duration::from_secs(60);
 
@@ -56,6 +59,8 @@ store_suite!(
     release_all_claims_takes_back_a_dead_nodes_claims,
     closed_store_refuses_enqueue,
     committed_messages_survive_sigkill,
+    a_message_is_journaled_once,
+    an_action_is_never_without_its_record,
 );
 
 fn t0() -> Timestamp {
@@ -537,6 +542,95 @@ async fn reopening_keeps_everything(db: &Db) {
     }
 }
 
+/// Two couriers delivering copies of one message at once queue one journal
+/// copy between them, with its record; the losers store nothing at all.
+async fn a_message_is_journaled_once(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    let (original, _) = s
+        .enqueue(message("a@shop.example", &["x@buyer.example"], now))
+        .await
+        .expect("enqueue");
+    let mut tries = tokio::task::JoinSet::new();
+    for _ in 0..6 {
+        let s = s.clone();
+        let mut copy = message("", &["archive@shop.example"], now);
+        copy.auth_user = None;
+        let event =
+            Event::new(now, Kind::Journaled, "courier", serde_json::json!({})).about(original);
+        tries.spawn(async move { s.enqueue_journal_copy(original, copy, vec![event]).await });
+    }
+    let mut queued = Vec::new();
+    while let Some(r) = tries.join_next().await {
+        if let Some(id) = r.unwrap().expect("no store error") {
+            queued.push(id);
+        }
+    }
+    assert_eq!(queued.len(), 1, "{queued:?}");
+    let copy = s
+        .message(queued[0])
+        .await
+        .unwrap()
+        .expect("the copy is queued");
+    assert_eq!(copy.deliveries[0].rcpt, "archive@shop.example");
+    let head = s.audit_head().await.unwrap();
+    assert_eq!(head.seq, 1, "one journaled record, not six");
+    assert_eq!(
+        s.enqueue_journal_copy(
+            original,
+            message("", &["archive@shop.example"], now),
+            vec![]
+        )
+        .await
+        .unwrap(),
+        None,
+        "later deliveries find it journaled"
+    );
+}
+
+/// An operator's release and its audit record commit together: with the
+/// log unwritable, the release fails and the message stays held, rather
+/// than being sent with no record of who let it go.
+async fn an_action_is_never_without_its_record(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    let mut m = message("a@shop.example", &["x@buyer.example"], now);
+    m.deliveries[0].state = DeliveryState::Held;
+    let (mid, _) = s.enqueue(m).await.expect("enqueue");
+    let record = || Event::new(now, Kind::Released, "admin:test", serde_json::json!({})).about(mid);
+    let mut raw = sqlx::AnyConnection::connect(&db.url).await.unwrap();
+    sqlx::query("ALTER TABLE audit_head RENAME TO audit_head_away")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    assert!(s.release_held(mid, now, Some(record())).await.is_err());
+    assert_eq!(count(s, DeliveryState::Held).await, 1, "still held");
+    assert!(
+        s.suppress(
+            "x@buyer.example",
+            "r",
+            SuppressionSource::Manual,
+            now,
+            Some(record())
+        )
+        .await
+        .is_err()
+    );
+    assert!(s.suppression("x@buyer.example").await.unwrap().is_none());
+
+    sqlx::query("ALTER TABLE audit_head_away RENAME TO audit_head")
+        .execute(&mut raw)
+        .await
+        .unwrap();
+    assert_eq!(s.release_held(mid, now, Some(record())).await.unwrap(), 1);
+    let head = s.audit_head().await.unwrap();
+    assert_eq!(head.seq, 1);
+    let records = s.audit_records(0, 10).await.unwrap();
+    assert_eq!(records[0].kind, "released");
+    assert_eq!(records[0].fields_json()["copies"], 1, "{records:?}");
+    let _ = raw.close().await;
+}
+
 async fn held_release_reject_retry_drop(db: &Db) {
     let s = &db.store;
     let now = t0();
@@ -568,8 +662,13 @@ async fn held_release_reject_retry_drop(db: &Db) {
     .expect("finish");
 
     let later = now + 2.hours();
-    assert_eq!(s.release_held(mid, later).await.expect("release"), 2);
-    assert_eq!(s.release_held(mid, later).await.expect("release again"), 0);
+    assert_eq!(s.release_held(mid, later, None).await.expect("release"), 2);
+    assert_eq!(
+        s.release_held(mid, later, None)
+            .await
+            .expect("release again"),
+        0
+    );
     let c = s.claim_due("w", later, LEASE, 10).await.expect("claim");
     assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![d[0], d[1]]);
     assert!(
@@ -588,13 +687,13 @@ async fn held_release_reject_retry_drop(db: &Db) {
     .expect("finish");
 
     // retry: the deferred copy becomes due now; the one in flight keeps its lease.
-    assert_eq!(s.retry(mid, later).await.expect("retry"), 1);
+    assert_eq!(s.retry(mid, later, None).await.expect("retry"), 1);
     let c = s.claim_due("w2", later, LEASE, 10).await.expect("claim");
     assert_eq!(c.iter().map(|c| c.id).collect::<Vec<_>>(), vec![d[2]]);
     assert_eq!(c[0].attempts, 1, "retry keeps attempts");
 
     // drop: everything not final, in flight included; late outcomes are ignored.
-    assert_eq!(s.drop_message(mid, later).await.expect("drop"), 2);
+    assert_eq!(s.drop_message(mid, later, None).await.expect("drop"), 2);
     s.finish(
         "w",
         &[Outcome::Delivered {
@@ -615,14 +714,17 @@ async fn held_release_reject_retry_drop(db: &Db) {
             DeliveryState::Dropped
         ]
     );
-    assert_eq!(s.drop_message(mid, later).await.expect("drop again"), 0);
+    assert_eq!(
+        s.drop_message(mid, later, None).await.expect("drop again"),
+        0
+    );
 
     // reject
     let mut m = message("a@shop.example", &["x@buyer.example"], now);
     m.deliveries[0].state = DeliveryState::Held;
     let (mid2, d2) = s.enqueue(m).await.expect("enqueue");
     assert_eq!(
-        s.reject_held(mid2, "looks like spam", later)
+        s.reject_held(mid2, "looks like spam", later, None)
             .await
             .expect("reject"),
         1
@@ -637,15 +739,15 @@ async fn held_release_reject_retry_drop(db: &Db) {
 
     let missing = MessageId(mid2.0 + 1000);
     assert!(matches!(
-        s.retry(missing, later).await,
+        s.retry(missing, later, None).await,
         Err(Error::NoSuchMessage(_))
     ));
     assert!(matches!(
-        s.drop_message(missing, later).await,
+        s.drop_message(missing, later, None).await,
         Err(Error::NoSuchMessage(_))
     ));
     assert!(matches!(
-        s.release_held(missing, later).await,
+        s.release_held(missing, later, None).await,
         Err(Error::NoSuchMessage(_))
     ));
 

@@ -71,6 +71,7 @@ async fn suppress_lookup_refuse_unsuppress(db: &Db) {
             "asked us to stop writing",
             SuppressionSource::Manual,
             t0(),
+            None,
         )
         .await
         .unwrap();
@@ -100,6 +101,7 @@ async fn suppress_lookup_refuse_unsuppress(db: &Db) {
             "550 5.1.1 no such user",
             SuppressionSource::Bounce,
             t0() + t_days(2),
+            None,
         )
         .await
         .unwrap();
@@ -116,6 +118,7 @@ async fn suppress_lookup_refuse_unsuppress(db: &Db) {
         "x",
         SuppressionSource::Manual,
         t0() + 1.hour(),
+        None,
     )
     .await
     .unwrap();
@@ -131,8 +134,8 @@ async fn suppress_lookup_refuse_unsuppress(db: &Db) {
     assert_eq!(addrs, ["käufer@xn--mller-kva.de", "buyer@example.de"]);
     assert_eq!(s.list_suppressions(1).await.unwrap().len(), 1);
 
-    assert!(s.unsuppress("BUYER@example.de").await.unwrap());
-    assert!(!s.unsuppress("buyer@example.de").await.unwrap());
+    assert!(s.unsuppress("BUYER@example.de", None).await.unwrap());
+    assert!(!s.unsuppress("buyer@example.de", None).await.unwrap());
     assert!(s.suppression("buyer@example.de").await.unwrap().is_none());
 }
 
@@ -143,6 +146,7 @@ async fn suppression_import_keeps_first_entries(db: &Db) {
         "hard bounce last year",
         SuppressionSource::Bounce,
         t0(),
+        None,
     )
     .await
     .unwrap();
@@ -156,7 +160,12 @@ async fn suppression_import_keeps_first_entries(db: &Db) {
     assert_eq!(parsed.errors.len(), 1);
     assert_eq!(parsed.errors[0].line, 4, "{:?}", parsed.errors);
     let added = s
-        .import_suppressions(&parsed.rows, SuppressionSource::Import, t0() + t_days(1))
+        .import_suppressions(
+            &parsed.rows,
+            SuppressionSource::Import,
+            t0() + t_days(1),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(added, 2, "the known address is not counted again");
@@ -389,7 +398,7 @@ async fn migration_adds_tables_to_an_existing_queue() {
     assert_eq!(old.mail_from, "seller@shop.example");
     assert!(
         store
-            .suppress("x@example.com", "r", SuppressionSource::Manual, t0())
+            .suppress("x@example.com", "r", SuppressionSource::Manual, t0(), None)
             .await
             .unwrap()
     );

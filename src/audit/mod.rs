@@ -41,6 +41,9 @@ pub struct AuditConfig {
     pub redact_subjects: bool,
     /// A folder that receives a copy (`<message id>.eml`) of every relayed message.
     pub journal: Option<std::path::PathBuf>,
+    /// An archive address that receives a copy of every relayed message,
+    /// with its envelope in `X-Sendwell-Envelope-*` headers.
+    pub journal_to: Option<String>,
 }
 
 impl Default for AuditConfig {
@@ -50,6 +53,7 @@ impl Default for AuditConfig {
             prune_interval: Duration::from_secs(3600),
             redact_subjects: false,
             journal: None,
+            journal_to: None,
         }
     }
 }

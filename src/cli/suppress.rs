@@ -109,17 +109,16 @@ pub async fn run(store: &Store, cmd: SuppressCmd) -> Result<ExitCode> {
             if !report_bad_rows(&file, &parsed.errors, skip_bad) {
                 return Ok(ExitCode::FAILURE);
             }
-            let added = store
-                .import_suppressions(&parsed.rows, SuppressionSource::Import, now)
-                .await?;
             let fields = json!({
                 "source": "import",
                 "file": file.display().to_string(),
                 "read": parsed.rows.len(),
-                "added": added,
                 "addresses": parsed.rows.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(),
             });
-            crate::ops::record(store, now, Kind::Suppressed, &actor, None, fields).await;
+            let record = crate::ops::action(now, Kind::Suppressed, &actor, None, fields);
+            let added = store
+                .import_suppressions(&parsed.rows, SuppressionSource::Import, now, Some(record))
+                .await?;
             println!(
                 "{}: {} address(es) read, {added} newly suppressed, {} already were",
                 file.display(),

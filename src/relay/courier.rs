@@ -346,12 +346,11 @@ async fn job(
         n,
         RcptResult::Transient("no result from the upstream".into()),
     );
-    if let Some(dir) = &ctx.config.audit.journal
-        && results
-            .iter()
-            .any(|r| matches!(r, RcptResult::Delivered(_)))
+    if results
+        .iter()
+        .any(|r| matches!(r, RcptResult::Delivered(_)))
     {
-        audit::journal::keep(&ctx.store, dir, message_id, &msg.data, ctx.clock.now()).await;
+        journal(&ctx, message_id, &msg).await;
     }
     let outcomes = settle(&ctx, &group, results, &msg.data).await;
     // The connection is free for the next job while the outcome is stored.
@@ -370,6 +369,24 @@ async fn hand_over(done: mpsc::UnboundedSender<Finished>, outcomes: Vec<Outcome>
     let (recorded, wait) = oneshot::channel();
     if done.send((outcomes, recorded)).is_ok() {
         let _ = wait.await;
+    }
+}
+
+/// Journals a message the upstream has taken (see `audit::journal`). Mail
+/// from the null sender is sendwell's own (reports, notices, journal copies)
+/// and is not sent to the archive address: a journal copy of a journal copy
+/// would never end.
+async fn journal(ctx: &Ctx, id: MessageId, msg: &OutboundMessage) {
+    let audit = &ctx.config.audit;
+    let now = ctx.clock.now();
+    if let Some(dir) = &audit.journal {
+        audit::journal::keep(&ctx.store, dir, id, &msg.data, now).await;
+    }
+    if let Some(to) = &audit.journal_to
+        && !msg.mail_from.is_empty()
+        && audit::journal::send_copy(&ctx.store, to, id, &msg.mail_from, &msg.data, now).await
+    {
+        ctx.wakeup.notify_one();
     }
 }
 
@@ -424,20 +441,17 @@ pub async fn suppress_if_gone(store: &Store, rcpt: &str, reply: &str, now: Times
     if !crate::recipient::bounce_means_gone(reply) {
         return;
     }
+    let record = Event::new(
+        now,
+        audit::Kind::Suppressed,
+        "courier",
+        serde_json::json!({"address": rcpt, "reason": reply, "source": "bounce"}),
+    );
     match store
-        .suppress(rcpt, reply, SuppressionSource::Bounce, now)
+        .suppress(rcpt, reply, SuppressionSource::Bounce, now, Some(record))
         .await
     {
-        Ok(true) => {
-            tracing::info!(rcpt, reply, "address suppressed after a hard bounce");
-            let event = Event::new(
-                now,
-                audit::Kind::Suppressed,
-                "courier",
-                serde_json::json!({"address": rcpt, "reason": reply, "source": "bounce"}),
-            );
-            audit::record_done(store, vec![event]).await;
-        }
+        Ok(true) => tracing::info!(rcpt, reply, "address suppressed after a hard bounce"),
         Ok(false) => {}
         Err(e) => tracing::warn!(rcpt, error = %e, "cannot suppress a hard-bounced address"),
     }

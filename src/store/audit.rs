@@ -112,7 +112,7 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        self.send_job(None, events).await.map(|_| ())
+        self.send_job(None, events, None).await.map(|_| ())
     }
 
     /// Stores a message like [`Store::enqueue`], with audit events in the
@@ -123,25 +123,62 @@ impl Store {
         msg: super::NewMessage,
         events: Vec<Event>,
     ) -> Result<(MessageId, Vec<super::DeliveryId>)> {
-        self.send_job(Some(msg), events)
+        self.send_job(Some(msg), events, None)
             .await?
             .ok_or_else(|| Error::CommitFailed("no id returned".into()))
+    }
+
+    /// Queues `copy`, the journal copy of message `of`, with its events,
+    /// unless a copy of `of` was queued before: a message whose recipients
+    /// get it at different hours is journaled once. `None` when it was.
+    pub async fn enqueue_journal_copy(
+        &self,
+        of: MessageId,
+        copy: super::NewMessage,
+        events: Vec<Event>,
+    ) -> Result<Option<MessageId>> {
+        let stored = self.send_job(Some(copy), events, Some(of)).await?;
+        Ok(stored.map(|(id, _)| id))
     }
 
     async fn send_job(
         &self,
         msg: Option<super::NewMessage>,
         audit: Vec<Event>,
+        journal_of: Option<MessageId>,
     ) -> Result<super::writer::Stored> {
         if self.is_closed() {
             return Err(Error::Closed);
         }
         let (reply, answer) = tokio::sync::oneshot::channel();
         self.writer()
-            .send(Cmd::Enqueue(Box::new(Job { msg, audit, reply })))
+            .send(Cmd::Enqueue(Box::new(Job {
+                msg,
+                audit,
+                journal_of,
+                reply,
+            })))
             .await
             .map_err(|_| Error::Closed)?;
         answer.await.map_err(|_| Error::Closed)?
+    }
+
+    /// Commits a write that did something (`changed`) or nothing, with
+    /// `record` appended first when it did: an operator's action and its
+    /// record land together or not at all. Returns `changed`.
+    pub(super) async fn commit_audited(
+        &self,
+        mut tx: sqlx::Transaction<'static, sqlx::Any>,
+        changed: bool,
+        record: Option<Event>,
+    ) -> Result<bool> {
+        if let Some(event) = record
+            && changed
+        {
+            append(&mut tx, self.dialect(), &[event]).await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// The chain's head and prune anchor.

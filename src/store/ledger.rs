@@ -80,7 +80,7 @@ impl Store {
         }
         let now = Timestamp::now().as_millisecond();
         let keys: Vec<(String, String)> = reqs.iter().map(|r| rcpt_key(r.rcpt)).collect();
-        let mut tx = self.pool().begin_with(self.dialect().begin_write()).await?;
+        let mut tx = self.begin_write().await?;
         if self.dialect() == Dialect::Postgres {
             let mut locks: Vec<i64> = keys.iter().map(|(_, d)| lock_key(d)).collect();
             locks.sort_unstable();

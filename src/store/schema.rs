@@ -25,6 +25,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0003_ledger.sql"),
     include_str!("../../migrations/sqlite/0004_audit.sql"),
     include_str!("../../migrations/sqlite/0005_review_indexes.sql"),
+    include_str!("../../migrations/sqlite/0006_journal_address.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -32,6 +33,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0003_ledger.sql"),
     include_str!("../../migrations/postgres/0004_audit.sql"),
     include_str!("../../migrations/postgres/0005_review_indexes.sql"),
+    include_str!("../../migrations/postgres/0006_journal_address.sql"),
 ];
 
 impl Dialect {
@@ -178,7 +180,9 @@ mod tests {
                 assert!(
                     stmts
                         .iter()
-                        .all(|s| s.starts_with("CREATE ") || s.starts_with("INSERT INTO ")),
+                        .all(|s| ["CREATE ", "INSERT INTO ", "ALTER TABLE "]
+                            .iter()
+                            .any(|k| s.starts_with(k))),
                     "{d:?}: {stmts:?}"
                 );
             }

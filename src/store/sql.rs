@@ -145,6 +145,15 @@ impl Store {
         &self.inner.pool
     }
 
+    /// A transaction that will write (see [`Dialect::begin_write`]).
+    pub(super) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(self
+            .inner
+            .pool
+            .begin_with(self.inner.dialect.begin_write())
+            .await?)
+    }
+
     /// Which database this store talks to.
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
@@ -444,50 +453,70 @@ impl Store {
     /// Makes every waiting delivery of a message (queued or deferred) due now
     /// (attempts kept). Held copies wait for a reviewer ([`Store::release_held`])
     /// and copies in flight keep their lease, so neither is touched.
-    pub async fn retry(&self, id: MessageId, now: Timestamp) -> Result<u64> {
+    pub async fn retry(&self, id: MessageId, now: Timestamp, record: Option<Event>) -> Result<u64> {
         self.admin_update(
             id,
             "UPDATE deliveries SET deliver_at = $2, updated_at = $2 \
              WHERE message_id = $1 AND state IN ('queued', 'deferred')",
             now,
             None,
+            record,
         )
         .await
     }
 
     /// Marks every non-final delivery of a message dropped. A copy in flight
     /// is dropped too; its courier's later `finish` is then ignored.
-    pub async fn drop_message(&self, id: MessageId, now: Timestamp) -> Result<u64> {
+    pub async fn drop_message(
+        &self,
+        id: MessageId,
+        now: Timestamp,
+        record: Option<Event>,
+    ) -> Result<u64> {
         self.admin_update(
             id,
             "UPDATE deliveries SET state = 'dropped', owner = NULL, lease_until = NULL, updated_at = $2 \
              WHERE message_id = $1 AND state IN ('queued', 'deferred', 'delivering', 'held')",
             now,
             None,
+            record,
         )
         .await
     }
 
     /// Held deliveries of a message go on to the queue, due now.
-    pub async fn release_held(&self, id: MessageId, now: Timestamp) -> Result<u64> {
+    pub async fn release_held(
+        &self,
+        id: MessageId,
+        now: Timestamp,
+        record: Option<Event>,
+    ) -> Result<u64> {
         self.admin_update(
             id,
             "UPDATE deliveries SET state = 'queued', deliver_at = $2, first_due_at = $2, updated_at = $2 \
              WHERE message_id = $1 AND state = 'held'",
             now,
             None,
+            record,
         )
         .await
     }
 
     /// Held deliveries of a message become rejected, with the reason as last reply.
-    pub async fn reject_held(&self, id: MessageId, reason: &str, now: Timestamp) -> Result<u64> {
+    pub async fn reject_held(
+        &self,
+        id: MessageId,
+        reason: &str,
+        now: Timestamp,
+        record: Option<Event>,
+    ) -> Result<u64> {
         self.admin_update(
             id,
             "UPDATE deliveries SET state = 'rejected', last_reply = $3, updated_at = $2 \
              WHERE message_id = $1 AND state = 'held'",
             now,
             Some(reason),
+            record,
         )
         .await
     }
@@ -523,19 +552,19 @@ impl Store {
     }
 
     /// Runs one admin UPDATE (`$1` message id, `$2` now, `$3` optional text)
-    /// in a transaction that first checks the message exists.
+    /// in a transaction that first checks the message exists. The operator's
+    /// `record`, when the update changed anything, is appended to the audit
+    /// log in that same transaction (with `copies`): an action is never
+    /// without its record, nor a record without its action.
     async fn admin_update(
         &self,
         id: MessageId,
         sql: &'static str,
         now: Timestamp,
         text: Option<&str>,
+        record: Option<Event>,
     ) -> Result<u64> {
-        let mut tx = self
-            .inner
-            .pool
-            .begin_with(self.inner.dialect.begin_write())
-            .await?;
+        let mut tx = self.begin_write().await?;
         let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
             .bind(id.0)
             .fetch_optional(&mut *tx)
@@ -547,10 +576,19 @@ impl Store {
         if let Some(text) = text {
             q = q.bind(text);
         }
-        let done = q.execute(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(done.rows_affected())
+        let n = q.execute(&mut *tx).await?.rows_affected();
+        self.commit_audited(tx, n > 0, record.map(|e| with_copies(e, n)))
+            .await?;
+        Ok(n)
     }
+}
+
+/// An operator's action record, with how many copies the action changed.
+fn with_copies(mut event: Event, n: u64) -> Event {
+    if let Some(fields) = event.fields.as_object_mut() {
+        fields.insert("copies".into(), n.into());
+    }
+    event
 }
 
 pub(super) const DELIVERY_ROW_SELECT: &str = "SELECT d.id, d.message_id, m.mail_from, d.rcpt, d.state, d.deliver_at, \

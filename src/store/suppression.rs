@@ -17,6 +17,7 @@ use sqlx::any::AnyRow;
 
 use super::sql::ts;
 use super::{Error, Result, Store};
+use crate::audit::chain::Event;
 
 /// Why an address is on the suppression list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -150,30 +151,38 @@ impl Store {
     /// Puts an address on the suppression list. Returns `false` when it was
     /// already there: the first entry (its date and reason) is kept, so a
     /// later bounce does not hide why and since when it is suppressed.
+    /// `record`, when given and the address was added, goes to the audit log
+    /// in the same transaction.
     pub async fn suppress(
         &self,
         address: &str,
         reason: &str,
         source: SuppressionSource,
         now: Timestamp,
+        record: Option<Event>,
     ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(INSERT_SUPPRESSION)
             .bind(normalize_address(address))
             .bind(reason)
             .bind(source.as_str())
             .bind(now.as_millisecond())
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() > 0)
+        self.commit_audited(tx, done.rows_affected() > 0, record)
+            .await
     }
 
-    /// Takes an address off the suppression list; `false` when it was not on it.
-    pub async fn unsuppress(&self, address: &str) -> Result<bool> {
+    /// Takes an address off the suppression list; `false` when it was not on
+    /// it. `record` as for [`Store::suppress`].
+    pub async fn unsuppress(&self, address: &str, record: Option<Event>) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query("DELETE FROM suppressions WHERE address = $1")
             .bind(normalize_address(address))
-            .execute(self.pool())
+            .execute(&mut *tx)
             .await?;
-        Ok(done.rows_affected() > 0)
+        self.commit_audited(tx, done.rows_affected() > 0, record)
+            .await
     }
 
     /// The suppression entry for an address, if any (one primary-key probe:
@@ -202,13 +211,15 @@ impl Store {
 
     /// Adds many addresses in one transaction (all or none). Addresses
     /// already suppressed keep their entry. Returns how many were new.
+    /// `record` goes to the audit log in that transaction, with `added`.
     pub async fn import_suppressions(
         &self,
         rows: &[NewSuppression],
         source: SuppressionSource,
         now: Timestamp,
+        record: Option<Event>,
     ) -> Result<u64> {
-        let mut tx = self.pool().begin_with(self.dialect().begin_write()).await?;
+        let mut tx = self.begin_write().await?;
         let mut added = 0;
         for r in rows {
             let done = sqlx::query(INSERT_SUPPRESSION)
@@ -220,7 +231,13 @@ impl Store {
                 .await?;
             added += done.rows_affected();
         }
-        tx.commit().await?;
+        let record = record.map(|mut e| {
+            if let Some(f) = e.fields.as_object_mut() {
+                f.insert("added".into(), added.into());
+            }
+            e
+        });
+        self.commit_audited(tx, true, record).await?;
         Ok(added)
     }
 
@@ -265,7 +282,7 @@ impl Store {
     /// Writes many contacts in one transaction (all or none), each as
     /// [`Store::upsert_contact`] does. Returns how many rows were written.
     pub async fn import_contacts(&self, contacts: &[Contact]) -> Result<u64> {
-        let mut tx = self.pool().begin_with(self.dialect().begin_write()).await?;
+        let mut tx = self.begin_write().await?;
         let mut n = 0;
         for c in contacts {
             n += upsert_contact_query(c)

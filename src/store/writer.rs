@@ -35,6 +35,9 @@ pub(super) type Answer = Result<Stored>;
 pub(super) struct Job {
     pub msg: Option<NewMessage>,
     pub audit: Vec<Event>,
+    /// Store the message (and its events) only if this message has not been
+    /// journaled yet, and mark it journaled: the journal copy of it.
+    pub journal_of: Option<MessageId>,
     pub reply: oneshot::Sender<Answer>,
 }
 
@@ -215,6 +218,15 @@ async fn write(
     let mut out = Vec::with_capacity(jobs.len());
     let mut events = Vec::new();
     for job in jobs {
+        if let (Some(of), Some(msg)) = (job.journal_of, &job.msg)
+            && !mark_journaled(&mut tx, of, msg.received_at)
+                .await
+                .map_err(WriteError::BeforeCommit)?
+        {
+            // Another copy of it went already: neither message nor events.
+            out.push(None);
+            continue;
+        }
         let ids = match &job.msg {
             Some(msg) => Some(
                 insert(&mut tx, msg)
@@ -237,6 +249,21 @@ async fn write(
         .map_err(WriteError::BeforeCommit)?;
     tx.commit().await.map_err(WriteError::Commit)?;
     Ok(out)
+}
+
+/// Marks message `of` journaled at `at`; false when it was already.
+async fn mark_journaled(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    of: MessageId,
+    at: jiff::Timestamp,
+) -> std::result::Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE messages SET journaled_at = $1 WHERE id = $2 AND journaled_at IS NULL")
+            .bind(at.as_millisecond())
+            .bind(of.0)
+            .execute(&mut **tx)
+            .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 async fn insert(
