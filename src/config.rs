@@ -256,6 +256,10 @@ pub struct StoreConfig {
     pub url: Option<String>,
     /// Most pooled database connections.
     pub max_connections: u32,
+    /// Finished messages (every copy delivered, bounced, refused or dropped)
+    /// are deleted this many days after their last copy finished; 0 keeps
+    /// them. The audit log keeps their history either way.
+    pub keep_days: u32,
 }
 
 impl Default for StoreConfig {
@@ -263,6 +267,7 @@ impl Default for StoreConfig {
         StoreConfig {
             url: None,
             max_connections: 8,
+            keep_days: 30,
         }
     }
 }

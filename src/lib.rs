@@ -15,6 +15,8 @@
 //! - [`relay`]: the courier: claims due deliveries, sends them upstream,
 //!   retries, bounces.
 //! - [`audit`]: the hash-chained record of every event, verify, export.
+//! - [`retention`]: how long the audit log, finished messages and the caps
+//!   ledger are kept.
 //! - [`admin`]: the review page, its JSON API, `/metrics` and `/healthz`.
 //! - [`ops`]: what an operator does to mail (release, refuse, send now…),
 //!   shared by the CLI and the review page.
@@ -32,6 +34,7 @@ pub mod policy;
 pub mod recipient;
 pub mod relay;
 pub mod reload;
+pub mod retention;
 pub mod schedule;
 pub mod server;
 pub mod shutdown;

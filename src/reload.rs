@@ -81,9 +81,14 @@ const PINNED: &[Pinned] = &[
         |n, o| n.data_dir = o.data_dir.clone(),
     ),
     (
-        "store",
-        |c| format!("{:?}", c.store),
-        |n, o| n.store = o.store.clone(),
+        "store.url",
+        |c| format!("{:?}", c.store.url),
+        |n, o| n.store.url = o.store.url.clone(),
+    ),
+    (
+        "store.max_connections",
+        |c| c.store.max_connections.to_string(),
+        |n, o| n.store.max_connections = o.store.max_connections,
     ),
     (
         "server.listen",

@@ -168,17 +168,18 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
         config.clone(),
         as_written,
         store.clone(),
-        clock,
+        clock.clone(),
         wakeup.clone(),
         door.clone(),
         reconfigure,
     ));
-    let retention = tokio::spawn(crate::audit::retention(
-        crate::audit::Audit::new(store.clone(), &config.audit),
+    let retention = tokio::spawn(crate::retention::run(
+        store.clone(),
         {
             let reloader = reloader.clone();
-            move || reloader.config().audit.clone()
+            move || reloader.config()
         },
+        clock.clone(),
         shutdown.clone(),
     ));
     let admin_addr = admin_listener.as_ref().and_then(|l| l.local_addr().ok());

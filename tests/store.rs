@@ -61,6 +61,7 @@ store_suite!(
     committed_messages_survive_sigkill,
     a_message_is_journaled_once,
     an_action_is_never_without_its_record,
+    finished_messages_go_after_keep_days,
 );
 
 fn t0() -> Timestamp {
@@ -631,6 +632,66 @@ async fn an_action_is_never_without_its_record(db: &Db) {
     let _ = raw.close().await;
 }
 
+/// Retention deletes a message once every copy is final and has been for
+/// the whole period; a copy still waiting or held, or one finished lately,
+/// keeps the whole message.
+async fn finished_messages_go_after_keep_days(db: &Db) {
+    let s = &db.store;
+    let t = t0();
+    let later = t + 10.minutes();
+    let (all_done, _) = s
+        .enqueue(message(
+            "a@shop.example",
+            &["x@buyer.example", "y@buyer.example"],
+            t,
+        ))
+        .await
+        .unwrap();
+    let (half_done, _) = s
+        .enqueue(message(
+            "a@shop.example",
+            &["x@buyer.example", "y@buyer.example"],
+            t,
+        ))
+        .await
+        .unwrap();
+    let mut held = message("a@shop.example", &["z@buyer.example"], t);
+    held.deliveries[0].state = DeliveryState::Held;
+    let (held, _) = s.enqueue(held).await.unwrap();
+    let claims = s.claim_due("w1", t, LEASE, 10).await.unwrap();
+    let outcomes: Vec<Outcome> = claims
+        .iter()
+        .map(|c| {
+            if c.message_id == half_done && c.rcpt == "y@buyer.example" {
+                Outcome::Deferred {
+                    id: c.id,
+                    reply: "451 4.7.1 later".into(),
+                    retry_at: t + 720.hours(),
+                    delay_notified: false,
+                }
+            } else {
+                Outcome::Delivered {
+                    id: c.id,
+                    reply: "250 ok".into(),
+                }
+            }
+        })
+        .collect();
+    s.finish("w1", &outcomes, later).await.unwrap();
+    // Finished lately: nothing goes.
+    assert_eq!(s.prune_finished(later, 100).await.unwrap(), 0);
+    let before = later + 1.millisecond();
+    assert_eq!(s.prune_finished(before, 100).await.unwrap(), 1);
+    assert!(s.message(all_done).await.unwrap().is_none());
+    assert!(
+        s.message(half_done).await.unwrap().is_some(),
+        "a copy waits"
+    );
+    assert!(s.message(held).await.unwrap().is_some(), "held mail stays");
+    assert_eq!(count(s, DeliveryState::Delivered).await, 1, "half_done's x");
+    assert_eq!(s.prune_finished(before, 100).await.unwrap(), 0);
+}
+
 async fn held_release_reject_retry_drop(db: &Db) {
     let s = &db.store;
     let now = t0();
@@ -1102,4 +1163,45 @@ async fn measure_enqueue_throughput() {
         );
         db.finish().await;
     }
+}
+
+/// The retention round deletes finished messages only past `[store]
+/// keep_days`, and never with `keep_days = 0`; it leaves the audit log alone
+/// unless `[audit] retain_days` says otherwise.
+#[tokio::test]
+async fn retention_keeps_finished_messages_for_keep_days() {
+    let db = Db::sqlite().await;
+    let s = &db.store;
+    let t = t0();
+    let (id, _) = s
+        .enqueue_audited(
+            message("a@shop.example", &["x@buyer.example"], t),
+            vec![Event::new(t, Kind::Received, "smtp", serde_json::json!({}))],
+        )
+        .await
+        .unwrap();
+    let claims = s.claim_due("w1", t, LEASE, 10).await.unwrap();
+    let done = vec![Outcome::Delivered {
+        id: claims[0].id,
+        reply: "250 ok".into(),
+    }];
+    s.finish("w1", &done, t).await.unwrap();
+    let mut config = sendwell::config::Config::default();
+    let audit = sendwell::audit::Audit::new(s.clone(), &config.audit);
+    let day = |n: i64| t + (24 * n).hours();
+
+    config.store.keep_days = 0;
+    let r = sendwell::retention::prune(s, &audit, &config, day(400)).await;
+    assert_eq!(r.messages, 0, "keep_days = 0 keeps everything");
+    config.store.keep_days = 30;
+    let r = sendwell::retention::prune(s, &audit, &config, day(29)).await;
+    assert_eq!(r.messages, 0, "within keep_days");
+    assert!(s.message(id).await.unwrap().is_some());
+    let r = sendwell::retention::prune(s, &audit, &config, day(31)).await;
+    assert_eq!(r.messages, 1);
+    assert!(s.message(id).await.unwrap().is_none());
+    assert_eq!(r.audit_records, 0, "retain_days = 0 keeps the log");
+    let head = s.audit_head().await.unwrap();
+    assert!(head.seq >= 2, "received and delivered are still on record");
+    db.finish().await;
 }

@@ -330,28 +330,3 @@ pub async fn record_done(store: &Store, events: Vec<Event>) {
         tracing::error!(error = %e, events = ?what, "cannot record events in the audit log");
     }
 }
-
-/// Prunes every `prune_interval` until shutdown. The settings are read
-/// again each round (`current`), so a live reload that changes them takes
-/// effect at the next round.
-pub async fn retention(
-    audit: Audit,
-    current: impl Fn() -> AuditConfig,
-    mut shutdown: crate::shutdown::Shutdown,
-) {
-    loop {
-        let config = current();
-        match audit.prune(config.retain_days, Timestamp::now()).await {
-            Ok(Pruned {
-                removed,
-                through_seq: Some(through),
-            }) => tracing::info!(removed, through, "audit records past retention pruned"),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "cannot prune the audit log"),
-        }
-        tokio::select! {
-            _ = shutdown.wait() => return,
-            _ = tokio::time::sleep(config.prune_interval.max(Duration::from_secs(1))) => {}
-        }
-    }
-}

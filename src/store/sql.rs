@@ -521,6 +521,45 @@ impl Store {
         .await
     }
 
+    /// Deletes up to `limit` messages whose every copy is final (delivered,
+    /// bounced, rejected, dropped) and last changed before `before`, with
+    /// their copies. Held and waiting mail is never touched. Returns how
+    /// many messages went; call again until it returns less than `limit`.
+    pub async fn prune_finished(&self, before: Timestamp, limit: usize) -> Result<u64> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let mut tx = self.begin_write().await?;
+        // received_at narrows by index first: a message finishes after it
+        // arrives, so one finished before `before` arrived before it too.
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT m.id FROM messages m WHERE m.received_at < $1 AND NOT EXISTS \
+             (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND \
+              (d.state NOT IN ('delivered', 'bounced', 'rejected', 'dropped') OR d.updated_at >= $1)) \
+             ORDER BY m.id LIMIT $2",
+        )
+        .bind(before.as_millisecond())
+        .bind(limit)
+        .fetch_all(&mut *tx)
+        .await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let list = (1..=ids.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for table in ["deliveries WHERE message_id", "messages WHERE id"] {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} IN ({list})"
+            )));
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(ids.len() as u64)
+    }
+
     /// How many deliveries are in each state (every state, zeros included,
     /// in [`DeliveryState::ALL`] order).
     pub async fn counts(&self) -> Result<Vec<(DeliveryState, u64)>> {
