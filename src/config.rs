@@ -163,12 +163,6 @@ impl AdminConfig {
             format!("http://{ip}:{port}")
         }
     }
-
-    /// Where a reviewer looks at message `id`, when the page is on.
-    pub fn message_url(&self, host: &str, id: impl std::fmt::Display) -> Option<String> {
-        self.enabled
-            .then(|| format!("{}/held/{id}", self.base_url(host)))
-    }
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -991,16 +985,11 @@ mod tests {
     #[test]
     fn admin_links_follow_listen_or_public_url() {
         let mut a = AdminConfig::default();
-        assert_eq!(
-            a.message_url("gw.example", 7).as_deref(),
-            Some("http://127.0.0.1:8025/held/7")
-        );
+        assert_eq!(a.base_url("gw.example"), "http://127.0.0.1:8025");
         a.listen = "0.0.0.0:9000".parse().unwrap();
         assert_eq!(a.base_url("gw.example"), "http://gw.example:9000");
         a.public_url = Some("https://review.example/".into());
         assert_eq!(a.base_url("gw.example"), "https://review.example");
-        a.enabled = false;
-        assert_eq!(a.message_url("gw.example", 7), None);
     }
 
     #[test]

@@ -676,11 +676,7 @@ impl Gateway {
         let subject = decoded_subject(data).unwrap_or_default();
         let links: Vec<String> = ids
             .iter()
-            .filter_map(|id| {
-                self.config
-                    .admin
-                    .message_url(&self.config.server.hostname, id)
-            })
+            .filter_map(|id| crate::admin::link::for_notice(&self.config, id.0, now))
             .collect();
         let (title, body) = hold_notice_text(v, &subject, ids, &links, self.language());
         self.notice_about(&sub.mail_from, data, &title, &body, now)

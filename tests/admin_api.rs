@@ -141,17 +141,42 @@ async fn release_and_refuse_over_the_api_reach_the_upstream_and_the_sender() {
         )
         .await,
     );
-    // The two hold notices reach the sender, each with a link to its page.
+    // The two hold notices reach the sender, each with a link to its page:
+    // signed, since the sender has no token, and read only.
     let notices = up.wait_for(2, Duration::from_secs(10)).await;
+    let mut queries = Vec::new();
     for id in [a, b] {
-        let link = format!("Review it at: http://{addr}/held/{id}");
+        let prefix = format!("Review it at: http://{addr}/m/{id}?");
+        let link = notices
+            .iter()
+            .flat_map(|n| {
+                text_of(&n.data)
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .find_map(|l| l.trim_end().strip_prefix(&prefix).map(str::to_string))
+            .unwrap_or_else(|| panic!("no notice links to {prefix}"));
+        let view = get(addr, &format!("/m/{id}?{link}"), &[]).await;
+        assert_eq!(view.status, 200, "{}", view.body);
+        assert!(view.body.contains("Why it was held"), "{}", view.body);
+        assert!(view.body.contains("TEMPLATE_PLACEHOLDER"), "{}", view.body);
+        assert!(view.body.contains("your parcel left our warehouse"));
         assert!(
-            notices
-                .iter()
-                .any(|n| text_of(&n.data).lines().any(|l| l.trim_end() == link)),
-            "no notice links to {link}"
+            !view.body.contains("id=\"release\"") && !view.body.contains("href=\"/queue\""),
+            "the sender's view has no reviewer's buttons or tabs"
         );
+        queries.push(link);
     }
+    // The link opens that message only, and nothing else without the token.
+    let wrong = get(addr, &format!("/m/{b}?{}", queries[0]), &[]).await;
+    assert_eq!(wrong.status, 403);
+    let forged = get(addr, &format!("/m/{a}?{}0", queries[0]), &[]).await;
+    assert_eq!(forged.status, 403);
+    let page = get(addr, &format!("/held/{a}?{}", queries[0]), &[]).await;
+    assert_ne!(page.status, 200, "the reviewer's page still needs a login");
+    let api = get(addr, &format!("/api/messages/{a}?{}", queries[0]), &[]).await;
+    assert_eq!(api.status, 401);
 
     let held = get(addr, "/api/held", &auth).await.json();
     let listed: Vec<i64> = held["messages"]

@@ -102,7 +102,13 @@ async fn a_reviewer_releases_a_held_message_in_the_browser() {
     );
     let m = running.store.message(id).await.unwrap().unwrap();
     assert_ne!(m.deliveries[0].state, DeliveryState::Held);
-    for f in ["overview.png", "held.png", "released.png", "queue.png"] {
+    for f in [
+        "overview.png",
+        "held.png",
+        "sender.png",
+        "released.png",
+        "queue.png",
+    ] {
         assert!(
             shots.join(f).metadata().unwrap().len() > 10_000,
             "{f} is empty"

@@ -8,6 +8,8 @@
 //! - Without a token (allowed on loopback only; the config refuses anything
 //!   else) nobody logs in, but the `Host` must name this machine, so a web
 //!   page elsewhere cannot reach the API through DNS rebinding.
+//! - `/m/ID` (and its preview) also opens with the signed link of a hold
+//!   notice (see [`super::link`]): GET only, that one message.
 //! - A POST that does not carry the bearer token must come from our own
 //!   pages: its `Origin` (browsers always send one with a POST), when
 //!   present, must be the host it was sent to.
@@ -56,6 +58,16 @@ pub async fn guard(
         Some(token) => {
             if bearer(headers).is_some_and(|b| same(b, token)) {
                 "token"
+            } else if path.starts_with("/m/") && req.method() == Method::GET {
+                // A sender with a hold notice's link: that message, read only.
+                if !super::link::allows(token, &path, req.uri().query(), state.clock.now()) {
+                    return deny(
+                        false,
+                        StatusCode::FORBIDDEN,
+                        "this link is not valid or has expired: ask your mail administrator",
+                    );
+                }
+                "link"
             } else if cookie(headers, COOKIE).is_some_and(|c| same(c, &hex(token))) {
                 "browser"
             } else if path == "/login" {

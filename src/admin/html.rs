@@ -76,6 +76,8 @@ pub struct Frame<'a> {
     pub flash: Option<String>,
     /// Whether the logout button makes sense (a token is set).
     pub logout: bool,
+    /// A sender following a hold notice's link: no tabs, no operator links.
+    pub visitor: bool,
 }
 
 /// A whole page: frame, stylesheet, body.
@@ -99,6 +101,19 @@ pub fn page(f: &Frame<'_>, body: &str) -> Response {
         .as_ref()
         .map(|m| format!("<div class=\"flash\" role=\"status\">{m}</div>"))
         .unwrap_or_default();
+    if f.visitor {
+        let html = format!(
+            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <title>{title} · sendwell</title><style>{STYLE}</style></head><body>\
+             <header class=\"top\"><div class=\"wrap bar\"><span class=\"brand\">\
+             <span class=\"logo\">✉</span> sendwell <span class=\"sub\">your message</span></span></div></header>\
+             <main class=\"wrap\">{body}</main>\
+             <footer class=\"wrap foot\">sendwell · this page shows one message to its sender, read only</footer></body></html>",
+            title = esc(f.title),
+        );
+        return html_response(html, PAGE_CSP);
+    }
     let logout = if f.logout {
         "<form method=\"post\" action=\"/logout\" class=\"logout\"><button class=\"link\">Log out</button></form>"
     } else {

@@ -28,6 +28,7 @@ use crate::store::Store;
 mod api;
 mod auth;
 mod html;
+pub mod link;
 pub mod metrics;
 mod pages;
 
@@ -111,6 +112,8 @@ impl Admin {
             .route("/held", get(pages::held_list))
             .route("/held/{id}", get(pages::message))
             .route("/held/{id}/preview", get(pages::preview))
+            .route("/m/{id}", get(pages::sender_view))
+            .route("/m/{id}/preview", get(pages::preview))
             .route("/held/{id}/release", post(pages::release))
             .route("/held/{id}/refuse", post(pages::refuse))
             .route("/queue", get(pages::queue))

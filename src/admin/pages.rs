@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{Extension, Path, Query, State};
+use axum::extract::{Extension, Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -57,6 +57,7 @@ async fn frame<'a>(s: &AdminState, title: &'a str, tab: Tab, note: &Note) -> Fra
         held,
         flash: note.flash(),
         logout: s.config().admin.token.is_some(),
+        visitor: false,
     }
 }
 
@@ -422,13 +423,47 @@ pub async fn message(
     Path(id): Path<i64>,
     Query(n): Query<Note>,
 ) -> Response {
-    match message_body(&s, id).await {
+    match message_body(&s, id, None).await {
         Ok((title, body)) => page(&frame(&s, &title, Tab::Held, &n).await, &body),
         Err(f) => fail_page(&s, f).await,
     }
 }
 
-async fn message_body(s: &AdminState, id: i64) -> Result<(String, String), Fail> {
+/// `/m/ID`: what a sender sees from a hold notice's link (see
+/// [`super::link`]): the report and the text, read only.
+pub async fn sender_view(
+    State(s): State<Arc<AdminState>>,
+    Path(id): Path<i64>,
+    RawQuery(q): RawQuery,
+) -> Response {
+    let fr = |title| Frame {
+        title,
+        tab: Tab::None,
+        held: 0,
+        flash: None,
+        logout: false,
+        visitor: true,
+    };
+    match message_body(&s, id, Some(q.as_deref().unwrap_or(""))).await {
+        Ok((title, body)) => page(&fr(&title), &body),
+        Err(f) => {
+            let mut r = page(
+                &fr("Problem"),
+                &format!("<div class=\"card\"><p>{}</p></div>", esc(f.message())),
+            );
+            *r.status_mut() = f.status();
+            r
+        }
+    }
+}
+
+/// A message's page. `visitor`: the query of a sender's signed link, which
+/// the preview frame carries too; the page is then read only.
+async fn message_body(
+    s: &AdminState,
+    id: i64,
+    visitor: Option<&str>,
+) -> Result<(String, String), Fail> {
     let m = s
         .store
         .message(MessageId(id))
@@ -448,7 +483,15 @@ async fn message_body(s: &AdminState, id: i64) -> Result<(String, String), Fail>
         .any(|d| matches!(d.state, DeliveryState::Queued | DeliveryState::Deferred));
 
     let mut actions = String::new();
-    if held {
+    if visitor.is_some() {
+        if held {
+            actions.push_str(
+                "<section class=\"card\"><h2>What now</h2><p>Fix what is listed under \
+                 <b>Why it was held</b> and send the message again. If it is fine as it is, \
+                 ask your mail administrator to release it. Either way you will be told.</p></section>",
+            );
+        }
+    } else if held {
         actions.push_str(&format!(
             "<section class=\"card\"><h2>Your decision</h2><div class=\"actions\">\
              <form method=\"post\" action=\"/held/{id}/release\"><button class=\"btn primary\" id=\"release\">Release — send it</button></form>\
@@ -494,7 +537,11 @@ async fn message_body(s: &AdminState, id: i64) -> Result<(String, String), Fail>
     let html_view = match &html_body {
         Some(_) => format!(
             "<h3 class=\"small muted\">As HTML <span>(shown in a sandbox; nothing is loaded from outside)</span></h3>\
-             <iframe class=\"preview\" sandbox src=\"/held/{id}/preview\" title=\"HTML preview\"></iframe>"
+             <iframe class=\"preview\" sandbox src=\"{}\" title=\"HTML preview\"></iframe>",
+            match visitor {
+                Some(q) => esc(&format!("/m/{id}/preview?{q}")),
+                None => format!("/held/{id}/preview"),
+            }
         ),
         None => String::new(),
     };
@@ -513,7 +560,7 @@ async fn message_body(s: &AdminState, id: i64) -> Result<(String, String), Fail>
         })
         .collect();
     let body = format!(
-        "<p class=\"small\"><a href=\"/held\">← Held messages</a></p><h1>{subj}</h1>\
+        "{back}<h1>{subj}</h1>\
          <p class=\"lead\">from <b>{from}</b> · message {id} · received {received}</p>\
          {actions}\
          <div class=\"grid g2\"><div>\
@@ -522,6 +569,11 @@ async fn message_body(s: &AdminState, id: i64) -> Result<(String, String), Fail>
          </div><div><section class=\"card\"><h2>Recipients</h2>{copies_html}</section>\
          <section class=\"card\"><h2>Details</h2><dl class=\"meta\"><dt>Envelope from</dt><dd>{from}</dd>\
          <dt>Logged in as</dt><dd>{auth}</dd><dt>Client</dt><dd>{client}</dd><dt>Message-ID</dt><dd class=\"mono\">{mid}</dd><dt>Size</dt><dd>{size} KB</dd></dl></section></div></div>",
+        back = if visitor.is_some() {
+            ""
+        } else {
+            "<p class=\"small\"><a href=\"/held\">← Held messages</a></p>"
+        },
         subj = esc(&subject),
         from = esc(&m.mail_from),
         received = {
@@ -835,6 +887,7 @@ fn login_page(next: &str, error: bool) -> Response {
         held: 0,
         flash: None,
         logout: false,
+        visitor: false,
     };
     let mut r = page(
         &f,

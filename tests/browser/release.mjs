@@ -1,5 +1,6 @@
 // Opens the review page in Debian's chromium (headless, never a downloaded
-// browser), screenshots the overview, the held message and the queue, and
+// browser), screenshots the overview, the held message (as a reviewer and as
+// its sender sees it from the hold notice's link) and the queue, and
 // clicks Release. Run by tests/admin_browser.rs:
 //   node release.mjs BASE_URL MESSAGE_ID SCREENSHOT_DIR
 import { chromium } from 'playwright-core';
@@ -44,6 +45,13 @@ try {
   if (!(await page.isVisible('text=TEMPLATE_PLACEHOLDER'))) await fail('the report does not show the rule');
   await page.screenshot({ path: join(shots, 'held.png'), fullPage: true });
 
+  // What the sender sees from the hold notice's link: the same report, read only.
+  await page.goto(`${base}/m/${id}`);
+  if (!(await page.isVisible('text=TEMPLATE_PLACEHOLDER'))) await fail('the sender view does not show the rule');
+  if (await page.isVisible('#release')) await fail('the sender view offers Release');
+  await page.screenshot({ path: join(shots, 'sender.png'), fullPage: true });
+
+  await page.goto(`${base}/held/${id}`);
   await Promise.all([page.waitForNavigation(), page.click('#release')]);
   const flash = await page.textContent('.flash');
   if (!flash.includes('Released')) await fail(`no confirmation after Release: ${flash}`);
