@@ -448,5 +448,11 @@ async fn refusals_at_the_door_show_on_the_decisions_page() {
         api["refusals"][0]["fields"]["rcpt"], "noreply@buyer.example.de",
         "{api}"
     );
+    // And the overview's chart counts it, today.
+    let stats = get(addr, "/api/stats", &[]).await.json();
+    let today = stats["days"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(today["refused_at_door"], 1, "{stats}");
+    let overview = get(addr, "/", &[]).await;
+    assert!(overview.body.contains("refused at the door: 1"), "{}", overview.body);
     running.stop().await;
 }

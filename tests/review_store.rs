@@ -5,7 +5,8 @@ mod common;
 
 use common::db::Db;
 use jiff::{Timestamp, ToSpan};
-use sendwell::store::{DeliveryState, NewDelivery, NewMessage, Store};
+use sendwell::audit::{Event, Kind};
+use sendwell::store::{DeliveryState, MessageId, NewDelivery, NewMessage, Store};
 
 fn msg(
     from: &str,
@@ -87,6 +88,36 @@ async fn check(store: &Store) {
     assert_eq!(days[0].0, "2026-11-18");
     assert_eq!((days[1].1.accepted, days[1].1.held), (1, 0), "{days:?}");
     assert_eq!((days[2].1.accepted, days[2].1.held), (0, 1), "{days:?}");
+    assert_eq!(days[2].1.refused_at_door, 0);
+
+    // Refusals at the door were never queued: the chart counts them from
+    // the audit log (records without a message), on the day they happened.
+    let refused = |at, message: Option<i64>| {
+        let mut e = Event::new(
+            at,
+            Kind::Refused,
+            "smtp",
+            serde_json::json!({"stage": "data"}),
+        );
+        e.message = message.map(MessageId);
+        e
+    };
+    store
+        .audit_append(vec![
+            refused(now, None),
+            refused(now, None),
+            refused(yesterday, None),
+            refused(now, Some(1)),
+            Event::new(now, Kind::Held, "smtp", serde_json::json!({})),
+        ])
+        .await
+        .unwrap();
+    let days = store
+        .daily(yesterday.checked_sub(24.hours()).unwrap(), now, 8 * 3600)
+        .await
+        .unwrap();
+    let door: Vec<u64> = days.iter().map(|d| d.1.refused_at_door).collect();
+    assert_eq!(door, [0, 1, 2], "{days:?}");
 }
 
 #[tokio::test]

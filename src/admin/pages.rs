@@ -164,23 +164,26 @@ async fn overview_body(s: &AdminState) -> Result<String, Fail> {
     ))
 }
 
-/// Grouped bars per day: accepted and held messages, delivered and bounced copies.
+/// Grouped bars per day: accepted, held and refused messages, delivered and
+/// bounced copies.
 fn chart(days: &[(String, DayCounts)]) -> String {
-    const SERIES: [(&str, &str); 4] = [
+    const SERIES: [(&str, &str); 5] = [
         ("accepted", "#84adff"),
         ("held", "#f79009"),
+        ("refused at the door", "#7a271a"),
         ("delivered", "#12b76a"),
-        ("bounced", "#f04438"),
+        ("bounced or refused", "#f04438"),
     ];
     let value = |c: &DayCounts, i: usize| match i {
         0 => c.accepted,
         1 => c.held,
-        2 => c.delivered,
+        2 => c.refused_at_door,
+        3 => c.delivered,
         _ => c.bounced + c.refused,
     };
     let max = days
         .iter()
-        .flat_map(|(_, c)| (0..4).map(move |i| value(c, i)))
+        .flat_map(|(_, c)| (0..SERIES.len()).map(move |i| value(c, i)))
         .max()
         .unwrap_or(0)
         .max(1)
@@ -191,7 +194,7 @@ fn chart(days: &[(String, DayCounts)]) -> String {
     let plot_h = h - bottom - top;
     let n = days.len().max(1) as f64;
     let slot = (w - left) / n;
-    let bar = (slot - 6.0) / 4.0;
+    let bar = (slot - 6.0) / SERIES.len() as f64;
     let mut svg = format!(
         "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"messages and deliveries per day\" xmlns=\"http://www.w3.org/2000/svg\">"
     );
@@ -235,17 +238,10 @@ fn chart(days: &[(String, DayCounts)]) -> String {
     svg.push_str("</svg>");
     let legend: String = SERIES
         .iter()
-        .map(|(name, color)| {
-            let name = if *name == "bounced" {
-                "bounced or refused"
-            } else {
-                name
-            };
-            format!("<span><i style=\"background:{color}\"></i>{name}</span>")
-        })
+        .map(|(name, color)| format!("<span><i style=\"background:{color}\"></i>{name}</span>"))
         .collect();
     format!(
-        "{svg}<div class=\"legend\">{legend}</div><p class=\"muted small\">Messages accepted and held per day of arrival; copies delivered, bounced or refused per day it happened. Messages refused while the mail program was still connected are counted in /metrics.</p>"
+        "{svg}<div class=\"legend\">{legend}</div><p class=\"muted small\">Messages accepted, held, or refused while the mail program waited (each refused recipient or message counts once), per day of arrival; copies delivered, bounced or refused by a reviewer per day it happened.</p>"
     )
 }
 

@@ -44,6 +44,9 @@ pub struct DayCounts {
     pub bounced: u64,
     /// Copies a reviewer refused.
     pub refused: u64,
+    /// Refusals the mail program was shown (550 at RCPT or at the end of
+    /// DATA): never queued, so counted from the audit log.
+    pub refused_at_door: u64,
 }
 
 impl Store {
@@ -147,6 +150,21 @@ impl Store {
                     DeliveryState::Bounced => d.bounced += n,
                     _ => d.refused += n,
                 }
+            }
+        }
+        let rows = sqlx::query(
+            "SELECT (at + $2) / 86400000 AS day, COUNT(*) AS n FROM audit_log \
+             WHERE at >= $1 AND kind = 'refused' AND message IS NULL GROUP BY 1",
+        )
+        .bind(since.as_millisecond())
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        for r in rows {
+            let day: i64 = r.try_get("day")?;
+            let n = u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+            if let Some(d) = slot(day).and_then(|i| days.get_mut(i)) {
+                d.refused_at_door += n;
             }
         }
         Ok(days
