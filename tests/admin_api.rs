@@ -453,6 +453,51 @@ async fn refusals_at_the_door_show_on_the_decisions_page() {
     let today = stats["days"].as_array().unwrap().last().unwrap().clone();
     assert_eq!(today["refused_at_door"], 1, "{stats}");
     let overview = get(addr, "/", &[]).await;
-    assert!(overview.body.contains("refused at the door: 1"), "{}", overview.body);
+    assert!(
+        overview.body.contains("refused at the door: 1"),
+        "{}",
+        overview.body
+    );
+    running.stop().await;
+}
+
+/// A seller whose notices are in Chinese reads the page behind the notice's
+/// link in Chinese too: the labels, and the report the judge wrote.
+#[tokio::test]
+async fn the_sender_reads_the_held_page_in_the_notices_language() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), &up);
+    cfg.admin.token = Some(TOKEN.into());
+    cfg.notices.language = sendwell::policy::Language::ZhCn;
+    let running = server::start(cfg).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let id = held_id(
+        &send(
+            running.smtp_addrs[0],
+            "lin@seller.example",
+            CUSTOMER,
+            &held_body(CUSTOMER, "zh"),
+        )
+        .await,
+    );
+    let notice = up.wait_for(1, Duration::from_secs(10)).await;
+    let text = text_of(&notice[0].data);
+    let prefix = format!("审核页面：http://{addr}");
+    let path = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(&prefix))
+        .unwrap_or_else(|| panic!("no link in the notice:\n{text}"));
+    assert!(path.starts_with(&format!("/m/{id}?")), "{path}");
+    let view = get(addr, path, &[]).await;
+    assert_eq!(view.status, 200, "{}", view.body);
+    for words in [
+        "暂扣原因",
+        "接下来怎么做",
+        "lang=\"zh-CN\"",
+        "TEMPLATE_PLACEHOLDER",
+    ] {
+        assert!(view.body.contains(words), "{words} missing:\n{}", view.body);
+    }
     running.stop().await;
 }

@@ -76,8 +76,9 @@ pub struct Frame<'a> {
     pub flash: Option<String>,
     /// Whether the logout button makes sense (a token is set).
     pub logout: bool,
-    /// A sender following a hold notice's link: no tabs, no operator links.
-    pub visitor: bool,
+    /// A sender following a hold notice's link, in the notices' language:
+    /// no tabs, no operator links.
+    pub visitor: Option<crate::policy::Language>,
 }
 
 /// A whole page: frame, stylesheet, body.
@@ -101,15 +102,25 @@ pub fn page(f: &Frame<'_>, body: &str) -> Response {
         .as_ref()
         .map(|m| format!("<div class=\"flash\" role=\"status\">{m}</div>"))
         .unwrap_or_default();
-    if f.visitor {
+    if let Some(lang) = f.visitor {
+        let (code, yours, foot) = match lang {
+            crate::policy::Language::En => (
+                "en",
+                "your message",
+                "this page shows one message to its sender, read only",
+            ),
+            crate::policy::Language::ZhCn => {
+                ("zh-CN", "您的邮件", "此页面仅向发件人显示这一封邮件，只读")
+            }
+        };
         let html = format!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+            "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <title>{title} · sendwell</title><style>{STYLE}</style></head><body>\
              <header class=\"top\"><div class=\"wrap bar\"><span class=\"brand\">\
-             <span class=\"logo\">✉</span> sendwell <span class=\"sub\">your message</span></span></div></header>\
+             <span class=\"logo\">✉</span> sendwell <span class=\"sub\">{yours}</span></span></div></header>\
              <main class=\"wrap\">{body}</main>\
-             <footer class=\"wrap foot\">sendwell · this page shows one message to its sender, read only</footer></body></html>",
+             <footer class=\"wrap foot\">sendwell · {foot}</footer></body></html>",
             title = esc(f.title),
         );
         return html_response(html, PAGE_CSP);

@@ -57,7 +57,7 @@ async fn frame<'a>(s: &AdminState, title: &'a str, tab: Tab, note: &Note) -> Fra
         held,
         flash: note.flash(),
         logout: s.config().admin.token.is_some(),
-        visitor: false,
+        visitor: None,
     }
 }
 
@@ -432,13 +432,14 @@ pub async fn sender_view(
     Path(id): Path<i64>,
     RawQuery(q): RawQuery,
 ) -> Response {
+    let lang = s.config().notices.language;
     let fr = |title| Frame {
         title,
         tab: Tab::None,
         held: 0,
         flash: None,
         logout: false,
-        visitor: true,
+        visitor: Some(lang),
     };
     match message_body(&s, id, Some(q.as_deref().unwrap_or(""))).await {
         Ok((title, body)) => page(&fr(&title), &body),
@@ -478,14 +479,18 @@ async fn message_body(
         .iter()
         .any(|d| matches!(d.state, DeliveryState::Queued | DeliveryState::Deferred));
 
+    // A sender reads the page in the notices' language; reviewers in English.
+    let w = match visitor {
+        Some(_) => Words::of(s.config().notices.language),
+        None => &EN,
+    };
     let mut actions = String::new();
     if visitor.is_some() {
         if held {
-            actions.push_str(
-                "<section class=\"card\"><h2>What now</h2><p>Fix what is listed under \
-                 <b>Why it was held</b> and send the message again. If it is fine as it is, \
-                 ask your mail administrator to release it. Either way you will be told.</p></section>",
-            );
+            actions.push_str(&format!(
+                "<section class=\"card\"><h2>{}</h2><p>{}</p></section>",
+                w.what_now, w.what_now_text
+            ));
         }
     } else if held {
         actions.push_str(&format!(
@@ -532,8 +537,9 @@ async fn message_body(
     let hits_html = report_html(&report);
     let html_view = match &html_body {
         Some(_) => format!(
-            "<h3 class=\"small muted\">As HTML <span>(shown in a sandbox; nothing is loaded from outside)</span></h3>\
+            "<h3 class=\"small muted\">{}</h3>\
              <iframe class=\"preview\" sandbox src=\"{}\" title=\"HTML preview\"></iframe>",
+            w.as_html,
             match visitor {
                 Some(q) => esc(&format!("/m/{id}/preview?{q}")),
                 None => format!("/held/{id}/preview"),
@@ -557,14 +563,25 @@ async fn message_body(
         .collect();
     let body = format!(
         "{back}<h1>{subj}</h1>\
-         <p class=\"lead\">from <b>{from}</b> · message {id} · received {received}</p>\
+         <p class=\"lead\">{w_from} <b>{from}</b> · {w_message} {id} · {w_received} {received}</p>\
          {actions}\
          <div class=\"grid g2\"><div>\
-         <section class=\"card\"><h2>Why it was held</h2>{hits_html}</section>\
-         <section class=\"card\"><h2>The message</h2><pre class=\"text\">{text}</pre>{atts_html}{html_view}</section>\
-         </div><div><section class=\"card\"><h2>Recipients</h2>{copies_html}</section>\
-         <section class=\"card\"><h2>Details</h2><dl class=\"meta\"><dt>Envelope from</dt><dd>{from}</dd>\
-         <dt>Logged in as</dt><dd>{auth}</dd><dt>Client</dt><dd>{client}</dd><dt>Message-ID</dt><dd class=\"mono\">{mid}</dd><dt>Size</dt><dd>{size} KB</dd></dl></section></div></div>",
+         <section class=\"card\"><h2>{w_why}</h2>{hits_html}</section>\
+         <section class=\"card\"><h2>{w_the_message}</h2><pre class=\"text\">{text}</pre>{atts_html}{html_view}</section>\
+         </div><div><section class=\"card\"><h2>{w_recipients}</h2>{copies_html}</section>\
+         <section class=\"card\"><h2>{w_details}</h2><dl class=\"meta\"><dt>{w_envelope}</dt><dd>{from}</dd>\
+         <dt>{w_login}</dt><dd>{auth}</dd><dt>{w_client}</dt><dd>{client}</dd><dt>Message-ID</dt><dd class=\"mono\">{mid}</dd><dt>{w_size}</dt><dd>{size} KB</dd></dl></section></div></div>",
+        w_from = w.from,
+        w_message = w.message,
+        w_received = w.received,
+        w_why = w.why,
+        w_the_message = w.the_message,
+        w_recipients = w.recipients,
+        w_details = w.details,
+        w_envelope = w.envelope_from,
+        w_login = w.logged_in_as,
+        w_client = w.client,
+        w_size = w.size,
         back = if visitor.is_some() {
             ""
         } else {
@@ -583,6 +600,69 @@ async fn message_body(
         size = m.size.div_ceil(1024),
     );
     Ok((subject, body))
+}
+
+/// The labels of a message's page.
+struct Words {
+    from: &'static str,
+    message: &'static str,
+    received: &'static str,
+    why: &'static str,
+    the_message: &'static str,
+    recipients: &'static str,
+    details: &'static str,
+    envelope_from: &'static str,
+    logged_in_as: &'static str,
+    client: &'static str,
+    size: &'static str,
+    as_html: &'static str,
+    what_now: &'static str,
+    what_now_text: &'static str,
+}
+
+const EN: Words = Words {
+    from: "from",
+    message: "message",
+    received: "received",
+    why: "Why it was held",
+    the_message: "The message",
+    recipients: "Recipients",
+    details: "Details",
+    envelope_from: "Envelope from",
+    logged_in_as: "Logged in as",
+    client: "Client",
+    size: "Size",
+    as_html: "As HTML <span>(shown in a sandbox; nothing is loaded from outside)</span>",
+    what_now: "What now",
+    what_now_text: "Fix what is listed under <b>Why it was held</b> and send the message again. \
+         If it is fine as it is, ask your mail administrator to release it. Either way you will be told.",
+};
+
+const ZH_CN: Words = Words {
+    from: "发件人",
+    message: "邮件编号",
+    received: "收到于",
+    why: "暂扣原因",
+    the_message: "邮件内容",
+    recipients: "收件人",
+    details: "详细信息",
+    envelope_from: "信封发件人",
+    logged_in_as: "登录账号",
+    client: "客户端",
+    size: "大小",
+    as_html: "HTML 版本 <span>（在沙盒中显示，不加载任何外部内容）</span>",
+    what_now: "接下来怎么做",
+    what_now_text: "请按<b>暂扣原因</b>中列出的建议修改后重新发送。如果邮件本身没有问题，\
+         请联系邮件管理员放行。无论结果如何，您都会收到通知。",
+};
+
+impl Words {
+    fn of(lang: crate::policy::Language) -> &'static Words {
+        match lang {
+            crate::policy::Language::En => &EN,
+            crate::policy::Language::ZhCn => &ZH_CN,
+        }
+    }
 }
 
 /// The report's hits, message first, then each recipient's, with explanation and fix.
@@ -883,7 +963,7 @@ fn login_page(next: &str, error: bool) -> Response {
         held: 0,
         flash: None,
         logout: false,
-        visitor: false,
+        visitor: None,
     };
     let mut r = page(
         &f,
