@@ -58,6 +58,10 @@ impl Default for AuditConfig {
     }
 }
 
+/// Records pruned per transaction: the chain's head is locked while they
+/// go, and every append waits for it.
+const PRUNE_BATCH: usize = 10_000;
+
 /// Most records `audit search` looks at before narrowing down.
 const SEARCH_SCAN_MAX: usize = 10_000;
 
@@ -288,7 +292,18 @@ impl Audit {
         }
         let keep = Duration::from_secs(u64::from(retain_days) * 86_400);
         let before = now.checked_sub(keep).unwrap_or(Timestamp::MIN);
-        self.store.audit_prune(before, now).await
+        let mut total = Pruned {
+            removed: 0,
+            through_seq: None,
+        };
+        loop {
+            let batch = self.store.audit_prune(before, now, PRUNE_BATCH).await?;
+            total.removed += batch.removed;
+            total.through_seq = batch.through_seq.or(total.through_seq);
+            if batch.removed < PRUNE_BATCH as u64 {
+                return Ok(total);
+            }
+        }
     }
 }
 

@@ -277,11 +277,19 @@ impl Store {
         Ok(out)
     }
 
-    /// Retention: removes the records older than `before`, in one
-    /// transaction that also moves the prune anchor to the last removed
-    /// record and appends a `pruned` record naming it, so what is kept still
-    /// verifies and the anchor is itself attested by the chain.
-    pub async fn audit_prune(&self, before: Timestamp, now: Timestamp) -> Result<Pruned> {
+    /// Retention: removes the oldest records from before `before`, at most
+    /// `limit` of them, in one transaction that also moves the prune anchor
+    /// to the last removed record and appends a `pruned` record naming it,
+    /// so what is kept still verifies and the anchor is itself attested by
+    /// the chain. The chain's head is locked meanwhile, so appenders wait:
+    /// a bounded batch keeps that wait short (call again while it removes
+    /// `limit`).
+    pub async fn audit_prune(
+        &self,
+        before: Timestamp,
+        now: Timestamp,
+        limit: usize,
+    ) -> Result<Pruned> {
         let dialect = self.dialect();
         let mut tx = self.pool().begin_with(dialect.begin_write()).await?;
         // The head first: the same lock order as every appender.
@@ -292,9 +300,11 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let last: Option<(i64, String)> = sqlx::query(
-            "SELECT seq, hash FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log WHERE at < $1)",
+            "SELECT seq, hash FROM audit_log WHERE seq = (SELECT MAX(seq) FROM \
+             (SELECT seq FROM audit_log WHERE at < $1 ORDER BY seq LIMIT $2) AS old)",
         )
         .bind(before.as_millisecond())
+        .bind(i64::try_from(limit).unwrap_or(i64::MAX))
         .fetch_optional(&mut *tx)
         .await?
         .map(|r| Ok::<_, sqlx::Error>((r.try_get("seq")?, r.try_get("hash")?)))
