@@ -341,6 +341,8 @@ fn config(dir: &Path, upstream: &TestUpstream) -> Config {
         ..Config::default()
     };
     c.server.listen = vec!["127.0.0.1:0".parse().unwrap()];
+    // A free port: tests run side by side, and 8025 may be taken.
+    c.admin.listen = "127.0.0.1:0".parse().unwrap();
     c.upstream.url = Some(upstream.url());
     c.relay.poll_interval = Duration::from_millis(100);
     c.dns.checks = false;
@@ -697,17 +699,7 @@ async fn measure_accept_rate() {
     const EACH: usize = 100;
     let up = TestUpstream::start(Opts::default()).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut c = Config {
-        data_dir: dir.path().to_path_buf(),
-        ..Config::default()
-    };
-    c.server.listen = vec!["127.0.0.1:0".parse().unwrap()];
-    c.upstream.url = Some(up.url());
-    c.dns.checks = false;
-    c.schedule.enabled = false;
-    c.caps.enabled = false;
-    c.relay.poll_interval = Duration::from_millis(100);
-    let running = server::start(c).await.unwrap();
+    let running = server::start(config(dir.path(), &up)).await.unwrap();
     let addr = running.smtp_addrs[0];
     let body = "From: Lin <lin@seller.example>\r\nTo: b@buyer.example.de\r\nSubject: Quote for your order\r\n\r\nDear Mr Becker,\r\n\r\nplease find our quote below: 500 pieces at 3.20 EUR.\r\nKind regards, Lin\r\n";
     let start = Instant::now();
