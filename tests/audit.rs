@@ -564,6 +564,15 @@ async fn the_journal_address_gets_each_relayed_message_once() {
     let journaled: Vec<_> = history.iter().filter(|r| r.kind == "journaled").collect();
     assert_eq!(journaled.len(), 1, "{history:?}");
     assert_eq!(journaled[0].fields_json()["to"], "archive@seller.example");
+    // The only test here journaling to an address: its count is this one.
+    let metrics = common::http::get(running.admin_addr.unwrap(), "/metrics", &[]).await;
+    assert!(
+        metrics
+            .body
+            .contains("sendwell_journal_copies_total{to=\"address\"} 1\n"),
+        "{}",
+        metrics.body
+    );
     assert!(audit.verify().await.unwrap().is_ok());
     running.stop().await;
     up.stop().await;

@@ -1170,6 +1170,8 @@ async fn measure_enqueue_throughput() {
 /// unless `[audit] retain_days` says otherwise.
 #[tokio::test]
 async fn retention_keeps_finished_messages_for_keep_days() {
+    // The process's metrics recorder; no other test here runs retention.
+    sendwell::admin::metrics::handle();
     let db = Db::sqlite().await;
     let s = &db.store;
     let t = t0();
@@ -1201,6 +1203,11 @@ async fn retention_keeps_finished_messages_for_keep_days() {
     assert_eq!(r.messages, 1);
     assert!(s.message(id).await.unwrap().is_none());
     assert_eq!(r.audit_records, 0, "retain_days = 0 keeps the log");
+    let metrics = sendwell::admin::metrics::render(&[]);
+    assert!(
+        metrics.contains("sendwell_retention_removed_total{what=\"messages\"} 1\n"),
+        "{metrics}"
+    );
     let head = s.audit_head().await.unwrap();
     assert!(head.seq >= 2, "received and delivered are still on record");
     db.finish().await;

@@ -38,6 +38,11 @@ pub const RULE_HITS: &str = "sendwell_rule_hits_total";
 pub const UPSTREAM_SECONDS: &str = "sendwell_upstream_seconds";
 /// Copies in the store in each `state` (read at scrape time).
 pub const QUEUE_DEPTH: &str = "sendwell_queue_depth";
+/// Relayed messages journaled, by `to`: `folder` or `address`.
+pub const JOURNALED: &str = "sendwell_journal_copies_total";
+/// What retention removed, by `what`: `audit_records`, `messages` (finished,
+/// past `[store] keep_days`), `ledger_rows` (the caps' record).
+pub const RETENTION_REMOVED: &str = "sendwell_retention_removed_total";
 
 /// Histogram buckets of [`UPSTREAM_SECONDS`]: a local relay answers in
 /// milliseconds, a far smarthost in seconds, a stuck one at the timeout.
@@ -108,6 +113,16 @@ pub fn delivered() {
 
 pub fn bounced(reply: &str, expired: bool) {
     counter!(BOUNCED, "reason" => bounce_class(reply, expired)).increment(1);
+}
+
+pub fn journaled(to: &'static str) {
+    counter!(JOURNALED, "to" => to).increment(1);
+}
+
+pub fn retention_removed(what: &'static str, n: u64) {
+    if n > 0 {
+        counter!(RETENTION_REMOVED, "what" => what).increment(n);
+    }
 }
 
 pub fn upstream_latency(took: Duration) {

@@ -20,6 +20,7 @@ use crate::store::{DeliveryState, MessageId, NewDelivery, NewMessage, Store};
 pub async fn keep(store: &Store, dir: &Path, id: MessageId, data: &[u8], now: Timestamp) {
     match write(dir, id, data).await {
         Ok(Some(path)) => {
+            crate::admin::metrics::journaled("folder");
             let event = Event::new(
                 now,
                 Kind::Journaled,
@@ -120,6 +121,7 @@ pub async fn send_copy(
         .await
     {
         Ok(Some(copy)) => {
+            crate::admin::metrics::journaled("address");
             tracing::info!(message = %id, copy = %copy, to, "journal copy queued");
             true
         }
