@@ -258,10 +258,7 @@ impl Store {
     pub async fn audit_of_messages(&self, ids: &[i64]) -> Result<Vec<Record>> {
         let mut out = Vec::new();
         for chunk in ids.chunks(500) {
-            let list = (1..=chunk.len())
-                .map(|i| format!("${i}"))
-                .collect::<Vec<_>>()
-                .join(", ");
+            let list = super::sql::placeholders(1, chunk.len());
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "SELECT {RECORD_COLUMNS} FROM audit_log WHERE message IN ({list}) ORDER BY seq"
             )));

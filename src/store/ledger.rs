@@ -16,6 +16,7 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use super::sql::placeholders;
 use super::{Dialect, Error, MessageId, Result, Store};
 use crate::schedule::caps::{CapDecision, ContentHashes, History, PastSend, fnv1a64};
 
@@ -295,14 +296,6 @@ fn ledger_row(r: &AnyRow) -> Result<LedgerRow> {
 fn ts(ms: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(ms)
         .map_err(|e| Error::Corrupt(format!("ledger time {ms} ms out of range: {e}")))
-}
-
-/// `$first, $first+1, …` for `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
-    (first..first + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(test)]

@@ -543,10 +543,7 @@ impl Store {
         if ids.is_empty() {
             return Ok(0);
         }
-        let list = (1..=ids.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = placeholders(1, ids.len());
         for table in ["deliveries WHERE message_id", "messages WHERE id"] {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} IN ({list})"
@@ -708,7 +705,7 @@ pub(super) fn parse_state(s: &str) -> Result<DeliveryState> {
 }
 
 /// `$first, $first+1, …` for `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
+pub(super) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
