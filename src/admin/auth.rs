@@ -23,6 +23,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::AdminState;
+use crate::audit::chain::hex;
 
 /// The cookie holding the (hex-encoded) token in a browser.
 pub const COOKIE: &str = "sendwell_admin";
@@ -68,7 +69,7 @@ pub async fn guard(
                     );
                 }
                 "link"
-            } else if cookie(headers, COOKIE).is_some_and(|c| same(c, &hex(token))) {
+            } else if cookie(headers, COOKIE).is_some_and(|c| same(c, &hex(token.as_bytes()))) {
                 "browser"
             } else if path == "/login" {
                 return next.run(req).await;
@@ -142,7 +143,7 @@ pub fn login_cookie(state: &AdminState, token: &str) -> HeaderValue {
     let secure = if state.secure { "; Secure" } else { "" };
     let v = format!(
         "{COOKIE}={}; HttpOnly; SameSite=Strict; Path=/; Max-Age=2592000{secure}",
-        hex(token)
+        hex(token.as_bytes())
     );
     // Hex digits and fixed ASCII only.
     HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static(""))
@@ -200,10 +201,6 @@ fn host_is_local(h: &HeaderMap, public_host: &Option<String>) -> bool {
         || public_host
             .as_deref()
             .is_some_and(|p| p.eq_ignore_ascii_case(name))
-}
-
-pub fn hex(s: &str) -> String {
-    s.bytes().map(|b| format!("{b:02x}")).collect()
 }
 
 pub fn urlencode(s: &str) -> String {

@@ -68,11 +68,7 @@ fn sign(token: &str, id: i64, until: i64) -> String {
         return String::new();
     };
     mac.update(format!("sendwell message view {id} until {until}").as_bytes());
-    mac.finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::audit::chain::hex(&mac.finalize().into_bytes())
 }
 
 #[cfg(test)]

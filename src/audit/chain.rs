@@ -234,7 +234,9 @@ impl Record {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// Lower-case hex of `bytes`: the chain's hashes, redacted subjects, the
+/// review page's cookie and link signatures.
+pub fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {

@@ -123,13 +123,10 @@ impl Audit {
     pub fn subject(&self, subject: Option<&str>) -> serde_json::Value {
         match subject {
             None => serde_json::Value::Null,
-            Some(s) if self.redact_subjects => {
-                let mut out = String::from("sha256:");
-                for b in Sha256::digest(s.as_bytes()) {
-                    out.push_str(&format!("{b:02x}"));
-                }
-                serde_json::Value::String(out)
-            }
+            Some(s) if self.redact_subjects => serde_json::Value::String(format!(
+                "sha256:{}",
+                chain::hex(&Sha256::digest(s.as_bytes()))
+            )),
             Some(s) => serde_json::Value::String(s.to_string()),
         }
     }
