@@ -5,7 +5,8 @@
 //! exactly what `sendwell held release` does.
 //!
 //! Each takes the `actor` who asked (`cli:<user>`, `admin:<who>`), logged
-//! with the action; the audit log records it from here. Callers that run
+//! with the action; its audit record is built here and written by the store
+//! in the action's own transaction. Callers that run
 //! next to a courier wake it afterwards, so released mail leaves at once.
 
 use jiff::Timestamp;
@@ -52,7 +53,7 @@ pub type Result<T> = std::result::Result<T, Error>;
 
 /// A held message's copies go on to the queue, due now. Returns how many.
 pub async fn release(store: &Store, id: MessageId, actor: &str, now: Timestamp) -> Result<u64> {
-    let record = action(now, Kind::Released, actor, Some(id), json!({}));
+    let record = Event::new(now, Kind::Released, actor, json!({})).about(id);
     let n = store.release_held(id, now, Some(record)).await?;
     if n == 0 {
         return Err(Error::NothingHeld(id));
@@ -96,7 +97,7 @@ pub async fn refuse(
         .unwrap_or(DEFAULT_REFUSAL_REASON);
     let sender_notified = !m.mail_from.is_empty();
     let fields = json!({"rcpts": held, "reason": reason, "sender_notified": sender_notified});
-    let record = action(now, Kind::Rejected, actor, Some(id), fields);
+    let record = Event::new(now, Kind::Rejected, actor, fields).about(id);
     let n = store.reject_held(m.id, reason, now, Some(record)).await?;
     if n == 0 {
         return Err(Error::NothingHeld(id));
@@ -130,7 +131,7 @@ pub async fn refuse(
 /// Every waiting copy of a message (queued or deferred) is due now, outside
 /// business hours and caps. Held copies wait for [`release`]. Returns how many.
 pub async fn send_now(store: &Store, id: MessageId, actor: &str, now: Timestamp) -> Result<u64> {
-    let record = action(now, Kind::Retried, actor, Some(id), json!({}));
+    let record = Event::new(now, Kind::Retried, actor, json!({})).about(id);
     let n = store.retry(id, now, Some(record)).await?;
     tracing::info!(message = %id, copies = n, actor, "sent now");
     Ok(n)
@@ -144,7 +145,7 @@ pub async fn drop_message(
     actor: &str,
     now: Timestamp,
 ) -> Result<u64> {
-    let record = action(now, Kind::Dropped, actor, Some(id), json!({}));
+    let record = Event::new(now, Kind::Dropped, actor, json!({})).about(id);
     let n = store.drop_message(id, now, Some(record)).await?;
     // Dropped copies no longer count against the recipient's caps.
     store.forget_message_slots(id, None).await?;
@@ -177,7 +178,7 @@ pub async fn suppress(
         .filter(|r| !r.is_empty())
         .unwrap_or(DEFAULT_SUPPRESSION_REASON);
     let fields = json!({"address": address, "reason": reason, "source": "manual"});
-    let record = action(now, Kind::Suppressed, actor, None, fields);
+    let record = Event::new(now, Kind::Suppressed, actor, fields);
     if store
         .suppress(
             address,
@@ -201,32 +202,12 @@ pub async fn suppress(
 /// Takes an address off the suppression list.
 pub async fn unsuppress(store: &Store, address: &str, actor: &str, now: Timestamp) -> Result<()> {
     let address = address.trim();
-    let record = action(
-        now,
-        Kind::Unsuppressed,
-        actor,
-        None,
-        json!({"address": address}),
-    );
+    let record = Event::new(now, Kind::Unsuppressed, actor, json!({"address": address}));
     if !store.unsuppress(address, Some(record)).await? {
         return Err(Error::NotSuppressed(address.to_string()));
     }
     tracing::info!(address, actor, "no longer suppressed");
     Ok(())
-}
-
-/// An operator's action as an audit record, for the store to write in the
-/// action's own transaction.
-pub fn action(
-    at: Timestamp,
-    kind: Kind,
-    actor: &str,
-    message: Option<MessageId>,
-    fields: serde_json::Value,
-) -> Event {
-    let mut e = Event::new(at, kind, actor, fields);
-    e.message = message;
-    e
 }
 
 /// Who runs a command line: `cli:<login name>`.

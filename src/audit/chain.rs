@@ -145,6 +145,16 @@ impl Event {
         self.message = Some(id);
         self
     }
+
+    /// The same event with one more field (fields are a JSON object), for a
+    /// value known only where the event is written, such as how many copies
+    /// an action changed.
+    pub fn with(mut self, key: &str, value: impl Into<serde_json::Value>) -> Event {
+        if let Some(fields) = self.fields.as_object_mut() {
+            fields.insert(key.to_string(), value.into());
+        }
+        self
+    }
 }
 
 /// A stored record, as read back. `kind` stays text so a record written by

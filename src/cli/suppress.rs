@@ -10,7 +10,7 @@ use clap::Subcommand;
 
 use serde_json::json;
 
-use crate::audit::Kind;
+use crate::audit::{Event, Kind};
 use crate::recipient::import::parse_suppressions;
 use crate::recipient::suppressed_reply;
 use crate::store::{Store, SuppressionSource};
@@ -115,7 +115,7 @@ pub async fn run(store: &Store, cmd: SuppressCmd) -> Result<ExitCode> {
                 "read": parsed.rows.len(),
                 "addresses": parsed.rows.iter().map(|r| r.address.as_str()).collect::<Vec<_>>(),
             });
-            let record = crate::ops::action(now, Kind::Suppressed, &actor, None, fields);
+            let record = Event::new(now, Kind::Suppressed, &actor, fields);
             let added = store
                 .import_suppressions(&parsed.rows, SuppressionSource::Import, now, Some(record))
                 .await?;

@@ -613,18 +613,10 @@ impl Store {
             q = q.bind(text);
         }
         let n = q.execute(&mut *tx).await?.rows_affected();
-        self.commit_audited(tx, n > 0, record.map(|e| with_copies(e, n)))
+        self.commit_audited(tx, n > 0, record.map(|e| e.with("copies", n)))
             .await?;
         Ok(n)
     }
-}
-
-/// An operator's action record, with how many copies the action changed.
-fn with_copies(mut event: Event, n: u64) -> Event {
-    if let Some(fields) = event.fields.as_object_mut() {
-        fields.insert("copies".into(), n.into());
-    }
-    event
 }
 
 pub(super) const DELIVERY_ROW_SELECT: &str = "SELECT d.id, d.message_id, m.mail_from, d.rcpt, d.state, d.deliver_at, \

@@ -231,12 +231,7 @@ impl Store {
                 .await?;
             added += done.rows_affected();
         }
-        let record = record.map(|mut e| {
-            if let Some(f) = e.fields.as_object_mut() {
-                f.insert("added".into(), added.into());
-            }
-            e
-        });
+        let record = record.map(|e| e.with("added", added));
         self.commit_audited(tx, true, record).await?;
         Ok(added)
     }
