@@ -765,15 +765,34 @@ pub async fn queue_notice(
     raw: Vec<u8>,
     now: Timestamp,
 ) -> crate::store::Result<()> {
+    let (msg, received) = own_mail(to, raw, now, "sendwell".to_string(), None);
+    let received = received
+        .with("notice", true)
+        .with("message_id", msg.message_id_header.clone());
+    store.enqueue_audited(msg, vec![received]).await.map(|_| ())
+}
+
+/// Mail sendwell writes itself (a notice, a journal copy) as a message to
+/// queue: to `to`, due now, from the null envelope sender so it can never
+/// bounce back; and its `received` record. What sendwell sends is in the
+/// record too, but without its subject, which quotes the sender's (and that
+/// may be redacted).
+pub fn own_mail(
+    to: &str,
+    raw: Vec<u8>,
+    now: Timestamp,
+    client: String,
+    report: Option<String>,
+) -> (NewMessage, Event) {
     let headers = prepare::header_section(&raw);
     let msg = NewMessage {
         mail_from: String::new(),
         message_id_header: header_value(headers, "Message-ID"),
         subject: header_value(headers, "Subject"),
         received_at: now,
-        client: "sendwell".to_string(),
+        client,
         auth_user: None,
-        report: None,
+        report,
         deliveries: vec![NewDelivery {
             rcpt: to.to_string(),
             deliver_at: now,
@@ -781,21 +800,13 @@ pub async fn queue_notice(
         }],
         data: raw,
     };
-    // What sendwell itself sends is in the record too; its subject is left
-    // out, since it quotes the sender's (which may be redacted).
-    let event = Event::new(
+    let received = Event::new(
         now,
         Kind::Received,
         "sendwell",
-        serde_json::json!({
-            "notice": true,
-            "mail_from": "",
-            "rcpts": [to],
-            "message_id": msg.message_id_header,
-            "size": msg.data.len(),
-        }),
+        serde_json::json!({"mail_from": "", "rcpts": [to], "size": msg.data.len()}),
     );
-    store.enqueue_audited(msg, vec![event]).await.map(|_| ())
+    (msg, received)
 }
 
 /// Each recipient's copy: held when the message or the recipient is held,

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use jiff::Timestamp;
 
 use super::{Event, Kind};
-use crate::store::{DeliveryState, MessageId, NewDelivery, NewMessage, Store};
+use crate::store::{MessageId, Store};
 
 /// Keeps a copy of a relayed message in the journal folder and records
 /// that it did. Best effort: a failure is logged, delivery goes on.
@@ -80,35 +80,14 @@ pub async fn send_copy(
         }
     };
     let copy = copy_for_address(data, id, mail_from, &rcpts);
-    let headers = crate::message::prepare::header_section(&copy);
-    let msg = NewMessage {
-        mail_from: String::new(),
-        message_id_header: crate::gateway::header_value(headers, "Message-ID"),
-        subject: crate::gateway::header_value(headers, "Subject"),
-        received_at: now,
-        client: format!("sendwell journal of message {id}"),
-        auth_user: None,
-        report: Some(serde_json::json!({"journal_of": id.0}).to_string()),
-        deliveries: vec![NewDelivery {
-            rcpt: to.to_string(),
-            deliver_at: now,
-            state: DeliveryState::Queued,
-        }],
-        data: copy,
-    };
-    // The copy's own arrival (like a notice's, without the subject, which
-    // may be redacted), and the original's `journaled`.
-    let received = Event::new(
+    let (msg, received) = crate::gateway::own_mail(
+        to,
+        copy,
         now,
-        Kind::Received,
-        "sendwell",
-        serde_json::json!({
-            "journal_of": id.0,
-            "mail_from": "",
-            "rcpts": [to],
-            "size": msg.data.len(),
-        }),
+        format!("sendwell journal of message {id}"),
+        Some(serde_json::json!({"journal_of": id.0}).to_string()),
     );
+    let received = received.with("journal_of", id.0);
     let journaled = Event::new(
         now,
         Kind::Journaled,
