@@ -112,18 +112,15 @@ impl Store {
         let mut days = vec![DayCounts::default(); n];
         let slot = |day: i64| usize::try_from(day - first).ok();
         // The verdict is the first field of the stored report JSON.
-        let rows = sqlx::query(
-            "SELECT (received_at + $2) / 86400000 AS day, SUBSTR(report, 1, 20) AS head, COUNT(*) AS n \
-             FROM messages WHERE received_at >= $1 AND mail_from <> '' GROUP BY 1, 2",
-        )
-        .bind(since.as_millisecond())
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
-        for r in rows {
-            let day: i64 = r.try_get("day")?;
-            let head: Option<String> = r.try_get("head")?;
-            let n = u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+        let arrivals = self
+            .per_day(
+                "SELECT (received_at + $2) / 86400000 AS day, SUBSTR(report, 1, 20) AS key, COUNT(*) AS n \
+                 FROM messages WHERE received_at >= $1 AND mail_from <> '' GROUP BY 1, 2",
+                since,
+                offset,
+            )
+            .await?;
+        for (day, head, n) in arrivals {
             if let Some(d) = slot(day).and_then(|i| days.get_mut(i)) {
                 if head.is_some_and(|h| h.starts_with("{\"verdict\":\"hold\"")) {
                     d.held += n;
@@ -132,18 +129,16 @@ impl Store {
                 }
             }
         }
-        let rows = sqlx::query(
-            "SELECT (updated_at + $2) / 86400000 AS day, state, COUNT(*) AS n FROM deliveries \
-             WHERE updated_at >= $1 AND state IN ('delivered', 'bounced', 'rejected') GROUP BY 1, 2",
-        )
-        .bind(since.as_millisecond())
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
-        for r in rows {
-            let day: i64 = r.try_get("day")?;
-            let state = parse_state(&r.try_get::<String, _>("state")?)?;
-            let n = u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+        let outcomes = self
+            .per_day(
+                "SELECT (updated_at + $2) / 86400000 AS day, state AS key, COUNT(*) AS n FROM deliveries \
+                 WHERE updated_at >= $1 AND state IN ('delivered', 'bounced', 'rejected') GROUP BY 1, 2",
+                since,
+                offset,
+            )
+            .await?;
+        for (day, state, n) in outcomes {
+            let state = parse_state(state.as_deref().unwrap_or(""))?;
             if let Some(d) = slot(day).and_then(|i| days.get_mut(i)) {
                 match state {
                     DeliveryState::Delivered => d.delivered += n,
@@ -152,17 +147,15 @@ impl Store {
                 }
             }
         }
-        let rows = sqlx::query(
-            "SELECT (at + $2) / 86400000 AS day, COUNT(*) AS n FROM audit_log \
-             WHERE at >= $1 AND kind = 'refused' AND message IS NULL GROUP BY 1",
-        )
-        .bind(since.as_millisecond())
-        .bind(offset)
-        .fetch_all(self.pool())
-        .await?;
-        for r in rows {
-            let day: i64 = r.try_get("day")?;
-            let n = u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+        let door = self
+            .per_day(
+                "SELECT (at + $2) / 86400000 AS day, kind AS key, COUNT(*) AS n FROM audit_log \
+                 WHERE at >= $1 AND kind = 'refused' AND message IS NULL GROUP BY 1, 2",
+                since,
+                offset,
+            )
+            .await?;
+        for (day, _, n) in door {
             if let Some(d) = slot(day).and_then(|i| days.get_mut(i)) {
                 d.refused_at_door += n;
             }
@@ -178,5 +171,26 @@ impl Store {
                 (date, c)
             })
             .collect())
+    }
+
+    /// Rows `(day, key, n)` of a count per day: `sql` selects `day`, `key`
+    /// and `n`, with `$1` the first instant and `$2` the zone's offset (ms).
+    async fn per_day(
+        &self,
+        sql: &'static str,
+        since: Timestamp,
+        offset: i64,
+    ) -> Result<Vec<(i64, Option<String>, u64)>> {
+        let rows = sqlx::query(sql)
+            .bind(since.as_millisecond())
+            .bind(offset)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let n = u64::try_from(r.try_get::<i64, _>("n")?).unwrap_or(0);
+                Ok((r.try_get("day")?, r.try_get("key")?, n))
+            })
+            .collect()
     }
 }
