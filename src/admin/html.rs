@@ -102,51 +102,61 @@ pub fn page(f: &Frame<'_>, body: &str) -> Response {
         .as_ref()
         .map(|m| format!("<div class=\"flash\" role=\"status\">{m}</div>"))
         .unwrap_or_default();
-    if let Some(lang) = f.visitor {
-        let (code, yours, foot) = match lang {
-            crate::policy::Language::En => (
+    // The skeleton is shared; a visitor (a sender with a hold notice's
+    // link) gets no tabs and no operator links, in the notices' language.
+    let (code, bar, foot) = match f.visitor {
+        Some(lang) => {
+            let (code, yours, foot) = match lang {
+                crate::policy::Language::En => (
+                    "en",
+                    "your message",
+                    "this page shows one message to its sender, read only",
+                ),
+                crate::policy::Language::ZhCn => {
+                    ("zh-CN", "您的邮件", "此页面仅向发件人显示这一封邮件，只读")
+                }
+            };
+            (
+                code,
+                format!(
+                    "<span class=\"brand\"><span class=\"logo\">✉</span> sendwell <span class=\"sub\">{yours}</span></span>"
+                ),
+                foot.to_string(),
+            )
+        }
+        None => {
+            let logout = if f.logout {
+                "<form method=\"post\" action=\"/logout\" class=\"logout\"><button class=\"link\">Log out</button></form>"
+            } else {
+                ""
+            };
+            (
                 "en",
-                "your message",
-                "this page shows one message to its sender, read only",
-            ),
-            crate::policy::Language::ZhCn => {
-                ("zh-CN", "您的邮件", "此页面仅向发件人显示这一封邮件，只读")
-            }
-        };
-        let html = format!(
-            "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <title>{title} · sendwell</title><style>{STYLE}</style></head><body>\
-             <header class=\"top\"><div class=\"wrap bar\"><span class=\"brand\">\
-             <span class=\"logo\">✉</span> sendwell <span class=\"sub\">{yours}</span></span></div></header>\
-             <main class=\"wrap\">{body}</main>\
-             <footer class=\"wrap foot\">sendwell · {foot}</footer></body></html>",
-            title = esc(f.title),
-        );
-        return html_response(html, PAGE_CSP);
-    }
-    let logout = if f.logout {
-        "<form method=\"post\" action=\"/logout\" class=\"logout\"><button class=\"link\">Log out</button></form>"
-    } else {
-        ""
+                format!(
+                    "<a class=\"brand\" href=\"/\"><span class=\"logo\">✉</span> sendwell <span class=\"sub\">review</span></a>\
+                     <nav>{}{}{}{}{}</nav>{logout}",
+                    tab(Tab::Overview, "/", "Overview", None),
+                    tab(Tab::Held, "/held", "Held", Some(f.held)),
+                    tab(Tab::Queue, "/queue", "Queue", None),
+                    tab(Tab::Decisions, "/decisions", "Decisions", None),
+                    tab(Tab::Suppressions, "/suppressions", "Suppressions", None),
+                ),
+                "times are shown in the recipient's zone and in yours · \
+                 <a href=\"/metrics\">metrics</a> · <a href=\"/healthz\">health</a> · \
+                 <form method=\"post\" action=\"/reload\" class=\"inline\" title=\"Read sendwell.toml again, as SIGHUP does\">\
+                 <button class=\"link foot-link\">reload configuration</button></form>"
+                    .to_string(),
+            )
+        }
     };
     let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+        "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · sendwell</title><style>{STYLE}</style></head><body>\
-         <header class=\"top\"><div class=\"wrap bar\"><a class=\"brand\" href=\"/\">\
-         <span class=\"logo\">✉</span> sendwell <span class=\"sub\">review</span></a><nav>{t1}{t2}{t3}{t4}{t5}</nav>{logout}</div></header>\
+         <header class=\"top\"><div class=\"wrap bar\">{bar}</div></header>\
          <main class=\"wrap\">{flash}{body}</main>\
-         <footer class=\"wrap foot\">sendwell · times are shown in the recipient's zone and in yours · \
-         <a href=\"/metrics\">metrics</a> · <a href=\"/healthz\">health</a> · \
-         <form method=\"post\" action=\"/reload\" class=\"inline\" title=\"Read sendwell.toml again, as SIGHUP does\">\
-         <button class=\"link foot-link\">reload configuration</button></form></footer></body></html>",
+         <footer class=\"wrap foot\">sendwell · {foot}</footer></body></html>",
         title = esc(f.title),
-        t1 = tab(Tab::Overview, "/", "Overview", None),
-        t2 = tab(Tab::Held, "/held", "Held", Some(f.held)),
-        t3 = tab(Tab::Queue, "/queue", "Queue", None),
-        t4 = tab(Tab::Decisions, "/decisions", "Decisions", None),
-        t5 = tab(Tab::Suppressions, "/suppressions", "Suppressions", None),
     );
     html_response(html, PAGE_CSP)
 }
