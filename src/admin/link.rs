@@ -32,12 +32,7 @@ pub fn for_notice(config: &Config, id: i64, now: Timestamp) -> Option<String> {
 /// `/m/ID?until=…&sig=…`, good until `until`.
 pub fn view_path(token: &str, id: i64, until: Timestamp) -> String {
     let until = until.as_second();
-    format!("/m/{id}?{}", query(token, id, until))
-}
-
-/// The `until=…&sig=…` part, also carried by the view's preview frame.
-pub fn query(token: &str, id: i64, until: i64) -> String {
-    format!("until={until}&sig={}", sign(token, id, until))
+    format!("/m/{id}?until={until}&sig={}", sign(token, id, until))
 }
 
 /// Whether `path` (`/m/ID` or `/m/ID/preview`) with `query` is a link
@@ -56,7 +51,7 @@ pub fn allows(token: &str, path: &str, query: Option<&str>, now: Timestamp) -> b
 }
 
 /// The message id of a view path.
-pub fn message_of(path: &str) -> Option<i64> {
+fn message_of(path: &str) -> Option<i64> {
     let rest = path.strip_prefix("/m/")?;
     let id = rest.strip_suffix("/preview").unwrap_or(rest);
     id.parse().ok()
