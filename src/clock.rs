@@ -5,6 +5,17 @@ use std::sync::Mutex;
 
 use jiff::{SignedDuration, Timestamp};
 
+/// `n` days.
+pub fn days(n: u32) -> std::time::Duration {
+    std::time::Duration::from_secs(u64::from(n) * 86_400)
+}
+
+/// `now - d`, or the beginning of time when that is before it: cut-offs of
+/// retention periods, which a config may set to centuries.
+pub fn before(now: Timestamp, d: std::time::Duration) -> Timestamp {
+    now.checked_sub(d).unwrap_or(Timestamp::MIN)
+}
+
 pub trait Clock: Send + Sync + 'static {
     fn now(&self) -> Timestamp;
 }

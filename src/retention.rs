@@ -10,7 +10,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 
 use crate::audit::Audit;
-use crate::clock::Clock;
+use crate::clock::{Clock, before, days};
 use crate::config::Config;
 use crate::shutdown::Shutdown;
 use crate::store::Pruned;
@@ -44,12 +44,9 @@ pub async fn prune(store: &Store, audit: &Audit, config: &Config, now: Timestamp
         Err(e) => tracing::warn!(error = %e, "cannot prune the audit log"),
     }
     if config.store.keep_days > 0 {
-        let before = ago(
-            now,
-            Duration::from_secs(u64::from(config.store.keep_days) * 86_400),
-        );
+        let cutoff = before(now, days(config.store.keep_days));
         loop {
-            match store.prune_finished(before, PRUNE_BATCH).await {
+            match store.prune_finished(cutoff, PRUNE_BATCH).await {
                 Ok(n) => {
                     removed.messages += n;
                     if n < PRUNE_BATCH as u64 {
@@ -71,9 +68,9 @@ pub async fn prune(store: &Store, audit: &Audit, config: &Config, now: Timestamp
         }
     }
     let caps = &config.caps;
-    let looked_at = caps.cold_gap.max(caps.repeat_window).max(DAY);
-    let before = ago(now, looked_at.saturating_add(DAY));
-    match store.prune_ledger(before).await {
+    let looked_at = caps.cold_gap.max(caps.repeat_window).max(days(1));
+    let cutoff = before(now, looked_at.saturating_add(days(1)));
+    match store.prune_ledger(cutoff).await {
         Ok(n) => removed.ledger_rows = n,
         Err(e) => tracing::warn!(error = %e, "cannot prune the caps ledger"),
     }
@@ -101,11 +98,4 @@ pub async fn run(
             _ = tokio::time::sleep(config.audit.prune_interval.max(Duration::from_secs(1))) => {}
         }
     }
-}
-
-const DAY: Duration = Duration::from_secs(86_400);
-
-/// `now - d`, or the beginning of time when that is before it.
-fn ago(now: Timestamp, d: Duration) -> Timestamp {
-    now.checked_sub(d).unwrap_or(Timestamp::MIN)
 }

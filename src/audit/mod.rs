@@ -287,8 +287,7 @@ impl Audit {
                 through_seq: None,
             });
         }
-        let keep = Duration::from_secs(u64::from(retain_days) * 86_400);
-        let before = now.checked_sub(keep).unwrap_or(Timestamp::MIN);
+        let before = crate::clock::before(now, crate::clock::days(retain_days));
         let mut total = Pruned {
             removed: 0,
             through_seq: None,
