@@ -7,52 +7,14 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
+use common::review::{queued_id, try_send as send};
 use common::upstream::{Opts, Received, TestUpstream};
-use mail_send::SmtpClientBuilder;
-use mail_send::smtp::message::Message;
 use sendwell::config::Config;
 use sendwell::server;
-use sendwell::store::{DeliveryState, MessageId};
+use sendwell::store::DeliveryState;
 
 fn config(dir: &Path, upstream: &TestUpstream) -> Config {
     common::relay_config(dir, upstream)
-}
-
-async fn send(
-    addr: std::net::SocketAddr,
-    from: &str,
-    to: &[&str],
-    body: &str,
-) -> Result<String, mail_send::Error> {
-    let mut client = SmtpClientBuilder::new(addr.ip().to_string(), addr.port())
-        .unwrap()
-        .connect_plain()
-        .await?;
-    let mut m = Message::empty().from(from);
-    for t in to {
-        m = m.to(*t);
-    }
-    // mail-send adds the CRLF before the final dot itself.
-    let body = body.strip_suffix("\r\n").unwrap_or(body).to_string();
-    client
-        .send(m.body(body.into_bytes()))
-        .await
-        .map(|r| r.message)
-}
-
-fn queued_id(reply: &str) -> MessageId {
-    let digits: String = reply
-        .split("as ")
-        .nth(1)
-        .unwrap_or("")
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect();
-    MessageId(
-        digits
-            .parse()
-            .unwrap_or_else(|_| panic!("no id in '{reply}'")),
-    )
 }
 
 fn to_of(m: &Received) -> String {

@@ -21,21 +21,41 @@ pub fn held_body(to: &str, tag: &str) -> String {
 
 /// Sends through sendwell's SMTP door; the server's final reply text.
 pub async fn send(addr: SocketAddr, from: &str, to: &str, body: &str) -> String {
+    try_send(addr, from, &[to], body).await.unwrap()
+}
+
+/// Sends through sendwell's SMTP door: the server's final reply text, or
+/// the refusal.
+pub async fn try_send(
+    addr: SocketAddr,
+    from: &str,
+    to: &[&str],
+    body: &str,
+) -> Result<String, mail_send::Error> {
     let mut client = SmtpClientBuilder::new(addr.ip().to_string(), addr.port())
         .unwrap()
         .connect_plain()
-        .await
-        .unwrap();
+        .await?;
+    let mut m = Message::empty().from(from);
+    for t in to {
+        m = m.to(*t);
+    }
+    // mail-send adds the CRLF before the final dot itself.
     let body = body.strip_suffix("\r\n").unwrap_or(body).to_string();
     client
-        .send(Message::empty().from(from).to(to).body(body.into_bytes()))
+        .send(m.body(body.into_bytes()))
         .await
-        .unwrap()
-        .message
+        .map(|r| r.message)
 }
 
 /// The message id in "held for review as 12; …".
 pub fn held_id(reply: &str) -> MessageId {
+    assert!(reply.contains("held for review"), "{reply}");
+    queued_id(reply)
+}
+
+/// The message id in a 250 reply ("… as 12; …").
+pub fn queued_id(reply: &str) -> MessageId {
     let digits: String = reply
         .split("as ")
         .nth(1)
@@ -43,8 +63,11 @@ pub fn held_id(reply: &str) -> MessageId {
         .chars()
         .take_while(char::is_ascii_digit)
         .collect();
-    assert!(reply.contains("held for review"), "{reply}");
-    MessageId(digits.parse().unwrap())
+    MessageId(
+        digits
+            .parse()
+            .unwrap_or_else(|_| panic!("no id in '{reply}'")),
+    )
 }
 
 /// The decoded text of a received message (notices are base64).
