@@ -252,6 +252,7 @@ pub async fn release(
     Ok(Json(json!({ "message": id, "released": n })))
 }
 
+/// A reviewer's reason for refusing, as JSON or as a page's form.
 #[derive(Debug, Default, Deserialize)]
 pub struct RefuseBody {
     pub reason: Option<String>,

@@ -725,11 +725,6 @@ pub async fn preview(State(s): State<Arc<AdminState>>, Path(id): Path<i64>) -> R
     r
 }
 
-#[derive(Debug, Deserialize)]
-pub struct ReasonForm {
-    pub reason: Option<String>,
-}
-
 pub async fn release(
     State(s): State<Arc<AdminState>>,
     a: Option<Extension<Actor>>,
@@ -748,7 +743,7 @@ pub async fn refuse(
     State(s): State<Arc<AdminState>>,
     a: Option<Extension<Actor>>,
     Path(id): Path<i64>,
-    Form(f): Form<ReasonForm>,
+    Form(f): Form<api::RefuseBody>,
 ) -> Response {
     let r = ops::refuse(
         &s.store,
