@@ -14,8 +14,9 @@ use serde_json::json;
 
 use crate::audit::{Event, Kind};
 use crate::config::Config;
-use crate::gateway::{decoded_subject, queue_notice};
+use crate::message::headers::decoded_subject;
 use crate::message::notice::{self, Notice};
+use crate::notices::queue_notice;
 use crate::policy::Language;
 use crate::recipient::import::valid_address;
 use crate::store::{self, DeliveryState, MessageId, Store, Suppression, SuppressionSource};

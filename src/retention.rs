@@ -74,7 +74,7 @@ pub async fn prune(store: &Store, audit: &Audit, config: &Config, now: Timestamp
         Ok(n) => removed.ledger_rows = n,
         Err(e) => tracing::warn!(error = %e, "cannot prune the caps ledger"),
     }
-    use crate::admin::metrics::retention_removed;
+    use crate::metrics::retention_removed;
     retention_removed("audit_records", removed.audit_records);
     retention_removed("messages", removed.messages);
     retention_removed("ledger_rows", removed.ledger_rows);

@@ -4,7 +4,8 @@
 
 use std::net::SocketAddr;
 
-use sendwell::gateway::check_rcpt_syntax;
+use sendwell::gateway::replies;
+use sendwell::recipient::address;
 use sendwell::smtp::Reply;
 use sendwell::smtp::session::{Action, AuthOutcome, Session, SessionConfig};
 use sendwell::submission::{ClientInfo, Submission};
@@ -49,10 +50,12 @@ fn drain(s: &mut Session, o: &mut Outcome) {
     while let Some(a) = s.poll() {
         match a {
             Action::Reply(r) => record(o, &r),
-            Action::CheckRcpt { rcpt, .. } => {
-                s.rcpt_done(check_rcpt_syntax(&rcpt).map(|_| Reply::ok("recipient ok")))
-            }
-            Action::CheckMail { .. } => s.mail_done(Ok(Reply::new(250, (2, 1, 0), "sender ok"))),
+            Action::CheckRcpt { rcpt, .. } => s.rcpt_done(if address::is_valid(&rcpt) {
+                Ok(replies::recipient_ok())
+            } else {
+                Err(replies::bad_address(&rcpt))
+            }),
+            Action::CheckMail { .. } => s.mail_done(Ok(replies::sender_ok())),
             Action::Verify { user, password } => {
                 s.auth_done(if user == "anna" && password.0 == "secret" {
                     AuthOutcome::Success

@@ -1171,7 +1171,7 @@ async fn measure_enqueue_throughput() {
 #[tokio::test]
 async fn retention_keeps_finished_messages_for_keep_days() {
     // The process's metrics recorder; no other test here runs retention.
-    sendwell::admin::metrics::handle();
+    sendwell::metrics::handle();
     let db = Db::sqlite().await;
     let s = &db.store;
     let t = t0();
@@ -1203,7 +1203,7 @@ async fn retention_keeps_finished_messages_for_keep_days() {
     assert_eq!(r.messages, 1);
     assert!(s.message(id).await.unwrap().is_none());
     assert_eq!(r.audit_records, 0, "retain_days = 0 keeps the log");
-    let metrics = sendwell::admin::metrics::render(&[]);
+    let metrics = sendwell::metrics::render(&[]);
     assert!(
         metrics.contains("sendwell_retention_removed_total{what=\"messages\"} 1\n"),
         "{metrics}"

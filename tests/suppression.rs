@@ -11,8 +11,8 @@ use common::db::Db;
 use common::upstream::{Opts, Rule, TestUpstream};
 use jiff::{Timestamp, ToSpan};
 use sendwell::config::Config;
+use sendwell::gateway::replies::suppressed as suppressed_reply;
 use sendwell::recipient::import::{parse_contacts, parse_suppressions};
-use sendwell::recipient::{suppressed_reply, suppression_reply};
 use sendwell::store::{Contact, ContactSource, DeliveryState, Store, SuppressionSource};
 
 macro_rules! store_suite {
@@ -58,12 +58,7 @@ fn t0() -> Timestamp {
 async fn suppress_lookup_refuse_unsuppress(db: &Db) {
     let s = &db.store;
     assert!(s.suppression("buyer@example.de").await.unwrap().is_none());
-    assert!(
-        suppression_reply(s, "buyer@example.de")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(s.suppression("buyer@example.de").await.unwrap().is_none());
 
     let added = s
         .suppress(
@@ -84,10 +79,12 @@ async fn suppress_lookup_refuse_unsuppress(db: &Db) {
         assert_eq!(got.source, SuppressionSource::Manual);
         assert_eq!(got.created_at, t0());
     }
-    let reply = suppression_reply(s, "Buyer@example.de")
-        .await
-        .unwrap()
-        .expect("suppressed");
+    let reply = suppressed_reply(
+        &s.suppression("Buyer@example.de")
+            .await
+            .unwrap()
+            .expect("suppressed"),
+    );
     assert_eq!(reply.code, 550);
     assert_eq!(
         String::from_utf8(reply.to_wire()).unwrap(),
@@ -326,10 +323,13 @@ async fn hard_bounces_feed_the_suppression_list() {
         "{}",
         gone.reason
     );
-    let reply = suppression_reply(&store, "Gone@example.org")
-        .await
-        .unwrap()
-        .expect("refused at RCPT next time");
+    let reply = suppressed_reply(
+        &store
+            .suppression("Gone@example.org")
+            .await
+            .unwrap()
+            .expect("refused at RCPT next time"),
+    );
     assert!(
         reply
             .text

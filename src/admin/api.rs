@@ -411,7 +411,7 @@ pub async fn metrics(State(s): State<Arc<AdminState>>) -> Response {
         tracing::warn!(error = %e, "metrics: cannot count the queue");
         Vec::new()
     });
-    let mut r = super::metrics::render(&counts).into_response();
+    let mut r = crate::metrics::render(&counts).into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),

@@ -194,10 +194,7 @@ pub fn zone_name(zone: &TimeZone, at: Timestamp) -> String {
         .unwrap_or_else(|| format!("UTC{}", zone.to_offset(at)))
 }
 
-/// `text` cut to `n` characters with an ellipsis.
-pub fn clip(s: &str, n: usize) -> String {
-    crate::cli::clip(s, n)
-}
+pub use crate::display::clip;
 
 const STYLE: &str = r#"
 :root{--bg:#f5f6f8;--card:#fff;--ink:#1d2330;--mute:#667085;--line:#e4e7ec;--brand:#2f6fed;--brand-ink:#fff;

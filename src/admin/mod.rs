@@ -29,7 +29,6 @@ mod api;
 mod auth;
 mod html;
 pub mod link;
-pub mod metrics;
 mod pages;
 
 /// What every handler reads.
@@ -90,7 +89,7 @@ impl Admin {
         });
         let secure = public.is_some_and(|u| u.starts_with("https://"));
         // The recorder must exist before anything counts.
-        metrics::handle();
+        crate::metrics::handle();
         Admin {
             state: Arc::new(AdminState {
                 live,

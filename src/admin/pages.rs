@@ -469,7 +469,7 @@ async fn message_body(
     let data = s.store.message_data(m.id).await?;
     let (text, html_body, atts) = bodies(&data);
     let report = report_of(m.report.as_deref());
-    let subject = crate::gateway::decoded_subject(&data)
+    let subject = crate::message::headers::decoded_subject(&data)
         .or(m.subject.clone())
         .unwrap_or_else(|| "(no subject)".into());
     let zone_n = zone_name(&s.sender_zone, s.clock.now());

@@ -55,12 +55,14 @@ pub enum Kind {
     Unsuppressed,
     /// A copy of a relayed message went to the journal.
     Journaled,
+    /// A resend replaced held copies (fields: the new message, the rcpts).
+    Superseded,
     /// Retention removed older records (fields: the last removed seq and hash).
     Pruned,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 16] = [
+    pub const ALL: [Kind; 17] = [
         Kind::Received,
         Kind::Verdict,
         Kind::Held,
@@ -76,6 +78,7 @@ impl Kind {
         Kind::Suppressed,
         Kind::Unsuppressed,
         Kind::Journaled,
+        Kind::Superseded,
         Kind::Pruned,
     ];
 
@@ -96,6 +99,7 @@ impl Kind {
             Kind::Suppressed => "suppressed",
             Kind::Unsuppressed => "unsuppressed",
             Kind::Journaled => "journaled",
+            Kind::Superseded => "superseded",
             Kind::Pruned => "pruned",
         }
     }

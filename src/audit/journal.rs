@@ -20,7 +20,7 @@ use crate::store::{MessageId, Store};
 pub async fn keep(store: &Store, dir: &Path, id: MessageId, data: &[u8], now: Timestamp) {
     match write(dir, id, data).await {
         Ok(Some(path)) => {
-            crate::admin::metrics::journaled("folder");
+            crate::metrics::journaled("folder");
             let event = Event::new(
                 now,
                 Kind::Journaled,
@@ -80,7 +80,7 @@ pub async fn send_copy(
         }
     };
     let copy = copy_for_address(data, id, mail_from, &rcpts);
-    let (msg, received) = crate::gateway::own_mail(
+    let (msg, received) = crate::notices::own_mail(
         to,
         copy,
         now,
@@ -100,7 +100,7 @@ pub async fn send_copy(
         .await
     {
         Ok(Some(copy)) => {
-            crate::admin::metrics::journaled("address");
+            crate::metrics::journaled("address");
             tracing::info!(message = %id, copy = %copy, to, "journal copy queued");
             true
         }

@@ -10,12 +10,14 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 
 use crate::config::Config;
-use crate::gateway::{Recipient, annotate_plan, recipient_of};
+use crate::gateway::{self, Assessment, Recipient, assess, recipient_of, replies};
 use crate::message::MessageFacts;
 use crate::message::prepare;
-use crate::policy::{self, Decision, Judge, RecipientFacts, SenderFacts};
-use crate::recipient::{DomainVerdict, RecipientChecker};
+use crate::policy::{self, Decision, Judge, SenderFacts};
+use crate::recipient::RecipientChecker;
 use crate::schedule::Schedule;
+use crate::schedule::caps::{self, Candidate};
+use crate::store::{SlotRequest, Store};
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -30,6 +32,9 @@ pub struct CheckArgs {
     /// Judge as if sent at this time (RFC 3339, e.g. 2026-12-24T18:00:00+01:00); default: now.
     #[arg(long)]
     pub at: Option<String>,
+    /// Judge as this authenticated user (their `allowed_from` applies).
+    #[arg(long)]
+    pub user: Option<String>,
     /// Skip checks that need DNS (the recipient-domain checks).
     #[arg(long)]
     pub no_dns: bool,
@@ -77,98 +82,130 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
         bail!("the message has no To or Cc; name the recipients with --rcpt ADDRESS");
     }
     for r in &rcpts {
-        crate::gateway::check_rcpt_syntax(r)
-            .map_err(|reply| anyhow::anyhow!("--rcpt {r}: {}", reply.text))?;
+        if !crate::recipient::address::is_valid(r) {
+            bail!("--rcpt {r}: {}", replies::bad_address(r).text);
+        }
     }
     let mail_from = args
         .from
         .clone()
         .or_else(|| facts.from.as_ref().map(|m| m.address.clone()))
         .unwrap_or_default();
-    let sender = SenderFacts {
-        mail_from,
-        auth_user: None,
-        allowed_from: None,
-        dmarc_will_fail: None,
+    let allowed_from = match &args.user {
+        Some(u) => config
+            .user(u)
+            .with_context(|| format!("--user {u}: no such user in [[users]]"))?
+            .allowed_from(),
+        None => None,
     };
     let schedule = Schedule::new(&config.schedule)?;
-    let people: Vec<Recipient> = rcpts
-        .iter()
-        .map(|r| recipient_of(&schedule, r, None))
-        .collect();
-    let recipients: Vec<RecipientFacts> = people.iter().map(|p| p.facts.clone()).collect();
-    let verdict = Judge::new(&config.policy).evaluate(&facts, &sender, &recipients, now);
-    let is_reply = facts.thread.is_reply();
-    let key = facts.subject.clone().unwrap_or_default();
-    let plans: Vec<jiff::Timestamp> = people
-        .iter()
-        .zip(&rcpts)
-        .map(|(p, r)| {
-            schedule
-                .plan(now, &p.placement, is_reply, &format!("{key}/{r}"))
-                .at
-        })
-        .collect();
-    let dns = if args.no_dns || !config.dns.checks {
+    let judge = Judge::new(&config.policy);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    // The history (contacts, recent sends) comes from the queue's store
+    // when it can be opened, as the server's would; else none.
+    let store = rt.block_on(Store::open(&config.store_url(), 1));
+    let (people, history_from) = match &store {
+        Ok(store) => {
+            let mut people = Vec::new();
+            for r in &rcpts {
+                let contact = rt.block_on(store.contact(r)).ok().flatten();
+                people.push(recipient_of(&schedule, r, contact.as_ref()));
+            }
+            (
+                people,
+                format!("the queue's store ({})", config.store_url()),
+            )
+        }
+        Err(e) => (
+            rcpts
+                .iter()
+                .map(|r| recipient_of(&schedule, r, None))
+                .collect::<Vec<Recipient>>(),
+            format!("none (cannot open the queue's store: {e})"),
+        ),
+    };
+    let mut a = assess(&gateway::assess::Input {
+        facts: Some(&facts),
+        sender: SenderFacts {
+            mail_from,
+            auth_user: args.user.clone(),
+            allowed_from: allowed_from.clone(),
+            dmarc_will_fail: None,
+        },
+        people: &people,
+        judged: config.policy.enabled || allowed_from.is_some(),
+        judge: &judge,
+        schedule: &schedule,
+        now,
+    });
+    if a.refusal.is_none()
+        && config.caps.enabled
+        && let Ok(store) = &store
+    {
+        apply_caps(&rt, store, config, &schedule, &mut a, &facts)?;
+    }
+    let dns: Vec<(String, String)> = if args.no_dns || !config.dns.checks {
         Vec::new()
     } else {
-        dns_refusals(config, &rcpts)?
+        rt.block_on(dns_refusals(config, &rcpts))?
     };
     let lang = config.notices.language;
+    let reply = a.reply("ID");
     match args.format {
         Format::Json => {
-            let mut j = policy::report::to_json(&verdict, lang);
-            annotate_plan(
-                &mut j,
-                rcpts
-                    .iter()
-                    .zip(&plans)
-                    .zip(&people)
-                    .map(|((r, at), p)| (r.as_str(), *at, &p.placement)),
+            let mut j = a.report_json(lang).unwrap_or_else(
+                || serde_json::json!({"verdict": "accept", "hits": [], "recipients": []}),
             );
+            j["reply"] = reply.to_string().into();
+            j["history"] = history_from.clone().into();
             if let Some(list) = j.get_mut("recipients").and_then(|r| r.as_array_mut()) {
-                for (entry, rcpt) in list.iter_mut().zip(&rcpts) {
-                    if let Some((_, reply)) = dns.iter().find(|(a, _)| a == rcpt) {
+                for entry in list.iter_mut() {
+                    let addr = entry["address"].as_str().unwrap_or_default().to_string();
+                    if let Some((_, r)) = dns.iter().find(|(a, _)| a.eq_ignore_ascii_case(&addr)) {
                         entry["verdict"] = "reject".into();
-                        if let Some(hits) = entry["hits"].as_array_mut() {
-                            hits.push(serde_json::json!({
-                                "id": "RCPT_DNS", "score": 0.0,
-                                "explanation": format!("{rcpt}: {reply}"),
-                                "fix": "Check the address with the customer."
-                            }));
-                        }
+                        entry["rcpt_reply"] = r.clone().into();
                     }
                 }
             }
             println!("{}", serde_json::to_string_pretty(&j)?);
         }
         Format::Text => {
-            print!(
-                "{}",
-                policy::report::render_text(&verdict, lang, std::io::stdout().is_terminal())
-            );
-            println!();
-            for ((p, at), r) in people.iter().zip(&plans).zip(&rcpts) {
-                let local = at.to_zoned(p.placement.zone.clone());
-                let when = if *at <= now {
-                    "at once"
-                } else {
-                    "deferred to business hours"
+            if let Some(v) = &a.verdict {
+                let color = std::io::stdout().is_terminal();
+                print!("{}", policy::report::render_text(v, lang, color));
+                println!();
+            } else {
+                println!(
+                    "The judge is off ([policy] enabled = false): the message is not judged.\n"
+                );
+            }
+            for c in &a.copies {
+                let local = c.deliver_at.to_zoned(c.placement.zone.clone());
+                let when = match c.state {
+                    crate::store::DeliveryState::Held => "held for review".to_string(),
+                    crate::store::DeliveryState::Rejected => "refused".to_string(),
+                    _ if c.deliver_at <= now => "at once".to_string(),
+                    _ => "deferred to business hours".to_string(),
                 };
                 println!(
-                    "{r}: would go {} {} ({when}; zone from {})",
+                    "{}: would go {} {} ({when}; zone from {})",
+                    c.rcpt,
                     local.strftime("%a %Y-%m-%d %H:%M"),
-                    p.placement.zone_name(),
-                    p.placement.source
+                    c.placement.zone_name(),
+                    c.placement.source
                 );
             }
             for (r, reply) in &dns {
                 println!("{r}: refused at RCPT: {reply}");
             }
+            println!("\nThe server would answer: {reply}");
+            println!("History (contacts, recent sends): {history_from}");
         }
     }
     let worst = if dns.is_empty() {
-        verdict.overall()
+        a.decision()
     } else {
         Decision::Reject
     };
@@ -184,6 +221,48 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     })
 }
 
+/// The caps as the server would apply them now, from a snapshot of the
+/// ledger (nothing is reserved).
+fn apply_caps(
+    rt: &tokio::runtime::Runtime,
+    store: &Store,
+    config: &Config,
+    schedule: &Schedule,
+    a: &mut Assessment,
+    facts: &MessageFacts,
+) -> Result<()> {
+    let content = Assessment::content(Some(facts));
+    for i in a.capped() {
+        let c = &a.copies[i];
+        let domain = c
+            .rcpt
+            .rsplit_once('@')
+            .map(|(_, d)| d)
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let (since, domain_since) = config.caps.since(c.deliver_at, &domain);
+        let req = SlotRequest {
+            rcpt: &c.rcpt,
+            cold: c.kind == caps::SendKind::Cold,
+            content,
+            since,
+            domain_since,
+        };
+        let history = rt.block_on(store.caps_history(&req))?;
+        let candidate = Candidate {
+            domain: &domain,
+            at: c.deliver_at,
+            kind: c.kind,
+            content,
+        };
+        let d = caps::plan_with_window(&config.caps, &history, &candidate, |t| {
+            a.window(schedule, i, t)
+        });
+        a.apply_caps(i, d);
+    }
+    Ok(())
+}
+
 fn parse_time(t: &str) -> Result<jiff::Timestamp> {
     t.parse::<jiff::Timestamp>()
         .or_else(|_| t.parse::<jiff::Zoned>().map(|z| z.timestamp()))
@@ -192,21 +271,13 @@ fn parse_time(t: &str) -> Result<jiff::Timestamp> {
 
 /// Recipients whose domain DNS refuses (or cannot vouch for), with the reply
 /// the server would give at RCPT.
-fn dns_refusals(config: &Config, rcpts: &[String]) -> Result<Vec<(String, String)>> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    rt.block_on(async {
-        let checker = RecipientChecker::new(&config.dns)?;
-        let mut out = Vec::new();
-        for r in rcpts {
-            match checker.check_address(r).await {
-                DomainVerdict::Refuse { reply, .. } | DomainVerdict::TryLater { reply, .. } => {
-                    out.push((r.clone(), reply.to_string()))
-                }
-                _ => {}
-            }
+async fn dns_refusals(config: &Config, rcpts: &[String]) -> Result<Vec<(String, String)>> {
+    let checker = RecipientChecker::new(&config.dns)?;
+    let mut out = Vec::new();
+    for r in rcpts {
+        if let Some(reply) = replies::domain(&checker.check_address(r).await) {
+            out.push((r.clone(), reply.to_string()));
         }
-        Ok(out)
-    })
+    }
+    Ok(out)
 }

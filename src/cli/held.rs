@@ -62,8 +62,8 @@ pub async fn run(config: &Config, store: &Store, cmd: HeldCmd) -> Result<ExitCod
                     "{:>6}  {:<20} {:<28} {:<40} {}",
                     id,
                     first.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    super::clip(&first.mail_from, 28),
-                    super::clip(first.subject.as_deref().unwrap_or("(no subject)"), 40),
+                    crate::display::clip(&first.mail_from, 28),
+                    crate::display::clip(first.subject.as_deref().unwrap_or("(no subject)"), 40),
                     rcpts.join(", ")
                 );
             }

@@ -296,11 +296,11 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
                         ),
                         yours.strftime("%a %d %b %H:%M").to_string(),
                         r.attempts,
-                        clip(&r.mail_from, 26),
-                        clip(&r.rcpt, 26),
+                        crate::display::clip(&r.mail_from, 26),
+                        crate::display::clip(&r.rcpt, 26),
                         r.last_reply
                             .as_deref()
-                            .map(|s| clip(s, 60))
+                            .map(|s| crate::display::clip(s, 60))
                             .unwrap_or_default()
                     );
                 }
@@ -420,14 +420,4 @@ fn user_add(name: &str, password_stdin: bool) -> Result<ExitCode> {
 
 fn toml_string(s: &str) -> String {
     toml::Value::String(s.to_string()).to_string()
-}
-
-pub(crate) fn clip(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
-        out.push('…');
-        out
-    }
 }

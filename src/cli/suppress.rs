@@ -12,7 +12,6 @@ use serde_json::json;
 
 use crate::audit::{Event, Kind};
 use crate::recipient::import::parse_suppressions;
-use crate::recipient::suppressed_reply;
 use crate::store::{Store, SuppressionSource};
 
 /// Bad rows printed by an import before the rest are only counted.
@@ -86,16 +85,16 @@ pub async fn run(store: &Store, cmd: SuppressCmd) -> Result<ExitCode> {
                 for r in &rows {
                     println!(
                         "{:<40} {:<10} {:<8} {}",
-                        super::clip(&r.address, 40),
+                        crate::display::clip(&r.address, 40),
                         r.created_at.strftime("%Y-%m-%d"),
                         r.source,
-                        super::clip(&r.reason, 80)
+                        crate::display::clip(&r.reason, 80)
                     );
                 }
             }
         }
         SuppressCmd::Show { address } => match store.suppression(&address).await? {
-            Some(s) => println!("{}", suppressed_reply(&s)),
+            Some(s) => println!("{}", crate::gateway::replies::suppressed(&s)),
             None => {
                 println!("{address} is not suppressed");
                 return Ok(ExitCode::from(1));

@@ -4,6 +4,7 @@
 
 pub mod archive;
 pub mod facts;
+pub mod headers;
 pub mod html;
 pub mod notice;
 pub mod prepare;

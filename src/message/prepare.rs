@@ -7,6 +7,8 @@
 
 use jiff::Timestamp;
 
+use super::headers::{has_header, header_section};
+
 /// Rewrites every line ending to CRLF, removes NUL bytes, and makes sure the
 /// message ends with CRLF.
 ///
@@ -54,31 +56,6 @@ pub struct Trace<'a> {
     pub authenticated: bool,
     /// First recipient, named in the `for` clause when there is only one.
     pub single_rcpt: Option<&'a str>,
-}
-
-/// The header section of a canonical message: everything before the first
-/// empty line (the whole message when there is none).
-pub fn header_section(data: &[u8]) -> &[u8] {
-    if data.starts_with(b"\r\n") {
-        return &data[..0];
-    }
-    match find(data, b"\r\n\r\n") {
-        Some(p) => &data[..p + 2],
-        None => data,
-    }
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Whether the header section has a field of this name (case-insensitive).
-pub fn has_header(headers: &[u8], name: &str) -> bool {
-    headers.split(|&b| b == b'\n').any(|line| {
-        line.len() > name.len()
-            && line[..name.len()].eq_ignore_ascii_case(name.as_bytes())
-            && line[name.len()] == b':'
-    })
 }
 
 /// RFC 5322 date-time, in UTC.

@@ -10,10 +10,9 @@ use super::config::PolicyConfig;
 use super::inputs::{RecipientFacts, SenderFacts};
 use super::rules::{Action, RuleId, Scope};
 use super::subject::PhraseSet;
-use super::verdict::{Decision, Finding, Hit, RecipientVerdict, Rewrite, Verdict};
+use super::verdict::{Decision, Finding, Hit, RecipientVerdict, Refusal, Rewrite, Verdict};
 use super::{attachments, body, etiquette, recipient, sender, subject};
 use crate::message::MessageFacts;
-use crate::smtp::Reply;
 
 /// Rule parameters, defaults merged with `[policy.rules.ID]`.
 #[derive(Debug, Clone)]
@@ -268,7 +267,7 @@ impl Judge {
         self.resolved(id).enabled && (self.enabled || id == RuleId::SenderNotAllowed)
     }
 
-    fn weigh(&self, f: Finding) -> (Hit, Option<Rewrite>, Option<Reply>) {
+    fn weigh(&self, f: Finding) -> (Hit, Option<Rewrite>, Option<Refusal>) {
         let r = self.resolved(f.id);
         let action = match r.action {
             Action::Score | Action::Strip => None,
@@ -289,7 +288,7 @@ impl Judge {
             explanation: f.explanation,
             fix: f.fix,
         };
-        (hit, rewrite, f.reply)
+        (hit, rewrite, f.refusal)
     }
 
     fn threshold(&self, score: f64) -> Decision {
@@ -320,7 +319,12 @@ impl Judge {
                 hits.push(self.weigh(f).0);
             }
         }
-        let score: f64 = hits.iter().filter(|h| !h.advice).map(|h| h.score).sum();
+        let score: f64 = hits
+            .iter()
+            .filter(|h| !h.advice)
+            .map(|h| h.score)
+            .sum::<f64>()
+            + 0.0;
         let action = hits
             .iter()
             .filter_map(|h| h.action)
@@ -340,7 +344,7 @@ impl Judge {
                         findings.extend(rule(&ctx, r));
                     }
                 }
-                self.decide_recipient(r, score, action, &hits, findings)
+                self.decide_recipient(r, score, action, findings)
             })
             .collect();
         Verdict {
@@ -359,7 +363,7 @@ impl Judge {
             .filter(|(id, _)| self.active(*id))
             .filter_map(|(_, rule)| rule(r, &self.params))
             .collect();
-        self.decide_recipient(r, 0.0, Decision::Accept, &[], findings)
+        self.decide_recipient(r, 0.0, Decision::Accept, findings)
     }
 
     fn decide_recipient(
@@ -367,44 +371,43 @@ impl Judge {
         r: &RecipientFacts,
         message_score: f64,
         message_action: Decision,
-        message_hits: &[Hit],
         findings: Vec<Finding>,
     ) -> RecipientVerdict {
         let mut hits = Vec::new();
         let mut rewrites = Vec::new();
-        let mut replies = Vec::new();
+        let mut refusals = Vec::new();
         for f in findings {
-            let (hit, rewrite, reply) = self.weigh(f);
-            if let (Some(Decision::Reject), Some(reply)) = (hit.action, reply) {
-                replies.push(reply);
+            let (hit, rewrite, refusal) = self.weigh(f);
+            if let (Some(Decision::Reject), Some(refusal)) = (hit.action, refusal) {
+                refusals.push(refusal);
             }
             rewrites.extend(rewrite);
             hits.push(hit);
         }
+        // `+ 0.0`: an empty float sum is -0.0, which must never be shown.
         let score = message_score
             + hits
                 .iter()
                 .filter(|h| !h.advice)
                 .map(|h| h.score)
-                .sum::<f64>();
+                .sum::<f64>()
+            + 0.0;
         let action = hits
             .iter()
             .filter(|h| !h.advice)
             .filter_map(|h| h.action)
             .fold(message_action.max(self.threshold(score)), Decision::max);
-        let reply = (action == Decision::Reject).then(|| {
-            replies.into_iter().next().unwrap_or_else(|| {
-                let all: Vec<&Hit> = message_hits.iter().chain(hits.iter()).collect();
-                Reply::new(550, (5, 7, 1), super::verdict::summary_of(score, &all))
-            })
-        });
+        let refusal = refusals
+            .into_iter()
+            .next()
+            .filter(|_| action == Decision::Reject);
         RecipientVerdict {
             address: r.address.clone(),
             action,
             score,
             hits,
             rewrites,
-            reply,
+            refusal,
         }
     }
 }

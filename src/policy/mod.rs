@@ -39,7 +39,7 @@ pub use engine::Judge;
 pub use inputs::{RecipientFacts, SenderFacts};
 pub use rewrite::apply_rewrites;
 pub use rules::{Action, RuleId};
-pub use verdict::{Decision, Hit, RecipientVerdict, Rewrite, Text, Verdict};
+pub use verdict::{Decision, Hit, RecipientVerdict, Refusal, Rewrite, Text, Verdict};
 
 #[cfg(test)]
 pub(crate) mod testutil {

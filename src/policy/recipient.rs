@@ -8,9 +8,8 @@
 use super::engine::{Ctx, Params};
 use super::inputs::{RecipientFacts, reads_chinese};
 use super::rules::RuleId;
-use super::verdict::{Finding, Text};
+use super::verdict::{Finding, Refusal, Text};
 use crate::message::text::ScriptMix;
-use crate::smtp::Reply;
 
 /// Common misspellings of big mailbox providers → the probable domain.
 pub const TYPO_DOMAINS: &[(&str, &str)] = &[
@@ -161,7 +160,7 @@ pub fn no_reply(r: &RecipientFacts, _p: &Params) -> Option<Finding> {
                 "找到客户的真实邮箱（在订单里、对方网站上或对方邮件正文中），发到那里。",
             ),
         )
-        .reply(Reply::new(550, (5, 1, 1), format!("<{}>: a no-reply address does not read mail", r.address))),
+        .refusal(Refusal::NoReply),
     )
 }
 
@@ -187,14 +186,10 @@ pub fn typo(r: &RecipientFacts, p: &Params) -> Option<Finding> {
                 format!("请检查地址；你是不是想写 {suggestion}？"),
             ),
         )
-        .reply(Reply::new(
-            550,
-            (5, 1, 2),
-            format!(
-                "<{}>: domain {} looks like a typo; did you mean {}?",
-                r.address, r.domain, correct
-            ),
-        )),
+        .refusal(Refusal::Typo {
+            domain: r.domain.clone(),
+            suggestion: correct.to_string(),
+        }),
     )
 }
 
@@ -308,7 +303,7 @@ mod tests {
         ] {
             let f =
                 no_reply(&RecipientFacts::from_address(a), &p()).unwrap_or_else(|| panic!("{a}"));
-            assert_eq!(f.reply.unwrap().status, (5, 1, 1));
+            assert_eq!(f.refusal, Some(Refusal::NoReply));
         }
         assert!(no_reply(&RecipientFacts::from_address("nora@x.de"), &p()).is_none());
         assert!(no_reply(&RecipientFacts::from_address("reply@x.de"), &p()).is_none());
@@ -317,12 +312,12 @@ mod tests {
     #[test]
     fn typos() {
         let f = typo(&RecipientFacts::from_address("hans@gmial.com"), &p()).unwrap();
-        let reply = f.reply.unwrap();
-        assert_eq!((reply.code, reply.status), (550, (5, 1, 2)));
-        assert!(
-            reply.text.contains("did you mean gmail.com?"),
-            "{}",
-            reply.text
+        assert_eq!(
+            f.refusal,
+            Some(Refusal::Typo {
+                domain: "gmial.com".into(),
+                suggestion: "gmail.com".into()
+            })
         );
         assert!(typo(&RecipientFacts::from_address("hans@gmail.com"), &p()).is_none());
         assert!(typo(&RecipientFacts::from_address("hans@hotmail.co.uk"), &p()).is_none());

@@ -33,8 +33,9 @@ struct JsonVerdict<'a> {
     recipients: Vec<JsonRecipient<'a>>,
 }
 
+/// Two decimals, never -0.
 fn round(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
+    (x * 100.0).round() / 100.0 + 0.0
 }
 
 fn json_hits(hits: &[Hit], lang: Language) -> Vec<JsonHit<'_>> {
@@ -48,13 +49,14 @@ fn json_hits(hits: &[Hit], lang: Language) -> Vec<JsonHit<'_>> {
         .collect()
 }
 
-/// The documented JSON of `sendwell check --format json`. `verdict` and
-/// `score` are the message-level decision and score (what the end of DATA
-/// answers); each recipient has its own `verdict`. `deliver_at` and the time
+/// The documented JSON of `sendwell check --format json`. `verdict` is the
+/// worst decision over the message and its recipients (what the text report
+/// says), `score` the message-level score; each recipient has its own
+/// `verdict`. `deliver_at` and the time
 /// zone fields are filled by the schedule stage (null here).
 pub fn to_json(v: &Verdict, lang: Language) -> serde_json::Value {
     let j = JsonVerdict {
-        verdict: v.action.as_str(),
+        verdict: v.overall().as_str(),
         score: round(v.score),
         hits: json_hits(&v.hits, lang),
         recipients: v
@@ -179,9 +181,6 @@ pub fn render_text(v: &Verdict, lang: Language, color: bool) -> String {
                         names.join(", ")
                     ));
                 }
-            }
-            if let Some(reply) = &r.reply {
-                out.push_str(&format!("    SMTP: {reply}\n"));
             }
         }
     }

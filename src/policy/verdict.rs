@@ -8,7 +8,6 @@ use serde::Serialize;
 
 use super::config::Language;
 use super::rules::RuleId;
-use crate::smtp::Reply;
 
 /// Longest one-line SMTP refusal text we produce.
 pub const MAX_SMTP_SUMMARY: usize = 200;
@@ -68,8 +67,8 @@ pub struct Finding {
     pub fix: Text,
     /// A change to the recipient's copy (READ_RECEIPT_COLD).
     pub rewrite: Option<Rewrite>,
-    /// The SMTP answer when this refuses a recipient (RCPT_*).
-    pub reply: Option<Reply>,
+    /// Why this refuses a recipient in the rule's own words (RCPT_*).
+    pub refusal: Option<Refusal>,
 }
 
 impl Finding {
@@ -81,7 +80,7 @@ impl Finding {
             explanation,
             fix,
             rewrite: None,
-            reply: None,
+            refusal: None,
         }
     }
 
@@ -95,8 +94,8 @@ impl Finding {
         self
     }
 
-    pub fn reply(mut self, r: Reply) -> Finding {
-        self.reply = Some(r);
+    pub fn refusal(mut self, r: Refusal) -> Finding {
+        self.refusal = Some(r);
         self
     }
 }
@@ -116,6 +115,16 @@ pub struct Hit {
     pub fix: Text,
 }
 
+/// A recipient refused for a reason that has its own words (the gateway's
+/// replies module words them for the mail program).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// RCPT_NO_REPLY: nobody reads mail sent there.
+    NoReply,
+    /// RCPT_TYPO: the domain is a known misspelling of `suggestion`'s.
+    Typo { domain: String, suggestion: String },
+}
+
 /// A change to one recipient's copy before it is queued.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Rewrite {
@@ -132,9 +141,10 @@ pub struct RecipientVerdict {
     /// This recipient's own hits (the message's are in [`Verdict::hits`]).
     pub hits: Vec<Hit>,
     pub rewrites: Vec<Rewrite>,
-    /// The refusal for this recipient when `action` is `Reject`.
+    /// The rule's own words for refusing this recipient when `action` is
+    /// `Reject` (else the reply names the score and reasons).
     #[serde(skip)]
-    pub reply: Option<Reply>,
+    pub refusal: Option<Refusal>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -162,55 +172,6 @@ impl Verdict {
             .iter()
             .chain(self.recipients.iter().flat_map(|r| r.hits.iter()))
     }
-
-    /// One short ASCII line naming the top reasons, for `550 5.7.1` at the
-    /// end of DATA (a mail client shows it to the writer).
-    pub fn smtp_summary(&self) -> String {
-        let mut hits: Vec<&Hit> = self.hits.iter().collect();
-        if hits.iter().all(|h| h.advice) {
-            hits = self.all_hits().collect();
-        }
-        summary_of(self.score, &hits)
-    }
-}
-
-/// The one-line refusal for a score and its hits: fixed actions first, then
-/// by score, as many as fit in [`MAX_SMTP_SUMMARY`].
-pub fn summary_of(score: f64, hits: &[&Hit]) -> String {
-    let mut hits: Vec<&Hit> = hits.iter().copied().filter(|h| !h.advice).collect();
-    hits.sort_by(|a, b| {
-        b.action.cmp(&a.action).then(
-            b.score
-                .partial_cmp(&a.score)
-                .unwrap_or(std::cmp::Ordering::Equal),
-        )
-    });
-    let mut out = format!("Refused by sending policy (score {})", fmt_score(score));
-    let mut first = true;
-    for h in hits {
-        let mut reason = h.id.spec().summary.to_string();
-        let detail = ascii_detail(&h.detail);
-        if !detail.is_empty() {
-            reason = format!("{reason} '{detail}'");
-        }
-        let piece = format!("{}{reason} [{}]", if first { ": " } else { "; " }, h.id);
-        if out.len() + piece.len() > MAX_SMTP_SUMMARY {
-            break;
-        }
-        out.push_str(&piece);
-        first = false;
-    }
-    out
-}
-
-/// A detail fit for an SMTP line: ASCII, short, no quotes.
-fn ascii_detail(d: &str) -> String {
-    if !d.is_ascii() || d.len() > 40 {
-        return String::new();
-    }
-    d.chars()
-        .filter(|c| !c.is_control() && *c != '\'')
-        .collect()
 }
 
 /// 7 → "7", 7.5 → "7.5".
@@ -224,52 +185,12 @@ pub fn quoted_list(items: &[String]) -> String {
 }
 
 pub fn fmt_score(s: f64) -> String {
-    let r = (s * 10.0).round() / 10.0;
-    if r.fract() == 0.0 {
-        format!("{r:.0}")
-    } else {
-        format!("{r:.1}")
-    }
+    crate::display::score_text(s)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn hit(id: RuleId, score: f64, action: Option<Decision>, detail: &str) -> Hit {
-        Hit {
-            id,
-            score,
-            action,
-            advice: false,
-            detail: detail.into(),
-            explanation: Text::default(),
-            fix: Text::default(),
-        }
-    }
-
-    #[test]
-    fn summary_is_short_ascii_and_puts_fixed_actions_first() {
-        let v = Verdict {
-            action: Decision::Reject,
-            score: 13.5,
-            hits: vec![
-                hit(RuleId::SubjectEmoji, 2.0, None, "🎉"),
-                hit(
-                    RuleId::AttachExecutable,
-                    10.0,
-                    Some(Decision::Reject),
-                    "setup.exe",
-                ),
-                hit(RuleId::SubjectExclamation, 1.5, None, "!!!"),
-            ],
-            recipients: vec![],
-        };
-        let s = v.smtp_summary();
-        assert!(s.is_ascii() && s.len() <= MAX_SMTP_SUMMARY, "{s}");
-        assert!(s.starts_with("Refused by sending policy (score 13.5): executable attachment 'setup.exe' [ATTACH_EXECUTABLE]"), "{s}");
-        assert!(s.contains("[SUBJECT_EMOJI]"));
-    }
 
     #[test]
     fn overall_is_worst() {
@@ -286,7 +207,7 @@ mod tests {
             score: 6.0,
             hits: vec![],
             rewrites: vec![],
-            reply: None,
+            refusal: None,
         });
         assert_eq!(v.overall(), Decision::Hold);
         assert_eq!(fmt_score(7.0), "7");

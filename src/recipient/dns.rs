@@ -25,7 +25,6 @@ use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::{Name, RData};
 
 use super::config::DnsConfig;
-use crate::smtp::Reply;
 
 /// Longest a positive answer is trusted, whatever its TTL says: a domain
 /// that moves its mail is seen within the day.
@@ -57,32 +56,37 @@ pub enum DomainVerdict {
     Unchecked,
     /// Refuse this recipient for good. `rule` is the policy rule ID
     /// (`RCPT_NO_DOMAIN`, `RCPT_NO_MAIL`, `RCPT_SYNTAX`).
-    Refuse { rule: &'static str, reply: Reply },
+    Refuse {
+        rule: &'static str,
+        problem: DomainProblem,
+    },
     /// DNS gave no clear answer now: `451 4.4.3`, the client tries again.
     /// `cause` is for the log.
-    TryLater { reply: Reply, cause: String },
+    TryLater { domain: String, cause: String },
+}
+
+/// Why a domain cannot take the mail (each with the domain as shown).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainProblem {
+    /// The address has no `@domain` at all.
+    NoDomainPart(String),
+    /// Not a valid domain name.
+    BadDomain(String),
+    /// NXDOMAIN: the domain does not exist.
+    NoDomain(String),
+    /// A null MX (RFC 7505): the domain says it takes no mail.
+    NullMx(String),
+    /// No MX, A or AAAA record.
+    NoMailHost(String),
 }
 
 impl DomainVerdict {
-    /// The reply to give at RCPT when the recipient must not be accepted
-    /// (`None`: go on with the other checks).
-    pub fn reply(&self) -> Option<&Reply> {
-        match self {
-            DomainVerdict::Accepts(_) | DomainVerdict::Unchecked => None,
-            DomainVerdict::Refuse { reply, .. } | DomainVerdict::TryLater { reply, .. } => {
-                Some(reply)
-            }
-        }
-    }
-
-    /// The reply as a `Result`, ready for `?` in a RCPT handler.
-    pub fn into_result(self) -> Result<(), Reply> {
-        match self {
-            DomainVerdict::Accepts(_) | DomainVerdict::Unchecked => Ok(()),
-            DomainVerdict::Refuse { reply, .. } | DomainVerdict::TryLater { reply, .. } => {
-                Err(reply)
-            }
-        }
+    /// Whether the recipient must not be accepted now.
+    pub fn refuses(&self) -> bool {
+        matches!(
+            self,
+            DomainVerdict::Refuse { .. } | DomainVerdict::TryLater { .. }
+        )
     }
 }
 
@@ -181,11 +185,7 @@ impl RecipientChecker {
             Some((_, domain)) => self.check_domain(domain).await,
             None => DomainVerdict::Refuse {
                 rule: "RCPT_SYNTAX",
-                reply: Reply::new(
-                    553,
-                    (5, 1, 3),
-                    format!("<{}> has no domain", address.escape_default()),
-                ),
+                problem: DomainProblem::NoDomainPart(address.to_string()),
             },
         }
     }
@@ -210,11 +210,7 @@ impl RecipientChecker {
             None => {
                 return DomainVerdict::Refuse {
                     rule: "RCPT_SYNTAX",
-                    reply: Reply::new(
-                        553,
-                        (5, 1, 3),
-                        format!("{} is not a valid domain", shown.escape_default()),
-                    ),
+                    problem: DomainProblem::BadDomain(shown.to_string()),
                 };
             }
         };
@@ -223,27 +219,15 @@ impl RecipientChecker {
             Ok(Ok(Found::Implicit)) => DomainVerdict::Accepts(MailRoute::Implicit),
             Ok(Ok(Found::NoDomain)) => DomainVerdict::Refuse {
                 rule: "RCPT_NO_DOMAIN",
-                reply: Reply::new(
-                    550,
-                    (5, 1, 2),
-                    format!("{shown}: this domain does not exist; check the address"),
-                ),
+                problem: DomainProblem::NoDomain(shown.to_string()),
             },
             Ok(Ok(Found::NullMx)) => DomainVerdict::Refuse {
                 rule: "RCPT_NO_MAIL",
-                reply: Reply::new(
-                    550,
-                    (5, 1, 10),
-                    format!("{shown} accepts no mail (it publishes a null MX)"),
-                ),
+                problem: DomainProblem::NullMx(shown.to_string()),
             },
             Ok(Ok(Found::NoMailHost)) => DomainVerdict::Refuse {
                 rule: "RCPT_NO_MAIL",
-                reply: Reply::new(
-                    550,
-                    (5, 1, 10),
-                    format!("{shown} has no mail server (no MX, A or AAAA record)"),
-                ),
+                problem: DomainProblem::NoMailHost(shown.to_string()),
             },
             Ok(Err(e)) => try_later(shown, e.to_string()),
             Err(_) => try_later(
@@ -266,11 +250,7 @@ impl RecipientChecker {
 
 fn try_later(domain: &str, cause: String) -> DomainVerdict {
     DomainVerdict::TryLater {
-        reply: Reply::new(
-            451,
-            (4, 4, 3),
-            format!("cannot check {domain} in DNS right now; try again later"),
-        ),
+        domain: domain.to_string(),
         cause,
     }
 }
@@ -350,19 +330,12 @@ mod tests {
             c.check_domain("example.invalid").await,
             DomainVerdict::Unchecked
         );
-        assert_eq!(c.check_domain("example.invalid").await.reply(), None);
+        assert!(!c.check_domain("example.invalid").await.refuses());
     }
 
     #[test]
-    fn verdict_replies() {
-        let v = try_later("x.example", "timeout".into());
-        let r = v.reply().expect("a reply");
-        assert_eq!((r.code, r.status), (451, (4, 4, 3)));
-        assert!(v.into_result().is_err());
-        assert!(
-            DomainVerdict::Accepts(MailRoute::Implicit)
-                .into_result()
-                .is_ok()
-        );
+    fn try_later_refuses_for_now() {
+        assert!(try_later("x.example", "timeout".into()).refuses());
+        assert!(!DomainVerdict::Accepts(MailRoute::Implicit).refuses());
     }
 }

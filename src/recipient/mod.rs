@@ -6,17 +6,17 @@
 //!
 //! - [`config`]: the `[dns]` section.
 //! - [`dns`]: [`RecipientChecker::check_domain`] → [`DomainVerdict`].
-//! - [`suppression`]: the RCPT refusal for a suppressed address, and which
-//!   upstream bounces put an address on the list.
+//! - [`suppression`]: which upstream bounces put an address on the list.
 //! - [`import`]: CSV files of suppressions and contacts, row by row.
 //!
 //! Knows nothing of the SMTP session or of the message's content.
 
+pub mod address;
 pub mod config;
 pub mod dns;
 pub mod import;
 pub mod suppression;
 
 pub use config::DnsConfig;
-pub use dns::{DomainVerdict, MailRoute, RecipientChecker};
-pub use suppression::{bounce_means_gone, suppressed_reply, suppression_reply};
+pub use dns::{DomainProblem, DomainVerdict, MailRoute, RecipientChecker};
+pub use suppression::bounce_means_gone;

@@ -1,16 +1,10 @@
-//! The suppression list seen from the SMTP side: the reply a suppressed
-//! recipient gets at RCPT, and which upstream bounces mean "this mailbox is
-//! gone" (and so put the address on the list).
+//! The suppression list seen from the SMTP side: which upstream bounces
+//! mean "this mailbox is gone" (and so put the address on the list). The
+//! RCPT reply a suppressed recipient gets is the gateway's
+//! (`gateway::replies::suppressed`).
 //!
 //! The list itself lives in the store (`Store::suppress`, `suppression`, …);
 //! this file knows its rows and SMTP replies, nothing of SQL.
-
-use crate::smtp::Reply;
-use crate::store::{self, Store, Suppression};
-
-/// Most characters of the stored reason quoted in a RCPT reply: SMTP reply
-/// lines are limited (RFC 5321 §4.5.3.1.5: 512 octets).
-pub const MAX_REASON_IN_REPLY: usize = 200;
 
 /// Enhanced status codes (RFC 3463, `5.X.Y` → `(X, Y)`) that say the
 /// recipient's mailbox does not exist and will not come back: bad mailbox
@@ -37,40 +31,6 @@ const GONE_PHRASES: &[&str] = &[
     "user does not exist",
     "invalid recipient",
 ];
-
-/// `550 5.1.1 <addr> is suppressed since YYYY-MM-DD: <reason>` (the date in UTC).
-pub fn suppressed_reply(s: &Suppression) -> Reply {
-    let mut reason: String = s
-        .reason
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(MAX_REASON_IN_REPLY)
-        .collect();
-    if s.reason.chars().count() > MAX_REASON_IN_REPLY {
-        reason.push('…');
-    }
-    Reply::new(
-        550,
-        (5, 1, 1),
-        format!(
-            "<{}> is suppressed since {}: {}",
-            s.address,
-            s.created_at.strftime("%Y-%m-%d"),
-            reason.trim()
-        ),
-    )
-}
-
-/// The RCPT-time lookup: the refusal for a suppressed recipient, `None`
-/// for one that may get mail. One primary-key read. A store error is the
-/// caller's to turn into a 451.
-pub async fn suppression_reply(store: &Store, rcpt: &str) -> store::Result<Option<Reply>> {
-    Ok(store
-        .suppression(rcpt)
-        .await?
-        .as_ref()
-        .map(suppressed_reply))
-}
 
 /// Whether a permanent upstream reply (`"550 5.1.1 No such user"`) says
 /// the recipient's mailbox does not exist, so that writing to it again is
@@ -103,7 +63,6 @@ fn enhanced_status(word: &str) -> Option<(u16, u16, u16)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::SuppressionSource;
 
     #[test]
     fn gone_or_not() {
@@ -131,22 +90,5 @@ mod tests {
         ] {
             assert!(!bounce_means_gone(kept), "{kept}");
         }
-    }
-
-    #[test]
-    fn reply_names_date_and_reason() {
-        let s = Suppression {
-            address: "buyer@example.de".into(),
-            reason: "550 5.1.1 no such user\r\nsecond".into(),
-            source: SuppressionSource::Bounce,
-            created_at: "2026-11-20T23:30:00Z".parse().expect("a time"),
-        };
-        let r = suppressed_reply(&s);
-        assert_eq!((r.code, r.status), (550, (5, 1, 1)));
-        assert_eq!(
-            r.text,
-            "<buyer@example.de> is suppressed since 2026-11-20: 550 5.1.1 no such user  second"
-        );
-        assert_eq!(r.to_wire().iter().filter(|&&b| b == b'\n').count(), 1);
     }
 }

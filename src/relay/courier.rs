@@ -339,7 +339,7 @@ async fn job(
     };
     let started = Instant::now();
     let mut results = ctx.upstream.send(&msg).await;
-    crate::admin::metrics::upstream_latency(started.elapsed());
+    crate::metrics::upstream_latency(started.elapsed());
     // The trait promises one result per recipient; a short answer is a bug
     // upstream of us, and the missing ones are simply tried again.
     results.resize(
@@ -459,7 +459,7 @@ pub async fn suppress_if_gone(store: &Store, rcpt: &str, reply: &str, now: Times
 
 /// Logs and counts (see `admin::metrics`) one decided outcome.
 fn log_decision(claim: &Claimed, outcome: &Outcome) {
-    use crate::admin::metrics;
+    use crate::metrics;
     let (m, rcpt) = (claim.message_id, claim.rcpt.as_str());
     match outcome {
         Outcome::Delivered { reply, .. } => {
@@ -585,7 +585,7 @@ async fn enqueue_report(
         now,
     };
     let data = dsn::build(&report);
-    let headers = crate::message::prepare::header_section(&data);
+    let headers = crate::message::headers::header_section(&data);
     let kind_name = match kind {
         Kind::Failed => "failed",
         Kind::Delayed => "delayed",
@@ -597,8 +597,8 @@ async fn enqueue_report(
     });
     let msg = NewMessage {
         mail_from: String::new(),
-        message_id_header: crate::gateway::header_value(headers, "Message-ID"),
-        subject: crate::gateway::header_value(headers, "Subject"),
+        message_id_header: crate::message::headers::header_value(headers, "Message-ID"),
+        subject: crate::message::headers::header_value(headers, "Subject"),
         data,
         received_at: now,
         client: format!("sendwell delivery report for message {}", claim.message_id),

@@ -268,7 +268,7 @@ impl SmtpUpstream {
         let body = strip_final_crlf(&msg.data);
         let mut params = Parameters::new();
         let envelope_utf8 = !msg.mail_from.is_ascii() || msg.rcpt_to.iter().any(|r| !r.is_ascii());
-        let header_utf8 = !header_section(&msg.data).is_ascii();
+        let header_utf8 = !crate::message::headers::header_section(&msg.data).is_ascii();
         if envelope_utf8 && !conn.caps.smtputf8 {
             // RFC 6531 §3.2: such a message cannot go to a server without
             // SMTPUTF8; it would have to be downgraded, which we do not do.
@@ -463,14 +463,6 @@ pub fn dot_stuff(body: &[u8]) -> Vec<u8> {
 /// Our data ends in CRLF; the DATA terminator supplies that CRLF itself.
 fn strip_final_crlf(data: &[u8]) -> &[u8] {
     data.strip_suffix(b"\r\n").unwrap_or(data)
-}
-
-fn header_section(data: &[u8]) -> &[u8] {
-    let end = data
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or(data.len());
-    data.get(..end).unwrap_or(data)
 }
 
 /// 4xx → try again, 5xx → never; anything else (a 2xx/3xx where it makes no

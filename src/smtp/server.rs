@@ -361,7 +361,14 @@ impl Connection<'_> {
                     }
                     Action::CheckRcpt { client, from, rcpt } => {
                         let answer = match self.door.rate_check(&client) {
-                            Ok(()) => self.door.gateway.check_rcpt(&client, &from, &rcpt).await,
+                            Ok(()) => {
+                                let gateway = self.door.gateway();
+                                guarded("RCPT", async move {
+                                    gateway.check_rcpt(&client, &from, &rcpt).await
+                                })
+                                .await
+                                .unwrap_or_else(Err)
+                            }
                             Err(r) => Err(r),
                         };
                         self.session.rcpt_done(answer);
@@ -376,7 +383,10 @@ impl Connection<'_> {
                     Action::Submit(sub) => {
                         // Let the client see earlier replies while the store commits.
                         self.write(&mut out).await?;
-                        let answer = self.door.gateway.submit(sub).await;
+                        let gateway = self.door.gateway();
+                        let answer = guarded("DATA", async move { gateway.submit(sub).await })
+                            .await
+                            .unwrap_or_else(|reply| reply);
                         self.session.submit_done(answer);
                     }
                     Action::StartTls => {
@@ -446,4 +456,17 @@ impl Connection<'_> {
         out.clear();
         Ok(())
     }
+}
+
+/// Runs one gateway call as its own task, so a bug that panics inside it
+/// costs this transaction a `451 4.3.0` (the client keeps the message and
+/// tries again later) and a log line naming the stage, never a silent drop.
+async fn guarded<T: Send + 'static>(
+    stage: &'static str,
+    call: impl std::future::Future<Output = T> + Send + 'static,
+) -> Result<T, Reply> {
+    tokio::spawn(call).await.map_err(|e| {
+        tracing::error!(stage, error = %e, "a bug stopped this transaction; the client was told to try again");
+        crate::gateway::replies::local_problem()
+    })
 }

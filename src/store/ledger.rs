@@ -97,33 +97,7 @@ impl Store {
         }
         let mut out = Vec::with_capacity(reqs.len());
         for (i, (req, (rcpt, domain))) in reqs.iter().zip(&keys).enumerate() {
-            let rows = sqlx::query(
-                "SELECT id, rcpt, message_id, sent_at, cold, subject_hash, body_hash \
-                 FROM sends WHERE rcpt = $1 AND sent_at >= $2 ORDER BY sent_at, id",
-            )
-            .bind(rcpt.as_str())
-            .bind(req.since.as_millisecond())
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut history = History::default();
-            for r in &rows {
-                let row = ledger_row(r)?;
-                history.rcpt.push(PastSend {
-                    at: row.sent_at,
-                    cold: row.cold,
-                    content: row.content,
-                });
-            }
-            if let Some(since) = req.domain_since {
-                let times: Vec<i64> = sqlx::query_scalar(
-                    "SELECT sent_at FROM sends WHERE rcpt_domain = $1 AND sent_at >= $2",
-                )
-                .bind(domain.as_str())
-                .bind(since.as_millisecond())
-                .fetch_all(&mut *tx)
-                .await?;
-                history.domain = times.into_iter().map(ts).collect::<Result<_>>()?;
-            }
+            let history = read_history(&mut tx, rcpt, domain, req).await?;
             let decision = plan(i, &history);
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO sends (rcpt, rcpt_domain, sent_at, cold, subject_hash, body_hash, created_at) \
@@ -145,6 +119,14 @@ impl Store {
         }
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// The ledger as it stands for one request, without reserving anything
+    /// (`sendwell check`: what the caps would say now).
+    pub async fn caps_history(&self, req: &SlotRequest<'_>) -> Result<History> {
+        let (rcpt, domain) = rcpt_key(req.rcpt);
+        let mut conn = self.pool().acquire().await?;
+        read_history(&mut conn, &rcpt, &domain, req).await
     }
 
     /// [`Store::reserve_slots`] for a single copy.
@@ -313,4 +295,41 @@ mod tests {
         }
         assert_ne!(lock_key("a.de"), lock_key("b.de"));
     }
+}
+
+/// A recipient's (and, when capped, their domain's) recent ledger rows.
+async fn read_history(
+    conn: &mut sqlx::AnyConnection,
+    rcpt: &str,
+    domain: &str,
+    req: &SlotRequest<'_>,
+) -> Result<History> {
+    let rows = sqlx::query(
+        "SELECT id, rcpt, message_id, sent_at, cold, subject_hash, body_hash \
+         FROM sends WHERE rcpt = $1 AND sent_at >= $2 ORDER BY sent_at, id",
+    )
+    .bind(rcpt)
+    .bind(req.since.as_millisecond())
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut history = History::default();
+    for r in &rows {
+        let row = ledger_row(r)?;
+        history.rcpt.push(PastSend {
+            at: row.sent_at,
+            cold: row.cold,
+            content: row.content,
+        });
+    }
+    if let Some(since) = req.domain_since {
+        let times: Vec<i64> = sqlx::query_scalar(
+            "SELECT sent_at FROM sends WHERE rcpt_domain = $1 AND sent_at >= $2",
+        )
+        .bind(domain)
+        .bind(since.as_millisecond())
+        .fetch_all(&mut *conn)
+        .await?;
+        history.domain = times.into_iter().map(ts).collect::<Result<_>>()?;
+    }
+    Ok(history)
 }

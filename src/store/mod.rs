@@ -75,10 +75,12 @@ pub enum DeliveryState {
     Rejected,
     /// Removed by an operator (`sendwell queue drop`).
     Dropped,
+    /// A held copy the sender replaced by sending the message again.
+    Superseded,
 }
 
 impl DeliveryState {
-    pub const ALL: [DeliveryState; 8] = [
+    pub const ALL: [DeliveryState; 9] = [
         DeliveryState::Queued,
         DeliveryState::Delivering,
         DeliveryState::Delivered,
@@ -87,6 +89,7 @@ impl DeliveryState {
         DeliveryState::Held,
         DeliveryState::Rejected,
         DeliveryState::Dropped,
+        DeliveryState::Superseded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -99,6 +102,7 @@ impl DeliveryState {
             DeliveryState::Held => "held",
             DeliveryState::Rejected => "rejected",
             DeliveryState::Dropped => "dropped",
+            DeliveryState::Superseded => "superseded",
         }
     }
 
@@ -114,6 +118,7 @@ impl DeliveryState {
                 | DeliveryState::Bounced
                 | DeliveryState::Rejected
                 | DeliveryState::Dropped
+                | DeliveryState::Superseded
         )
     }
 }

@@ -521,6 +521,86 @@ impl Store {
         .await
     }
 
+    /// Withdraws held copies a resend replaces: copies still held, of other
+    /// messages than `by`, from `mail_from` to one of `rcpts`, whose subject
+    /// is `subject` (compared without case or surrounding space). They become
+    /// `superseded`, with a `superseded` record naming the new message, in
+    /// one transaction. Returns the withdrawn (message, recipient) pairs.
+    pub async fn supersede_held(
+        &self,
+        mail_from: &str,
+        rcpts: &[&str],
+        subject: Option<&str>,
+        by: &[MessageId],
+        now: Timestamp,
+    ) -> Result<Vec<(MessageId, String)>> {
+        let Some(subject) = subject.map(str::trim).filter(|s| !s.is_empty()) else {
+            return Ok(Vec::new());
+        };
+        if rcpts.is_empty() || by.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT d.id, d.message_id, d.rcpt, m.subject FROM deliveries d \
+             JOIN messages m ON m.id = d.message_id \
+             WHERE d.state = 'held' AND m.mail_from = $1",
+        )
+        .bind(mail_from)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let message = MessageId(r.try_get("message_id")?);
+            let rcpt: String = r.try_get("rcpt")?;
+            let theirs: Option<String> = r.try_get("subject")?;
+            let same_subject = theirs.is_some_and(|t| {
+                crate::message::headers::decode(t.trim()).to_lowercase() == subject.to_lowercase()
+            });
+            if by.contains(&message)
+                || !same_subject
+                || !rcpts.iter().any(|x| x.eq_ignore_ascii_case(&rcpt))
+            {
+                continue;
+            }
+            let id: i64 = r.try_get("id")?;
+            sqlx::query(
+                "UPDATE deliveries SET state = 'superseded', last_reply = $2, updated_at = $3 \
+                 WHERE id = $1 AND state = 'held'",
+            )
+            .bind(id)
+            .bind(format!("superseded by message {} (sent again)", by[0]))
+            .bind(now.as_millisecond())
+            .execute(&mut *tx)
+            .await?;
+            out.push((message, rcpt));
+        }
+        let mut events = Vec::new();
+        let mut messages: Vec<MessageId> = out.iter().map(|(m, _)| *m).collect();
+        messages.dedup();
+        for m in messages {
+            let which: Vec<&str> = out
+                .iter()
+                .filter(|(x, _)| *x == m)
+                .map(|(_, r)| r.as_str())
+                .collect();
+            events.push(
+                Event::new(
+                    now,
+                    Kind::Superseded,
+                    "sendwell",
+                    serde_json::json!({"by": by[0].0, "rcpts": which}),
+                )
+                .about(m),
+            );
+        }
+        if !events.is_empty() {
+            super::audit::append(&mut tx, self.dialect(), &events).await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
     /// Deletes up to `limit` messages whose every copy is final (delivered,
     /// bounced, rejected, dropped) and last changed before `before`, with
     /// their copies. Held and waiting mail is never touched. Returns how
@@ -533,7 +613,7 @@ impl Store {
         let ids: Vec<i64> = sqlx::query_scalar(
             "SELECT m.id FROM messages m WHERE m.received_at < $1 AND NOT EXISTS \
              (SELECT 1 FROM deliveries d WHERE d.message_id = m.id AND \
-              (d.state NOT IN ('delivered', 'bounced', 'rejected', 'dropped') OR d.updated_at >= $1)) \
+              (d.state NOT IN ('delivered', 'bounced', 'rejected', 'dropped', 'superseded') OR d.updated_at >= $1)) \
              ORDER BY m.id LIMIT $2",
         )
         .bind(before.as_millisecond())

@@ -1,0 +1,122 @@
+//! How values are shown to people, the same on every surface (CLI, pages,
+//! notices, API, audit): clipped text, scores, aligned tables.
+
+/// `text` cut to `n` characters with an ellipsis.
+pub fn clip(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut out: String = s.chars().take(n.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// A score as a number people read: rounded to a tenth, never `-0`.
+pub fn score(s: f64) -> f64 {
+    let r = (s * 10.0).round() / 10.0;
+    if r == 0.0 { 0.0 } else { r }
+}
+
+/// A score as text: `7.5`, `7`, `0` (never `-0` or `-0.0`).
+pub fn score_text(s: f64) -> String {
+    format!("{}", score(s))
+}
+
+/// Rows as a table whose columns line up under their headers, measured in
+/// characters as a terminal shows them (CJK characters take two columns).
+pub fn table(head: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = head.iter().map(|h| width(h)).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i < widths.len() {
+                widths[i] = widths[i].max(width(cell));
+            }
+        }
+    }
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        let mut out = String::new();
+        for (i, cell) in cells.enumerate() {
+            if i > 0 {
+                out.push_str("  ");
+            }
+            out.push_str(cell);
+            if i + 1 < widths.len() {
+                out.push_str(&" ".repeat(widths[i].saturating_sub(width(cell))));
+            }
+        }
+        out.truncate(out.trim_end().len());
+        out.push('\n');
+        out
+    };
+    let mut out = line(&mut head.iter().copied());
+    for row in rows {
+        out.push_str(&line(&mut row.iter().map(String::as_str)));
+    }
+    out
+}
+
+/// Terminal columns of a text: wide (East Asian) characters count two.
+pub fn width(s: &str) -> usize {
+    s.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x20000..=0x3FFFD => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_negative_zero() {
+        assert_eq!(score_text(-0.0), "0");
+        assert_eq!(score_text(-0.04), "0");
+        assert_eq!(score_text(7.5), "7.5");
+        assert_eq!(score_text(-1.5), "-1.5");
+        assert!(score(-0.0).is_sign_positive());
+    }
+
+    #[test]
+    fn tables_line_up() {
+        let t = table(
+            &["ID", "SUBJECT", "TO"],
+            &[
+                vec!["1".into(), "报价单".into(), "a@b.de".into()],
+                vec!["22".into(), "Quote".into(), "c@d.fr".into()],
+            ],
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        let col = |l: &str, i: usize| {
+            let mut w = 0;
+            for (k, c) in l.chars().enumerate() {
+                if k == i {
+                    break;
+                }
+                w += width(&c.to_string());
+            }
+            w
+        };
+        let to_at: Vec<usize> = lines
+            .iter()
+            .map(|l| {
+                let i = l
+                    .chars()
+                    .position(|c| c == 'T' || c == 'a' || c == 'c')
+                    .unwrap();
+                col(l, l.chars().count().min(i))
+            })
+            .collect();
+        assert_eq!(to_at[0], to_at[1]);
+        assert_eq!(to_at[1], to_at[2]);
+    }
+}

@@ -1,0 +1,374 @@
+//! The one decision about a message: [`assess`] takes the parsed message,
+//! the envelope, what is known of each recipient, the judge, the schedule
+//! and the time, and returns the verdict, each copy's plan and the reply.
+//! Pure: no SMTP, no SQL, no clock. The server, `sendwell check`, the judge
+//! benchmark and the fuzz target call it; the caps, which need the ledger's
+//! history, are folded in by [`Assessment::apply_caps`] (the server reads
+//! the history under the store's lock, `check` reads a snapshot).
+
+use jiff::Timestamp;
+
+use super::replies;
+use crate::message::MessageFacts;
+use crate::policy::{
+    self, Decision, Hit, Judge, Language, RecipientFacts, RecipientVerdict, Rewrite, RuleId,
+    SenderFacts, Text, Verdict,
+};
+use crate::schedule::caps::{CapDecision, ContentHashes, SendKind};
+use crate::schedule::{Known, Placement, Schedule};
+use crate::smtp::Reply;
+use crate::store::{Contact, DeliveryState};
+
+/// Who a recipient is and where: what the stages after RCPT need.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub address: String,
+    pub facts: RecipientFacts,
+    pub placement: Placement,
+}
+
+/// Who and where one recipient is, from what is known of them.
+pub fn recipient_of(schedule: &Schedule, rcpt: &str, contact: Option<&Contact>) -> Recipient {
+    let known = contact.map(|c| Known {
+        timezone: c.timezone.clone(),
+        country: c.country.clone(),
+    });
+    let placement = schedule.place(rcpt, known.as_ref(), None);
+    let mut facts = RecipientFacts::from_address(rcpt);
+    if placement.country.is_some() {
+        facts.country = placement.country.clone();
+    }
+    facts.established = contact.is_some_and(|c| c.established);
+    Recipient {
+        address: rcpt.to_string(),
+        facts,
+        placement,
+    }
+}
+
+/// Everything the decision depends on.
+pub struct Input<'a> {
+    /// The parsed message; `None` when it could not be read and the judge
+    /// is not needed (it is relayed as it is).
+    pub facts: Option<&'a MessageFacts>,
+    pub sender: SenderFacts,
+    pub people: &'a [Recipient],
+    /// Whether the judge runs: `[policy] enabled`, or an `allowed_from`
+    /// list to enforce (a security boundary, on even with the judge off).
+    pub judged: bool,
+    pub judge: &'a Judge,
+    pub schedule: &'a Schedule,
+    pub now: Timestamp,
+}
+
+/// What becomes of one recipient's copy.
+#[derive(Debug, Clone)]
+pub struct Copy {
+    pub rcpt: String,
+    pub state: DeliveryState,
+    pub rewrites: Vec<Rewrite>,
+    pub deliver_at: Timestamp,
+    pub placement: Placement,
+    pub kind: SendKind,
+}
+
+/// The whole decision about a message.
+#[derive(Debug, Clone)]
+pub struct Assessment {
+    pub verdict: Option<Verdict>,
+    pub copies: Vec<Copy>,
+    /// Set when the message is refused at the end of DATA: the reply.
+    pub refusal: Option<Reply>,
+    /// The schedule's jitter key and whether the message answers one.
+    pub is_reply: bool,
+    key: String,
+    now: Timestamp,
+}
+
+pub fn assess(input: &Input<'_>) -> Assessment {
+    let now = input.now;
+    let verdict = match (input.facts, input.judged) {
+        (Some(facts), true) => {
+            let rcpts: Vec<RecipientFacts> = input.people.iter().map(|p| p.facts.clone()).collect();
+            Some(input.judge.evaluate(facts, &input.sender, &rcpts, now))
+        }
+        _ => None,
+    };
+    let is_reply = input.facts.is_some_and(|f| f.thread.is_reply());
+    let key = input
+        .facts
+        .and_then(|f| f.subject.clone())
+        .unwrap_or_default();
+    let copies: Vec<Copy> = input
+        .people
+        .iter()
+        .map(|person| {
+            let rv: Option<&RecipientVerdict> = verdict.as_ref().and_then(|v| {
+                v.recipients
+                    .iter()
+                    .find(|r| r.address.eq_ignore_ascii_case(&person.address))
+            });
+            let message_hold = verdict.as_ref().is_some_and(|v| v.action == Decision::Hold);
+            let state = match rv.map(|r| r.action) {
+                Some(Decision::Reject) => DeliveryState::Rejected,
+                Some(Decision::Hold) => DeliveryState::Held,
+                _ if message_hold => DeliveryState::Held,
+                _ => DeliveryState::Queued,
+            };
+            let deliver_at = input
+                .schedule
+                .plan(
+                    now,
+                    &person.placement,
+                    is_reply,
+                    &format!("{key}/{}", person.address),
+                )
+                .at;
+            Copy {
+                rcpt: person.address.clone(),
+                state,
+                rewrites: rv.map(|r| r.rewrites.clone()).unwrap_or_default(),
+                deliver_at,
+                placement: person.placement.clone(),
+                kind: match (is_reply, person.facts.established) {
+                    (true, _) => SendKind::Reply,
+                    (false, true) => SendKind::Warm,
+                    (false, false) => SendKind::Cold,
+                },
+            }
+        })
+        .collect();
+    let refusal = match &verdict {
+        Some(v) if v.action == Decision::Reject => Some(message_refusal(v)),
+        Some(v) if copies.iter().all(|c| c.state == DeliveryState::Rejected) => {
+            Some(every_recipient_refused(v))
+        }
+        _ => None,
+    };
+    Assessment {
+        verdict,
+        copies,
+        refusal,
+        is_reply,
+        key,
+        now,
+    }
+}
+
+impl Assessment {
+    /// The copies the caps plan: those that will go (not held, not refused).
+    pub fn capped(&self) -> Vec<usize> {
+        (0..self.copies.len())
+            .filter(|&i| self.copies[i].state == DeliveryState::Queued)
+            .collect()
+    }
+
+    /// The first time `>= t` inside copy `i`'s recipient's window.
+    pub fn window(&self, schedule: &Schedule, i: usize, t: Timestamp) -> Timestamp {
+        let c = &self.copies[i];
+        schedule
+            .plan(
+                t,
+                &c.placement,
+                self.is_reply,
+                &format!("{}/{}", self.key, c.rcpt),
+            )
+            .at
+    }
+
+    /// What the caps decided for copy `i`: its time, and a hold when the
+    /// content repeats what this recipient got recently (REPEAT_CONTENT, a
+    /// recipient-level hold every surface shows).
+    pub fn apply_caps(&mut self, i: usize, d: CapDecision) {
+        let c = &mut self.copies[i];
+        c.deliver_at = d.deliver_at;
+        let Some(reason) = d.repeat else { return };
+        c.state = DeliveryState::Held;
+        if let Some(v) = self.verdict.as_mut()
+            && let Some(rv) = v
+                .recipients
+                .iter_mut()
+                .find(|rv| rv.address.eq_ignore_ascii_case(&c.rcpt))
+        {
+            rv.action = rv.action.max(Decision::Hold);
+            rv.hits.push(repeat_hit(&reason));
+        }
+    }
+
+    /// The content hashes the caps compare for REPEAT_CONTENT.
+    pub fn content(facts: Option<&MessageFacts>) -> ContentHashes {
+        facts.map(ContentHashes::of_facts).unwrap_or_default()
+    }
+
+    pub fn held(&self) -> Vec<&str> {
+        self.in_state(DeliveryState::Held)
+    }
+
+    pub fn refused(&self) -> Vec<&str> {
+        self.in_state(DeliveryState::Rejected)
+    }
+
+    fn in_state(&self, state: DeliveryState) -> Vec<&str> {
+        self.copies
+            .iter()
+            .filter(|c| c.state == state)
+            .map(|c| c.rcpt.as_str())
+            .collect()
+    }
+
+    /// The worst decision over the message and every copy, as every
+    /// surface names it (a copy held by the caps counts).
+    pub fn decision(&self) -> Decision {
+        let v = self
+            .verdict
+            .as_ref()
+            .map(Verdict::overall)
+            .unwrap_or(Decision::Accept);
+        if self.refusal.is_some() {
+            Decision::Reject
+        } else if !self.held().is_empty() {
+            v.max(Decision::Hold)
+        } else {
+            v
+        }
+    }
+
+    /// The reply the mail program sees; `ids` names the stored messages.
+    pub fn reply(&self, ids: &str) -> Reply {
+        if let Some(r) = &self.refusal {
+            return r.clone();
+        }
+        replies::accepted(ids, &self.plan_text(), &self.held(), self.copies.len())
+    }
+
+    /// The verdict as JSON (the `check --format json` and audit shape),
+    /// each recipient with its copy's time and zone.
+    pub fn report_json(&self, lang: Language) -> Option<serde_json::Value> {
+        let v = self.verdict.as_ref()?;
+        let mut j = policy::report::to_json(v, lang);
+        j["verdict"] = serde_json::Value::String(decision_word(self.decision()).into());
+        if let Some(rcpts) = j.get_mut("recipients").and_then(|r| r.as_array_mut()) {
+            for r in rcpts {
+                let addr = r
+                    .get("address")
+                    .and_then(|a| a.as_str())
+                    .unwrap_or_default()
+                    .to_string();
+                if let Some(c) = self
+                    .copies
+                    .iter()
+                    .find(|c| c.rcpt.eq_ignore_ascii_case(&addr))
+                {
+                    r["deliver_at"] = serde_json::Value::String(c.deliver_at.to_string());
+                    r["timezone"] = c.placement.zone_name().into();
+                    r["timezone_source"] = c.placement.source.to_string().into();
+                    if c.state == DeliveryState::Held {
+                        r["verdict"] = "hold".into();
+                    }
+                }
+            }
+        }
+        if let Some(reply) = &self.refusal {
+            j["reply"] = reply.to_string().into();
+        }
+        Some(j)
+    }
+
+    /// "; buyer@example.de at Mon 09:07 Europe/Berlin" for copies that wait.
+    fn plan_text(&self) -> String {
+        const SHOWN: usize = 3;
+        let waiting: Vec<String> = self
+            .waiting(60)
+            .map(|c| {
+                let local = c.deliver_at.to_zoned(c.placement.zone.clone());
+                format!(
+                    "{} at {} {}",
+                    c.rcpt,
+                    local.strftime("%a %H:%M"),
+                    c.placement.zone_name()
+                )
+            })
+            .collect();
+        match waiting.len() {
+            0 => String::new(),
+            n if n <= SHOWN => format!("; {}", waiting.join(", ")),
+            n => format!(
+                "; {} and {} more later",
+                waiting[..SHOWN].join(", "),
+                n - SHOWN
+            ),
+        }
+    }
+
+    /// Queued copies that wait longer than `secs` seconds.
+    pub fn waiting(&self, secs: i64) -> impl Iterator<Item = &Copy> {
+        self.copies.iter().filter(move |c| {
+            c.state == DeliveryState::Queued
+                && c.deliver_at.duration_since(self.now).as_secs() > secs
+        })
+    }
+
+    pub fn rule_ids(&self) -> Vec<&'static str> {
+        self.verdict
+            .as_ref()
+            .map(|v| v.all_hits().map(|h| h.id.as_str()).collect())
+            .unwrap_or_default()
+    }
+}
+
+/// `accept`, `hold`, `reject`: the words of the JSON report.
+pub fn decision_word(d: Decision) -> &'static str {
+    match d {
+        Decision::Accept => "accept",
+        Decision::Hold => "hold",
+        Decision::Reject => "reject",
+    }
+}
+
+/// The refusal at the end of DATA when the message itself is refused: the
+/// message score and hits decided.
+fn message_refusal(v: &Verdict) -> Reply {
+    let mut hits: Vec<&Hit> = v.hits.iter().collect();
+    if hits.iter().all(|h| h.advice) {
+        hits = v.all_hits().collect();
+    }
+    replies::refused_by_policy(v.score, &hits)
+}
+
+/// The refusal when every recipient is refused on their own: the one whose
+/// score is highest speaks for all (its score decided, its reasons count).
+fn every_recipient_refused(v: &Verdict) -> Reply {
+    v.recipients
+        .iter()
+        .filter(|r| r.action == Decision::Reject)
+        .max_by(|a, b| {
+            a.score
+                .partial_cmp(&b.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+        })
+        .map(|r| replies::recipient_refused(r, &v.hits))
+        .unwrap_or_else(|| message_refusal(v))
+}
+
+/// The hit a REPEAT_CONTENT hold carries in reports and notices.
+fn repeat_hit(reason: &str) -> Hit {
+    Hit {
+        id: RuleId::RepeatContent,
+        score: 0.0,
+        action: Some(Decision::Hold),
+        advice: false,
+        detail: reason.to_string(),
+        explanation: Text::new(
+            format!(
+                "You sent this customer the same subject or text recently ({reason}). Repeating a mail word for word reads as spam and annoys."
+            ),
+            format!(
+                "最近已经给这位客户发过相同的标题或正文（{reason}）。一字不改地重复发送会被当成垃圾邮件，也会让客户反感。"
+            ),
+        ),
+        fix: Text::new(
+            "Write a new subject and say something new (an update, a question, an offer), or wait longer before following up.",
+            "换一个新标题，写点新内容（进展、问题或优惠），或者隔久一点再跟进。",
+        ),
+    }
+}
