@@ -96,25 +96,10 @@ mod tests {
             ],
         );
         let lines: Vec<&str> = t.lines().collect();
-        let col = |l: &str, i: usize| {
-            let mut w = 0;
-            for (k, c) in l.chars().enumerate() {
-                if k == i {
-                    break;
-                }
-                w += width(&c.to_string());
-            }
-            w
-        };
         let to_at: Vec<usize> = lines
             .iter()
-            .map(|l| {
-                let i = l
-                    .chars()
-                    .position(|c| c == 'T' || c == 'a' || c == 'c')
-                    .unwrap();
-                col(l, l.chars().count().min(i))
-            })
+            .zip(["TO", "a@b.de", "c@d.fr"])
+            .map(|(l, v)| width(&l[..l.find(v).unwrap()]))
             .collect();
         assert_eq!(to_at[0], to_at[1]);
         assert_eq!(to_at[1], to_at[2]);
