@@ -52,15 +52,125 @@ impl From<store::Error> for Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-/// A held message's copies go on to the queue, due now. Returns how many.
-pub async fn release(store: &Store, id: MessageId, actor: &str, now: Timestamp) -> Result<u64> {
-    let record = Event::new(now, Kind::Released, actor, json!({})).about(id);
-    let n = store.release_held(id, now, Some(record)).await?;
-    if n == 0 {
+/// A held message's copies go back in line, as if they had just arrived:
+/// each gets the first time inside its recipient's business hours and
+/// the caps (cold gap, daily limits), with a slot in the ledger. A
+/// REPEAT_CONTENT hold is not applied again: a person decided it may go.
+/// "Send now" ([`send_now`]) is the way to send at once. Returns each
+/// released recipient with its time.
+pub async fn release(
+    store: &Store,
+    config: &Config,
+    id: MessageId,
+    actor: &str,
+    now: Timestamp,
+) -> Result<Vec<(String, jiff::Zoned)>> {
+    let m = store.message(id).await?.ok_or(Error::NoMessage(id))?;
+    let held: Vec<String> = m
+        .deliveries
+        .iter()
+        .filter(|d| d.state == DeliveryState::Held)
+        .map(|d| d.rcpt.clone())
+        .collect();
+    if held.is_empty() {
         return Err(Error::NothingHeld(id));
     }
+    let data = store.message_data(id).await?;
+    let facts = crate::message::MessageFacts::parse(&data).ok();
+    let schedule = crate::schedule::Schedule::new(&config.schedule)
+        .map_err(|e| Error::Store(store::Error::Corrupt(format!("schedule: {e}"))))?;
+    let mut plans = Vec::new();
+    let mut zoned = Vec::new();
+    let mut slots = Vec::new();
+    for rcpt in &held {
+        let contact = store.contact(rcpt).await?;
+        let person = crate::gateway::recipient_of(&schedule, rcpt, contact.as_ref());
+        let is_reply = facts.as_ref().is_some_and(|f| f.thread.is_reply());
+        let key = facts
+            .as_ref()
+            .and_then(|f| f.subject.clone())
+            .unwrap_or_default();
+        let window = |t: Timestamp| {
+            schedule
+                .plan(t, &person.placement, is_reply, &format!("{key}/{rcpt}"))
+                .at
+        };
+        let mut at = window(now);
+        if config.caps.enabled {
+            let content = crate::gateway::Assessment::content(facts.as_ref());
+            let domain = rcpt
+                .rsplit_once('@')
+                .map(|(_, d)| d.to_ascii_lowercase())
+                .unwrap_or_default();
+            let kind = match (is_reply, person.facts.established) {
+                (true, _) => crate::schedule::caps::SendKind::Reply,
+                (false, true) => crate::schedule::caps::SendKind::Warm,
+                (false, false) => crate::schedule::caps::SendKind::Cold,
+            };
+            let (since, domain_since) = config.caps.since(at, &domain);
+            let req = store::SlotRequest {
+                rcpt,
+                cold: kind == crate::schedule::caps::SendKind::Cold,
+                content,
+                since,
+                domain_since,
+            };
+            let candidate = crate::schedule::caps::Candidate {
+                domain: &domain,
+                at,
+                kind,
+                content,
+            };
+            let reserved = store
+                .reserve_slot(&req, |h| {
+                    crate::schedule::caps::plan_with_window(&config.caps, h, &candidate, window)
+                })
+                .await?;
+            at = reserved.decision.deliver_at;
+            slots.push(reserved.slot);
+        }
+        plans.push((rcpt.clone(), at));
+        zoned.push((rcpt.clone(), at.to_zoned(person.placement.zone.clone())));
+    }
+    let record = Event::new(
+        now,
+        Kind::Released,
+        actor,
+        json!({"deliver_at": plans.iter().map(|(r, t)| json!({"rcpt": r, "at": t.to_string()})).collect::<Vec<_>>()}),
+    )
+    .about(id);
+    let n = match store.release_held_at(id, &plans, now, Some(record)).await {
+        Ok(n) => n,
+        Err(e) => {
+            let _ = store.forget_slots(&slots).await;
+            return Err(e.into());
+        }
+    };
+    if n == 0 {
+        let _ = store.forget_slots(&slots).await;
+        return Err(Error::NothingHeld(id));
+    }
+    if let Err(e) = store.bind_slots(&slots, id).await {
+        tracing::warn!(error = %e, message = %id, "cannot tie cap slots to the message");
+    }
     tracing::info!(message = %id, copies = n, actor, "released");
-    Ok(n)
+    Ok(zoned)
+}
+
+/// "buyer@example.jp at Mon 2026-12-07 09:00 Asia/Tokyo, …": when released
+/// copies go, in each recipient's time.
+pub fn when_text(plans: &[(String, jiff::Zoned)]) -> String {
+    plans
+        .iter()
+        .map(|(r, z)| {
+            format!(
+                "{r} at {} {}",
+                z.strftime("%a %Y-%m-%d %H:%M"),
+                z.time_zone().iana_name().unwrap_or("UTC")
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// What refusing a held message did.

@@ -247,9 +247,20 @@ pub async fn release(
     a: Option<Extension<Actor>>,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    let n = ops::release(&s.store, MessageId(id), &actor(&a), s.clock.now()).await?;
+    let plans = ops::release(
+        &s.store,
+        &s.config(),
+        MessageId(id),
+        &actor(&a),
+        s.clock.now(),
+    )
+    .await?;
     s.wakeup.notify_one();
-    Ok(Json(json!({ "message": id, "released": n })))
+    let copies: Vec<Value> = plans
+        .iter()
+        .map(|(r, z)| json!({"rcpt": r, "deliver_at": z.timestamp().to_string(), "local": z.strftime("%a %Y-%m-%d %H:%M %Z").to_string(), "timezone": z.time_zone().iana_name()}))
+        .collect();
+    Ok(Json(json!({ "message": id, "released": plans.len(), "copies": copies })))
 }
 
 /// A reviewer's reason for refusing, as JSON or as a page's form.

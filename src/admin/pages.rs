@@ -730,11 +730,24 @@ pub async fn release(
     a: Option<Extension<Actor>>,
     Path(id): Path<i64>,
 ) -> Response {
-    let r = ops::release(&s.store, MessageId(id), &actor(&a), s.clock.now()).await;
+    let r = ops::release(
+        &s.store,
+        &s.config(),
+        MessageId(id),
+        &actor(&a),
+        s.clock.now(),
+    )
+    .await;
     s.wakeup.notify_one();
     back(
         &format!("/held/{id}"),
-        r.map(|n| format!("Released: {} on the queue, due now.", copies(n)))
+        r.map(|plans| {
+            format!(
+                "Released: {} back in line; it goes {} (business hours and pace kept; Send now on the queue page sends at once).",
+                copies(plans.len() as u64),
+                ops::when_text(&plans)
+            )
+        })
             .map_err(Fail::from),
     )
 }

@@ -74,19 +74,31 @@ pub async fn run(config: &Config, store: &Store, cmd: HeldCmd) -> Result<ExitCod
             };
             let data = store.message_data(m.id).await?;
             let facts = MessageFacts::parse(&data)?;
-            let rcpts: Vec<RecipientFacts> = m
-                .deliveries
-                .iter()
-                .map(|d| RecipientFacts::from_address(&d.rcpt))
-                .collect();
-            let sender = SenderFacts {
-                mail_from: m.mail_from.clone(),
-                auth_user: m.auth_user.clone(),
-                allowed_from: None,
-                dmarc_will_fail: None,
+            // The report the server stored when it decided (caps included);
+            // judged again only for messages stored without one.
+            let report = match m.report.as_deref().map(serde_json::from_str) {
+                Some(Ok(j)) => j,
+                _ => {
+                    let rcpts: Vec<RecipientFacts> = m
+                        .deliveries
+                        .iter()
+                        .map(|d| RecipientFacts::from_address(&d.rcpt))
+                        .collect();
+                    let sender = SenderFacts {
+                        mail_from: m.mail_from.clone(),
+                        auth_user: m.auth_user.clone(),
+                        allowed_from: None,
+                        dmarc_will_fail: None,
+                    };
+                    let v = Judge::new(&config.policy).evaluate(
+                        &facts,
+                        &sender,
+                        &rcpts,
+                        m.received_at,
+                    );
+                    policy::report::to_json(&v, config.notices.language)
+                }
             };
-            let verdict =
-                Judge::new(&config.policy).evaluate(&facts, &sender, &rcpts, m.received_at);
             println!(
                 "message {}  from <{}>  received {}",
                 m.id, m.mail_from, m.received_at
@@ -97,8 +109,8 @@ pub async fn run(config: &Config, store: &Store, cmd: HeldCmd) -> Result<ExitCod
             println!();
             print!(
                 "{}",
-                policy::report::render_text(
-                    &verdict,
+                policy::report::render_report(
+                    &report,
                     config.notices.language,
                     std::io::stdout().is_terminal()
                 )
@@ -121,12 +133,12 @@ pub async fn run(config: &Config, store: &Store, cmd: HeldCmd) -> Result<ExitCod
             }
         }
         HeldCmd::Release { id } => {
-            let n = ops::release(store, MessageId(id), &ops::cli_actor(), now)
+            let plans = ops::release(store, config, MessageId(id), &ops::cli_actor(), now)
                 .await
                 .map_err(hint)?;
             println!(
-                "message {id}: {n} cop{} released to the queue",
-                if n == 1 { "y" } else { "ies" }
+                "message {id}: released back in line; goes {}\n(`sendwell queue send-now {id}` sends at once)",
+                ops::when_text(&plans)
             );
         }
         HeldCmd::Reject { id, reason } => {

@@ -3,6 +3,7 @@
 //! `sendwell check --format json`.
 
 use serde::Serialize;
+use serde_json::Value;
 
 use super::config::Language;
 use super::verdict::{Decision, Hit, Rewrite, Verdict, fmt_score};
@@ -13,6 +14,12 @@ struct JsonHit<'a> {
     score: f64,
     explanation: &'a str,
     fix: &'a str,
+    /// `hold` or `reject` when the rule forces it whatever the score.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action: Option<&'static str>,
+    /// Advice only: never counted.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    advice: bool,
 }
 
 #[derive(Serialize)]
@@ -23,6 +30,9 @@ struct JsonRecipient<'a> {
     deliver_at: Option<String>,
     timezone: Option<String>,
     timezone_source: Option<String>,
+    /// Header fields removed from this recipient's copy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    removed: Vec<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +55,8 @@ fn json_hits(hits: &[Hit], lang: Language) -> Vec<JsonHit<'_>> {
             score: round(h.score),
             explanation: h.explanation.get(lang),
             fix: h.fix.get(lang),
+            action: h.action.map(Decision::as_str),
+            advice: h.advice,
         })
         .collect()
 }
@@ -69,6 +81,11 @@ pub fn to_json(v: &Verdict, lang: Language) -> serde_json::Value {
                 deliver_at: None,
                 timezone: None,
                 timezone_source: None,
+                removed: r
+                    .rewrites
+                    .iter()
+                    .flat_map(|Rewrite::StripHeaders(names)| names.iter().map(String::as_str))
+                    .collect(),
             })
             .collect(),
     };
@@ -102,84 +119,90 @@ impl Style {
     }
 }
 
-fn push_hit(out: &mut String, h: &Hit, lang: Language, st: &Style, indent: &str) {
+fn push_hit(out: &mut String, h: &Value, lang: Language, st: &Style, indent: &str) {
     let zh = lang == Language::ZhCn;
-    let tag = match (h.action, h.advice) {
-        (_, true) => if zh { " (建议)" } else { " (advice)" }.to_string(),
-        (Some(Decision::Reject), _) => if zh { " (直接拒绝)" } else { " (refuses)" }.to_string(),
-        (Some(Decision::Hold), _) => if zh { " (暂扣)" } else { " (holds)" }.to_string(),
-        _ => String::new(),
+    let tag = match (h["action"].as_str(), h["advice"].as_bool() == Some(true)) {
+        (_, true) => if zh { " (建议)" } else { " (advice)" },
+        (Some("reject"), _) => if zh { " (直接拒绝)" } else { " (refuses)" },
+        (Some("hold"), _) => if zh { " (暂扣)" } else { " (holds)" },
+        _ => "",
     };
-    let id = st.paint("1", h.id.as_str());
-    out.push_str(&format!("{indent}{id}  +{}{tag}\n", fmt_score(h.score)));
-    out.push_str(&format!("{indent}  {}\n", h.explanation.get(lang)));
+    let id = st.paint("1", h["id"].as_str().unwrap_or_default());
+    let score = fmt_score(h["score"].as_f64().unwrap_or_default());
+    out.push_str(&format!("{indent}{id}  +{score}{tag}\n"));
+    out.push_str(&format!("{indent}  {}\n", h["explanation"].as_str().unwrap_or_default()));
     let fix_label = if zh { "修改建议" } else { "Fix" };
     out.push_str(&format!(
         "{indent}  {}: {}\n",
         st.paint("36", fix_label),
-        h.fix.get(lang)
+        h["fix"].as_str().unwrap_or_default()
     ));
 }
 
 /// A readable report; ANSI colour only when `color` is set.
 pub fn render_text(v: &Verdict, lang: Language, color: bool) -> String {
+    render_report(&to_json(v, lang), lang, color)
+}
+
+/// A readable report of a verdict in its JSON shape ([`to_json`], as the
+/// server stores it with the message): `held show`, `check` and the notices
+/// tell the story the server decided, holds by the caps included.
+pub fn render_report(j: &Value, lang: Language, color: bool) -> String {
     let st = Style { color };
     let zh = lang == Language::ZhCn;
     let mut out = String::new();
-    let overall = v.overall();
+    let decision = |x: &Value| match x.as_str() {
+        Some("reject") => Decision::Reject,
+        Some("hold") => Decision::Hold,
+        _ => Decision::Accept,
+    };
+    let overall = decision(&j["verdict"]);
+    let score = fmt_score(j["score"].as_f64().unwrap_or_default());
     if zh {
-        out.push_str(&format!(
-            "结论：{}（邮件得分 {}）\n",
-            st.decision(overall, lang),
-            fmt_score(v.score)
-        ));
+        out.push_str(&format!("结论：{}（邮件得分 {score}）\n", st.decision(overall, lang)));
     } else {
         out.push_str(&format!(
-            "Verdict: {} (message score {})\n",
-            st.decision(overall, lang),
-            fmt_score(v.score)
+            "Verdict: {} (message score {score})\n",
+            st.decision(overall, lang)
         ));
     }
-    if v.hits.is_empty() {
+    let none = Vec::new();
+    let hits = j["hits"].as_array().unwrap_or(&none);
+    if hits.is_empty() {
         out.push_str(if zh {
             "\n邮件本身没有发现问题。\n"
         } else {
             "\nNothing to fix in the message itself.\n"
         });
     } else {
-        out.push_str(if zh {
-            "\n邮件问题：\n"
-        } else {
-            "\nIn the message:\n"
-        });
-        for h in &v.hits {
+        out.push_str(if zh { "\n邮件问题：\n" } else { "\nIn the message:\n" });
+        for h in hits {
             push_hit(&mut out, h, lang, &st, "  ");
         }
     }
-    if !v.recipients.is_empty() {
-        out.push_str(if zh {
-            "\n收件人：\n"
-        } else {
-            "\nRecipients:\n"
-        });
-        for r in &v.recipients {
+    let rcpts = j["recipients"].as_array().unwrap_or(&none);
+    if !rcpts.is_empty() {
+        out.push_str(if zh { "\n收件人：\n" } else { "\nRecipients:\n" });
+        for r in rcpts {
             out.push_str(&format!(
                 "  {}: {}\n",
-                r.address,
-                st.decision(r.action, lang)
+                r["address"].as_str().unwrap_or_default(),
+                st.decision(decision(&r["verdict"]), lang)
             ));
-            for h in &r.hits {
+            for h in r["hits"].as_array().unwrap_or(&none) {
                 push_hit(&mut out, h, lang, &st, "    ");
             }
-            for rw in &r.rewrites {
-                let Rewrite::StripHeaders(names) = rw;
+            let removed: Vec<&str> = r["removed"]
+                .as_array()
+                .unwrap_or(&none)
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            if !removed.is_empty() {
                 if zh {
-                    out.push_str(&format!("    将从这份邮件中删除：{}\n", names.join(", ")));
+                    out.push_str(&format!("    将从这份邮件中删除：{}\n", removed.join(", ")));
                 } else {
-                    out.push_str(&format!(
-                        "    Removed from this copy: {}\n",
-                        names.join(", ")
-                    ));
+                    out.push_str(&format!("    Removed from this copy: {}\n", removed.join(", ")));
                 }
             }
         }

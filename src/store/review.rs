@@ -6,7 +6,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::sql::{DELIVERY_ROW_SELECT, delivery_row, parse_state, ts};
+use super::sql::{DELIVERY_ROW_SELECT, delivery_row, parse_state, subject, ts};
 use super::*;
 
 /// One day's millisecond count.
@@ -74,7 +74,7 @@ impl Store {
                     id,
                     mail_from: r.try_get("mail_from")?,
                     received_at: ts(r.try_get("received_at")?)?,
-                    subject: r.try_get("subject")?,
+                    subject: subject(&r)?,
                     report: r.try_get("report")?,
                     copies: vec![copy],
                 }),

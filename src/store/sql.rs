@@ -443,7 +443,7 @@ impl Store {
             client: r.try_get("client")?,
             auth_user: r.try_get("auth_user")?,
             message_id_header: r.try_get("message_id_header")?,
-            subject: r.try_get("subject")?,
+            subject: subject(&r)?,
             size: u64::try_from(r.try_get::<i64, _>("size")?).unwrap_or(0),
             report: r.try_get("report")?,
             deliveries,
@@ -484,22 +484,59 @@ impl Store {
         .await
     }
 
-    /// Held deliveries of a message go on to the queue, due now.
+    /// Every held delivery of a message goes on to the queue, due `now`
+    /// (operators release through `ops::release`, which plans each time).
     pub async fn release_held(
         &self,
         id: MessageId,
         now: Timestamp,
         record: Option<Event>,
     ) -> Result<u64> {
-        self.admin_update(
-            id,
-            "UPDATE deliveries SET state = 'queued', deliver_at = $2, first_due_at = $2, updated_at = $2 \
-             WHERE message_id = $1 AND state = 'held'",
-            now,
-            None,
-            record,
-        )
-        .await
+        let m = self.message(id).await?.ok_or(Error::NoSuchMessage(id))?;
+        let plans: Vec<(String, Timestamp)> = m
+            .deliveries
+            .into_iter()
+            .filter(|d| d.state == DeliveryState::Held)
+            .map(|d| (d.rcpt, now))
+            .collect();
+        self.release_held_at(id, &plans, now, record).await
+    }
+
+    /// Held deliveries of a message go on to the queue, each due at its
+    /// planned time (`plans`: recipient and time), in one transaction with
+    /// the record. Returns how many copies were released.
+    pub async fn release_held_at(
+        &self,
+        id: MessageId,
+        plans: &[(String, Timestamp)],
+        now: Timestamp,
+        record: Option<Event>,
+    ) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if exists.is_none() {
+            return Err(Error::NoSuchMessage(id));
+        }
+        let mut n = 0;
+        for (rcpt, at) in plans {
+            n += sqlx::query(
+                "UPDATE deliveries SET state = 'queued', deliver_at = $3, first_due_at = $3, updated_at = $4 \
+                 WHERE message_id = $1 AND rcpt = $2 AND state = 'held'",
+            )
+            .bind(id.0)
+            .bind(rcpt.as_str())
+            .bind(at.as_millisecond())
+            .bind(now.as_millisecond())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        self.commit_audited(tx, n > 0, record.map(|e| e.with("copies", n)))
+            .await?;
+        Ok(n)
     }
 
     /// Held deliveries of a message become rejected, with the reason as last reply.
@@ -714,7 +751,7 @@ pub(super) fn delivery_row(r: &AnyRow) -> Result<DeliveryRow> {
         attempts: u32::try_from(r.try_get::<i64, _>("attempts")?.max(0)).unwrap_or(u32::MAX),
         last_reply: r.try_get("last_reply")?,
         updated_at: ts(r.try_get("updated_at")?)?,
-        subject: r.try_get("subject")?,
+        subject: subject(r)?,
     })
 }
 
@@ -830,4 +867,11 @@ mod tests {
         assert!(url.ends_with("?mode=ro"));
         assert_eq!(placeholders(1, 3), "$1, $2, $3");
     }
+}
+
+/// The stored subject as the writer typed it: RFC 2047 words decoded (rows
+/// stored before subjects were decoded on arrival read the same).
+pub(super) fn subject(r: &AnyRow) -> Result<Option<String>> {
+    let raw: Option<String> = r.try_get("subject")?;
+    Ok(raw.map(|s| crate::message::headers::decode(&s)))
 }
