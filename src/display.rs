@@ -23,6 +23,64 @@ pub fn score_text(s: f64) -> String {
     format!("{}", score(s))
 }
 
+/// An error and its causes on one line, each said once: a cause whose text
+/// its parent already contains is left out (thiserror messages often quote
+/// their source), and an OS error says its cause in words, for whom.
+pub fn error_chain(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = match cause.downcast_ref::<std::io::Error>() {
+            Some(io) => io_cause(io),
+            None => cause.to_string(),
+        };
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+/// An OS error in words: "permission denied for user sendwell", "no such
+/// file or directory", "read-only file system".
+pub fn io_cause(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::PermissionDenied => format!("permission denied for user {}", user_name()),
+        ErrorKind::NotFound => "no such file or directory".to_string(),
+        ErrorKind::ReadOnlyFilesystem => "read-only file system".to_string(),
+        ErrorKind::AlreadyExists => "it already exists".to_string(),
+        _ => {
+            let text = e.to_string();
+            match text.find(" (os error") {
+                Some(i) => text[..i].to_lowercase(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// Who this process runs as: `$USER`, else the numeric uid.
+pub fn user_name() -> String {
+    std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/self/status")
+                .ok()
+                .and_then(|s| {
+                    s.lines()
+                        .find(|l| l.starts_with("Uid:"))
+                        .and_then(|l| l.split_whitespace().nth(1).map(|u| format!("uid {u}")))
+                })
+                .unwrap_or_else(|| "this user".to_string())
+        })
+}
+
 /// Rows as a table whose columns line up under their headers, measured in
 /// characters as a terminal shows them (CJK characters take two columns).
 pub fn table(head: &[&str], rows: &[Vec<String>]) -> String {
@@ -76,6 +134,27 @@ pub fn width(s: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_cause_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("upstream.password_env: variable X is not set")]
+        struct Inner;
+        #[derive(Debug, thiserror::Error)]
+        #[error("upstream: {0}")]
+        struct Outer(#[from] Inner);
+        let e = anyhow::Error::from(Outer(Inner));
+        assert_eq!(
+            error_chain(&e),
+            "upstream: upstream.password_env: variable X is not set"
+        );
+        let io = anyhow::Error::from(std::io::Error::from(std::io::ErrorKind::PermissionDenied))
+            .context("data_dir: cannot write /srv/mail");
+        assert!(
+            error_chain(&io)
+                .starts_with("data_dir: cannot write /srv/mail: permission denied for user ")
+        );
+    }
 
     #[test]
     fn no_negative_zero() {

@@ -11,6 +11,8 @@ fn main() -> ExitCode {
             EnvFilter::try_from_env("SENDWELL_LOG").unwrap_or_else(|_| EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour only for a person at a terminal: files and journald get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     // One crypto provider for every TLS use (door, upstream, database); an
     // Err only means one was installed already.
@@ -35,7 +37,7 @@ fn main() -> ExitCode {
     match sendwell::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", sendwell::display::error_chain(&e));
             ExitCode::from(2)
         }
     }

@@ -71,6 +71,70 @@ pub struct Running {
 
 /// Starts everything the config asks for and returns once the listeners are
 /// bound, so a caller (or a test) can connect at once.
+/// Everything `serve` prepares before it binds a port or opens a
+/// connection, checked without doing either: the data directory is
+/// writable, the store URL is one sendwell speaks, the upstream's secrets
+/// are there, the TLS certificate and key are readable and match, the
+/// schedule and DNS settings build. Each problem names its key.
+pub fn preflight(config: &Config) -> Vec<String> {
+    let mut problems = Vec::new();
+    let dir = &config.data_dir;
+    let probe = dir.join(".sendwell-write-test");
+    let writable = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(&probe, b"ok"))
+        .and_then(|()| std::fs::remove_file(&probe));
+    if let Err(e) = writable {
+        problems.push(format!(
+            "data_dir: cannot write to {}: {}",
+            dir.display(),
+            crate::display::io_cause(&e)
+        ));
+    }
+    let url = config.store_url();
+    if !(url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://"))
+    {
+        problems.push(format!(
+            "store.url: '{}' is not sqlite://PATH or postgres://USER@HOST/DB",
+            redact_url(&url)
+        ));
+    }
+    if let Err(e) = relay::build_upstream(config) {
+        problems.push(e.to_string());
+    }
+    match (&config.server.tls_cert, &config.server.tls_key) {
+        (Some(cert), Some(key)) => {
+            let mut readable = true;
+            for (name, path) in [("server.tls_cert", cert), ("server.tls_key", key)] {
+                if let Err(e) = std::fs::File::open(path) {
+                    readable = false;
+                    problems.push(format!(
+                        "{name}: cannot read {}: {}",
+                        path.display(),
+                        crate::display::io_cause(&e)
+                    ));
+                }
+            }
+            if readable && let Err(e) = smtp::check_tls(config) {
+                problems.push(format!("server.tls_cert / server.tls_key: {e}"));
+            }
+        }
+        (Some(_), None) => problems.push("server.tls_key: set it beside server.tls_cert".into()),
+        (None, Some(_)) => problems.push("server.tls_cert: set it beside server.tls_key".into()),
+        (None, None) => {}
+    }
+    if let Err(e) = crate::schedule::Schedule::new(&config.schedule) {
+        problems.push(format!("schedule: {e}"));
+    }
+    if config.dns.checks
+        && let Err(e) = crate::recipient::RecipientChecker::new(&config.dns)
+    {
+        problems.push(e.to_string());
+    }
+    problems
+}
+
 pub async fn start(config: Config) -> Result<Running, Error> {
     start_with_clock(config, Arc::new(SystemClock)).await
 }

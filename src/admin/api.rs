@@ -260,7 +260,9 @@ pub async fn release(
         .iter()
         .map(|(r, z)| json!({"rcpt": r, "deliver_at": z.timestamp().to_string(), "local": z.strftime("%a %Y-%m-%d %H:%M %Z").to_string(), "timezone": z.time_zone().iana_name()}))
         .collect();
-    Ok(Json(json!({ "message": id, "released": plans.len(), "copies": copies })))
+    Ok(Json(
+        json!({ "message": id, "released": plans.len(), "copies": copies }),
+    ))
 }
 
 /// A reviewer's reason for refusing, as JSON or as a page's form.

@@ -146,11 +146,25 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     {
         apply_caps(&rt, store, config, &schedule, &mut a, &facts)?;
     }
-    let dns: Vec<(String, String)> = if args.no_dns || !config.dns.checks {
-        Vec::new()
-    } else {
-        rt.block_on(dns_refusals(config, &rcpts))?
-    };
+    // What the door would answer at RCPT, in its order: the judge's
+    // address rules, the suppression list, DNS.
+    let mut at_rcpt: Vec<(String, String)> = Vec::new();
+    for r in &rcpts {
+        if let Some(reply) = gateway::rcpt_policy(&judge, config.policy.enabled, r) {
+            at_rcpt.push((r.clone(), reply.to_string()));
+        } else if let Ok(store) = &store
+            && let Ok(Some(s)) = rt.block_on(store.suppression(r))
+        {
+            at_rcpt.push((r.clone(), replies::suppressed(&s).to_string()));
+        }
+    }
+    if !args.no_dns && config.dns.checks {
+        for (r, reply) in rt.block_on(dns_refusals(config, &rcpts))? {
+            if !at_rcpt.iter().any(|(a, _)| *a == r) {
+                at_rcpt.push((r, reply));
+            }
+        }
+    }
     let lang = config.notices.language;
     let reply = a.reply("ID");
     match args.format {
@@ -163,7 +177,9 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
             if let Some(list) = j.get_mut("recipients").and_then(|r| r.as_array_mut()) {
                 for entry in list.iter_mut() {
                     let addr = entry["address"].as_str().unwrap_or_default().to_string();
-                    if let Some((_, r)) = dns.iter().find(|(a, _)| a.eq_ignore_ascii_case(&addr)) {
+                    if let Some((_, r)) =
+                        at_rcpt.iter().find(|(a, _)| a.eq_ignore_ascii_case(&addr))
+                    {
                         entry["verdict"] = "reject".into();
                         entry["rcpt_reply"] = r.clone().into();
                     }
@@ -197,14 +213,14 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
                     c.placement.source
                 );
             }
-            for (r, reply) in &dns {
+            for (r, reply) in &at_rcpt {
                 println!("{r}: refused at RCPT: {reply}");
             }
             println!("\nThe server would answer: {reply}");
             println!("History (contacts, recent sends): {history_from}");
         }
     }
-    let worst = if dns.is_empty() {
+    let worst = if at_rcpt.is_empty() {
         a.decision()
     } else {
         Decision::Reject

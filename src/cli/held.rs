@@ -51,22 +51,31 @@ pub async fn run(config: &Config, store: &Store, cmd: HeldCmd) -> Result<ExitCod
             for r in rows {
                 by_msg.entry(r.message_id).or_default().push(r);
             }
-            println!(
-                "{:>6}  {:<20} {:<28} {:<40} recipients",
-                "msg", "held since (UTC)", "from", "subject"
+            let table: Vec<Vec<String>> = by_msg
+                .iter()
+                .rev()
+                .map(|(id, rows)| {
+                    let first = &rows[0];
+                    let rcpts: Vec<&str> = rows.iter().map(|r| r.rcpt.as_str()).collect();
+                    vec![
+                        id.to_string(),
+                        first.updated_at.strftime("%Y-%m-%d %H:%M:%S").to_string(),
+                        crate::display::clip(&first.mail_from, 28),
+                        crate::display::clip(
+                            first.subject.as_deref().unwrap_or("(no subject)"),
+                            40,
+                        ),
+                        rcpts.join(", "),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                crate::display::table(
+                    &["MSG", "HELD SINCE (UTC)", "FROM", "SUBJECT", "RECIPIENTS"],
+                    &table
+                )
             );
-            for (id, rows) in by_msg.iter().rev() {
-                let first = &rows[0];
-                let rcpts: Vec<&str> = rows.iter().map(|r| r.rcpt.as_str()).collect();
-                println!(
-                    "{:>6}  {:<20} {:<28} {:<40} {}",
-                    id,
-                    first.updated_at.strftime("%Y-%m-%d %H:%M:%S"),
-                    crate::display::clip(&first.mail_from, 28),
-                    crate::display::clip(first.subject.as_deref().unwrap_or("(no subject)"), 40),
-                    rcpts.join(", ")
-                );
-            }
         }
         HeldCmd::Show { id } => {
             let Some(m) = store.message(MessageId(id)).await? else {
@@ -90,12 +99,8 @@ pub async fn run(config: &Config, store: &Store, cmd: HeldCmd) -> Result<ExitCod
                         allowed_from: None,
                         dmarc_will_fail: None,
                     };
-                    let v = Judge::new(&config.policy).evaluate(
-                        &facts,
-                        &sender,
-                        &rcpts,
-                        m.received_at,
-                    );
+                    let v =
+                        Judge::new(&config.policy).evaluate(&facts, &sender, &rcpts, m.received_at);
                     policy::report::to_json(&v, config.notices.language)
                 }
             };

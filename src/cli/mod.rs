@@ -87,15 +87,18 @@ pub enum QueueCmd {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only deliveries in this state (queued, delivering, delivered, deferred, bounced, held, rejected, dropped).
+    /// Only deliveries in this state (queued, delivering, delivered, deferred, bounced, held, rejected, dropped, superseded).
     #[arg(long)]
     pub state: Option<String>,
     /// Most rows shown.
     #[arg(long, default_value_t = 50)]
     pub limit: usize,
-    /// Print JSON lines instead of a table.
+    /// Print JSON lines instead of a table (the same as `--format json`).
     #[arg(long)]
     pub json: bool,
+    /// `text` (a table) or `json` (one JSON object per line).
+    #[arg(long, value_enum)]
+    pub format: Option<check::Format>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -129,9 +132,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Config(ConfigCmd::Check { file }) => {
             let file = file.or(cli.config);
             match Config::load(file.as_deref()) {
-                Ok((_, Some(path))) => {
-                    println!("{}: ok", path.display());
-                    Ok(ExitCode::SUCCESS)
+                Ok((config, Some(path))) => {
+                    let problems = crate::server::preflight(&config);
+                    if problems.is_empty() {
+                        println!("{}: ok", path.display());
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    for p in &problems {
+                        eprintln!("error: {}: {p}", path.display());
+                    }
+                    Ok(ExitCode::FAILURE)
                 }
                 Ok((_, None)) => {
                     println!(
@@ -259,7 +269,7 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
                 None => None,
             };
             let rows = store.list(state, args.limit).await?;
-            if args.json {
+            if args.json || matches!(args.format, Some(check::Format::Json)) {
                 for r in &rows {
                     println!("{}", serde_json::to_string(r)?);
                 }
@@ -268,42 +278,50 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
             } else {
                 let schedule = crate::schedule::Schedule::new(&config.schedule)?;
                 let here = jiff::tz::TimeZone::system();
-                println!(
-                    "{:>6} {:>6}  {:<10} {:<32} {:<18} {:>3}  {:<26} {:<26} last reply",
-                    "msg",
-                    "dlv",
-                    "state",
-                    "deliver at (recipient's time)",
-                    "(your time)",
-                    "try",
-                    "from",
-                    "to"
-                );
+                let mut table = Vec::new();
                 for r in &rows {
                     let contact = store.contact(&r.rcpt).await.ok().flatten();
                     let who = crate::gateway::recipient_of(&schedule, &r.rcpt, contact.as_ref());
                     let theirs = r.deliver_at.to_zoned(who.placement.zone.clone());
                     let yours = r.deliver_at.to_zoned(here.clone());
-                    println!(
-                        "{:>6} {:>6}  {:<10} {:<32} {:<18} {:>3}  {:<26} {:<26} {}",
-                        r.message_id,
-                        r.id,
-                        r.state,
+                    table.push(vec![
+                        r.message_id.to_string(),
+                        r.id.to_string(),
+                        r.state.to_string(),
                         format!(
                             "{} {}",
                             theirs.strftime("%a %d %b %H:%M"),
                             who.placement.zone_name()
                         ),
                         yours.strftime("%a %d %b %H:%M").to_string(),
-                        r.attempts,
+                        r.attempts.to_string(),
                         crate::display::clip(&r.mail_from, 26),
                         crate::display::clip(&r.rcpt, 26),
+                        crate::display::clip(r.subject.as_deref().unwrap_or(""), 30),
                         r.last_reply
                             .as_deref()
                             .map(|s| crate::display::clip(s, 60))
-                            .unwrap_or_default()
-                    );
+                            .unwrap_or_default(),
+                    ]);
                 }
+                print!(
+                    "{}",
+                    crate::display::table(
+                        &[
+                            "MSG",
+                            "DLV",
+                            "STATE",
+                            "DELIVER AT (RECIPIENT'S TIME)",
+                            "(YOUR TIME)",
+                            "TRY",
+                            "FROM",
+                            "TO",
+                            "SUBJECT",
+                            "LAST REPLY"
+                        ],
+                        &table
+                    )
+                );
             }
         }
         QueueCmd::Show { id } => {

@@ -161,15 +161,10 @@ impl Gateway {
         if !recipient::address::is_valid(rcpt) {
             return Err(replies::bad_address(rcpt));
         }
-        if self.config.policy.enabled {
-            let v = self
-                .judge
-                .check_address(&RecipientFacts::from_address(rcpt));
-            if v.action == Decision::Reject {
-                tracing::info!(rcpt, rules = ?v.hits.iter().map(|h| h.id).collect::<Vec<_>>(), "recipient refused");
-                metrics::rcpt_refused("policy");
-                return Err(replies::recipient_refused(&v, &[]));
-            }
+        if let Some(reply) = rcpt_policy(&self.judge, self.config.policy.enabled, rcpt) {
+            tracing::info!(rcpt, reply = %reply, "recipient refused");
+            metrics::rcpt_refused("policy");
+            return Err(reply);
         }
         match self.store.suppression(rcpt).await {
             Ok(Some(s)) => {
@@ -697,6 +692,16 @@ impl Gateway {
             Err(e) => tracing::error!(error = %e, to, "could not queue a notice to the sender"),
         }
     }
+}
+
+/// The judge's address rules at RCPT (no-reply, typo, disposable, …): the
+/// refusal when they refuse this recipient. `sendwell check` asks the same.
+pub fn rcpt_policy(judge: &Judge, enabled: bool, rcpt: &str) -> Option<Reply> {
+    if !enabled {
+        return None;
+    }
+    let v = judge.check_address(&RecipientFacts::from_address(rcpt));
+    (v.action == Decision::Reject).then(|| replies::recipient_refused(&v, &[]))
 }
 
 fn domain_of(rcpt: &str) -> &str {

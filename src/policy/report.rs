@@ -122,15 +122,36 @@ impl Style {
 fn push_hit(out: &mut String, h: &Value, lang: Language, st: &Style, indent: &str) {
     let zh = lang == Language::ZhCn;
     let tag = match (h["action"].as_str(), h["advice"].as_bool() == Some(true)) {
-        (_, true) => if zh { " (建议)" } else { " (advice)" },
-        (Some("reject"), _) => if zh { " (直接拒绝)" } else { " (refuses)" },
-        (Some("hold"), _) => if zh { " (暂扣)" } else { " (holds)" },
+        (_, true) => {
+            if zh {
+                " (建议)"
+            } else {
+                " (advice)"
+            }
+        }
+        (Some("reject"), _) => {
+            if zh {
+                " (直接拒绝)"
+            } else {
+                " (refuses)"
+            }
+        }
+        (Some("hold"), _) => {
+            if zh {
+                " (暂扣)"
+            } else {
+                " (holds)"
+            }
+        }
         _ => "",
     };
     let id = st.paint("1", h["id"].as_str().unwrap_or_default());
     let score = fmt_score(h["score"].as_f64().unwrap_or_default());
     out.push_str(&format!("{indent}{id}  +{score}{tag}\n"));
-    out.push_str(&format!("{indent}  {}\n", h["explanation"].as_str().unwrap_or_default()));
+    out.push_str(&format!(
+        "{indent}  {}\n",
+        h["explanation"].as_str().unwrap_or_default()
+    ));
     let fix_label = if zh { "修改建议" } else { "Fix" };
     out.push_str(&format!(
         "{indent}  {}: {}\n",
@@ -159,7 +180,10 @@ pub fn render_report(j: &Value, lang: Language, color: bool) -> String {
     let overall = decision(&j["verdict"]);
     let score = fmt_score(j["score"].as_f64().unwrap_or_default());
     if zh {
-        out.push_str(&format!("结论：{}（邮件得分 {score}）\n", st.decision(overall, lang)));
+        out.push_str(&format!(
+            "结论：{}（邮件得分 {score}）\n",
+            st.decision(overall, lang)
+        ));
     } else {
         out.push_str(&format!(
             "Verdict: {} (message score {score})\n",
@@ -175,14 +199,22 @@ pub fn render_report(j: &Value, lang: Language, color: bool) -> String {
             "\nNothing to fix in the message itself.\n"
         });
     } else {
-        out.push_str(if zh { "\n邮件问题：\n" } else { "\nIn the message:\n" });
+        out.push_str(if zh {
+            "\n邮件问题：\n"
+        } else {
+            "\nIn the message:\n"
+        });
         for h in hits {
             push_hit(&mut out, h, lang, &st, "  ");
         }
     }
     let rcpts = j["recipients"].as_array().unwrap_or(&none);
     if !rcpts.is_empty() {
-        out.push_str(if zh { "\n收件人：\n" } else { "\nRecipients:\n" });
+        out.push_str(if zh {
+            "\n收件人：\n"
+        } else {
+            "\nRecipients:\n"
+        });
         for r in rcpts {
             out.push_str(&format!(
                 "  {}: {}\n",
@@ -202,7 +234,10 @@ pub fn render_report(j: &Value, lang: Language, color: bool) -> String {
                 if zh {
                     out.push_str(&format!("    将从这份邮件中删除：{}\n", removed.join(", ")));
                 } else {
-                    out.push_str(&format!("    Removed from this copy: {}\n", removed.join(", ")));
+                    out.push_str(&format!(
+                        "    Removed from this copy: {}\n",
+                        removed.join(", ")
+                    ));
                 }
             }
         }

@@ -26,6 +26,12 @@ pub mod session;
 mod throttle;
 mod tls;
 
+/// Whether the configured TLS certificate and key load and match (for
+/// `sendwell config check`).
+pub fn check_tls(config: &crate::config::Config) -> Result<(), Error> {
+    tls::acceptor(config).map(|_| ())
+}
+
 use std::path::PathBuf;
 
 pub use reply::Reply;

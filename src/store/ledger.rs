@@ -280,23 +280,6 @@ fn ts(ms: i64) -> Result<Timestamp> {
         .map_err(|e| Error::Corrupt(format!("ledger time {ms} ms out of range: {e}")))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn keys_and_hashes() {
-        assert_eq!(
-            rcpt_key(" Hans@Buyer.Example.DE "),
-            ("hans@buyer.example.de".into(), "buyer.example.de".into())
-        );
-        for h in [0, 1, u64::MAX, 1 << 63] {
-            assert_eq!(from_sql(to_sql(h)), h);
-        }
-        assert_ne!(lock_key("a.de"), lock_key("b.de"));
-    }
-}
-
 /// A recipient's (and, when capped, their domain's) recent ledger rows.
 async fn read_history(
     conn: &mut sqlx::AnyConnection,
@@ -332,4 +315,21 @@ async fn read_history(
         history.domain = times.into_iter().map(ts).collect::<Result<_>>()?;
     }
     Ok(history)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_hashes() {
+        assert_eq!(
+            rcpt_key(" Hans@Buyer.Example.DE "),
+            ("hans@buyer.example.de".into(), "buyer.example.de".into())
+        );
+        for h in [0, 1, u64::MAX, 1 << 63] {
+            assert_eq!(from_sql(to_sql(h)), h);
+        }
+        assert_ne!(lock_key("a.de"), lock_key("b.de"));
+    }
 }

@@ -851,6 +851,13 @@ fn prepare_sqlite_url(url: &str) -> Result<String> {
     })
 }
 
+/// The stored subject as the writer typed it: RFC 2047 words decoded (rows
+/// stored before subjects were decoded on arrival read the same).
+pub(super) fn subject(r: &AnyRow) -> Result<Option<String>> {
+    let raw: Option<String> = r.try_get("subject")?;
+    Ok(raw.map(|s| crate::message::headers::decode(&s)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -867,11 +874,4 @@ mod tests {
         assert!(url.ends_with("?mode=ro"));
         assert_eq!(placeholders(1, 3), "$1, $2, $3");
     }
-}
-
-/// The stored subject as the writer typed it: RFC 2047 words decoded (rows
-/// stored before subjects were decoded on arrival read the same).
-pub(super) fn subject(r: &AnyRow) -> Result<Option<String>> {
-    let raw: Option<String> = r.try_get("subject")?;
-    Ok(raw.map(|s| crate::message::headers::decode(&s)))
 }
