@@ -4,8 +4,42 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use sendwell::gateway::assess::{Input, Recipient, assess, recipient_of};
 use sendwell::message::MessageFacts;
-use sendwell::policy::{Judge, PolicyConfig, RecipientFacts, SenderFacts};
+use sendwell::policy::{Judge, PolicyConfig, SenderFacts};
+use sendwell::schedule::{Schedule, ScheduleConfig};
+
+/// What the server decides for one message: the one `assess` function
+/// (judge, each copy's plan, the reply), as `serve` and `check` call it.
+struct Decider {
+    judge: Judge,
+    schedule: Schedule,
+    people: Vec<Recipient>,
+}
+
+impl Decider {
+    fn new() -> Decider {
+        let schedule = Schedule::new(&ScheduleConfig::default()).expect("default schedule");
+        let people = vec![recipient_of(&schedule, "weber@firma.example.de", None)];
+        Decider {
+            judge: Judge::new(&PolicyConfig::default()),
+            schedule,
+            people,
+        }
+    }
+
+    fn decide(&self, f: &MessageFacts, now: jiff::Timestamp) -> sendwell::gateway::Assessment {
+        assess(&Input {
+            facts: Some(f),
+            sender: SenderFacts::default(),
+            people: &self.people,
+            judged: true,
+            judge: &self.judge,
+            schedule: &self.schedule,
+            now,
+        })
+    }
+}
 
 fn text_body() -> String {
     let para = "Thank you for your order of the LED panel lights. We have checked the stock and can ship \
@@ -70,14 +104,12 @@ fn bench(name: &str, raw: &[u8], iterations: u32) {
     /// Batches timed separately: the fastest one is the least disturbed by
     /// other jobs on the machine.
     const BATCHES: u32 = 20;
-    let judge = Judge::new(&PolicyConfig::default());
-    let rcpts = [RecipientFacts::from_address("weber@firma.example.de")];
-    let sender = SenderFacts::default();
+    let d = Decider::new();
     let now = jiff::Timestamp::UNIX_EPOCH;
     // Warm up caches and the allocator.
     for _ in 0..iterations / 10 + 1 {
         let f = MessageFacts::parse(raw).expect("bench message parses");
-        black_box(judge.evaluate(&f, &sender, &rcpts, now));
+        black_box(d.decide(&f, now));
     }
     let per_batch = (iterations / BATCHES).max(1);
     let start = Instant::now();
@@ -90,7 +122,7 @@ fn bench(name: &str, raw: &[u8], iterations: u32) {
             let t = Instant::now();
             let f = MessageFacts::parse(black_box(raw)).expect("bench message parses");
             parse_ns += t.elapsed().as_nanos();
-            black_box(judge.evaluate(&f, &sender, &rcpts, now));
+            black_box(d.decide(&f, now));
         }
         best_batch = best_batch.min(batch.elapsed().as_secs_f64() * 1e6 / f64::from(per_batch));
     }
@@ -114,13 +146,11 @@ fn bench(name: &str, raw: &[u8], iterations: u32) {
 /// Instruction counts stay put when other jobs share the cores; wall-clock
 /// means do not.
 fn count(raw: &[u8], iterations: u32) {
-    let judge = Judge::new(&PolicyConfig::default());
-    let rcpts = [RecipientFacts::from_address("weber@firma.example.de")];
-    let sender = SenderFacts::default();
+    let d = Decider::new();
     let now = jiff::Timestamp::UNIX_EPOCH;
     for _ in 0..iterations {
         let f = MessageFacts::parse(black_box(raw)).expect("bench message parses");
-        black_box(judge.evaluate(&f, &sender, &rcpts, now));
+        black_box(d.decide(&f, now));
     }
 }
 
