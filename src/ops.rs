@@ -122,7 +122,7 @@ pub async fn release(
                 content,
             };
             let reserved = store
-                .reserve_slot(&req, |h| {
+                .reserve_slot(&req, now, |h| {
                     crate::schedule::caps::plan_with_window(&config.caps, h, &candidate, window)
                 })
                 .await?;

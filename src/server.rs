@@ -154,7 +154,7 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
     if store.dialect() == store::Dialect::Sqlite {
         // One node per SQLite file: claims still held can only be a crashed
         // predecessor's, and need not wait for their leases to run out.
-        match store.release_all_claims().await {
+        match store.release_all_claims(clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::warn!("took back {n} deliveries claimed before an unclean stop"),
             Err(e) => {

@@ -83,7 +83,7 @@ async fn send(
         content,
     };
     store
-        .reserve_slot(&req, |h| caps::plan(cfg, h, &cand))
+        .reserve_slot(&req, at, |h| caps::plan(cfg, h, &cand))
         .await
         .expect("reserve a slot")
 }

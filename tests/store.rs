@@ -859,8 +859,13 @@ async fn release_claims_gives_everything_back(db: &Db) {
     .expect("finish");
     let c = s.claim_due("w1", now, LEASE, 10).await.expect("claim");
     assert_eq!(c.len(), 1);
-    assert_eq!(s.release_claims("someone-else").await.expect("release"), 0);
-    assert_eq!(s.release_claims("w1").await.expect("release"), 2);
+    assert_eq!(
+        s.release_claims("someone-else", now)
+            .await
+            .expect("release"),
+        0
+    );
+    assert_eq!(s.release_claims("w1", now).await.expect("release"), 2);
     assert_eq!(count(s, DeliveryState::Queued).await, 1);
     assert_eq!(count(s, DeliveryState::Deferred).await, 1);
     let c = s.claim_due("w2", now, LEASE, 10).await.expect("claim");
@@ -898,7 +903,7 @@ async fn release_all_claims_takes_back_a_dead_nodes_claims(db: &Db) {
             .is_empty(),
         "leases still run"
     );
-    assert_eq!(s.release_all_claims().await.expect("release"), 2);
+    assert_eq!(s.release_all_claims(now).await.expect("release"), 2);
     assert_eq!(
         s.claim_due("new", now, LEASE, 10)
             .await

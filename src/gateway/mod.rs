@@ -421,7 +421,7 @@ impl Gateway {
         let view = &*a;
         let reserved = self
             .store
-            .reserve_slots(&reqs, |k, history| {
+            .reserve_slots(&reqs, self.clock.now(), |k, history| {
                 let c = &view.copies[live[k]];
                 let candidate = Candidate {
                     domain: &domains[k],

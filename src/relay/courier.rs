@@ -222,7 +222,7 @@ impl Courier {
         if let Err(e) = finisher.await {
             tracing::error!(error = %e, "the outcome writer failed");
         }
-        match ctx.store.release_claims(&ctx.owner).await {
+        match ctx.store.release_claims(&ctx.owner, ctx.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(released = n, "gave back claims not attempted"),
             Err(e) => {

@@ -71,6 +71,7 @@ impl Store {
     pub async fn reserve_slots<F>(
         &self,
         reqs: &[SlotRequest<'_>],
+        now: Timestamp,
         mut plan: F,
     ) -> Result<Vec<Reserved>>
     where
@@ -79,7 +80,7 @@ impl Store {
         if reqs.is_empty() {
             return Ok(Vec::new());
         }
-        let now = Timestamp::now().as_millisecond();
+        let now = now.as_millisecond();
         let keys: Vec<(String, String)> = reqs.iter().map(|r| rcpt_key(r.rcpt)).collect();
         let mut tx = self.begin_write().await?;
         if self.dialect() == Dialect::Postgres {
@@ -133,11 +134,12 @@ impl Store {
     pub async fn reserve_slot(
         &self,
         req: &SlotRequest<'_>,
+        now: Timestamp,
         plan: impl FnOnce(&History) -> CapDecision,
     ) -> Result<Reserved> {
         let mut plan = Some(plan);
         let mut out = self
-            .reserve_slots(std::slice::from_ref(req), |_, h| match plan.take() {
+            .reserve_slots(std::slice::from_ref(req), now, |_, h| match plan.take() {
                 Some(p) => p(h),
                 // reserve_slots calls the closure once per request, and
                 // there is one request.

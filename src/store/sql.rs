@@ -329,20 +329,20 @@ impl Store {
     }
 
     /// Gives back every claim `owner` holds (clean shutdown).
-    pub async fn release_claims(&self, owner: &str) -> Result<u64> {
-        self.release(Some(owner)).await
+    pub async fn release_claims(&self, owner: &str, now: Timestamp) -> Result<u64> {
+        self.release(Some(owner), now).await
     }
 
     /// Gives back every claim, whoever holds it. Only right when no other
     /// process can hold claims: a node starting on its own SQLite file, whose
     /// claims can only be left over from a crash of its predecessor (which
     /// would otherwise wait out their leases).
-    pub async fn release_all_claims(&self) -> Result<u64> {
-        self.release(None).await
+    pub async fn release_all_claims(&self, now: Timestamp) -> Result<u64> {
+        self.release(None, now).await
     }
 
-    async fn release(&self, owner: Option<&str>) -> Result<u64> {
-        let now = Timestamp::now().as_millisecond();
+    async fn release(&self, owner: Option<&str>, now: Timestamp) -> Result<u64> {
+        let now = now.as_millisecond();
         let done = match owner {
             Some(owner) => {
                 sqlx::query(
