@@ -190,15 +190,18 @@ impl Gateway {
 
     /// Takes a whole transaction after the final dot. A `250` is returned only
     /// once the message is durably stored.
-    pub async fn submit(&self, sub: Submission) -> Reply {
+    pub async fn submit(&self, mut sub: Submission) -> Reply {
         let now = self.clock.now();
         metrics::received();
-        let data = prepare::canonicalize(&sub.data);
+        // One copy of the body at a time: the client's bytes become the
+        // canonical message in place when they already are (the usual case).
+        let data = prepare::canonical(std::mem::take(&mut sub.data));
         let allowed_from = self.allowed_from(&sub.client);
         // The From: check is a security boundary between colleagues: it runs
         // even with the judge off.
         let judged = self.config.policy.enabled || allowed_from.is_some();
-        let facts = match self.parse(&data, judged).await {
+        let (data, parsed) = self.parse(data, judged).await;
+        let facts = match parsed {
             Ok(f) => f,
             Err(reply) => {
                 return self
@@ -248,7 +251,9 @@ impl Gateway {
                 _ => None,
             },
         };
-        let data = prepare::add_submission_headers(&data, &trace, now);
+        let stamped = prepare::add_submission_headers(&data, &trace, now);
+        drop(data);
+        let mut data = stamped;
         let report_json = a.report_json(self.language());
         let report = report_json.as_ref().map(|j| j.to_string());
 
@@ -265,9 +270,18 @@ impl Gateway {
             .as_ref()
             .and_then(|f| f.subject.clone())
             .or_else(|| decoded_subject(&data));
+        // The notices need only the header section; the body moves into the
+        // store when one group needs no rewrite (the usual case).
+        let head = headers::header_section(&data).to_vec();
+        let single = groups.len() == 1;
         let mut ids = Vec::new();
         for group in groups.values() {
-            let body = policy::apply_rewrites(&data, &a.copies[group[0]].rewrites);
+            let rewrites = &a.copies[group[0]].rewrites;
+            let body = if single && rewrites.is_empty() {
+                std::mem::take(&mut data)
+            } else {
+                policy::apply_rewrites(&data, rewrites)
+            };
             let headers = headers::header_section(&body);
             let msg = NewMessage {
                 mail_from: sub.mail_from.clone(),
@@ -334,10 +348,10 @@ impl Gateway {
             && (!held.is_empty() || refused > 0)
             && !(superseded && refused == 0)
         {
-            self.notify_sender(&sub, v, &ids, &data, now).await;
+            self.notify_sender(&sub, v, &ids, &head, now).await;
         }
         if let Some(after) = self.config.schedule.notify_deferred_after {
-            self.notify_deferred(&sub, &a, &data, after, now).await;
+            self.notify_deferred(&sub, &a, &head, after, now).await;
         }
         a.reply(&ids_text)
     }
@@ -560,24 +574,35 @@ impl Gateway {
 
     /// Parses once. An unreadable message is refused clearly when the judge
     /// needs it (`judged`); without the judge it is relayed as it is.
-    async fn parse(&self, data: &[u8], judged: bool) -> Result<Option<MessageFacts>, Reply> {
-        let facts = if data.len() <= PARSE_INLINE_MAX {
-            MessageFacts::parse(data)
+    /// The message goes to the parser's thread and comes back, not copied.
+    async fn parse(
+        &self,
+        data: Vec<u8>,
+        judged: bool,
+    ) -> (Vec<u8>, Result<Option<MessageFacts>, Reply>) {
+        let (data, facts) = if data.len() <= PARSE_INLINE_MAX {
+            let facts = MessageFacts::parse(&data);
+            (data, facts)
         } else {
-            let data = data.to_vec();
-            match tokio::task::spawn_blocking(move || MessageFacts::parse(&data)).await {
+            match tokio::task::spawn_blocking(move || {
+                let facts = MessageFacts::parse(&data);
+                (data, facts)
+            })
+            .await
+            {
                 Ok(r) => r,
                 Err(e) => {
                     tracing::error!(error = %e, "the parser task failed");
-                    return Err(replies::local_problem());
+                    return (Vec::new(), Err(replies::local_problem()));
                 }
             }
         };
-        match facts {
+        let facts = match facts {
             Ok(f) => Ok(Some(f)),
             Err(e) if judged => Err(replies::unreadable(&e.to_string())),
             Err(_) => Ok(None),
-        }
+        };
+        (data, facts)
     }
 
     /// Who and where each recipient is: the contacts file first, then the

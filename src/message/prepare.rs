@@ -46,6 +46,24 @@ pub fn canonicalize(data: &[u8]) -> Vec<u8> {
     out
 }
 
+/// [`canonicalize`] without a copy when the bytes already are canonical
+/// (CRLF line ends only, no NUL, ending in CRLF): what nearly every mail
+/// program sends.
+pub fn canonical(data: Vec<u8>) -> Vec<u8> {
+    let mut prev = 0u8;
+    let clean = data.iter().enumerate().all(|(i, &b)| {
+        let ok = match b {
+            0 => false,
+            b'\n' => prev == b'\r',
+            _ => prev != b'\r' || b == b'\n' || i == 0,
+        };
+        prev = b;
+        ok
+    }) && prev != b'\r'
+        && (data.is_empty() || data.ends_with(b"\r\n"));
+    if clean { data } else { canonicalize(&data) }
+}
+
 /// Who handed us the message, for the `Received:` header.
 #[derive(Debug, Clone)]
 pub struct Trace<'a> {
@@ -146,6 +164,18 @@ mod tests {
         assert_eq!(canonicalize(b"a\n.\nb"), b"a\r\n.\r\nb\r\n".to_vec());
         assert_eq!(canonicalize(b"a\r\n\x00.\r\n"), b"a\r\n.\r\n".to_vec());
         assert_eq!(canonicalize(b""), b"".to_vec());
+        for raw in [
+            &b"a\r\nb\r\n"[..],
+            b"a\nb",
+            b"a\rb\r\n",
+            b"a\r\n\x00.\r\n",
+            b"a\r\nb",
+            b"",
+            b"\r",
+            b"x\r\r\n",
+        ] {
+            assert_eq!(canonical(raw.to_vec()), canonicalize(raw), "{raw:?}");
+        }
     }
 
     #[test]
