@@ -397,10 +397,16 @@ pub struct LimitsConfig {
     /// Recipients an authenticated user may send to, for users without their
     /// own `rate`: `"300/hour"`, or `"unlimited"`. Each accepted RCPT counts.
     pub user_rate: Limit,
-    /// Failed AUTH attempts one client address may make: `"5/10m"`; past
-    /// that, AUTH from it is refused with 454 without checking the password
-    /// until the rate recovers. `"unlimited"` switches throttling off.
+    /// Failed AUTH attempts for one user name from one client address:
+    /// `"5/10m"`; past that, AUTH as that user from that address is refused
+    /// with 454 without checking the password until the rate recovers. Other
+    /// users behind the same address (an office's NAT) are not affected.
+    /// `"unlimited"` switches it off.
     pub auth_failures: Limit,
+    /// Failed AUTH attempts from one client address, whatever the user name
+    /// (a higher bar, against guessing through many names): past it, every
+    /// AUTH from the address gets 454. `"unlimited"` switches it off.
+    pub auth_failures_per_address: Limit,
     /// How often the throttles forget clients and users that are idle.
     #[serde(with = "humantime_serde")]
     pub housekeeping_interval: Duration,
@@ -411,6 +417,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             user_rate: Limit::Rate(Rate::new(300, Duration::from_secs(3600))),
             auth_failures: Limit::Rate(Rate::new(5, Duration::from_secs(600))),
+            auth_failures_per_address: Limit::Rate(Rate::new(20, Duration::from_secs(600))),
             housekeeping_interval: Duration::from_secs(60),
         }
     }

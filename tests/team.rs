@@ -2,7 +2,7 @@
 //! (STARTTLS + AUTH PLAIN, as Thunderbird and Outlook do) against the whole
 //! relay started with `server::start`, relaying to the test upstream.
 //! Per-user allowed From addresses, the per-user sending rate, AUTH-failure
-//! throttling per client address, and the 587 submission listener.
+//! throttling per user and client address, and the 587 submission listener.
 
 mod common;
 
@@ -392,11 +392,13 @@ s.quit()
     up.stop().await;
 }
 
-/// Ten wrong passwords from one address: five get 535, the rest 454 without
-/// a password check, and then even the right password is refused from there.
-/// Another client address (127.0.0.2) logs in as usual.
+/// Ten wrong passwords for Li from one address: five get 535, the rest 454
+/// naming Li, without a password check, and then even Li's right password
+/// is refused from there. Wang behind the same address (the office NAT)
+/// logs in, and so does Li from another address. Guessing through many
+/// names from one address trips the address's higher bar.
 #[tokio::test]
-async fn ten_wrong_passwords_from_one_address_are_throttled() {
+async fn ten_wrong_passwords_lock_that_user_not_the_office() {
     if !external("python3") {
         return;
     }
@@ -413,9 +415,18 @@ for i in range(10):
 s, code, text = login({port}, "li@shop.example", "li-secret")
 out("right_same_address", code, text)
 s.close()
+s, code, text = login({port}, "wang@shop.example", "wang-secret")
+out("colleague_same_address", code, text)
+s.close()
 s, code, text = login({port}, "li@shop.example", "li-secret", src="127.0.0.2")
 out("right_other_address", code, text)
 s.quit()
+for i in range(21):
+    s, code, text = login({port}, "user%d@shop.example" % i, "guess", src="127.0.0.3")
+    s.close()
+s, code, text = login({port}, "wang@shop.example", "wang-secret", src="127.0.0.3")
+out("guessed_through_names", code, text)
+s.close()
 "#
     ))
     .await;
@@ -427,11 +438,26 @@ s.quit()
             &r,
             &format!("wrong{i}"),
             454,
-            &["4.7.0", "too many failed logins from 127.0.0.1"],
+            &[
+                "4.7.0",
+                "too many failed logins for li@shop.example from 127.0.0.1",
+            ],
         );
     }
-    expect(&r, "right_same_address", 454, &["try again in"]);
+    expect(
+        &r,
+        "right_same_address",
+        454,
+        &["li@shop.example", "try again in"],
+    );
+    expect(&r, "colleague_same_address", 235, &[]);
     expect(&r, "right_other_address", 235, &[]);
+    expect(
+        &r,
+        "guessed_through_names",
+        454,
+        &["too many failed logins from 127.0.0.3"],
+    );
     running.stop().await;
     up.stop().await;
 }

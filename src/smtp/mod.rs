@@ -30,7 +30,7 @@ use std::path::PathBuf;
 
 pub use reply::Reply;
 pub use server::{Door, Port};
-pub use throttle::Throttles;
+pub use throttle::{Locked, Throttles};
 
 /// Why the door could not be set up. Failures inside a session never become
 /// an `Error`: they become an SMTP reply.

@@ -20,7 +20,7 @@ use tokio_rustls::server::TlsStream;
 
 use super::auth::Users;
 use super::session::{Action, AuthOutcome, Session, SessionConfig};
-use super::throttle::Throttles;
+use super::throttle::{AuthLimits, Throttles};
 use super::{Error, Reply, tls};
 use crate::config::Config;
 use crate::gateway::Gateway;
@@ -242,28 +242,31 @@ impl Door {
 }
 
 impl Door {
-    /// Checks a password unless the client address is throttled; a failure
-    /// counts towards its throttle.
+    /// Checks a password unless this login or the client address is locked;
+    /// a failure counts towards both.
     async fn authenticate(
         &self,
         client: SocketAddr,
         user: String,
         password: String,
     ) -> AuthOutcome {
-        let limit = self.config.limits.auth_failures;
+        let limits = AuthLimits {
+            per_user: self.config.limits.auth_failures,
+            per_address: self.config.limits.auth_failures_per_address,
+        };
         let ip = client.ip();
-        if let Some(retry_secs) = self.throttles.auth_blocked(ip, limit) {
-            tracing::warn!(%client, user = %user.escape_default(), retry_secs, "AUTH refused: too many failures from this address");
-            return AuthOutcome::Throttled { retry_secs };
+        if let Some(locked) = self.throttles.auth_blocked(ip, &user, limits) {
+            tracing::warn!(%client, user = %user.escape_default(), ?locked, "AUTH refused: too many failures");
+            return AuthOutcome::Throttled(locked);
         }
         if self.users.verify(user.clone(), password).await {
             return AuthOutcome::Success;
         }
         tracing::warn!(%client, user = %user.escape_default(), "AUTH failed");
-        match self.throttles.auth_failed(ip, limit) {
-            Some(retry_secs) => {
-                tracing::warn!(%client, retry_secs, "AUTH throttled: too many failures from this address");
-                AuthOutcome::Throttled { retry_secs }
+        match self.throttles.auth_failed(ip, &user, limits) {
+            Some(locked) => {
+                tracing::warn!(%client, user = %user.escape_default(), ?locked, "AUTH locked: too many failures");
+                AuthOutcome::Throttled(locked)
             }
             None => AuthOutcome::Failed,
         }

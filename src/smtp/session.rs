@@ -18,6 +18,7 @@ use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN, MAIL_BODY_BINARYMIME, MAIL_SMTPUTF8, Re
 
 use super::auth::{decode_login_field, decode_plain};
 use super::reply::Reply;
+use super::throttle::Locked;
 use crate::submission::{ClientInfo, Submission};
 
 /// Longest command line we take, CRLF included. smtp-proto's receiver
@@ -75,11 +76,9 @@ pub enum AuthOutcome {
     Success,
     /// Wrong name or password.
     Failed,
-    /// Too many failures from this client address: refused without a
-    /// password check; try again in this many seconds.
-    Throttled {
-        retry_secs: u64,
-    },
+    /// Too many failures for this user from this client address, or from
+    /// the address as a whole: refused without a password check.
+    Throttled(Locked),
 }
 
 /// A password from AUTH; its `Debug` never shows it, so no log line can.
@@ -293,14 +292,19 @@ impl Session {
                 self.client.auth_user = Some(user);
                 self.send(reply(235, (2, 7, 0), "authentication successful"));
             }
-            (AuthOutcome::Throttled { retry_secs }, _) => self.fail(reply(
-                454,
-                (4, 7, 0),
-                format!(
-                    "too many failed logins from {}, try again in {retry_secs} s",
-                    self.client.addr.ip()
-                ),
-            )),
+            (AuthOutcome::Throttled(locked), user) => {
+                let ip = self.client.addr.ip();
+                let text = match (locked, user) {
+                    (Locked::User { retry_secs }, Some(user)) => format!(
+                        "too many failed logins for {} from {ip}, try again in {retry_secs} s; other users may log in",
+                        user.escape_default()
+                    ),
+                    (Locked::User { retry_secs }, None) | (Locked::Address { retry_secs }, _) => {
+                        format!("too many failed logins from {ip}, try again in {retry_secs} s")
+                    }
+                };
+                self.fail(reply(454, (4, 7, 0), text))
+            }
             _ => self.fail(reply(535, (5, 7, 8), "authentication credentials invalid")),
         }
     }
