@@ -190,11 +190,22 @@ pub struct ServerConfig {
     pub max_recipients: usize,
     /// Most simultaneous SMTP connections overall.
     pub max_connections: usize,
-    /// Most simultaneous SMTP connections from one client address.
+    /// Most simultaneous SMTP connections from one client address outside
+    /// `trusted_networks`; over it, a new connection gets 421.
     pub max_connections_per_ip: usize,
-    /// Idle time allowed between two commands (RFC 5321 §4.5.3.2.7: 5 minutes).
+    /// Of `max_connections`, slots kept for clients from `trusted_networks`
+    /// and for logged-in sessions: others never take them. When slots run
+    /// short, the oldest session that is neither is closed first.
+    pub reserved_connections: usize,
+    /// Time allowed for one command line, from the previous reply to its
+    /// end (RFC 5321 §4.5.3.2.7: 5 minutes); a byte now and then does not
+    /// extend it.
     #[serde(with = "humantime_serde")]
     pub command_timeout: Duration,
+    /// Time allowed from the greeting to the first `MAIL FROM` (EHLO,
+    /// STARTTLS, AUTH), however busy the client keeps the line.
+    #[serde(with = "humantime_serde")]
+    pub setup_timeout: Duration,
     /// Time allowed for the whole DATA transfer.
     #[serde(with = "humantime_serde")]
     pub data_timeout: Duration,
@@ -223,7 +234,9 @@ impl Default for ServerConfig {
             max_recipients: 100,
             max_connections: 500,
             max_connections_per_ip: 50,
+            reserved_connections: 50,
             command_timeout: Duration::from_secs(300),
+            setup_timeout: Duration::from_secs(120),
             data_timeout: Duration::from_secs(600),
             max_errors: 20,
             shutdown_grace: Duration::from_secs(30),
@@ -627,6 +640,21 @@ impl Config {
         }
         if self.server.max_connections == 0 || self.server.max_connections_per_ip == 0 {
             return bad("server.max_connections", "must be at least 1".into());
+        }
+        if self.server.reserved_connections >= self.server.max_connections {
+            return bad(
+                "server.reserved_connections",
+                format!(
+                    "must be below max_connections ({}), or no client could connect before logging in",
+                    self.server.max_connections
+                ),
+            );
+        }
+        if self.server.setup_timeout.is_zero() || self.server.command_timeout.is_zero() {
+            return bad(
+                "server.setup_timeout",
+                "setup_timeout and command_timeout must be longer than 0s".into(),
+            );
         }
         if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
             return bad("server.tls_cert", "tls_cert and tls_key go together".into());

@@ -245,6 +245,19 @@ impl Session {
         ));
     }
 
+    /// The door is short of slots and this session, not logged in, gives
+    /// its slot up.
+    pub fn make_room(&mut self) {
+        self.close_with(reply(
+            421,
+            (4, 7, 0),
+            format!(
+                "{} busy: closing a connection that has not logged in, try again later",
+                self.cfg.hostname
+            ),
+        ));
+    }
+
     /// The server is stopping.
     pub fn shutting_down(&mut self) {
         self.close_with(reply(
