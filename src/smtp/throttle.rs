@@ -10,121 +10,13 @@
 //! the new one. Restarting sendwell forgets everything (governor keeps no
 //! state on disk), which is fine for burst throttling.
 
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota};
-
-use crate::config::{Limit, Rate};
+use crate::config::Limit;
+use crate::lockout::{Limiters, Lockout, secs_until};
 use crate::shutdown::Shutdown;
-
-/// One keyed limiter per rate in use.
-struct Limiters<K: Hash + Eq + Clone> {
-    by_rate: Mutex<HashMap<Rate, Arc<DefaultKeyedRateLimiter<K>>>>,
-}
-
-impl<K: Hash + Eq + Clone> Default for Limiters<K> {
-    fn default() -> Self {
-        Limiters {
-            by_rate: Mutex::default(),
-        }
-    }
-}
-
-impl<K: Hash + Eq + Clone> Limiters<K> {
-    fn get(&self, rate: Rate) -> Arc<DefaultKeyedRateLimiter<K>> {
-        let mut map = self.by_rate.lock().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(
-            map.entry(rate)
-                .or_insert_with(|| Arc::new(DefaultKeyedRateLimiter::dashmap(quota(rate)))),
-        )
-    }
-
-    /// Takes one cell for `key`; `Err` with the earliest instant the next
-    /// one is free.
-    fn check(&self, rate: Rate, key: &K) -> Result<(), Instant> {
-        self.get(rate)
-            .check_key(key)
-            .map_err(|not_until| not_until.earliest_possible())
-    }
-
-    /// Forgets keys that are back to a full quota, and limiters nobody uses.
-    fn housekeeping(&self) -> usize {
-        let mut map = self.by_rate.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, l| {
-            l.retain_recent();
-            l.shrink_to_fit();
-            !l.is_empty()
-        });
-        map.values().map(|l| l.len()).sum()
-    }
-}
-
-/// `count` per `per` as a GCRA quota: a burst of `count`, then one more
-/// every `per / count`.
-fn quota(rate: Rate) -> Quota {
-    let burst = NonZeroU32::new(rate.count).unwrap_or(NonZeroU32::MIN);
-    let period = (rate.per / burst.get()).max(Duration::from_nanos(1));
-    Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(burst))
-        .allow_burst(burst)
-}
-
-/// Failures counted per key; past the quota the key is locked until the
-/// instant governor gives for its next free cell.
-struct Lockout<K: Hash + Eq + Clone> {
-    failures: Limiters<K>,
-    blocked: Mutex<HashMap<K, Instant>>,
-}
-
-impl<K: Hash + Eq + Clone> Default for Lockout<K> {
-    fn default() -> Self {
-        Lockout {
-            failures: Limiters::default(),
-            blocked: Mutex::default(),
-        }
-    }
-}
-
-impl<K: Hash + Eq + Clone> Lockout<K> {
-    fn blocked(&self, key: &K, limit: Limit) -> Option<u64> {
-        if limit == Limit::Unlimited {
-            return None;
-        }
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        let until = *blocked.get(key)?;
-        if until > Instant::now() {
-            Some(Throttles::secs_until(until).max(1))
-        } else {
-            blocked.remove(key);
-            None
-        }
-    }
-
-    fn failed(&self, key: &K, limit: Limit) -> Option<u64> {
-        let Limit::Rate(rate) = limit else {
-            return None;
-        };
-        let until = self.failures.check(rate, key).err()?;
-        self.blocked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.clone(), until);
-        Some(Throttles::secs_until(until).max(1))
-    }
-
-    fn housekeeping(&self, now: Instant) -> usize {
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        blocked.retain(|_, until| *until > now);
-        let n = blocked.len();
-        drop(blocked);
-        n + self.failures.housekeeping()
-    }
-}
 
 /// Whose logins are refused for now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -166,11 +58,6 @@ impl Throttles {
         Throttles::default()
     }
 
-    fn secs_until(at: Instant) -> u64 {
-        let wait = at.saturating_duration_since(Instant::now());
-        wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-    }
-
     /// Whether AUTH as `user` from `ip` is locked now. A locked login gets
     /// no password check at all, so a correct password does not unlock it
     /// either; another user from the same address is only locked out once
@@ -204,7 +91,7 @@ impl Throttles {
         };
         self.senders
             .check(rate, &user.to_string())
-            .map_err(|until| Self::secs_until(until).max(1))
+            .map_err(|until| secs_until(until).max(1))
     }
 
     /// Drops what is no longer needed: keys whose quota is full again,
@@ -235,6 +122,7 @@ impl Throttles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Rate;
 
     const LIMITS: AuthLimits = AuthLimits {
         per_user: Limit::Rate(Rate::new(5, Duration::from_secs(600))),
