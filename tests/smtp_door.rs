@@ -906,3 +906,49 @@ async fn trickling_does_not_extend_the_deadlines() {
         "{took:?}"
     );
 }
+
+/// Issue 11 §4: a line over 998 characters (RFC 5322 §2.1.1) is refused at
+/// the end of DATA with its number, in the header or the body, 1 MB or one
+/// character too many; 998 characters go through, and the session goes on.
+#[tokio::test]
+async fn lines_over_998_characters_are_refused_with_their_number() {
+    let srv = start(|_| {}).await;
+    let mut c = Raw::connect(srv.addr).await;
+    c.reply().await;
+    c.cmd("EHLO x.test\r\n").await;
+    let head = "From: seller@shop.test\r\nTo: buyer@example.de\r\nSubject: Catalogue\r\n";
+    let cases = [
+        (
+            format!("{head}\r\nHello,\r\n{}\r\nBye\r\n", "x".repeat(1_000_000)),
+            Some(6),
+        ),
+        (
+            format!("{head}\r\nHello,\r\n{}\r\n", "y".repeat(999)),
+            Some(6),
+        ),
+        (
+            format!("{head}X-Long: {}\r\n\r\nHi\r\n", "z".repeat(992)),
+            Some(4),
+        ),
+        (format!("{head}\r\nHello,\n{}\r\n", "w".repeat(999)), Some(6)),
+        (format!("{head}\r\nHello,\r\n{}\r\n", "v".repeat(998)), None),
+    ];
+    for (i, (message, refused)) in cases.iter().enumerate() {
+        c.cmd("MAIL FROM:<seller@shop.test>\r\n").await;
+        c.cmd("RCPT TO:<buyer@example.de>\r\n").await;
+        assert!(c.cmd("DATA\r\n").await.starts_with("354"));
+        let reply = c.cmd(&format!("{message}.\r\n")).await;
+        match refused {
+            Some(n) => assert_eq!(
+                reply,
+                format!(
+                    "550 5.6.0 line {n} is longer than 998 characters; break it or send that text as an attachment\r\n"
+                ),
+                "case {i}"
+            ),
+            None => assert!(reply.starts_with("250"), "case {i}: {reply}"),
+        }
+    }
+    assert_eq!(c.cmd("NOOP\r\n").await, "250 2.0.0 OK\r\n");
+    assert_eq!(message_count(&srv.store).await, 1);
+}

@@ -156,6 +156,22 @@ pub struct Session {
 /// The only sequence that ends DATA (RFC 5321 §4.1.1.4).
 const END_OF_DATA: &[u8; 5] = b"\r\n.\r\n";
 
+/// Longest line of a message, CRLF not counted (RFC 5322 §2.1.1: "MUST be
+/// no more than 998 characters"). A longer one is refused at the end of
+/// DATA rather than relayed and bounced later by a strict server, after
+/// the mail program was told "OK"; folding it ourselves would change what
+/// the reader sees or break a signature.
+pub const MAX_MESSAGE_LINE: usize = 998;
+
+/// The number (from 1) of the first line of `body` longer than
+/// [`MAX_MESSAGE_LINE`], if any. A bare LF ends a line too.
+pub fn first_long_line(body: &[u8]) -> Option<usize> {
+    body.split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line).len())
+        .position(|len| len > MAX_MESSAGE_LINE)
+        .map(|i| i + 1)
+}
+
 fn reply(code: u16, status: (u8, u8, u8), text: impl Into<String>) -> Reply {
     Reply::new(code, status, text)
 }
@@ -825,6 +841,17 @@ impl Session {
             self.mode = Mode::Command;
             return self.fail(reply(503, (5, 5, 1), "no transaction"));
         };
+        if let Some(n) = first_long_line(&body) {
+            self.tx = None;
+            self.mode = Mode::Command;
+            return self.fail(reply(
+                550,
+                (5, 6, 0),
+                format!(
+                    "line {n} is longer than {MAX_MESSAGE_LINE} characters; break it or send that text as an attachment"
+                ),
+            ));
+        }
         self.out.push_back(Action::Submit(Submission {
             client: self.client.clone(),
             mail_from: tx.mail_from,
