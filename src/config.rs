@@ -190,11 +190,22 @@ pub struct ServerConfig {
     pub max_recipients: usize,
     /// Most simultaneous SMTP connections overall.
     pub max_connections: usize,
-    /// Most simultaneous SMTP connections from one client address.
+    /// Most simultaneous SMTP connections from one client address outside
+    /// `trusted_networks`; over it, a new connection gets 421.
     pub max_connections_per_ip: usize,
-    /// Idle time allowed between two commands (RFC 5321 §4.5.3.2.7: 5 minutes).
+    /// Of `max_connections`, slots kept for clients from `trusted_networks`
+    /// and for logged-in sessions: others never take them. When slots run
+    /// short, the oldest session that is neither is closed first.
+    pub reserved_connections: usize,
+    /// Time allowed for one command line, from the previous reply to its
+    /// end (RFC 5321 §4.5.3.2.7: 5 minutes); a byte now and then does not
+    /// extend it.
     #[serde(with = "humantime_serde")]
     pub command_timeout: Duration,
+    /// Time allowed from the greeting to the first `MAIL FROM` (EHLO,
+    /// STARTTLS, AUTH), however busy the client keeps the line.
+    #[serde(with = "humantime_serde")]
+    pub setup_timeout: Duration,
     /// Time allowed for the whole DATA transfer.
     #[serde(with = "humantime_serde")]
     pub data_timeout: Duration,
@@ -223,7 +234,9 @@ impl Default for ServerConfig {
             max_recipients: 100,
             max_connections: 500,
             max_connections_per_ip: 50,
+            reserved_connections: 50,
             command_timeout: Duration::from_secs(300),
+            setup_timeout: Duration::from_secs(120),
             data_timeout: Duration::from_secs(600),
             max_errors: 20,
             shutdown_grace: Duration::from_secs(30),
@@ -397,10 +410,16 @@ pub struct LimitsConfig {
     /// Recipients an authenticated user may send to, for users without their
     /// own `rate`: `"300/hour"`, or `"unlimited"`. Each accepted RCPT counts.
     pub user_rate: Limit,
-    /// Failed AUTH attempts one client address may make: `"5/10m"`; past
-    /// that, AUTH from it is refused with 454 without checking the password
-    /// until the rate recovers. `"unlimited"` switches throttling off.
+    /// Failed AUTH attempts for one user name from one client address:
+    /// `"5/10m"`; past that, AUTH as that user from that address is refused
+    /// with 454 without checking the password until the rate recovers. Other
+    /// users behind the same address (an office's NAT) are not affected.
+    /// `"unlimited"` switches it off.
     pub auth_failures: Limit,
+    /// Failed AUTH attempts from one client address, whatever the user name
+    /// (a higher bar, against guessing through many names): past it, every
+    /// AUTH from the address gets 454. `"unlimited"` switches it off.
+    pub auth_failures_per_address: Limit,
     /// How often the throttles forget clients and users that are idle.
     #[serde(with = "humantime_serde")]
     pub housekeeping_interval: Duration,
@@ -411,6 +430,7 @@ impl Default for LimitsConfig {
         LimitsConfig {
             user_rate: Limit::Rate(Rate::new(300, Duration::from_secs(3600))),
             auth_failures: Limit::Rate(Rate::new(5, Duration::from_secs(600))),
+            auth_failures_per_address: Limit::Rate(Rate::new(20, Duration::from_secs(600))),
             housekeeping_interval: Duration::from_secs(60),
         }
     }
@@ -620,6 +640,21 @@ impl Config {
         }
         if self.server.max_connections == 0 || self.server.max_connections_per_ip == 0 {
             return bad("server.max_connections", "must be at least 1".into());
+        }
+        if self.server.reserved_connections >= self.server.max_connections {
+            return bad(
+                "server.reserved_connections",
+                format!(
+                    "must be below max_connections ({}), or no client could connect before logging in",
+                    self.server.max_connections
+                ),
+            );
+        }
+        if self.server.setup_timeout.is_zero() || self.server.command_timeout.is_zero() {
+            return bad(
+                "server.setup_timeout",
+                "setup_timeout and command_timeout must be longer than 0s".into(),
+            );
         }
         if self.server.tls_cert.is_some() != self.server.tls_key.is_some() {
             return bad("server.tls_cert", "tls_cert and tls_key go together".into());

@@ -21,6 +21,8 @@
 //! - [`ops`]: what an operator does to mail (release, refuse, send now…),
 //!   shared by the CLI and the review page.
 //! - [`config`], [`cli`]: the schema and the commands.
+//! - [`lockout`]: smooth rate limits and lock-outs (governor), for AUTH and
+//!   the review page's `/login`.
 
 pub mod admin;
 pub mod audit;
@@ -29,6 +31,7 @@ pub mod clock;
 pub mod config;
 pub mod display;
 pub mod gateway;
+pub mod lockout;
 pub mod message;
 pub mod metrics;
 pub mod notices;

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::http::{get, request};
+use common::http::{get, request, request_from};
 use common::relay_config as config;
 use common::review::{TOKEN, held_body, held_id, send, text_of};
 use common::upstream::{Opts, TestUpstream};
@@ -108,6 +108,56 @@ async fn api_refuses_without_the_token_when_listening_beyond_loopback() {
     )
     .await;
     assert_eq!(r.status, 401);
+    running.stop().await;
+}
+
+/// Issue 11 §5: thirty wrong tokens from one address: the first five get
+/// 401, then 429 with Retry-After without the token being looked at (so
+/// the right one waits too); another address logs in as usual.
+#[tokio::test]
+async fn login_guesses_are_throttled_per_address() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), &up);
+    cfg.admin.token = Some(TOKEN.into());
+    let running = server::start(cfg).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let guesser: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let started = std::time::Instant::now();
+    let mut statuses = Vec::new();
+    for i in 0..30 {
+        let r = request_from(
+            guesser,
+            addr,
+            "POST",
+            "/login",
+            &form,
+            &format!("token=guess{i}"),
+        )
+        .await;
+        if r.status == 429 {
+            let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+            assert!(
+                (100..=120).contains(&wait),
+                "one more try every 2 min: {wait}"
+            );
+            assert!(
+                r.body.contains("Too many wrong tokens from 127.0.0.2"),
+                "{}",
+                r.body
+            );
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses[..5], [401; 5]);
+    assert_eq!(statuses[5..], [429; 25]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let right = format!("token={TOKEN}&next=%2Fheld");
+    let r = request_from(guesser, addr, "POST", "/login", &form, &right).await;
+    assert_eq!(r.status, 429, "locked even with the right token");
+    let r = request(addr, "POST", "/login", &form, &right).await;
+    assert_eq!(r.status, 303, "127.0.0.1 is not locked: {}", r.body);
     running.stop().await;
 }
 

@@ -341,26 +341,38 @@ async fn swaks_starttls_auth_plain() {
 
 #[tokio::test]
 async fn connection_limits_answer_421() {
-    let srv = start(|c| c.server.max_connections_per_ip = 1).await;
-    let mut first = Raw::connect(srv.addr).await;
+    let srv = start(|c| {
+        c.server.trusted_networks = vec!["127.0.0.1/32".parse().expect("net")];
+        c.server.max_connections_per_ip = 1;
+    })
+    .await;
+    let stranger: IpAddr = "127.0.0.2".parse().expect("ip");
+    let mut first = Raw::connect_from(stranger, srv.addr).await;
     assert!(first.reply().await.starts_with("220"));
-    let mut second = Raw::connect(srv.addr).await;
+    let mut second = Raw::connect_from(stranger, srv.addr).await;
     assert_eq!(
         second.reply().await,
-        "421 4.7.0 door.test too many connections, try again later\r\n"
+        "421 4.7.0 door.test too many connections from 127.0.0.2, try again later\r\n"
     );
     assert!(second.closed().await);
     // The slot comes back when the first one leaves.
     first.cmd("QUIT\r\n").await;
     assert!(first.closed().await);
-    let mut third = Raw::connect(srv.addr).await;
+    let mut third = Raw::connect_from(stranger, srv.addr).await;
     assert!(third.reply().await.starts_with("220"));
 
-    let srv = start(|c| c.server.max_connections = 1).await;
+    let srv = start(|c| {
+        c.server.max_connections = 1;
+        c.server.reserved_connections = 0;
+    })
+    .await;
     let mut a = Raw::connect_from("127.0.0.1".parse().expect("ip"), srv.addr).await;
     assert!(a.reply().await.starts_with("220"));
     let mut b = Raw::connect_from("127.0.0.3".parse().expect("ip"), srv.addr).await;
-    assert!(b.reply().await.starts_with("421 4.7.0"));
+    assert_eq!(
+        b.reply().await,
+        "421 4.7.0 door.test too many connections, try again later\r\n"
+    );
 }
 
 #[tokio::test]
@@ -521,8 +533,7 @@ async fn stored(store: &Store, id: MessageId) -> Vec<u8> {
 
 async fn message_count(store: &Store) -> usize {
     let rows = store.list(None, 1000).await.expect("list");
-    let mut ids: Vec<MessageId> = rows.iter().map(|d| d.message_id).collect();
-    ids.dedup();
+    let ids: std::collections::BTreeSet<MessageId> = rows.iter().map(|d| d.message_id).collect();
     ids.len()
 }
 
@@ -707,4 +718,237 @@ s.quit()
         );
         assert_eq!(message_count(&srv.store).await, before + 1);
     }
+}
+
+/// The open-files limit of this process, from /proc (Linux); `None` elsewhere.
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line.split_whitespace().nth(3)?.parse().ok()
+}
+
+/// Sends one message as `from_ip`, with a login or without; the final
+/// reply. Any failure is a test failure: these are the clients that must
+/// get through.
+async fn send_one(addr: SocketAddr, from_ip: &str, login: Option<(&str, &str)>) -> u16 {
+    let mut b = SmtpClientBuilder::new("127.0.0.1", addr.port())
+        .expect("builder")
+        .implicit_tls(false)
+        .allow_invalid_certs()
+        .helo_host("office.test")
+        .local_ip(from_ip.parse().expect("ip"))
+        .timeout(REPLY_WAIT);
+    if let Some(l) = login {
+        b = b.credentials(l);
+    }
+    let mut client = b.connect().await.expect("connects, greeted, logged in");
+    let message = format!(
+        "From: seller@shop.test\r\nTo: buyer@example.de\r\nSubject: Order 7\r\nMessage-ID: <{from_ip}.7@shop.test>\r\nDate: Sun, 22 Nov 2026 10:00:00 +0000\r\n\r\nYour order ships today.\r\n"
+    );
+    client
+        .mail_from("seller@shop.test", &Parameters::new())
+        .await
+        .expect("MAIL");
+    client
+        .rcpt_to("buyer@example.de", &Parameters::new())
+        .await
+        .expect("RCPT");
+    let reply = client.data(message.as_bytes()).await.expect("DATA");
+    let _ = client.quit().await;
+    reply.code
+}
+
+/// Issue 11 §2: idle and one-byte-per-second connections from one address,
+/// then from twenty, cannot lock the office out: the trusted mail program
+/// on 127.0.0.1 and a logged-in client elsewhere still get their mail
+/// stored within seconds. One address is refused at its share (421 naming
+/// it) long before the door is full; from twenty, the oldest strangers are
+/// closed to make room. With the default limits (500 slots, 50 per address,
+/// 50 reserved) and 1,000 connections, or a tenth of both when this
+/// process may not open that many files.
+#[tokio::test]
+async fn idle_strangers_cannot_lock_the_office_out() {
+    let big = open_files_limit().is_none_or(|n| n >= 2600);
+    let (conns, total, per_ip, reserve) = if big {
+        (1000, 500, 50, 50)
+    } else {
+        eprintln!("open-files limit below 2600: 200 connections against 100 slots");
+        (200, 100, 10, 10)
+    };
+    for addresses in [1u8, 20] {
+        let srv = start(|c| {
+            c.server.trusted_networks = vec!["127.0.0.1/32".parse().expect("net")];
+            c.server.max_connections = total;
+            c.server.max_connections_per_ip = per_ip;
+            c.server.reserved_connections = reserve;
+        })
+        .await;
+        let mut readers = Vec::new();
+        let mut writers = Vec::new();
+        for i in 0..conns {
+            let ip = IpAddr::from([127, 0, 0, 2 + (i % usize::from(addresses)) as u8]);
+            let socket = TcpSocket::new_v4().expect("socket");
+            socket.bind(SocketAddr::new(ip, 0)).expect("bind local");
+            let (r, w) = socket
+                .connect(srv.addr)
+                .await
+                .expect("connect")
+                .into_split();
+            readers.push(BufReader::new(r));
+            writers.push(w);
+        }
+        // Every other stranger sends one byte a second and never a whole line.
+        let trickle = tokio::spawn(async move {
+            loop {
+                for w in writers.iter_mut().step_by(2) {
+                    let _ = w.try_write(b"E");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        let started = tokio::time::Instant::now();
+        let (trusted, logged_in) = tokio::join!(
+            send_one(srv.addr, "127.0.0.1", None),
+            send_one(srv.addr, "127.0.0.99", Some(("anna", "secret"))),
+        );
+        let took = started.elapsed();
+        assert_eq!((trusted, logged_in), (250, 250), "{addresses} address(es)");
+        assert!(took < Duration::from_secs(10), "took {took:?}");
+        // Both stored (the judge may hold one of two look-alike messages
+        // for review and write its sender a notice: not this test's business).
+        let rows = srv.store.list(None, 1000).await.expect("list");
+        let sent = rows.iter().filter(|r| r.mail_from == "seller@shop.test");
+        assert_eq!(sent.count(), 2);
+
+        // What the strangers saw: a greeting, then perhaps a 421 to make
+        // room; or a 421 at once.
+        let mut seen = tokio::task::JoinSet::new();
+        for mut r in readers {
+            seen.spawn(async move {
+                let mut first = String::new();
+                let _ = timeout(REPLY_WAIT, r.read_line(&mut first)).await;
+                let mut next = String::new();
+                if first.starts_with("220") {
+                    let _ = timeout(Duration::from_millis(200), r.read_line(&mut next)).await;
+                }
+                (first, next)
+            });
+        }
+        let (mut greeted, mut refused_share, mut closed_for_room) = (0, 0, 0);
+        while let Some(Ok((first, next))) = seen.join_next().await {
+            if first.starts_with("220") {
+                greeted += 1;
+                if next.contains("busy: closing a connection that has not logged in") {
+                    closed_for_room += 1;
+                }
+            } else if first.starts_with("421 4.7.0 door.test too many connections from 127.0.0.") {
+                refused_share += 1;
+            }
+        }
+        trickle.abort();
+        eprintln!(
+            "{addresses} address(es): {greeted} greeted, {closed_for_room} closed to make room, {refused_share} refused at their share, in {took:?}"
+        );
+        if addresses == 1 {
+            assert_eq!(greeted, per_ip);
+            assert_eq!(refused_share, conns - per_ip);
+        } else {
+            assert_eq!(refused_share, 0);
+            assert_eq!(greeted, conns);
+            // Room was made for the strangers beyond their share of slots,
+            // and for the logged-in client.
+            assert!(closed_for_room > conns - total, "{closed_for_room}");
+        }
+        srv.trigger.fire();
+    }
+}
+
+/// A client that keeps the line busy with a byte at a time, or with
+/// harmless commands, is still cut at the overall deadlines.
+#[tokio::test]
+async fn trickling_does_not_extend_the_deadlines() {
+    let srv = start(|c| {
+        c.server.command_timeout = Duration::from_millis(500);
+        c.server.setup_timeout = Duration::from_millis(1500);
+    })
+    .await;
+    let mut slow = Raw::connect(srv.addr).await;
+    slow.reply().await;
+    let started = tokio::time::Instant::now();
+    let reply = loop {
+        slow.send("N").await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if let Ok(r) = timeout(Duration::from_millis(1), slow.reply()).await {
+            break r;
+        }
+    };
+    assert_eq!(reply, "421 4.4.2 door.test timeout, closing connection\r\n");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let mut busy = Raw::connect(srv.addr).await;
+    busy.reply().await;
+    let started = tokio::time::Instant::now();
+    let reply = loop {
+        let r = busy.cmd("NOOP\r\n").await;
+        if !r.starts_with("250") {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(reply, "421 4.4.2 door.test timeout, closing connection\r\n");
+    let took = started.elapsed();
+    assert!(
+        took >= Duration::from_millis(1400) && took < Duration::from_secs(3),
+        "{took:?}"
+    );
+}
+
+/// Issue 11 §4: a line over 998 characters (RFC 5322 §2.1.1) is refused at
+/// the end of DATA with its number, in the header or the body, 1 MB or one
+/// character too many; 998 characters go through, and the session goes on.
+#[tokio::test]
+async fn lines_over_998_characters_are_refused_with_their_number() {
+    let srv = start(|_| {}).await;
+    let mut c = Raw::connect(srv.addr).await;
+    c.reply().await;
+    c.cmd("EHLO x.test\r\n").await;
+    let head = "From: seller@shop.test\r\nTo: buyer@example.de\r\nSubject: Catalogue\r\n";
+    let cases = [
+        (
+            format!("{head}\r\nHello,\r\n{}\r\nBye\r\n", "x".repeat(1_000_000)),
+            Some(6),
+        ),
+        (
+            format!("{head}\r\nHello,\r\n{}\r\n", "y".repeat(999)),
+            Some(6),
+        ),
+        (
+            format!("{head}X-Long: {}\r\n\r\nHi\r\n", "z".repeat(992)),
+            Some(4),
+        ),
+        (format!("{head}\r\nHello,\n{}\r\n", "w".repeat(999)), Some(6)),
+        (format!("{head}\r\nHello,\r\n{}\r\n", "v".repeat(998)), None),
+    ];
+    for (i, (message, refused)) in cases.iter().enumerate() {
+        c.cmd("MAIL FROM:<seller@shop.test>\r\n").await;
+        c.cmd("RCPT TO:<buyer@example.de>\r\n").await;
+        assert!(c.cmd("DATA\r\n").await.starts_with("354"));
+        let reply = c.cmd(&format!("{message}.\r\n")).await;
+        match refused {
+            Some(n) => assert_eq!(
+                reply,
+                format!(
+                    "550 5.6.0 line {n} is longer than 998 characters; break it or send that text as an attachment\r\n"
+                ),
+                "case {i}"
+            ),
+            None => assert!(reply.starts_with("250"), "case {i}: {reply}"),
+        }
+    }
+    assert_eq!(c.cmd("NOOP\r\n").await, "250 2.0.0 OK\r\n");
+    assert_eq!(message_count(&srv.store).await, 1);
 }

@@ -2,7 +2,7 @@
 //! (STARTTLS + AUTH PLAIN, as Thunderbird and Outlook do) against the whole
 //! relay started with `server::start`, relaying to the test upstream.
 //! Per-user allowed From addresses, the per-user sending rate, AUTH-failure
-//! throttling per client address, and the 587 submission listener.
+//! throttling per user and client address, and the 587 submission listener.
 
 mod common;
 
@@ -178,6 +178,144 @@ s.quit()
     up.stop().await;
 }
 
+/// Issue 11 §1: every way of naming a colleague in the identity fields
+/// that a mail program would show, through the running server, is refused
+/// with SENDER_NOT_ALLOWED at the end of DATA; the honest shapes go out.
+/// Li may use li@shop.example only; Wang is a colleague.
+#[tokio::test]
+async fn forged_identity_fields_are_refused_and_honest_ones_relayed() {
+    if !external("python3") {
+        return;
+    }
+    const FORGED: &[(&str, &str)] = &[
+        (
+            "two_from_forged_first",
+            "From: Wang Wei <wang@shop.example>\r\nFrom: Li Na <li@shop.example>",
+        ),
+        (
+            "two_from_own_first",
+            "From: Li Na <li@shop.example>\r\nFrom: Wang Wei <wang@shop.example>",
+        ),
+        (
+            "two_from_case",
+            "from: wang@shop.example\r\nFROM: li@shop.example",
+        ),
+        (
+            "two_from_space_before_colon",
+            "From : wang@shop.example\r\nFrom: li@shop.example",
+        ),
+        ("multi_address", "From: li@shop.example, wang@shop.example"),
+        (
+            "multi_address_colleague_first",
+            "From: Wang Wei <wang@shop.example>, Li Na <li@shop.example>",
+        ),
+        (
+            "multi_address_own_sender",
+            "From: wang@shop.example, li@shop.example\r\nSender: li@shop.example",
+        ),
+        (
+            "multi_address_foreign_sender",
+            "From: li@shop.example, hans@partner.example\r\nSender: hans@partner.example",
+        ),
+        (
+            "display_name",
+            "From: \"li@shop.example\" <wang@shop.example>",
+        ),
+        ("comment", "From: wang@shop.example (li@shop.example)"),
+        (
+            "encoded_word",
+            "From: =?utf-8?b?bGlAc2hvcC5leGFtcGxl?= <wang@shop.example>",
+        ),
+        ("case", "From: WANG@SHOP.EXAMPLE"),
+        ("folding", "From: Li Na\r\n <wang@shop.example>"),
+        ("group", "From: Sales: li@shop.example, wang@shop.example;"),
+        ("group_of_one", "From: Sales: wang@shop.example;"),
+        ("no_address", "From: Li Na"),
+        (
+            "sender_colleague",
+            "From: li@shop.example\r\nSender: wang@shop.example",
+        ),
+        (
+            "two_senders",
+            "From: li@shop.example, hans@partner.example\r\nSender: li@shop.example\r\nSender: wang@shop.example",
+        ),
+        (
+            "reply_to_colleague",
+            "From: li@shop.example\r\nReply-To: Wang Wei <wang@shop.example>",
+        ),
+        (
+            "reply_to_subdomain",
+            "From: li@shop.example\r\nReply-To: boss@support.shop.example",
+        ),
+    ];
+    const HONEST: &[(&str, &str)] = &[
+        ("plain", "From: Li Na <li@shop.example>"),
+        ("case_own", "From: LI@Shop.Example"),
+        (
+            "encoded_name",
+            "From: =?utf-8?b?5p2O5aic?= <li@shop.example>",
+        ),
+        ("folded_own", "From: Li Na\r\n <li@shop.example>"),
+        ("comment_own", "From: li@shop.example (Li Na, Sales)"),
+        (
+            "own_sender",
+            "From: li@shop.example\r\nSender: li@shop.example",
+        ),
+        (
+            "co_author_with_sender",
+            "From: li@shop.example, hans@partner.example\r\nSender: li@shop.example",
+        ),
+        (
+            "reply_to_elsewhere",
+            "From: li@shop.example\r\nReply-To: orders@forwarder.example",
+        ),
+    ];
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = start(&up, dir.path(), |_| {}).await;
+    let port = running.submission_addrs[0].port();
+    let cases: Vec<(&str, &str)> = FORGED.iter().chain(HONEST).copied().collect();
+    let json = serde_json::to_string(&cases).unwrap();
+    let r = smtplib(format!(
+        r#"
+import json
+for name, headers in json.loads(r'''{json}'''):
+    # One session each: the door hangs up on a client after many refusals.
+    s, code, text = login({port}, "li@shop.example", "li-secret")
+    body = (headers + "\r\nTo: hans@buyer.example\r\nSubject: Your quote 2026-117\r\n"
+        "Message-ID: <q117." + name + "@shop.example>\r\n"
+        "Date: Mon, 23 Nov 2026 10:00:00 +0800\r\n\r\n"
+        "Dear Mr Becker,\r\n\r\nour offer for 500 pieces is 3.20 EUR each.\r\n\r\nBest regards,\r\nLi Na\r\n")
+    s.mail("li@shop.example")
+    s.rcpt("hans@buyer.example")
+    try:
+        out(name, *s.data(body.encode()))
+    except smtplib.SMTPDataError as e:
+        out(name, e.smtp_code, e.smtp_error)
+    s.quit()
+"#
+    ))
+    .await;
+    for (name, _) in FORGED {
+        expect(&r, name, 550, &["5.7.1", "SENDER_NOT_ALLOWED"]);
+    }
+    for (name, _) in HONEST {
+        expect(&r, name, 250, &["queued as"]);
+    }
+    let got = up.wait_for(HONEST.len(), Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        up.messages().len(),
+        HONEST.len(),
+        "only the honest ones go out"
+    );
+    for m in &got {
+        assert!(!m.text().to_lowercase().contains("wang@"), "{}", m.text());
+    }
+    running.stop().await;
+    up.stop().await;
+}
+
 /// With the judge switched off, the From: header is still checked: which
 /// address a colleague may use is not a matter of style.
 #[tokio::test]
@@ -254,11 +392,13 @@ s.quit()
     up.stop().await;
 }
 
-/// Ten wrong passwords from one address: five get 535, the rest 454 without
-/// a password check, and then even the right password is refused from there.
-/// Another client address (127.0.0.2) logs in as usual.
+/// Ten wrong passwords for Li from one address: five get 535, the rest 454
+/// naming Li, without a password check, and then even Li's right password
+/// is refused from there. Wang behind the same address (the office NAT)
+/// logs in, and so does Li from another address. Guessing through many
+/// names from one address trips the address's higher bar.
 #[tokio::test]
-async fn ten_wrong_passwords_from_one_address_are_throttled() {
+async fn ten_wrong_passwords_lock_that_user_not_the_office() {
     if !external("python3") {
         return;
     }
@@ -275,9 +415,18 @@ for i in range(10):
 s, code, text = login({port}, "li@shop.example", "li-secret")
 out("right_same_address", code, text)
 s.close()
+s, code, text = login({port}, "wang@shop.example", "wang-secret")
+out("colleague_same_address", code, text)
+s.close()
 s, code, text = login({port}, "li@shop.example", "li-secret", src="127.0.0.2")
 out("right_other_address", code, text)
 s.quit()
+for i in range(21):
+    s, code, text = login({port}, "user%d@shop.example" % i, "guess", src="127.0.0.3")
+    s.close()
+s, code, text = login({port}, "wang@shop.example", "wang-secret", src="127.0.0.3")
+out("guessed_through_names", code, text)
+s.close()
 "#
     ))
     .await;
@@ -289,11 +438,26 @@ s.quit()
             &r,
             &format!("wrong{i}"),
             454,
-            &["4.7.0", "too many failed logins from 127.0.0.1"],
+            &[
+                "4.7.0",
+                "too many failed logins for li@shop.example from 127.0.0.1",
+            ],
         );
     }
-    expect(&r, "right_same_address", 454, &["try again in"]);
+    expect(
+        &r,
+        "right_same_address",
+        454,
+        &["li@shop.example", "try again in"],
+    );
+    expect(&r, "colleague_same_address", 235, &[]);
     expect(&r, "right_other_address", 235, &[]);
+    expect(
+        &r,
+        "guessed_through_names",
+        454,
+        &["too many failed logins from 127.0.0.3"],
+    );
     running.stop().await;
     up.stop().await;
 }

@@ -8,7 +8,7 @@
 use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
-use sendwell::smtp::Reply;
+use sendwell::smtp::{Locked, Reply};
 use sendwell::smtp::session::{Action, AuthOutcome, Session, SessionConfig};
 use sendwell::submission::ClientInfo;
 
@@ -52,10 +52,11 @@ fuzz_target!(|input: &[u8]| {
                 } else {
                     Ok(Reply::ok("sender ok"))
                 }),
-                Action::Verify { .. } => s.auth_done(match answers % 3 {
+                Action::Verify { .. } => s.auth_done(match answers % 4 {
                     0 => AuthOutcome::Success,
                     1 => AuthOutcome::Failed,
-                    _ => AuthOutcome::Throttled { retry_secs: 60 },
+                    2 => AuthOutcome::Throttled(Locked::User { retry_secs: 60 }),
+                    _ => AuthOutcome::Throttled(Locked::Address { retry_secs: 60 }),
                 }),
                 Action::Submit(sub) => {
                     assert!(sub.data.len() <= MAX_SIZE, "body over the limit kept");

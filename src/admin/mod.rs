@@ -46,6 +46,9 @@ pub struct AdminState {
     pub(crate) public_host: Option<String>,
     /// Whether cookies get `Secure` (the public URL is https).
     pub(crate) secure: bool,
+    /// Wrong tokens at `/login` per client address (`[limits]
+    /// auth_failures`, the same smooth rate as AUTH); kept across reloads.
+    pub(crate) login_failures: crate::lockout::Lockout<std::net::IpAddr>,
 }
 
 impl AdminState {
@@ -99,6 +102,7 @@ impl Admin {
                 sender_zone,
                 public_host,
                 secure,
+                login_failures: Default::default(),
             }),
         }
     }

@@ -3,10 +3,11 @@
 //! Actions are plain forms (POST, then a redirect back with a note), so the
 //! page needs no script at all.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Form;
-use axum::extract::{Extension, Path, Query, RawQuery, State};
+use axum::extract::{ConnectInfo, Extension, Path, Query, RawQuery, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -959,12 +960,12 @@ pub struct LoginQuery {
     pub next: Option<String>,
 }
 
-fn login_page(next: &str, error: bool) -> Response {
-    let err = if error {
-        "<div class=\"flash err\">That is not the token.</div>"
-    } else {
-        ""
-    };
+/// The login form; with `error`, that message above it and the status.
+fn login_page(next: &str, error: Option<(axum::http::StatusCode, String)>) -> Response {
+    let err = error
+        .as_ref()
+        .map(|(_, m)| format!("<div class=\"flash err\">{}</div>", esc(m)))
+        .unwrap_or_default();
     let f = Frame {
         title: "Log in",
         tab: Tab::None,
@@ -983,14 +984,14 @@ fn login_page(next: &str, error: bool) -> Response {
             esc(next)
         ),
     );
-    if error {
-        *r.status_mut() = axum::http::StatusCode::UNAUTHORIZED;
+    if let Some((status, _)) = error {
+        *r.status_mut() = status;
     }
     r
 }
 
 pub async fn login_form(Query(q): Query<LoginQuery>) -> Response {
-    login_page(&auth::safe_next(q.next.as_deref()), false)
+    login_page(&auth::safe_next(q.next.as_deref()), None)
 }
 
 #[derive(Debug, Deserialize)]
@@ -999,22 +1000,58 @@ pub struct LoginForm {
     pub next: Option<String>,
 }
 
-pub async fn login(State(s): State<Arc<AdminState>>, Form(f): Form<LoginForm>) -> Response {
+/// Checks the token unless this client address guessed wrong too often
+/// (`[limits] auth_failures`, the rate AUTH uses): then 429, without
+/// looking at the token.
+pub async fn login(
+    State(s): State<Arc<AdminState>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Form(f): Form<LoginForm>,
+) -> Response {
     let next = auth::safe_next(f.next.as_deref());
-    match &s.config().admin.token {
-        Some(token) if auth::same(f.token.trim(), token) => {
-            let mut r = Redirect::to(&next).into_response();
-            r.headers_mut()
-                .insert(header::SET_COOKIE, auth::login_cookie(&s, token));
-            r
-        }
-        Some(_) => {
-            // Slow down guessing.
-            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-            login_page(&next, true)
-        }
-        None => Redirect::to(&next).into_response(),
+    let config = s.config();
+    let Some(token) = &config.admin.token else {
+        return Redirect::to(&next).into_response();
+    };
+    let limit = config.limits.auth_failures;
+    let ip = peer.ip();
+    if let Some(retry_secs) = s.login_failures.blocked(&ip, limit) {
+        tracing::warn!(client = %ip, retry_secs, "review page login refused: too many wrong tokens");
+        return login_locked(&next, ip, retry_secs);
     }
+    if auth::same(f.token.trim(), token) {
+        let mut r = Redirect::to(&next).into_response();
+        r.headers_mut()
+            .insert(header::SET_COOKIE, auth::login_cookie(&s, token));
+        return r;
+    }
+    tracing::warn!(client = %ip, "review page login: wrong token");
+    let locked = s.login_failures.failed(&ip, limit);
+    s.login_failures.housekeeping(std::time::Instant::now());
+    match locked {
+        Some(retry_secs) => login_locked(&next, ip, retry_secs),
+        None => login_page(
+            &next,
+            Some((
+                axum::http::StatusCode::UNAUTHORIZED,
+                "That is not the token.".into(),
+            )),
+        ),
+    }
+}
+
+/// The login form, refused for now: 429 with `Retry-After`.
+fn login_locked(next: &str, ip: IpAddr, retry_secs: u64) -> Response {
+    let mut r = login_page(
+        next,
+        Some((
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            format!("Too many wrong tokens from {ip}; try again in {retry_secs} s."),
+        )),
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_secs));
+    r
 }
 
 pub async fn logout() -> Response {

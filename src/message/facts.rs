@@ -8,7 +8,7 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use mail_parser::{Addr, Address, MessageParser, MessagePart, MimeHeaders, PartType};
+use mail_parser::{Addr, Address, HeaderName, MessageParser, MessagePart, MimeHeaders, PartType};
 use serde::Serialize;
 
 use super::archive;
@@ -80,6 +80,18 @@ pub struct HeaderFacts {
     pub has_message_id: bool,
 }
 
+/// Who the message says wrote and sent it, field by field as written: one
+/// entry per header field, each with the addresses it names (groups
+/// flattened). A reader's program shows only one `From:`, so the judge must
+/// see them all (RFC 5322 §3.6.2: one `From:`, one `Sender:`, at most one
+/// `Reply-To:`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IdentityFacts {
+    pub from: Vec<Vec<Mailbox>>,
+    pub sender: Vec<Vec<Mailbox>>,
+    pub reply_to: Vec<Vec<Mailbox>>,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ThreadFacts {
     pub in_reply_to: bool,
@@ -109,6 +121,8 @@ pub struct MessageFacts {
     pub attachments: Vec<Attachment>,
     pub headers: HeaderFacts,
     pub from: Option<Mailbox>,
+    /// Every `From:`, `Sender:` and `Reply-To:` field.
+    pub identity: IdentityFacts,
     pub to: Vec<Mailbox>,
     pub cc: Vec<Mailbox>,
     pub thread: ThreadFacts,
@@ -223,6 +237,21 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     f.headers.auto_submitted = raw_value("Auto-Submitted");
 
     f.from = msg.from().and_then(|a| a.first()).and_then(mailbox);
+    let fields = |name: HeaderName<'static>| -> Vec<Vec<Mailbox>> {
+        msg.header_values(name)
+            .map(|v| {
+                v.as_address()
+                    .map(|a| a.iter().filter_map(mailbox).take(MAX_ADDRESSES).collect())
+                    .unwrap_or_default()
+            })
+            .take(MAX_ADDRESSES)
+            .collect()
+    };
+    f.identity = IdentityFacts {
+        from: fields(HeaderName::From),
+        sender: fields(HeaderName::Sender),
+        reply_to: fields(HeaderName::ReplyTo),
+    };
     f.to = mailboxes(msg.all_to());
     f.cc = mailboxes(msg.all_cc());
 

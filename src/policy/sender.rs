@@ -6,6 +6,7 @@ use super::engine::Ctx;
 use super::inputs::RecipientFacts;
 use super::rules::RuleId;
 use super::verdict::{Finding, Rewrite, Text};
+use crate::message::facts::{IdentityFacts, Mailbox};
 
 /// Domestic free mailboxes that receivers abroad often block or spam-folder.
 pub const FREEMAIL_DOMAINS: &[&str] = &[
@@ -96,37 +97,164 @@ pub fn check_from_pattern(pattern: &str) -> Result<(), String> {
     }
 }
 
+/// The domains a user's mail is recognised by: those of the `allowed_from`
+/// patterns and of the login when it is an address. A `Sender:` or
+/// `Reply-To:` naming one of these (or a subdomain) names a colleague.
+fn own_domains(list: &[String], auth_user: Option<&str>) -> Vec<String> {
+    list.iter()
+        .map(String::as_str)
+        .chain(auth_user)
+        .filter_map(|p| p.trim().rsplit_once('@').map(|(_, d)| d.to_lowercase()))
+        .filter(|d| !d.is_empty())
+        .collect()
+}
+
+fn in_domains(domains: &[String], address: &str) -> bool {
+    let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or("");
+    domains.iter().any(|d| {
+        domain == d
+            || domain
+                .strip_suffix(d.as_str())
+                .is_some_and(|head| head.ends_with('.'))
+    })
+}
+
+/// Why the identity fields of a message are not the user's to write, in
+/// the order they are judged: the first problem found is reported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Forgery {
+    /// More than one `From:` field: a reader's program shows one of them.
+    FromFields(usize),
+    /// No address in `From:`.
+    NoFrom,
+    /// One author the user may not use.
+    From(String),
+    /// Several authors, without a single `Sender:` the user may use.
+    Authors(String),
+    /// A `Sender:` field that is not one mailbox the user may use.
+    Sender(String),
+    /// A colleague's address among the authors or in `Reply-To:`.
+    Colleague(&'static str, String),
+}
+
+fn list_of(mailboxes: &[Mailbox]) -> String {
+    mailboxes
+        .iter()
+        .map(|m| m.address.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// RFC 5322 §3.6.2 and `allowed_from`: exactly one `From:` field; one
+/// author the user may use, or several with a `Sender:` the user may use;
+/// `Sender:` and `Reply-To:` addresses in the user's own domains must be
+/// the user's too.
+fn forgery(list: &[String], auth_user: Option<&str>, id: &IdentityFacts) -> Option<Forgery> {
+    let ok = |a: &str| from_allowed(list, a);
+    let domains = own_domains(list, auth_user);
+    if id.from.len() > 1 {
+        return Some(Forgery::FromFields(id.from.len()));
+    }
+    let authors = id.from.first().map(Vec::as_slice).unwrap_or_default();
+    let senders: Vec<_> = id.sender.iter().flatten().collect();
+    match (authors, senders.as_slice()) {
+        ([], _) => return Some(Forgery::NoFrom),
+        ([one], _) if !ok(&one.address) => return Some(Forgery::From(one.address.clone())),
+        ([_], _) => {}
+        (many, [s]) if id.sender.len() == 1 && ok(&s.address) => {
+            if let Some(first) = many.first()
+                && !many.iter().any(|m| ok(&m.address))
+            {
+                return Some(Forgery::From(first.address.clone()));
+            }
+        }
+        (many, _) => return Some(Forgery::Authors(list_of(many))),
+    }
+    if id.sender.len() > 1 || senders.len() > 1 {
+        return Some(Forgery::Sender(
+            senders
+                .iter()
+                .map(|m| m.address.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ));
+    }
+    if let Some(s) = senders.first()
+        && !ok(&s.address)
+        && in_domains(&domains, &s.address)
+    {
+        return Some(Forgery::Sender(s.address.clone()));
+    }
+    let colleague = |field: &'static str, mut boxes: std::slice::Iter<'_, Mailbox>| {
+        boxes
+            .find(|m| !ok(&m.address) && in_domains(&domains, &m.address))
+            .map(|m| Forgery::Colleague(field, m.address.clone()))
+    };
+    colleague("From", authors.iter()).or_else(|| {
+        id.reply_to
+            .iter()
+            .find_map(|field| colleague("Reply-To", field.iter()))
+    })
+}
+
 pub fn not_allowed(ctx: &Ctx<'_>) -> Option<Finding> {
     let list = ctx.sender.allowed_from.as_ref()?;
-    let from = ctx
-        .facts
-        .from
-        .as_ref()
-        .map(|m| m.address.as_str())
-        .unwrap_or("");
-    if !from.is_empty() && from_allowed(list, from) {
-        return None;
-    }
-    let user = ctx.sender.auth_user.as_deref().unwrap_or("this account");
-    let shown = if from.is_empty() {
-        "(no From address)"
-    } else {
-        from
+    let user = ctx.sender.auth_user.as_deref();
+    let forgery = forgery(list, user, &ctx.facts.identity)?;
+    let user = user.unwrap_or("this account");
+    let (detail, en, zh) = match &forgery {
+        Forgery::FromFields(n) => (
+            format!("{n} From: fields"),
+            format!(
+                "The message has {n} From: header fields; a mail program shows only one of them, so it may show an address that {user} may not send as."
+            ),
+            format!(
+                "这封邮件有 {n} 个 From: 发件人字段；邮件程序只显示其中一个，可能显示账号 {user} 无权使用的地址。"
+            ),
+        ),
+        Forgery::NoFrom => (
+            "(no From address)".to_string(),
+            format!("The message has no From address; {user} must name one of its own."),
+            format!("这封邮件没有发件人（From）地址；账号 {user} 必须写明自己的地址。"),
+        ),
+        Forgery::From(a) => (
+            a.clone(),
+            format!("The From address {a} is not one that {user} may send as."),
+            format!("发件人地址 {a} 不在账号 {user} 允许使用的地址之内。"),
+        ),
+        Forgery::Authors(a) => (
+            format!("From: {a}"),
+            format!(
+                "The From: field names several addresses ({a}) and no Sender: address that {user} may use says who sent it."
+            ),
+            format!(
+                "From: 字段列出了多个地址（{a}），却没有账号 {user} 可以使用的 Sender: 地址说明是谁发出的。"
+            ),
+        ),
+        Forgery::Sender(a) => (
+            format!("Sender: {a}"),
+            format!("The Sender: field ({a}) is not one address that {user} may send as."),
+            format!("Sender: 字段（{a}）不是账号 {user} 可以使用的单个地址。"),
+        ),
+        Forgery::Colleague(field, a) => (
+            format!("{field}: {a}"),
+            format!(
+                "The {field}: field names {a}, an address of your organisation that {user} may not use."
+            ),
+            format!("{field}: 字段写的是 {a}，这是你们公司的地址，但账号 {user} 无权使用。"),
+        ),
     };
     Some(Finding::new(
         RuleId::SenderNotAllowed,
-        shown,
-        Text::new(
-            format!("The From address {shown} is not one that {user} may send as."),
-            format!("发件人地址 {shown} 不在账号 {user} 允许使用的地址之内。"),
-        ),
+        detail,
+        Text::new(en, zh),
         Text::new(
             format!(
-                "Send from one of your own addresses ({}), or ask the administrator to allow this one.",
+                "Send from one of your own addresses ({}) in a single From: field, or ask the administrator to allow this one.",
                 list.join(", ")
             ),
             format!(
-                "请使用你自己的地址发送（{}），或请管理员授权这个地址。",
+                "请只用一个 From: 字段、用你自己的地址发送（{}），或请管理员授权这个地址。",
                 list.join(", ")
             ),
         ),
@@ -217,6 +345,57 @@ mod tests {
             ..Default::default()
         };
         assert!(with_sender(&colleague, &li, not_allowed).is_some());
+    }
+
+    /// Li may use li@shop.example only: each header block → refused?
+    #[test]
+    fn identity_fields_are_judged_all() {
+        let li: Vec<String> = vec!["li@shop.example".into()];
+        let cases: &[(&str, bool)] = &[
+            ("From: wang@shop.example\r\nFrom: li@shop.example", true),
+            ("From: li@shop.example\r\nfrom: li@shop.example", true),
+            ("From: li@shop.example, wang@shop.example", true),
+            ("From: Team: li@shop.example, wang@shop.example;", true),
+            ("From: \"li@shop.example\" <wang@shop.example>", true),
+            ("From: Li Na", true),
+            ("From: li@shop.example\r\nSender: wang@shop.example", true),
+            (
+                "From: li@shop.example\r\nReply-To: boss@support.shop.example",
+                true,
+            ),
+            (
+                "From: li@shop.example, wang@shop.example\r\nSender: li@shop.example",
+                true,
+            ),
+            (
+                "From: a@partner.example, b@partner.example\r\nSender: li@shop.example",
+                true,
+            ),
+            (
+                "From: li@shop.example, hans@partner.example\r\nSender: li@shop.example\r\nSender: li@shop.example",
+                true,
+            ),
+            ("From: Li Na <LI@shop.example>", false),
+            ("From: li@shop.example\r\nSender: li@shop.example", false),
+            (
+                "From: li@shop.example\r\nSender: assistant@agency.example",
+                false,
+            ),
+            (
+                "From: li@shop.example\r\nReply-To: orders@forwarder.example",
+                false,
+            ),
+            (
+                "From: li@shop.example, hans@partner.example\r\nSender: li@shop.example",
+                false,
+            ),
+        ];
+        for (headers, forged) in cases {
+            let raw = format!("{headers}\r\nSubject: Hi\r\n\r\nHello.\r\n");
+            let facts = crate::message::MessageFacts::parse(raw.as_bytes()).unwrap();
+            let got = forgery(&li, Some("li@shop.example"), &facts.identity);
+            assert_eq!(got.is_some(), *forged, "{headers}: {got:?}");
+        }
     }
 
     #[test]

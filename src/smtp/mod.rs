@@ -10,8 +10,11 @@
 //! - `tls`: certificate loading or first-start generation, the acceptor.
 //! - `server`: [`Door`], the thin tokio loop around the session: accept,
 //!   limits, timeouts, STARTTLS upgrade, shutdown.
-//! - `throttle`: [`Throttles`], AUTH failures per client address and
-//!   recipients per user (governor), kept apart from the config.
+//! - [`slots`]: who holds the connection slots and who gives one up (per
+//!   address share, reserve for trusted and logged-in sessions); pure.
+//! - `throttle`: [`Throttles`], AUTH failures per (client address, user)
+//!   and per address, recipients per user (governor), kept apart from the
+//!   config.
 
 // Everything here reads bytes from strangers: no panicking shortcuts.
 #![cfg_attr(
@@ -23,6 +26,7 @@ mod auth;
 mod reply;
 mod server;
 pub mod session;
+pub mod slots;
 mod throttle;
 mod tls;
 
@@ -36,7 +40,7 @@ use std::path::PathBuf;
 
 pub use reply::Reply;
 pub use server::{Door, Port};
-pub use throttle::Throttles;
+pub use throttle::{Locked, Throttles};
 
 /// Why the door could not be set up. Failures inside a session never become
 /// an `Error`: they become an SMTP reply.

@@ -4,7 +4,6 @@
 //! upgrade), applies the command and DATA timeouts, and stops politely on
 //! shutdown. All SMTP rules live in the session; nothing here parses SMTP.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -12,7 +11,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 use tokio::task::JoinSet;
 use tokio::time::{Instant, timeout, timeout_at};
 use tokio_rustls::TlsAcceptor;
@@ -20,7 +19,8 @@ use tokio_rustls::server::TlsStream;
 
 use super::auth::Users;
 use super::session::{Action, AuthOutcome, Session, SessionConfig};
-use super::throttle::Throttles;
+use super::slots::{Refusal, SlotId, SlotLimits, Slots};
+use super::throttle::{AuthLimits, Throttles};
 use super::{Error, Reply, tls};
 use crate::config::Config;
 use crate::gateway::Gateway;
@@ -39,7 +39,7 @@ pub struct Door {
     gateway: Arc<Gateway>,
     tls: TlsAcceptor,
     users: Arc<Users>,
-    slots: Arc<Mutex<Slots>>,
+    slots: SharedSlots,
     throttles: Arc<Throttles>,
 }
 
@@ -54,29 +54,31 @@ pub enum Port {
     Submission,
 }
 
-/// Open connections, overall and per client address.
-#[derive(Default)]
-struct Slots {
-    total: usize,
-    per_ip: HashMap<IpAddr, usize>,
-}
+/// The connection slots; a session that must give its slot up is told
+/// through its `Notify`.
+type SharedSlots = Arc<Mutex<Slots<Arc<Notify>>>>;
 
 /// Gives its slot back when the connection ends, however it ends.
 struct SlotGuard {
-    slots: Arc<Mutex<Slots>>,
-    ip: IpAddr,
+    slots: SharedSlots,
+    id: SlotId,
+}
+
+impl SlotGuard {
+    fn logged_in(&self) {
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .logged_in(self.id);
+    }
 }
 
 impl Drop for SlotGuard {
     fn drop(&mut self) {
-        let mut s = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        s.total = s.total.saturating_sub(1);
-        if let Some(n) = s.per_ip.get_mut(&self.ip) {
-            *n = n.saturating_sub(1);
-            if *n == 0 {
-                s.per_ip.remove(&self.ip);
-            }
-        }
+        self.slots
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .release(self.id);
     }
 }
 
@@ -170,45 +172,45 @@ impl Door {
         }
     }
 
-    fn take_slot(&self, ip: IpAddr) -> Option<SlotGuard> {
+    /// A slot for a client, or the refusal to write; sessions that gave
+    /// their slot up for it are told to close.
+    fn take_slot(&self, ip: IpAddr, trusted: bool) -> Result<(SlotGuard, Arc<Notify>), Refusal> {
         let server = &self.config.server;
-        let mut s = self.slots.lock().unwrap_or_else(|e| e.into_inner());
-        let mine = s.per_ip.get(&ip).copied().unwrap_or(0);
-        if s.total >= server.max_connections || mine >= server.max_connections_per_ip {
-            return None;
+        let limits = SlotLimits {
+            total: server.max_connections,
+            per_ip: server.max_connections_per_ip,
+            reserve: server.reserved_connections,
+        };
+        let notify = Arc::new(Notify::new());
+        let mut slots = self.slots.lock().unwrap_or_else(|e| e.into_inner());
+        let (id, closers) = slots.admit(ip, trusted, limits, Arc::clone(&notify))?;
+        drop(slots);
+        for c in closers {
+            // notify_one keeps a permit if the session is not waiting yet.
+            c.notify_one();
         }
-        s.total += 1;
-        s.per_ip.insert(ip, mine + 1);
-        Some(SlotGuard {
+        let guard = SlotGuard {
             slots: Arc::clone(&self.slots),
-            ip,
-        })
+            id,
+        };
+        Ok((guard, notify))
     }
 
     async fn connection(
         self: Arc<Self>,
-        mut stream: TcpStream,
+        stream: TcpStream,
         peer: SocketAddr,
         port: Port,
         shutdown: Shutdown,
         close_now: watch::Receiver<bool>,
     ) {
-        let Some(_slot) = self.take_slot(peer.ip()) else {
-            tracing::info!(client = %peer, "connection refused: too many connections");
-            let r = Reply::new(
-                421,
-                (4, 7, 0),
-                format!(
-                    "{} too many connections, try again later",
-                    self.config.server.hostname
-                ),
-            );
-            let _ = timeout(REFUSAL_WRITE_TIMEOUT, async {
-                let _ = stream.write_all(&r.to_wire()).await;
-                let _ = stream.shutdown().await;
-            })
-            .await;
-            return;
+        let trusted = self.config.server.is_trusted(peer.ip());
+        let (slot, make_room) = match self.take_slot(peer.ip(), trusted) {
+            Ok(s) => s,
+            Err(refusal) => {
+                self.refuse(stream, peer, refusal).await;
+                return;
+            }
         };
         let _ = stream.set_nodelay(true);
         let server = &self.config.server;
@@ -224,7 +226,7 @@ impl Door {
             helo: String::new(),
             auth_user: None,
             tls: false,
-            trusted: server.is_trusted(peer.ip()),
+            trusted,
         };
         let session = Session::new(cfg, client);
         let mut conn = Connection {
@@ -234,36 +236,65 @@ impl Door {
             shutdown,
             close_now,
             stopping: false,
+            slot,
+            make_room,
         };
         if let Err(e) = conn.run().await {
             tracing::debug!(client = %peer, error = %e, "session ended");
         }
     }
+
+    /// Writes the 421 for a connection that gets no slot.
+    async fn refuse(&self, mut stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
+        let hostname = &self.config.server.hostname;
+        let text = match refusal {
+            Refusal::PerAddress => {
+                tracing::info!(client = %peer, "connection refused: too many connections from this address");
+                format!(
+                    "{hostname} too many connections from {}, try again later",
+                    peer.ip()
+                )
+            }
+            Refusal::Full => {
+                tracing::warn!(client = %peer, "connection refused: every slot is held by trusted or logged-in sessions");
+                format!("{hostname} too many connections, try again later")
+            }
+        };
+        let r = Reply::new(421, (4, 7, 0), text);
+        let _ = timeout(REFUSAL_WRITE_TIMEOUT, async {
+            let _ = stream.write_all(&r.to_wire()).await;
+            let _ = stream.shutdown().await;
+        })
+        .await;
+    }
 }
 
 impl Door {
-    /// Checks a password unless the client address is throttled; a failure
-    /// counts towards its throttle.
+    /// Checks a password unless this login or the client address is locked;
+    /// a failure counts towards both.
     async fn authenticate(
         &self,
         client: SocketAddr,
         user: String,
         password: String,
     ) -> AuthOutcome {
-        let limit = self.config.limits.auth_failures;
+        let limits = AuthLimits {
+            per_user: self.config.limits.auth_failures,
+            per_address: self.config.limits.auth_failures_per_address,
+        };
         let ip = client.ip();
-        if let Some(retry_secs) = self.throttles.auth_blocked(ip, limit) {
-            tracing::warn!(%client, user = %user.escape_default(), retry_secs, "AUTH refused: too many failures from this address");
-            return AuthOutcome::Throttled { retry_secs };
+        if let Some(locked) = self.throttles.auth_blocked(ip, &user, limits) {
+            tracing::warn!(%client, user = %user.escape_default(), ?locked, "AUTH refused: too many failures");
+            return AuthOutcome::Throttled(locked);
         }
         if self.users.verify(user.clone(), password).await {
             return AuthOutcome::Success;
         }
         tracing::warn!(%client, user = %user.escape_default(), "AUTH failed");
-        match self.throttles.auth_failed(ip, limit) {
-            Some(retry_secs) => {
-                tracing::warn!(%client, retry_secs, "AUTH throttled: too many failures from this address");
-                AuthOutcome::Throttled { retry_secs }
+        match self.throttles.auth_failed(ip, &user, limits) {
+            Some(locked) => {
+                tracing::warn!(%client, user = %user.escape_default(), ?locked, "AUTH locked: too many failures");
+                AuthOutcome::Throttled(locked)
             }
             None => AuthOutcome::Failed,
         }
@@ -343,6 +374,9 @@ struct Connection<'a> {
     close_now: watch::Receiver<bool>,
     /// Shutdown has fired: close as soon as no transaction is open.
     stopping: bool,
+    slot: SlotGuard,
+    /// Fires when this session, not logged in, must give its slot up.
+    make_room: Arc<Notify>,
 }
 
 impl Connection<'_> {
@@ -351,8 +385,14 @@ impl Connection<'_> {
         let mut buf = vec![0u8; READ_CHUNK];
         let mut data_deadline: Option<Instant> = None;
         let server = &self.door.config.server;
+        // Overall deadlines, not moved by each byte read: one for the
+        // command line being read, one from the greeting to the first MAIL.
+        let mut line_deadline: Option<Instant> = None;
+        let mut setup_deadline = Some(Instant::now() + server.setup_timeout);
+        let mut logged_in = false;
         loop {
             while let Some(action) = self.session.poll() {
+                line_deadline = None;
                 match action {
                     Action::Reply(r) => out.extend_from_slice(&r.to_wire()),
                     Action::CheckMail { client, from } => {
@@ -419,11 +459,20 @@ impl Connection<'_> {
             }
             self.write(&mut out).await?;
 
+            if !logged_in && self.session.client().auth_user.is_some() {
+                logged_in = true;
+                self.slot.logged_in();
+            }
+            if self.session.in_transaction() {
+                setup_deadline = None;
+            }
             let deadline = if self.session.in_data() {
                 *data_deadline.get_or_insert_with(|| Instant::now() + server.data_timeout)
             } else {
                 data_deadline = None;
-                Instant::now() + server.command_timeout
+                let line =
+                    *line_deadline.get_or_insert_with(|| Instant::now() + server.command_timeout);
+                setup_deadline.map_or(line, |s| s.min(line))
             };
             let Some(io) = self.io.as_mut() else {
                 return Ok(());
@@ -439,6 +488,7 @@ impl Connection<'_> {
                     self.stopping = true;
                 }
                 _ = self.close_now.wait_for(|now| *now) => self.session.shutting_down(),
+                _ = self.make_room.notified(), if !logged_in => self.session.make_room(),
             }
         }
     }

@@ -18,6 +18,7 @@ use smtp_proto::{AUTH_LOGIN, AUTH_PLAIN, MAIL_BODY_BINARYMIME, MAIL_SMTPUTF8, Re
 
 use super::auth::{decode_login_field, decode_plain};
 use super::reply::Reply;
+use super::throttle::Locked;
 use crate::submission::{ClientInfo, Submission};
 
 /// Longest command line we take, CRLF included. smtp-proto's receiver
@@ -75,11 +76,9 @@ pub enum AuthOutcome {
     Success,
     /// Wrong name or password.
     Failed,
-    /// Too many failures from this client address: refused without a
-    /// password check; try again in this many seconds.
-    Throttled {
-        retry_secs: u64,
-    },
+    /// Too many failures for this user from this client address, or from
+    /// the address as a whole: refused without a password check.
+    Throttled(Locked),
 }
 
 /// A password from AUTH; its `Debug` never shows it, so no log line can.
@@ -156,6 +155,22 @@ pub struct Session {
 
 /// The only sequence that ends DATA (RFC 5321 §4.1.1.4).
 const END_OF_DATA: &[u8; 5] = b"\r\n.\r\n";
+
+/// Longest line of a message, CRLF not counted (RFC 5322 §2.1.1: "MUST be
+/// no more than 998 characters"). A longer one is refused at the end of
+/// DATA rather than relayed and bounced later by a strict server, after
+/// the mail program was told "OK"; folding it ourselves would change what
+/// the reader sees or break a signature.
+pub const MAX_MESSAGE_LINE: usize = 998;
+
+/// The number (from 1) of the first line of `body` longer than
+/// [`MAX_MESSAGE_LINE`], if any. A bare LF ends a line too.
+pub fn first_long_line(body: &[u8]) -> Option<usize> {
+    body.split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line).len())
+        .position(|len| len > MAX_MESSAGE_LINE)
+        .map(|i| i + 1)
+}
 
 fn reply(code: u16, status: (u8, u8, u8), text: impl Into<String>) -> Reply {
     Reply::new(code, status, text)
@@ -246,6 +261,19 @@ impl Session {
         ));
     }
 
+    /// The door is short of slots and this session, not logged in, gives
+    /// its slot up.
+    pub fn make_room(&mut self) {
+        self.close_with(reply(
+            421,
+            (4, 7, 0),
+            format!(
+                "{} busy: closing a connection that has not logged in, try again later",
+                self.cfg.hostname
+            ),
+        ));
+    }
+
     /// The server is stopping.
     pub fn shutting_down(&mut self) {
         self.close_with(reply(
@@ -293,14 +321,19 @@ impl Session {
                 self.client.auth_user = Some(user);
                 self.send(reply(235, (2, 7, 0), "authentication successful"));
             }
-            (AuthOutcome::Throttled { retry_secs }, _) => self.fail(reply(
-                454,
-                (4, 7, 0),
-                format!(
-                    "too many failed logins from {}, try again in {retry_secs} s",
-                    self.client.addr.ip()
-                ),
-            )),
+            (AuthOutcome::Throttled(locked), user) => {
+                let ip = self.client.addr.ip();
+                let text = match (locked, user) {
+                    (Locked::User { retry_secs }, Some(user)) => format!(
+                        "too many failed logins for {} from {ip}, try again in {retry_secs} s; other users may log in",
+                        user.escape_default()
+                    ),
+                    (Locked::User { retry_secs }, None) | (Locked::Address { retry_secs }, _) => {
+                        format!("too many failed logins from {ip}, try again in {retry_secs} s")
+                    }
+                };
+                self.fail(reply(454, (4, 7, 0), text))
+            }
             _ => self.fail(reply(535, (5, 7, 8), "authentication credentials invalid")),
         }
     }
@@ -808,6 +841,17 @@ impl Session {
             self.mode = Mode::Command;
             return self.fail(reply(503, (5, 5, 1), "no transaction"));
         };
+        if let Some(n) = first_long_line(&body) {
+            self.tx = None;
+            self.mode = Mode::Command;
+            return self.fail(reply(
+                550,
+                (5, 6, 0),
+                format!(
+                    "line {n} is longer than {MAX_MESSAGE_LINE} characters; break it or send that text as an attachment"
+                ),
+            ));
+        }
         self.out.push_back(Action::Submit(Submission {
             client: self.client.clone(),
             mail_from: tx.mail_from,

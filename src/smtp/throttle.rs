@@ -1,6 +1,7 @@
 //! [`Throttles`]: the door's memory of who went too fast. AUTH failures per
-//! client address, and recipients per authenticated user, each a GCRA
-//! limiter from `governor` keyed by address or user.
+//! (client address, user name) and, with a higher bar, per client address;
+//! recipients per authenticated user. Each is a GCRA limiter from
+//! `governor` keyed by address, address and user, or user.
 //!
 //! The state lives apart from the configuration: the rates are passed in on
 //! every call (read from the config of the moment), and one keyed limiter is
@@ -9,78 +10,47 @@
 //! the new one. Restarting sendwell forgets everything (governor keeps no
 //! state on disk), which is fine for burst throttling.
 
-use std::collections::HashMap;
-use std::hash::Hash;
 use std::net::IpAddr;
-use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use governor::{DefaultKeyedRateLimiter, Quota};
-
-use crate::config::{Limit, Rate};
+use crate::config::Limit;
+use crate::lockout::{Limiters, Lockout, secs_until};
 use crate::shutdown::Shutdown;
 
-/// One keyed limiter per rate in use.
-struct Limiters<K: Hash + Eq + Clone> {
-    by_rate: Mutex<HashMap<Rate, Arc<DefaultKeyedRateLimiter<K>>>>,
+/// Whose logins are refused for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locked {
+    /// This user name from this address: other users there may log in.
+    User { retry_secs: u64 },
+    /// Every login from this address.
+    Address { retry_secs: u64 },
 }
 
-impl<K: Hash + Eq + Clone> Default for Limiters<K> {
-    fn default() -> Self {
-        Limiters {
-            by_rate: Mutex::default(),
-        }
-    }
-}
-
-impl<K: Hash + Eq + Clone> Limiters<K> {
-    fn get(&self, rate: Rate) -> Arc<DefaultKeyedRateLimiter<K>> {
-        let mut map = self.by_rate.lock().unwrap_or_else(|e| e.into_inner());
-        Arc::clone(
-            map.entry(rate)
-                .or_insert_with(|| Arc::new(DefaultKeyedRateLimiter::dashmap(quota(rate)))),
-        )
-    }
-
-    /// Takes one cell for `key`; `Err` with the earliest instant the next
-    /// one is free.
-    fn check(&self, rate: Rate, key: &K) -> Result<(), Instant> {
-        self.get(rate)
-            .check_key(key)
-            .map_err(|not_until| not_until.earliest_possible())
-    }
-
-    /// Forgets keys that are back to a full quota, and limiters nobody uses.
-    fn housekeeping(&self) -> usize {
-        let mut map = self.by_rate.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, l| {
-            l.retain_recent();
-            l.shrink_to_fit();
-            !l.is_empty()
-        });
-        map.values().map(|l| l.len()).sum()
-    }
-}
-
-/// `count` per `per` as a GCRA quota: a burst of `count`, then one more
-/// every `per / count`.
-fn quota(rate: Rate) -> Quota {
-    let burst = NonZeroU32::new(rate.count).unwrap_or(NonZeroU32::MIN);
-    let period = (rate.per / burst.get()).max(Duration::from_nanos(1));
-    Quota::with_period(period)
-        .unwrap_or_else(|| Quota::per_second(burst))
-        .allow_burst(burst)
+/// The AUTH failure limits of the moment: per (address, user name) and, a
+/// higher bar, per address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuthLimits {
+    pub per_user: Limit,
+    pub per_address: Limit,
 }
 
 /// Throttling state shared by every listener, and kept across a rebuild of
 /// the door from a new config.
 #[derive(Default)]
 pub struct Throttles {
-    auth_failures: Limiters<IpAddr>,
-    /// Client addresses refused AUTH until the instant given.
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
+    auth_users: Lockout<(IpAddr, String)>,
+    auth_addresses: Lockout<IpAddr>,
     senders: Limiters<String>,
+}
+
+/// The key of a user name: case does not make another user, and a name is
+/// cut so a client cannot make the key arbitrarily large.
+fn user_key(ip: IpAddr, user: &str) -> (IpAddr, String) {
+    (
+        ip,
+        user.chars().take(256).collect::<String>().to_lowercase(),
+    )
 }
 
 impl Throttles {
@@ -88,40 +58,29 @@ impl Throttles {
         Throttles::default()
     }
 
-    fn secs_until(at: Instant) -> u64 {
-        let wait = at.saturating_duration_since(Instant::now());
-        wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+    /// Whether AUTH as `user` from `ip` is locked now. A locked login gets
+    /// no password check at all, so a correct password does not unlock it
+    /// either; another user from the same address is only locked out once
+    /// the address as a whole failed too often.
+    pub fn auth_blocked(&self, ip: IpAddr, user: &str, limits: AuthLimits) -> Option<Locked> {
+        if let Some(retry_secs) = self.auth_addresses.blocked(&ip, limits.per_address) {
+            return Some(Locked::Address { retry_secs });
+        }
+        self.auth_users
+            .blocked(&user_key(ip, user), limits.per_user)
+            .map(|retry_secs| Locked::User { retry_secs })
     }
 
-    /// Whether `ip` is throttled for AUTH now: the seconds until it may try
-    /// again. A throttled address gets no password check at all, so a
-    /// correct password does not unlock it either.
-    pub fn auth_blocked(&self, ip: IpAddr, limit: Limit) -> Option<u64> {
-        if limit == Limit::Unlimited {
-            return None;
+    /// Counts a failed AUTH as `user` from `ip`, for the user and for the
+    /// address. When that was one too many, what is locked from now on.
+    pub fn auth_failed(&self, ip: IpAddr, user: &str, limits: AuthLimits) -> Option<Locked> {
+        let address = self.auth_addresses.failed(&ip, limits.per_address);
+        let user = self.auth_users.failed(&user_key(ip, user), limits.per_user);
+        match (address, user) {
+            (Some(retry_secs), _) => Some(Locked::Address { retry_secs }),
+            (None, Some(retry_secs)) => Some(Locked::User { retry_secs }),
+            (None, None) => None,
         }
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        let until = *blocked.get(&ip)?;
-        if until > Instant::now() {
-            Some(Self::secs_until(until).max(1))
-        } else {
-            blocked.remove(&ip);
-            None
-        }
-    }
-
-    /// Counts a failed AUTH from `ip`. When that was one too many, `ip` is
-    /// throttled from now on and the seconds until it may try again come back.
-    pub fn auth_failed(&self, ip: IpAddr, limit: Limit) -> Option<u64> {
-        let Limit::Rate(rate) = limit else {
-            return None;
-        };
-        let until = self.auth_failures.check(rate, &ip).err()?;
-        self.blocked
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(ip, until);
-        Some(Self::secs_until(until).max(1))
     }
 
     /// Counts one recipient for `user`; `Err` with the seconds to wait when
@@ -132,18 +91,16 @@ impl Throttles {
         };
         self.senders
             .check(rate, &user.to_string())
-            .map_err(|until| Self::secs_until(until).max(1))
+            .map_err(|until| secs_until(until).max(1))
     }
 
     /// Drops what is no longer needed: keys whose quota is full again,
     /// expired blocks. Returns how many keys are still remembered.
     pub fn housekeeping(&self) -> usize {
         let now = Instant::now();
-        let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
-        blocked.retain(|_, until| *until > now);
-        let n = blocked.len();
-        drop(blocked);
-        n + self.auth_failures.housekeeping() + self.senders.housekeeping()
+        self.auth_users.housekeeping(now)
+            + self.auth_addresses.housekeeping(now)
+            + self.senders.housekeeping()
     }
 
     /// Runs [`Throttles::housekeeping`] every `every` until shutdown.
@@ -165,29 +122,53 @@ impl Throttles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Rate;
 
-    const FIVE_PER_10M: Limit = Limit::Rate(Rate::new(5, Duration::from_secs(600)));
+    const LIMITS: AuthLimits = AuthLimits {
+        per_user: Limit::Rate(Rate::new(5, Duration::from_secs(600))),
+        per_address: Limit::Rate(Rate::new(20, Duration::from_secs(600))),
+    };
 
     #[test]
-    fn auth_failures_block_after_the_quota_and_only_that_address() {
+    fn auth_failures_lock_the_user_then_the_address() {
         let t = Throttles::new();
         let a: IpAddr = "127.0.0.1".parse().unwrap();
         let b: IpAddr = "127.0.0.2".parse().unwrap();
         for _ in 0..5 {
-            assert_eq!(t.auth_blocked(a, FIVE_PER_10M), None);
-            assert_eq!(t.auth_failed(a, FIVE_PER_10M), None);
+            assert_eq!(t.auth_blocked(a, "li", LIMITS), None);
+            assert_eq!(t.auth_failed(a, "li", LIMITS), None);
         }
-        let wait = t
-            .auth_failed(a, FIVE_PER_10M)
-            .expect("the sixth failure trips it");
-        assert!(
-            (100..=120).contains(&wait),
-            "one more try after ~2 min: {wait}"
+        let Some(Locked::User { retry_secs }) = t.auth_failed(a, "LI", LIMITS) else {
+            panic!("the sixth failure locks li")
+        };
+        assert!((100..=120).contains(&retry_secs), "~2 min: {retry_secs}");
+        assert!(matches!(
+            t.auth_blocked(a, "li", LIMITS),
+            Some(Locked::User { .. })
+        ));
+        assert_eq!(
+            t.auth_blocked(a, "wang", LIMITS),
+            None,
+            "a colleague may log in"
         );
-        assert!(t.auth_blocked(a, FIVE_PER_10M).is_some());
-        assert_eq!(t.auth_blocked(b, FIVE_PER_10M), None);
-        assert_eq!(t.auth_blocked(a, Limit::Unlimited), None);
-        assert!(t.housekeeping() >= 2, "the block and the counts are kept");
+        assert_eq!(t.auth_blocked(b, "li", LIMITS), None, "from elsewhere too");
+        let unlimited = AuthLimits {
+            per_user: Limit::Unlimited,
+            per_address: Limit::Unlimited,
+        };
+        assert_eq!(t.auth_blocked(a, "li", unlimited), None);
+        // Guessing through many names trips the address's higher bar.
+        let mut locked = None;
+        for i in 0..20 {
+            locked = locked.or(t.auth_failed(a, &format!("user{i}"), LIMITS));
+        }
+        assert!(matches!(locked, Some(Locked::Address { .. })), "{locked:?}");
+        assert!(matches!(
+            t.auth_blocked(a, "wang", LIMITS),
+            Some(Locked::Address { .. })
+        ));
+        assert_eq!(t.auth_blocked(b, "wang", LIMITS), None);
+        assert!(t.housekeeping() >= 2, "the locks and the counts are kept");
     }
 
     #[test]

@@ -2,10 +2,10 @@
 //! connection, `Connection: close`), enough to drive the review page's API
 //! and pages from tests the way curl would: real socket, real bytes.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 
 /// One answer: status, headers (names lower-cased) and body.
 #[derive(Debug)]
@@ -36,9 +36,38 @@ pub async fn request(
     headers: &[(&str, &str)],
     body: &str,
 ) -> Response {
-    let mut s = TcpStream::connect(addr)
+    let s = TcpStream::connect(addr)
         .await
         .expect("connect to the review page");
+    exchange(s, addr, method, path, headers, body).await
+}
+
+/// [`request`] from the loopback address `local` (127.0.0.x).
+pub async fn request_from(
+    local: IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
+    let socket = TcpSocket::new_v4().expect("socket");
+    socket.bind(SocketAddr::new(local, 0)).expect("bind local");
+    let s = socket
+        .connect(addr)
+        .await
+        .expect("connect to the review page");
+    exchange(s, addr, method, path, headers, body).await
+}
+
+async fn exchange(
+    mut s: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> Response {
     let mut req = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
         req.push_str(&format!("Host: {addr}\r\n"));
