@@ -423,6 +423,49 @@ pub struct LimitsConfig {
     /// How often the throttles forget clients and users that are idle.
     #[serde(with = "humantime_serde")]
     pub housekeeping_interval: Duration,
+    /// Memory all DATA transfers in progress may hold together, in bytes
+    /// (`268435456`) or with a unit (`"256MiB"`, `"1GiB"`). A message that
+    /// would pass it is read to its end and answered `452 4.3.1` (the mail
+    /// program tries again later) instead of growing the gateway's memory.
+    #[serde(deserialize_with = "byte_size")]
+    pub data_memory: u64,
+}
+
+/// A size in bytes: a number, or a string with a unit (B, KiB, MiB, GiB,
+/// KB, MB, GB).
+fn byte_size<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Number(u64),
+        Text(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Number(n) => Ok(n),
+        Raw::Text(t) => parse_byte_size(&t).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "'{t}' is not a size like \"256MiB\", \"1GiB\" or a number of bytes"
+            ))
+        }),
+    }
+}
+
+pub fn parse_byte_size(t: &str) -> Option<u64> {
+    let t = t.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "kib" => 1 << 10,
+        "mib" => 1 << 20,
+        "gib" => 1 << 30,
+        "kb" => 1_000,
+        "mb" => 1_000_000,
+        "gb" => 1_000_000_000,
+        _ => return None,
+    };
+    n.checked_mul(mult)
 }
 
 impl Default for LimitsConfig {
@@ -432,6 +475,7 @@ impl Default for LimitsConfig {
             auth_failures: Limit::Rate(Rate::new(5, Duration::from_secs(600))),
             auth_failures_per_address: Limit::Rate(Rate::new(20, Duration::from_secs(600))),
             housekeeping_interval: Duration::from_secs(60),
+            data_memory: 256 << 20,
         }
     }
 }

@@ -23,6 +23,7 @@
 )]
 
 mod auth;
+pub mod budget;
 mod reply;
 mod server;
 pub mod session;

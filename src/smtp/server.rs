@@ -21,7 +21,7 @@ use super::auth::Users;
 use super::session::{Action, AuthOutcome, Session, SessionConfig};
 use super::slots::{Refusal, SlotId, SlotLimits, Slots};
 use super::throttle::{AuthLimits, Throttles};
-use super::{Error, Reply, tls};
+use super::{Error, Reply, budget, tls};
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::shutdown::Shutdown;
@@ -41,6 +41,8 @@ pub struct Door {
     users: Arc<Users>,
     slots: SharedSlots,
     throttles: Arc<Throttles>,
+    /// What DATA transfers in progress may hold together.
+    budget: Arc<budget::DataBudget>,
 }
 
 /// What a listener is for.
@@ -99,6 +101,7 @@ impl Door {
                 tracing::info!(user = %u.name, "user may send as any From address (set allowed_from to restrict)");
             }
         }
+        let budget = budget::DataBudget::new(config.limits.data_memory);
         Ok(Door {
             config,
             gateway,
@@ -106,6 +109,7 @@ impl Door {
             users,
             slots: Arc::default(),
             throttles,
+            budget,
         })
     }
 
@@ -121,6 +125,7 @@ impl Door {
         let fresh = Door::new(config, gateway, Arc::clone(&self.throttles))?;
         Ok(Door {
             slots: Arc::clone(&self.slots),
+            budget: Arc::clone(&self.budget),
             ..fresh
         })
     }
@@ -238,6 +243,7 @@ impl Door {
             stopping: false,
             slot,
             make_room,
+            share: self.budget.share(),
         };
         if let Err(e) = conn.run().await {
             tracing::debug!(client = %peer, error = %e, "session ended");
@@ -377,6 +383,8 @@ struct Connection<'a> {
     slot: SlotGuard,
     /// Fires when this session, not logged in, must give its slot up.
     make_room: Arc<Notify>,
+    /// This session's part of the DATA memory budget.
+    share: budget::Share,
 }
 
 impl Connection<'_> {
@@ -421,6 +429,11 @@ impl Connection<'_> {
                         self.session.auth_done(outcome);
                     }
                     Action::Submit(sub) => {
+                        // The body stays in the budget until it is stored.
+                        if !self.share.resize(sub.data.capacity()) {
+                            self.session.submit_done(super::session::no_room_reply());
+                            continue;
+                        }
                         // Let the client see earlier replies while the store commits.
                         self.write(&mut out).await?;
                         let gateway = self.door.gateway();
@@ -428,6 +441,7 @@ impl Connection<'_> {
                             .await
                             .unwrap_or_else(|reply| reply);
                         self.session.submit_done(answer);
+                        self.share.resize(0);
                     }
                     Action::StartTls => {
                         self.write(&mut out).await?;
@@ -481,7 +495,13 @@ impl Connection<'_> {
                 read = timeout_at(deadline, io.read(&mut buf)) => match read {
                     Err(_) => self.session.timed_out(),
                     Ok(Ok(0)) => return Err(SessionEnd::Eof),
-                    Ok(Ok(n)) => self.session.push(buf.get(..n).unwrap_or_default()),
+                    Ok(Ok(n)) => {
+                        self.session.push(buf.get(..n).unwrap_or_default());
+                        if self.session.in_data() && !self.share.resize(self.session.body_bytes()) {
+                            self.session.no_room();
+                            self.share.resize(self.session.body_bytes());
+                        }
+                    }
                     Ok(Err(e)) => return Err(e.into()),
                 },
                 _ = self.shutdown.wait(), if !self.stopping => {

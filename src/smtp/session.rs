@@ -151,6 +151,9 @@ pub struct Session {
     /// The last bytes of DATA as sent (before unstuffing), to tell the one
     /// true end, CRLF "." CRLF, from the look-alikes.
     data_tail: [u8; 5],
+    /// The door's memory budget had no room for this body: it is read to
+    /// its end without being kept, and answered `452 4.3.1`.
+    no_room: bool,
 }
 
 /// The only sequence that ends DATA (RFC 5321 §4.1.1.4).
@@ -170,6 +173,15 @@ pub fn first_long_line(body: &[u8]) -> Option<usize> {
         .map(|line| line.strip_suffix(b"\r").unwrap_or(line).len())
         .position(|len| len > MAX_MESSAGE_LINE)
         .map(|i| i + 1)
+}
+
+/// `452 4.3.1`: the DATA memory budget is spent by other messages now.
+pub fn no_room_reply() -> Reply {
+    reply(
+        452,
+        (4, 3, 1),
+        "too many large messages at once; please try again in a few minutes",
+    )
 }
 
 fn reply(code: u16, status: (u8, u8, u8), text: impl Into<String>) -> Reply {
@@ -198,6 +210,7 @@ impl Session {
             pending_tx: None,
             pending_user: None,
             data_tail: [0; 5],
+            no_room: false,
         };
         s.out.push_back(Action::Reply(greeting));
         s
@@ -753,6 +766,21 @@ impl Session {
         )
     }
 
+    /// Memory the body being received holds now (its allocation).
+    pub fn body_bytes(&self) -> usize {
+        self.body.capacity()
+    }
+
+    /// The door has no memory left for this body: read the rest without
+    /// keeping it, and answer `452 4.3.1` at the end (try again later).
+    pub fn no_room(&mut self) {
+        if let Mode::Data(DataRx::Keep(r)) = &self.mode {
+            self.mode = Mode::Data(DataRx::Discard(DummyDataReceiver::new_data(r)));
+            self.body = Vec::new();
+            self.no_room = true;
+        }
+    }
+
     fn data(&mut self) {
         let Some(tx) = &self.tx else {
             return self.fail(reply(503, (5, 5, 1), "need MAIL and RCPT before DATA"));
@@ -832,6 +860,11 @@ impl Session {
 
     fn finish_data(&mut self, too_big: bool) {
         let body = std::mem::take(&mut self.body);
+        if std::mem::take(&mut self.no_room) {
+            self.tx = None;
+            self.mode = Mode::Command;
+            return self.fail(no_room_reply());
+        }
         if too_big {
             self.tx = None;
             self.mode = Mode::Command;
