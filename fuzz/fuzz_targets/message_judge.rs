@@ -16,11 +16,22 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let judge = Judge::new(&PolicyConfig::default());
-    let rcpts = [RecipientFacts::from_address("hans@buyer.example.de"), RecipientFacts::from_address("ben@example.com.au")];
-    let verdict = judge.evaluate(&facts, &SenderFacts::default(), &rcpts, jiff::Timestamp::UNIX_EPOCH);
+    let rcpts = [
+        RecipientFacts::from_address("hans@buyer.example.de"),
+        RecipientFacts::from_address("ben@example.com.au"),
+    ];
+    let verdict = judge.evaluate(
+        &facts,
+        &SenderFacts::default(),
+        &rcpts,
+        jiff::Timestamp::UNIX_EPOCH,
+    );
     assert_eq!(verdict.recipients.len(), rcpts.len());
     let line = verdict.smtp_summary();
-    assert!(line.is_ascii() && !line.contains(['\r', '\n']), "SMTP summary must be one ASCII line: {line:?}");
+    assert!(
+        line.is_ascii() && !line.contains(['\r', '\n']),
+        "SMTP summary must be one ASCII line: {line:?}"
+    );
     let _ = report::to_json(&verdict, Language::ZhCn);
     let _ = report::render_text(&verdict, Language::En, false);
 });
