@@ -930,7 +930,10 @@ async fn lines_over_998_characters_are_refused_with_their_number() {
             format!("{head}X-Long: {}\r\n\r\nHi\r\n", "z".repeat(992)),
             Some(4),
         ),
-        (format!("{head}\r\nHello,\n{}\r\n", "w".repeat(999)), Some(6)),
+        (
+            format!("{head}\r\nHello,\n{}\r\n", "w".repeat(999)),
+            Some(6),
+        ),
         (format!("{head}\r\nHello,\r\n{}\r\n", "v".repeat(998)), None),
     ];
     for (i, (message, refused)) in cases.iter().enumerate() {
