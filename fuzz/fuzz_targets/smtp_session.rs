@@ -8,8 +8,8 @@
 use std::net::SocketAddr;
 
 use libfuzzer_sys::fuzz_target;
-use sendwell::smtp::{Locked, Reply};
 use sendwell::smtp::session::{Action, AuthOutcome, Session, SessionConfig};
+use sendwell::smtp::{Locked, Reply};
 use sendwell::submission::ClientInfo;
 
 const MAX_SIZE: usize = 2048;

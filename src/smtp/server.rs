@@ -508,7 +508,9 @@ impl Connection<'_> {
                     self.stopping = true;
                 }
                 _ = self.close_now.wait_for(|now| *now) => self.session.shutting_down(),
-                _ = self.make_room.notified(), if !logged_in => self.session.make_room(),
+                // Only a session that held its slot as a stranger is told;
+                // if it logged in since, the slot is gone all the same.
+                _ = self.make_room.notified() => self.session.make_room(),
             }
         }
     }
