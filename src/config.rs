@@ -291,6 +291,14 @@ pub struct UpstreamConfig {
     pub timeout: Duration,
     /// Simultaneous connections to the upstream.
     pub connections: usize,
+    /// Extra reply rules, tried before the built-in ones (see
+    /// `relay::replies`): `[[upstream.reply_rules]] match = "regex",
+    /// action = "retry" | "pause" | "bounce", pause = "1h"`.
+    pub reply_rules: Vec<crate::relay::replies::ReplyRuleConfig>,
+    /// While the route is paused, one message is sent this often to learn
+    /// whether the provider takes mail again.
+    #[serde(with = "humantime_serde")]
+    pub probe_interval: Duration,
 }
 
 impl Default for UpstreamConfig {
@@ -305,6 +313,8 @@ impl Default for UpstreamConfig {
             helo_name: None,
             timeout: Duration::from_secs(60),
             connections: 4,
+            reply_rules: Vec::new(),
+            probe_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -640,6 +650,18 @@ impl Config {
         if self.upstream.connections == 0 {
             return bad("upstream.connections", "must be at least 1".into());
         }
+        if let Err(e) = crate::relay::replies::ReplyRules::new(&self.upstream.reply_rules) {
+            return bad(
+                &format!("upstream.reply_rules[{}].match", e.index),
+                format!(
+                    "{:?} is not a valid regular expression: {}",
+                    e.pattern, e.reason
+                ),
+            );
+        }
+        if self.upstream.probe_interval.is_zero() {
+            return bad("upstream.probe_interval", "must be above zero".into());
+        }
         if self.relay.retry_schedule.is_empty() {
             return bad("relay.retry_schedule", "needs at least one wait".into());
         }
@@ -893,6 +915,7 @@ mod tests {
                         l.starts_with(&format!("{k} ="))
                             || l.starts_with(&format!("[{k}]"))
                             || l.starts_with(&format!("[[{k}]]"))
+                            || l.starts_with(&format!("[[{prefix}{k}]]"))
                             || l.starts_with(&format!("[{prefix}{k}."))
                     });
                     if !documented {

@@ -21,6 +21,7 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::{self, JoinSet};
 
 use super::dsn::{self, Kind, RecipientReport};
+use super::replies::{Action, ReplyRules};
 use super::upstream::{OutboundMessage, RcptResult, Upstream};
 use crate::audit::{self, Event};
 use crate::clock::Clock;
@@ -63,6 +64,7 @@ impl Reconfigure {
         let old = self.ctx.load_full();
         tracing::info!(upstream = %upstream.describe(), "courier reconfigured");
         self.ctx.store(Arc::new(Ctx {
+            rules: Arc::new(rules_of(&config)),
             config,
             upstream,
             store: old.store.clone(),
@@ -77,6 +79,8 @@ impl Reconfigure {
 
 struct Ctx {
     config: Arc<Config>,
+    /// What the upstream's refusals mean (`upstream.reply_rules` + built-ins).
+    rules: Arc<ReplyRules>,
     store: Store,
     upstream: Arc<dyn Upstream>,
     clock: Arc<dyn Clock>,
@@ -103,6 +107,7 @@ impl Courier {
         );
         Courier {
             ctx: Arc::new(ArcSwap::from_pointee(Ctx {
+                rules: Arc::new(rules_of(&config)),
                 config,
                 store,
                 upstream,
@@ -231,6 +236,14 @@ impl Courier {
         }
         tracing::info!("courier stopped");
     }
+}
+
+/// The compiled reply rules of `config` (validated when it was loaded).
+fn rules_of(config: &Config) -> ReplyRules {
+    ReplyRules::new(&config.upstream.reply_rules).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "reply rules; using the built-in ones only");
+        ReplyRules::built_in()
+    })
 }
 
 /// The deliveries this courier's jobs hold, by job.
@@ -404,10 +417,11 @@ async fn settle(
     let mut failed: Vec<(Outcome, RecipientReport)> = Vec::new();
     let mut delayed: Vec<(Outcome, RecipientReport)> = Vec::new();
     for (claim, result) in group.iter().zip(results) {
-        if let RcptResult::Permanent(reply) = &result {
+        let reading = read(&ctx.rules, result, &ctx.config, now);
+        if let Reading::Bounce(reply) = &reading {
             suppress_if_gone(&ctx.store, &claim.rcpt, reply, now).await;
         }
-        let d = decide(&ctx.config.relay, claim, result, now);
+        let d = decide(&ctx.config.relay, claim, reading, now);
         log_decision(claim, &d.outcome);
         match d.report {
             None => outcomes.push(d.outcome),
@@ -479,6 +493,43 @@ fn log_decision(claim: &Claimed, outcome: &Outcome) {
     }
 }
 
+/// An upstream's answer for one copy, read through the reply rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    Delivered(String),
+    /// Try this copy again by the backoff schedule.
+    Retry(String),
+    /// This recipient refused: bounce.
+    Bounce(String),
+    /// The account cannot send now: the copy waits, without a report and
+    /// without counting against its lifetime, until `until`.
+    Pause {
+        reply: String,
+        until: Timestamp,
+    },
+}
+
+/// What `result` means, by `rules`; a pause lasts the rule's length or
+/// `upstream.probe_interval`.
+pub fn read(rules: &ReplyRules, result: RcptResult, config: &Config, now: Timestamp) -> Reading {
+    let reply = match result {
+        RcptResult::Delivered(reply) => return Reading::Delivered(reply),
+        RcptResult::Transient(reply) | RcptResult::Permanent(reply) => reply,
+    };
+    let verdict = rules.classify(&reply);
+    match verdict.action {
+        Action::Retry => Reading::Retry(reply),
+        Action::Bounce => Reading::Bounce(reply),
+        Action::Pause => {
+            let wait = verdict.pause.unwrap_or(config.upstream.probe_interval);
+            Reading::Pause {
+                reply,
+                until: add(now, wait),
+            }
+        }
+    }
+}
+
 /// What one result means for one delivery.
 #[derive(Debug)]
 pub struct Decision {
@@ -487,17 +538,13 @@ pub struct Decision {
     pub report: Option<(Kind, RecipientReport)>,
 }
 
-/// The retry/bounce rules, pure: 2xx → delivered; 5xx → bounced with a
-/// report; 4xx or a network problem → deferred by the backoff schedule (never
-/// beyond the lifetime, so the last try happens right at expiry), bounced
-/// once the lifetime has run out, with one delay warning when the copy is
-/// `delay_notice_after` late. The null sender never gets a report.
-pub fn decide(
-    relay: &RelayConfig,
-    claim: &Claimed,
-    result: RcptResult,
-    now: Timestamp,
-) -> Decision {
+/// The retry/bounce rules, pure: delivered → delivered; bounce → bounced
+/// with a report; retry → deferred by the backoff schedule (never beyond
+/// the lifetime, so the last try happens right at expiry), bounced once the
+/// lifetime has run out, with one delay warning when the copy is
+/// `delay_notice_after` late; pause → deferred until the pause ends, never
+/// expired, no report. The null sender never gets a report.
+pub fn decide(relay: &RelayConfig, claim: &Claimed, reading: Reading, now: Timestamp) -> Decision {
     let id = claim.id;
     let may_report = !claim.mail_from.is_empty();
     let report = |kind, diagnostic: &str, expired| {
@@ -513,19 +560,28 @@ pub fn decide(
             )
         })
     };
-    match result {
-        RcptResult::Delivered(reply) => Decision {
+    match reading {
+        Reading::Delivered(reply) => Decision {
             outcome: Outcome::Delivered { id, reply },
             report: None,
         },
-        RcptResult::Permanent(reply) => {
+        Reading::Pause { reply, until } => Decision {
+            outcome: Outcome::Deferred {
+                id,
+                reply,
+                retry_at: until.max(now),
+                delay_notified: claim.delay_notified,
+            },
+            report: None,
+        },
+        Reading::Bounce(reply) => {
             let report = report(Kind::Failed, &reply, false);
             Decision {
                 outcome: Outcome::Bounced { id, reply },
                 report,
             }
         }
-        RcptResult::Transient(reply) => {
+        Reading::Retry(reply) => {
             let expires = add(claim.received_at, relay.max_lifetime);
             if now >= expires {
                 let report = report(Kind::Failed, &reply, true);
@@ -698,7 +754,7 @@ mod tests {
         let d = decide(
             &relay(),
             &claim("s@x.example", 0, false),
-            RcptResult::Permanent("550 5.1.1 no".into()),
+            Reading::Bounce("550 5.1.1 no".into()),
             ts("2026-11-20T00:00:10Z"),
         );
         assert!(matches!(d.outcome, Outcome::Bounced { .. }));
@@ -710,7 +766,7 @@ mod tests {
         let d = decide(
             &relay(),
             &claim("", 0, false),
-            RcptResult::Permanent("550 5.1.1 no".into()),
+            Reading::Bounce("550 5.1.1 no".into()),
             ts("2026-11-20T00:00:10Z"),
         );
         assert!(matches!(d.outcome, Outcome::Bounced { .. }));
@@ -718,7 +774,7 @@ mod tests {
         let d = decide(
             &relay(),
             &claim("", 3, false),
-            RcptResult::Transient("451".into()),
+            Reading::Retry("451".into()),
             ts("2026-11-20T05:00:00Z"),
         );
         assert!(matches!(d.outcome, Outcome::Deferred { .. }));
@@ -731,7 +787,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 0, false),
-            RcptResult::Transient("451 4.7.1 later".into()),
+            Reading::Retry("451 4.7.1 later".into()),
             ts("2026-11-20T00:00:10Z"),
         );
         match d.outcome {
@@ -750,7 +806,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 5, false),
-            RcptResult::Transient("451".into()),
+            Reading::Retry("451".into()),
             ts("2026-11-20T02:00:00Z"),
         );
         assert!(matches!(
@@ -764,7 +820,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 6, true),
-            RcptResult::Transient("451".into()),
+            Reading::Retry("451".into()),
             ts("2026-11-20T03:00:00Z"),
         );
         assert!(d.report.is_none(), "the delay warning is sent once");
@@ -773,7 +829,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 6, true),
-            RcptResult::Transient("451".into()),
+            Reading::Retry("451".into()),
             ts("2026-11-20T23:59:00Z"),
         );
         assert!(
@@ -782,7 +838,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 7, true),
-            RcptResult::Transient("451 4.4.1 down".into()),
+            Reading::Retry("451 4.4.1 down".into()),
             ts("2026-11-21T00:00:00Z"),
         );
         match d.outcome {

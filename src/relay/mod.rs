@@ -7,12 +7,15 @@
 //!   connection pool and one result per recipient.
 //! - [`outbox`]: [`OutboxUpstream`], a folder of `.eml` files (the embedded
 //!   default when no upstream is configured).
+//! - [`replies`]: what a provider's refusal means (retry, pause the
+//!   route, bounce), from built-in and configured reply rules.
 //! - [`dsn`]: the RFC 3464 reports we send back to senders.
 //! - [`courier`]: the loop that ties the store to the upstream.
 
 pub mod courier;
 pub mod dsn;
 pub mod outbox;
+pub mod replies;
 pub mod smtp;
 pub mod upstream;
 

@@ -644,8 +644,19 @@ fn scripted(sh: &Shared, stage: Stage, rcpt: &str) -> Option<(u16, String)> {
     sh.opts.script.as_ref().and_then(|f| f(stage, rcpt))
 }
 
+/// Writes `code text`; a `text` with line breaks becomes a multi-line
+/// reply (`550-…` lines, then `550 …`), as providers send long ones.
 async fn reply<S: AsyncWrite + Unpin>(s: &mut S, code: u16, text: &str) -> std::io::Result<()> {
-    s.write_all(format!("{code} {text}\r\n").as_bytes()).await?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let sep = if i + 1 == lines.len() { ' ' } else { '-' };
+        out.push_str(&format!("{code}{sep}{line}\r\n"));
+    }
+    if lines.is_empty() {
+        out = format!("{code} \r\n");
+    }
+    s.write_all(out.as_bytes()).await?;
     s.flush().await
 }
 
