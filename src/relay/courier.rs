@@ -11,7 +11,8 @@
 //! between can at worst send one report twice, never zero times.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use std::time::{Duration, Instant};
@@ -21,19 +22,28 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::{self, JoinSet};
 
 use super::dsn::{self, Kind, RecipientReport};
-use super::replies::{Action, ReplyRules};
+use super::replies::{Action, PauseKind, ReplyRules};
 use super::upstream::{OutboundMessage, RcptResult, Upstream};
 use crate::audit::{self, Event};
 use crate::clock::Clock;
 use crate::config::{Config, RelayConfig};
 use crate::shutdown::Shutdown;
 use crate::store::{
-    Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, Store,
-    SuppressionSource,
+    Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, RoutePause,
+    Store, SuppressionSource,
 };
+
+/// The one route so far: `[upstream]`.
+pub const DEFAULT_ROUTE: &str = "default";
 
 /// How the reply of a copy bounced for its age begins.
 const EXPIRED: &str = "expired after";
+
+/// A copy held back by a paused route is due again this soon (the pause,
+/// not the copy's own schedule, keeps it waiting). Not at once: the claim
+/// loop must not take a copy back before the job that deferred it has
+/// ended (it would be skipped as still in flight and sit out its lease).
+const PAUSED_COPY_DUE: Duration = Duration::from_secs(1);
 
 /// Most outcomes written in one `Store::finish` transaction.
 const MAX_FINISH_BATCH: usize = 1000;
@@ -63,7 +73,10 @@ impl Reconfigure {
     pub fn apply(&self, config: Arc<Config>, upstream: Arc<dyn Upstream>) {
         let old = self.ctx.load_full();
         tracing::info!(upstream = %upstream.describe(), "courier reconfigured");
+        // New credentials are tried at once: a login pause ends here.
+        old.route.reloaded.store(true, Ordering::SeqCst);
         self.ctx.store(Arc::new(Ctx {
+            route: old.route.clone(),
             rules: Arc::new(rules_of(&config)),
             config,
             upstream,
@@ -81,6 +94,8 @@ struct Ctx {
     config: Arc<Config>,
     /// What the upstream's refusals mean (`upstream.reply_rules` + built-ins).
     rules: Arc<ReplyRules>,
+    /// The route's pause, as last read or decided; kept across reloads.
+    route: Arc<RouteState>,
     store: Store,
     upstream: Arc<dyn Upstream>,
     clock: Arc<dyn Clock>,
@@ -107,6 +122,7 @@ impl Courier {
         );
         Courier {
             ctx: Arc::new(ArcSwap::from_pointee(Ctx {
+                route: Arc::new(RouteState::default()),
                 rules: Arc::new(rules_of(&config)),
                 config,
                 store,
@@ -152,6 +168,15 @@ impl Courier {
             }
             ctx = self.ctx.load_full();
             let relay = &ctx.config.relay;
+            // A paused route sends nothing until its pause ends, then one
+            // probe (alone, so one login) to learn whether it may go on.
+            let pause = refresh_pause(&ctx).await;
+            let now = ctx.clock.now();
+            let (most, probe) = match &pause {
+                None => (usize::MAX, false),
+                Some(p) if now < p.until || !in_flight.is_empty() => (0, false),
+                Some(_) => (1, true),
+            };
             // Claimed deliveries wait for a send slot while their lease runs,
             // so only claim what the slots can start soon.
             let max_in_flight = relay.batch_size.max(connections);
@@ -162,7 +187,8 @@ impl Courier {
             let mut more_due = false;
             let room = max_in_flight
                 .saturating_sub(in_flight.len())
-                .min(relay.batch_size);
+                .min(relay.batch_size)
+                .min(most);
             if jobs.len() < max_jobs && room > 0 {
                 match ctx
                     .store
@@ -182,6 +208,7 @@ impl Courier {
                             let job = job(
                                 ctx.clone(),
                                 group,
+                                probe,
                                 slots.clone(),
                                 shutdown.clone(),
                                 done_tx.clone(),
@@ -201,7 +228,14 @@ impl Courier {
                 }
             }
             let full = jobs.len() >= max_jobs || in_flight.len() >= max_in_flight;
-            let wait = if full {
+            let wait = if let Some(p) = &pause {
+                let until = Duration::try_from(p.until.duration_since(now)).unwrap_or_default();
+                if until.is_zero() {
+                    relay.poll_interval
+                } else {
+                    until.min(relay.poll_interval)
+                }
+            } else if full {
                 relay.poll_interval
             } else if more_due {
                 Duration::ZERO
@@ -238,6 +272,63 @@ impl Courier {
     }
 }
 
+/// What the courier knows of its route's pause: a copy of the store's row
+/// (the store is the truth: `sendwell upstream resume` writes there).
+#[derive(Default)]
+struct RouteState {
+    paused: Mutex<Option<RoutePause>>,
+    /// A reload happened since the last look: a login pause is lifted.
+    reloaded: AtomicBool,
+}
+
+impl RouteState {
+    fn get(&self) -> Option<RoutePause> {
+        self.paused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn set(&self, pause: Option<RoutePause>) {
+        crate::admin::metrics::upstream_paused(DEFAULT_ROUTE, pause.is_some());
+        *self.paused.lock().unwrap_or_else(|e| e.into_inner()) = pause;
+    }
+}
+
+/// Reads the route's pause from the store (after lifting a login pause when
+/// the config was reloaded). A store error keeps what we knew.
+async fn refresh_pause(ctx: &Ctx) -> Option<RoutePause> {
+    if ctx.route.reloaded.swap(false, Ordering::SeqCst) {
+        match ctx
+            .store
+            .resume_routes(Some(DEFAULT_ROUTE), Some(PauseKind::Login.as_str()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(_) => tracing::info!(
+                route = DEFAULT_ROUTE,
+                "route resumed: the config was reloaded, the login is tried again"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot lift the login pause after a reload"),
+        }
+    }
+    match ctx.store.route_pauses().await {
+        Ok(list) => {
+            let pause = list.into_iter().find(|p| p.route == DEFAULT_ROUTE);
+            let was = ctx.route.get();
+            if was.is_some() && pause.is_none() {
+                tracing::info!(route = DEFAULT_ROUTE, "route resumed");
+            }
+            ctx.route.set(pause.clone());
+            pause
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the route's pause");
+            ctx.route.get()
+        }
+    }
+}
+
 /// The compiled reply rules of `config` (validated when it was loaded).
 fn rules_of(config: &Config) -> ReplyRules {
     ReplyRules::new(&config.upstream.reply_rules).unwrap_or_else(|e| {
@@ -256,6 +347,10 @@ struct InFlight {
 impl InFlight {
     fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 
     fn contains(&self, id: DeliveryId) -> bool {
@@ -313,10 +408,12 @@ fn by_message(claims: Vec<Claimed>) -> Vec<Vec<Claimed>> {
     groups.into_values().collect()
 }
 
-/// One message to the upstream for the claimed recipients.
+/// One message to the upstream for the claimed recipients. `probe`: the one
+/// message that tests a paused route.
 async fn job(
     ctx: Arc<Ctx>,
     group: Vec<Claimed>,
+    probe: bool,
     slots: Arc<Semaphore>,
     shutdown: Shutdown,
     done: mpsc::UnboundedSender<Finished>,
@@ -333,6 +430,23 @@ async fn job(
         return;
     }
     let Some(first) = group.first() else { return };
+    // The route was paused while this job waited for a slot: not attempted,
+    // it waits for the pause's end like the rest.
+    if !probe && let Some(p) = ctx.route.get() {
+        let now = ctx.clock.now();
+        let outcomes = group
+            .iter()
+            .map(|c| Outcome::Deferred {
+                id: c.id,
+                reply: p.reply.clone(),
+                retry_at: add(now, PAUSED_COPY_DUE),
+                delay_notified: c.delay_notified,
+            })
+            .collect();
+        drop(slot);
+        hand_over(done, outcomes).await;
+        return;
+    }
     let message_id = first.message_id;
     let data = match ctx.store.message_data(message_id).await {
         Ok(d) => d,
@@ -340,7 +454,7 @@ async fn job(
             tracing::error!(message = %message_id, error = %e, "cannot read a message to deliver");
             let reply = format!("local store error: {e}");
             let results = vec![RcptResult::Transient(reply); n];
-            let outcomes = settle(&ctx, &group, results, &[]).await;
+            let outcomes = settle(&ctx, &group, results, &[], probe).await;
             hand_over(done, outcomes).await;
             return;
         }
@@ -365,7 +479,7 @@ async fn job(
     {
         journal(&ctx, message_id, &msg).await;
     }
-    let outcomes = settle(&ctx, &group, results, &msg.data).await;
+    let outcomes = settle(&ctx, &group, results, &msg.data, probe).await;
     // The connection is free for the next job while the outcome is stored.
     drop(slot);
     hand_over(done, outcomes).await;
@@ -411,13 +525,18 @@ async fn settle(
     group: &[Claimed],
     results: Vec<RcptResult>,
     data: &[u8],
+    probe: bool,
 ) -> Vec<Outcome> {
     let now = ctx.clock.now();
+    let readings: Vec<Reading> = results
+        .into_iter()
+        .map(|r| read(&ctx.rules, r, &ctx.config, now))
+        .collect();
+    route_learns(ctx, &readings, probe, now).await;
     let mut outcomes = Vec::with_capacity(group.len());
     let mut failed: Vec<(Outcome, RecipientReport)> = Vec::new();
     let mut delayed: Vec<(Outcome, RecipientReport)> = Vec::new();
-    for (claim, result) in group.iter().zip(results) {
-        let reading = read(&ctx.rules, result, &ctx.config, now);
+    for (claim, reading) in group.iter().zip(readings) {
         if let Reading::Bounce(reply) = &reading {
             suppress_if_gone(&ctx.store, &claim.rcpt, reply, now).await;
         }
@@ -445,6 +564,81 @@ async fn settle(
         }
     }
     outcomes
+}
+
+/// What one attempt teaches about the route: a pause reading pauses it
+/// (or, for a probe, extends the pause); a copy taken or refused for its
+/// recipient shows the account works again, so a paused route resumes; a
+/// probe that only met a temporary failure leaves the pause for another
+/// interval.
+async fn route_learns(ctx: &Ctx, readings: &[Reading], probe: bool, now: Timestamp) {
+    let paused = readings.iter().find_map(|r| match r {
+        Reading::Pause { reply, until, kind } => Some((reply, *until, *kind)),
+        _ => None,
+    });
+    if let Some((reply, until, kind)) = paused {
+        pause(ctx, kind, reply, until, now).await;
+        return;
+    }
+    let Some(current) = ctx.route.get() else {
+        return;
+    };
+    let works = readings
+        .iter()
+        .any(|r| matches!(r, Reading::Delivered(_) | Reading::Bounce(_)));
+    if works {
+        match ctx.store.resume_routes(Some(DEFAULT_ROUTE), None).await {
+            Ok(_) => {
+                tracing::info!(
+                    route = DEFAULT_ROUTE,
+                    "route resumed: the provider takes mail again"
+                );
+                ctx.route.set(None);
+                ctx.wakeup.notify_one();
+            }
+            Err(e) => tracing::error!(error = %e, "cannot resume the route"),
+        }
+    } else if probe {
+        let until = add(now, ctx.config.upstream.probe_interval);
+        let kind = match current.kind.as_str() {
+            "login" => PauseKind::Login,
+            "blocked" => PauseKind::Blocked,
+            _ => PauseKind::Quota,
+        };
+        pause(ctx, kind, &current.reply, until, now).await;
+    }
+}
+
+/// Pauses the route (durably) until `until`; a new pause tells each sender
+/// with waiting mail once.
+async fn pause(ctx: &Ctx, kind: PauseKind, reply: &str, until: Timestamp, now: Timestamp) {
+    match ctx
+        .store
+        .pause_route(DEFAULT_ROUTE, kind.as_str(), reply, now, until)
+        .await
+    {
+        Ok(new) => {
+            if new {
+                tracing::warn!(route = DEFAULT_ROUTE, kind = kind.as_str(), reply, until = %until, "route paused: the provider refused the account; mail waits");
+            } else {
+                tracing::info!(route = DEFAULT_ROUTE, kind = kind.as_str(), reply, until = %until, "route still paused");
+            }
+            ctx.route.set(Some(RoutePause {
+                route: DEFAULT_ROUTE.to_string(),
+                kind: kind.as_str().to_string(),
+                reply: reply.to_string(),
+                since: ctx.route.get().map_or(now, |p| p.since),
+                until,
+                probes: 0,
+            }));
+            if new {
+                super::pause_notice::tell_senders(&ctx.store, &ctx.config, kind, reply, until, now)
+                    .await;
+                ctx.wakeup.notify_one();
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot record the route's pause"),
+    }
 }
 
 /// A permanent refusal saying the mailbox does not exist puts the address
@@ -501,11 +695,12 @@ pub enum Reading {
     Retry(String),
     /// This recipient refused: bounce.
     Bounce(String),
-    /// The account cannot send now: the copy waits, without a report and
-    /// without counting against its lifetime, until `until`.
+    /// The account cannot send now: the route pauses until `until`; the
+    /// copy waits (no report, no expiry) and goes when the route resumes.
     Pause {
         reply: String,
         until: Timestamp,
+        kind: PauseKind,
     },
 }
 
@@ -525,6 +720,7 @@ pub fn read(rules: &ReplyRules, result: RcptResult, config: &Config, now: Timest
             Reading::Pause {
                 reply,
                 until: add(now, wait),
+                kind: verdict.kind,
             }
         }
     }
@@ -542,8 +738,8 @@ pub struct Decision {
 /// with a report; retry → deferred by the backoff schedule (never beyond
 /// the lifetime, so the last try happens right at expiry), bounced once the
 /// lifetime has run out, with one delay warning when the copy is
-/// `delay_notice_after` late; pause → deferred until the pause ends, never
-/// expired, no report. The null sender never gets a report.
+/// `delay_notice_after` late; pause → deferred, due again at once (the
+/// route's pause holds it back), never expired, no report. The null sender never gets a report.
 pub fn decide(relay: &RelayConfig, claim: &Claimed, reading: Reading, now: Timestamp) -> Decision {
     let id = claim.id;
     let may_report = !claim.mail_from.is_empty();
@@ -565,11 +761,14 @@ pub fn decide(relay: &RelayConfig, claim: &Claimed, reading: Reading, now: Times
             outcome: Outcome::Delivered { id, reply },
             report: None,
         },
-        Reading::Pause { reply, until } => Decision {
+        // Due again almost at once: the route's pause (not the copy)
+        // decides when it goes, so a resume sends it without waiting for a
+        // retry slot.
+        Reading::Pause { reply, .. } => Decision {
             outcome: Outcome::Deferred {
                 id,
                 reply,
-                retry_at: until.max(now),
+                retry_at: add(now, PAUSED_COPY_DUE),
                 delay_notified: claim.delay_notified,
             },
             report: None,

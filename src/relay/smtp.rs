@@ -38,6 +38,11 @@ const IDLE_PROBE_AFTER: Duration = Duration::from_secs(10);
 /// A pooled connection idle longer than this is closed instead of reused.
 const IDLE_MAX: Duration = Duration::from_secs(60);
 
+/// After a refused login, new connections are not tried for this long:
+/// sends in that time take the same refusal (the courier pauses the route
+/// meanwhile, so this only covers the sends already under way).
+const LOGIN_COOLDOWN: Duration = Duration::from_secs(10);
+
 /// The slowest transfer rate we accept for DATA before calling it a timeout:
 /// the timeout for the body is `upstream.timeout` plus the size at this rate,
 /// so a 25 MB message on a slow link is not cut off by a per-command timeout.
@@ -174,6 +179,11 @@ pub struct SmtpUpstream {
     idle: Mutex<Vec<Conn>>,
     /// One permit per connection we may hold open (`upstream.connections`).
     slots: Semaphore,
+    /// Held while a new connection logs in, with the last refused login and
+    /// when it was refused: sends that waited for a login under way take its
+    /// refusal instead of each trying the password again (providers lock
+    /// an account after a burst of failed logins).
+    login: tokio::sync::Mutex<Option<(Instant, String)>>,
 }
 
 /// Why no connection could be made.
@@ -241,6 +251,7 @@ impl SmtpUpstream {
             tls_verify: cfg.tls_verify,
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(cfg.connections.max(1)),
+            login: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -367,14 +378,26 @@ impl SmtpUpstream {
                 }
             }
         }
-        let mut conn = match self.connect().await {
+        let asked = Instant::now();
+        let mut login = self.login.lock().await;
+        if let Some((at, text)) = login.as_ref()
+            && (*at >= asked || at.elapsed() < LOGIN_COOLDOWN)
+        {
+            return all(msg, RcptResult::Transient(text.clone()));
+        }
+        let connected = self.connect().await;
+        let mut conn = match connected {
             Ok(c) => c,
             Err(e) => {
                 let text = e.text();
+                if matches!(e, ConnectError::Auth(_)) {
+                    *login = Some((Instant::now(), text.clone()));
+                }
                 tracing::warn!(upstream = %self.describe(), error = %text, "cannot connect to the upstream");
                 return all(msg, RcptResult::Transient(text));
             }
         };
+        drop(login);
         match self.transaction(&mut conn, msg).await {
             Attempt::Done(results, Next::Keep) => {
                 self.put_back(conn);

@@ -181,6 +181,8 @@ struct Shared {
     rules: Mutex<Vec<(Rule, usize)>>,
     received: Mutex<Vec<Received>>,
     connections: AtomicU64,
+    /// AUTH commands seen (logins tried), right or wrong.
+    auth_attempts: AtomicU64,
     acceptor: Option<TlsAcceptor>,
 }
 
@@ -205,6 +207,7 @@ impl TestUpstream {
             rules: Mutex::new(rules),
             received: Mutex::new(Vec::new()),
             connections: AtomicU64::new(0),
+            auth_attempts: AtomicU64::new(0),
             acceptor,
         });
         let listener = bind(port).await;
@@ -259,6 +262,11 @@ impl TestUpstream {
     /// How many TCP connections were accepted so far.
     pub fn connections(&self) -> u64 {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// How many logins (AUTH commands) were tried so far.
+    pub fn auth_attempts(&self) -> u64 {
+        self.shared.auth_attempts.load(Ordering::SeqCst)
     }
 
     /// Replaces the scripted answers (their use counts start again).
@@ -483,6 +491,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 mechanism,
                 initial_response,
             } if sh.opts.auth.is_some() => {
+                sh.auth_attempts.fetch_add(1, Ordering::SeqCst);
                 let creds = match mechanism {
                     AUTH_PLAIN => {
                         let resp = if initial_response.is_empty() {
