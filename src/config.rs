@@ -720,6 +720,19 @@ impl Config {
         }
     }
 
+    /// The address sendwell's own mail goes out as (envelope sender and
+    /// `From:`): `[notices] from`, else the upstream login when it is an
+    /// address. Providers refuse or rewrite mail not sent as the login
+    /// (Microsoft 365: `550 5.7.60`), so a notice from `postmaster@…` with an
+    /// empty envelope sender would never reach the seller.
+    pub fn own_sender(&self) -> Option<&str> {
+        self.notices.from.as_deref().or(self
+            .upstream
+            .username
+            .as_deref()
+            .filter(|u| u.contains('@')))
+    }
+
     /// Where mail goes: parsed from `upstream.url`, or the outbox folder.
     pub fn upstream_target(&self) -> Result<UpstreamTarget, String> {
         let Some(url) = &self.upstream.url else {

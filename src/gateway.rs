@@ -739,6 +739,7 @@ impl Gateway {
         let message_id = header_value(prepare::header_section(data), "Message-ID");
         let raw = notice::build(&Notice {
             host: &self.config.server.hostname,
+            from: self.config.own_sender(),
             to,
             subject: title,
             body,

@@ -459,8 +459,14 @@ async fn job(
             return;
         }
     };
+    // sendwell's own mail (stored with the null sender, so it never
+    // bounces) goes out as the address the route may send as.
+    let mail_from = match (first.mail_from.as_str(), ctx.config.own_sender()) {
+        ("", Some(own)) => own.to_string(),
+        (from, _) => from.to_string(),
+    };
     let msg = OutboundMessage {
-        mail_from: first.mail_from.clone(),
+        mail_from,
         rcpt_to: group.iter().map(|c| c.rcpt.clone()).collect(),
         data: Arc::from(data),
     };
@@ -477,7 +483,7 @@ async fn job(
         .iter()
         .any(|r| matches!(r, RcptResult::Delivered(_)))
     {
-        journal(&ctx, message_id, &msg).await;
+        journal(&ctx, message_id, &first.mail_from, &msg).await;
     }
     let outcomes = settle(&ctx, &group, results, &msg.data, probe).await;
     // The connection is free for the next job while the outcome is stored.
@@ -503,15 +509,17 @@ async fn hand_over(done: mpsc::UnboundedSender<Finished>, outcomes: Vec<Outcome>
 /// from the null sender is sendwell's own (reports, notices, journal copies)
 /// and is not sent to the archive address: a journal copy of a journal copy
 /// would never end.
-async fn journal(ctx: &Ctx, id: MessageId, msg: &OutboundMessage) {
+/// `stored_from` is the envelope sender as stored (empty for our own mail,
+/// which goes out as `Config::own_sender`).
+async fn journal(ctx: &Ctx, id: MessageId, stored_from: &str, msg: &OutboundMessage) {
     let audit = &ctx.config.audit;
     let now = ctx.clock.now();
     if let Some(dir) = &audit.journal {
         audit::journal::keep(&ctx.store, dir, id, &msg.data, now).await;
     }
     if let Some(to) = &audit.journal_to
-        && !msg.mail_from.is_empty()
-        && audit::journal::send_copy(&ctx.store, to, id, &msg.mail_from, &msg.data, now).await
+        && !stored_from.is_empty()
+        && audit::journal::send_copy(&ctx.store, to, id, stored_from, &msg.data, now).await
     {
         ctx.wakeup.notify_one();
     }
@@ -832,6 +840,7 @@ async fn enqueue_report(
     let report = dsn::Report {
         kind,
         reporting_mta: &ctx.config.server.hostname,
+        from: ctx.config.own_sender(),
         original_sender: &claim.mail_from,
         arrival: claim.received_at,
         original,

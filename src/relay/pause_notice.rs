@@ -39,6 +39,7 @@ pub async fn tell_senders(
         );
         let raw = notice::build(&Notice {
             host: &config.server.hostname,
+            from: config.own_sender(),
             to: &sender,
             subject: &subject,
             body: &body,

@@ -132,6 +132,9 @@ pub struct Opts {
     pub silent: bool,
     /// Wait this long before answering the final dot (a slow smarthost).
     pub data_delay: Duration,
+    /// Refuse any MAIL FROM but this address, as Microsoft 365 refuses
+    /// anything not sent as its login (`550 5.7.60`).
+    pub only_sender: Option<String>,
 }
 
 impl Default for Opts {
@@ -148,6 +151,7 @@ impl Default for Opts {
             size: 0,
             silent: false,
             data_delay: Duration::ZERO,
+            only_sender: None,
         }
     }
 }
@@ -543,6 +547,14 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             Request::Mail { from } => {
                 if sh.opts.auth.is_some() && auth_user.is_none() {
                     reply(&mut s, 530, "5.7.0 authentication required").await?;
+                    continue;
+                }
+                if let Some(only) = &sh.opts.only_sender
+                    && !from.address.eq_ignore_ascii_case(only)
+                {
+                    let text =
+                        "5.7.60 SMTP; Client does not have permissions to send as this sender";
+                    reply(&mut s, 550, text).await?;
                     continue;
                 }
                 txn = Some(Txn {
