@@ -174,6 +174,9 @@ pub struct ServerConfig {
     /// Submission listeners (RFC 6409, port 587): AUTH only after STARTTLS,
     /// and MAIL only after AUTH, even from the trusted networks.
     pub submission: Vec<SocketAddr>,
+    /// Implicit-TLS submission listeners (RFC 8314, port 465): TLS from the
+    /// first byte, then the same rules as `submission` (AUTH before MAIL).
+    pub smtps: Vec<SocketAddr>,
     /// The name we give in the greeting, in EHLO and in `Received:` headers.
     pub hostname: String,
     /// Clients from these networks may relay without AUTH. Everyone else must
@@ -212,6 +215,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 2525))],
             submission: Vec::new(),
+            smtps: Vec::new(),
             hostname: "sendwell.localhost".to_string(),
             trusted_networks: vec![
                 "127.0.0.0/8".parse().expect("literal network"),
@@ -619,10 +623,13 @@ impl Config {
     /// Checks what serde cannot: values that parse but make no sense.
     fn validate(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, m: String| Err((k.to_string(), m));
-        if self.server.listen.is_empty() && self.server.submission.is_empty() {
+        if self.server.listen.is_empty()
+            && self.server.submission.is_empty()
+            && self.server.smtps.is_empty()
+        {
             return bad(
                 "server.listen",
-                "at least one address is needed (in listen or submission)".into(),
+                "at least one address is needed (in listen, submission or smtps)".into(),
             );
         }
         if self.server.max_recipients == 0 {
