@@ -969,6 +969,34 @@ mod tests {
         assert!(matches!(d.report, Some((Kind::Failed, _))));
     }
 
+    /// Issue 10: a copy held back by the account's refusal is never
+    /// bounced, nor expired by `max_lifetime`, and its sender gets no
+    /// per-copy report (the pause notice is one per sender).
+    #[test]
+    fn a_paused_copy_waits_past_its_lifetime_without_a_report() {
+        let now = ts("2026-11-28T00:00:00Z"); // 8 days after it was received
+        let d = decide(
+            &relay(),
+            &claim("s@x.example", 40, false),
+            Reading::Pause {
+                reply: "550 5.4.5 Daily user sending limit exceeded.".into(),
+                until: ts("2026-11-28T01:00:00Z"),
+                kind: PauseKind::Quota,
+            },
+            now,
+        );
+        match d.outcome {
+            Outcome::Deferred {
+                retry_at, reply, ..
+            } => {
+                assert_eq!(retry_at, add(now, PAUSED_COPY_DUE));
+                assert!(reply.starts_with("550 5.4.5"), "{reply}");
+            }
+            o => panic!("{o:?}"),
+        }
+        assert!(d.report.is_none());
+    }
+
     #[test]
     fn null_sender_never_gets_a_report() {
         let d = decide(
