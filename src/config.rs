@@ -174,6 +174,9 @@ pub struct ServerConfig {
     /// Submission listeners (RFC 6409, port 587): AUTH only after STARTTLS,
     /// and MAIL only after AUTH, even from the trusted networks.
     pub submission: Vec<SocketAddr>,
+    /// Implicit-TLS submission listeners (RFC 8314, port 465): TLS from the
+    /// first byte, then the same rules as `submission` (AUTH before MAIL).
+    pub smtps: Vec<SocketAddr>,
     /// The name we give in the greeting, in EHLO and in `Received:` headers.
     pub hostname: String,
     /// Clients from these networks may relay without AUTH. Everyone else must
@@ -223,6 +226,7 @@ impl Default for ServerConfig {
         ServerConfig {
             listen: vec![SocketAddr::from(([127, 0, 0, 1], 2525))],
             submission: Vec::new(),
+            smtps: Vec::new(),
             hostname: "sendwell.localhost".to_string(),
             trusted_networks: vec![
                 "127.0.0.0/8".parse().expect("literal network"),
@@ -304,6 +308,14 @@ pub struct UpstreamConfig {
     pub timeout: Duration,
     /// Simultaneous connections to the upstream.
     pub connections: usize,
+    /// Extra reply rules, tried before the built-in ones (see
+    /// `relay::replies`): `[[upstream.reply_rules]] match = "regex",
+    /// action = "retry" | "pause" | "bounce", pause = "1h"`.
+    pub reply_rules: Vec<crate::relay::replies::ReplyRuleConfig>,
+    /// While the route is paused, one message is sent this often to learn
+    /// whether the provider takes mail again.
+    #[serde(with = "humantime_serde")]
+    pub probe_interval: Duration,
 }
 
 impl Default for UpstreamConfig {
@@ -318,6 +330,8 @@ impl Default for UpstreamConfig {
             helo_name: None,
             timeout: Duration::from_secs(60),
             connections: 4,
+            reply_rules: Vec::new(),
+            probe_interval: Duration::from_secs(3600),
         }
     }
 }
@@ -673,10 +687,13 @@ impl Config {
     /// Checks what serde cannot: values that parse but make no sense.
     fn validate(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, m: String| Err((k.to_string(), m));
-        if self.server.listen.is_empty() && self.server.submission.is_empty() {
+        if self.server.listen.is_empty()
+            && self.server.submission.is_empty()
+            && self.server.smtps.is_empty()
+        {
             return bad(
                 "server.listen",
-                "at least one address is needed (in listen or submission)".into(),
+                "at least one address is needed (in listen, submission or smtps)".into(),
             );
         }
         if self.server.max_recipients == 0 {
@@ -718,6 +735,18 @@ impl Config {
         }
         if self.upstream.connections == 0 {
             return bad("upstream.connections", "must be at least 1".into());
+        }
+        if let Err(e) = crate::relay::replies::ReplyRules::new(&self.upstream.reply_rules) {
+            return bad(
+                &format!("upstream.reply_rules[{}].match", e.index),
+                format!(
+                    "{:?} is not a valid regular expression: {}",
+                    e.pattern, e.reason
+                ),
+            );
+        }
+        if self.upstream.probe_interval.is_zero() {
+            return bad("upstream.probe_interval", "must be above zero".into());
         }
         if self.relay.retry_schedule.is_empty() {
             return bad("relay.retry_schedule", "needs at least one wait".into());
@@ -775,6 +804,19 @@ impl Config {
             Some(url) => url.clone(),
             None => format!("sqlite://{}", self.data_dir.join("sendwell.db").display()),
         }
+    }
+
+    /// The address sendwell's own mail goes out as (envelope sender and
+    /// `From:`): `[notices] from`, else the upstream login when it is an
+    /// address. Providers refuse or rewrite mail not sent as the login
+    /// (Microsoft 365: `550 5.7.60`), so a notice from `postmaster@…` with an
+    /// empty envelope sender would never reach the seller.
+    pub fn own_sender(&self) -> Option<&str> {
+        self.notices.from.as_deref().or(self
+            .upstream
+            .username
+            .as_deref()
+            .filter(|u| u.contains('@')))
     }
 
     /// Where mail goes: parsed from `upstream.url`, or the outbox folder.
@@ -972,6 +1014,7 @@ mod tests {
                         l.starts_with(&format!("{k} ="))
                             || l.starts_with(&format!("[{k}]"))
                             || l.starts_with(&format!("[[{k}]]"))
+                            || l.starts_with(&format!("[[{prefix}{k}]]"))
                             || l.starts_with(&format!("[{prefix}{k}."))
                     });
                     if !documented {

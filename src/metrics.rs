@@ -44,6 +44,9 @@ pub const JOURNALED: &str = "sendwell_journal_copies_total";
 /// past `[store] keep_days`), `ledger_rows` (the caps' record).
 pub const RETENTION_REMOVED: &str = "sendwell_retention_removed_total";
 
+/// 1 while a `route` is paused (its provider refused the account), else 0.
+pub const UPSTREAM_PAUSED: &str = "sendwell_upstream_paused";
+
 /// Histogram buckets of [`UPSTREAM_SECONDS`]: a local relay answers in
 /// milliseconds, a far smarthost in seconds, a stuck one at the timeout.
 const UPSTREAM_BUCKETS: [f64; 12] = [
@@ -123,6 +126,10 @@ pub fn retention_removed(what: &'static str, n: u64) {
     if n > 0 {
         counter!(RETENTION_REMOVED, "what" => what).increment(n);
     }
+}
+
+pub fn upstream_paused(route: &str, paused: bool) {
+    gauge!(UPSTREAM_PAUSED, "route" => route.to_string()).set(if paused { 1.0 } else { 0.0 });
 }
 
 pub fn upstream_latency(took: Duration) {

@@ -223,6 +223,7 @@ pub async fn refuse(
         let (title, body) = refusal_text(config.notices.language, &subject, &held, reason);
         let raw = notice::build(&Notice {
             host: &config.server.hostname,
+            from: config.own_sender(),
             to: &m.mail_from,
             subject: &title,
             body: &body,

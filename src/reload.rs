@@ -101,6 +101,11 @@ const PINNED: &[Pinned] = &[
         |n, o| n.server.submission = o.server.submission.clone(),
     ),
     (
+        "server.smtps",
+        |c| format!("{:?}", c.server.smtps),
+        |n, o| n.server.smtps = o.server.smtps.clone(),
+    ),
+    (
         "limits.housekeeping_interval",
         |c| format!("{:?}", c.limits.housekeeping_interval),
         |n, o| n.limits.housekeeping_interval = o.limits.housekeeping_interval,

@@ -58,6 +58,8 @@ pub struct Running {
     pub smtp_addrs: Vec<SocketAddr>,
     /// Where the submission listeners (`server.submission`) actually listen.
     pub submission_addrs: Vec<SocketAddr>,
+    /// Where the implicit-TLS listeners (`server.smtps`) actually listen.
+    pub smtps_addrs: Vec<SocketAddr>,
     /// Where the review page listens, when `[admin] enabled`.
     pub admin_addr: Option<SocketAddr>,
     pub store: Store,
@@ -258,13 +260,20 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
     let mut doors = vec![housekeeping];
     let mut smtp_addrs = Vec::new();
     let mut submission_addrs = Vec::new();
-    let listeners = config.server.listen.iter().map(|a| (a, Port::Smtp)).chain(
-        config
-            .server
-            .submission
-            .iter()
-            .map(|a| (a, Port::Submission)),
-    );
+    let mut smtps_addrs = Vec::new();
+    let listeners = config
+        .server
+        .listen
+        .iter()
+        .map(|a| (a, Port::Smtp))
+        .chain(
+            config
+                .server
+                .submission
+                .iter()
+                .map(|a| (a, Port::Submission)),
+        )
+        .chain(config.server.smtps.iter().map(|a| (a, Port::Smtps)));
     for (addr, port) in listeners {
         let listener = match TcpListener::bind(addr).await {
             Ok(l) => l,
@@ -289,6 +298,12 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
                 tracing::info!("SMTP submission (STARTTLS, then AUTH) listening on {local}");
                 submission_addrs.push(local);
             }
+            Port::Smtps => {
+                tracing::info!(
+                    "SMTP submission over implicit TLS (then AUTH) listening on {local}"
+                );
+                smtps_addrs.push(local);
+            }
         }
         doors.push(tokio::spawn(Door::serve_current(
             door.clone(),
@@ -300,6 +315,7 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
     Ok(Running {
         smtp_addrs,
         submission_addrs,
+        smtps_addrs,
         admin_addr,
         admin,
         store,

@@ -551,3 +551,44 @@ async fn the_sender_reads_the_held_page_in_the_notices_language() {
     }
     running.stop().await;
 }
+
+/// Issue 10: a paused route shows on the overview, with the provider's
+/// reply and how to resume it.
+#[tokio::test]
+async fn the_overview_shows_a_paused_route() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &up)).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let overview = get(addr, "/", &[]).await;
+    assert!(
+        !overview.body.contains("Sending paused"),
+        "{}",
+        overview.body
+    );
+    let now = jiff::Timestamp::now();
+    running
+        .store
+        .pause_route(
+            "default",
+            "quota",
+            "550 5.4.5 Daily user sending limit exceeded.",
+            now,
+            now + jiff::SignedDuration::from_hours(1),
+        )
+        .await
+        .unwrap();
+    let overview = get(addr, "/", &[]).await;
+    assert!(
+        overview
+            .body
+            .contains("Sending paused: route default (quota)")
+            && overview
+                .body
+                .contains("550 5.4.5 Daily user sending limit exceeded.")
+            && overview.body.contains("sendwell upstream resume default"),
+        "{}",
+        overview.body
+    );
+    running.stop().await;
+}

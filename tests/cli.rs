@@ -225,3 +225,68 @@ fn queue_list_on_a_fresh_data_dir() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("42"));
 }
+
+/// Issue 10: `upstream status` shows a paused route with the provider's
+/// reply; `upstream resume` lifts the pause.
+#[test]
+fn upstream_status_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sendwell(dir.path(), &["upstream", "status"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("default (outbox): sending"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let url = format!(
+            "sqlite://{}",
+            dir.path().join("sendwell-data/sendwell.db").display()
+        );
+        let store = sendwell::store::Store::open(&url, 1).await.unwrap();
+        let now = jiff::Timestamp::now();
+        store
+            .pause_route(
+                "default",
+                "quota",
+                "550 5.4.5 Daily user sending limit exceeded.",
+                now,
+                now + jiff::SignedDuration::from_hours(1),
+            )
+            .await
+            .unwrap();
+        store.close().await;
+    });
+    let out = sendwell(
+        dir.path(),
+        &["upstream", "status", "--format", "json"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let route = &v["routes"][0];
+    assert_eq!(route["state"], "paused");
+    assert_eq!(route["reason"], "quota");
+    assert_eq!(
+        route["reply"],
+        "550 5.4.5 Daily user sending limit exceeded."
+    );
+
+    let out = sendwell(dir.path(), &["upstream", "resume", "nosuch"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("nosuch"));
+    let out = sendwell(dir.path(), &["upstream", "resume"], None);
+    assert!(
+        text(&out.stdout).contains("resumed"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = sendwell(dir.path(), &["upstream", "status"], None);
+    assert!(
+        text(&out.stdout).contains("sending"),
+        "{}",
+        text(&out.stdout)
+    );
+}

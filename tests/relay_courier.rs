@@ -500,3 +500,74 @@ async fn an_attempt_that_outlives_its_lease_is_not_started_twice() {
     );
     rig.stop().await;
 }
+
+/// Issue 10: sendwell's own mail goes out as the route's login. Behind an
+/// upstream that refuses any sender but its login (as Microsoft 365 does
+/// with `550 5.7.60`), a hold notice and a bounce report reach the seller,
+/// From the login, marked auto-submitted, the report still RFC 3464.
+#[tokio::test]
+async fn own_mail_reaches_the_seller_through_an_upstream_that_sends_only_as_its_login() {
+    let login = "li@shop.example";
+    let up = TestUpstream::start(Opts {
+        auth: Some((login.into(), "secret".into())),
+        only_sender: Some(login.into()),
+        rules: vec![Rule::rcpt("nobody@example.org", 550, "5.1.1 no such user")],
+        ..Opts::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("pw");
+    std::fs::write(&pw, "secret\n").unwrap();
+    let mut c = config(up.url());
+    c.upstream.username = Some(login.into());
+    c.upstream.password_file = Some(pw);
+    let rig = start(c.clone()).await;
+
+    // A hold notice, built and queued as the gateway does.
+    let now = Timestamp::now();
+    let raw = sendwell::message::notice::build(&sendwell::message::notice::Notice {
+        host: &c.server.hostname,
+        from: c.own_sender(),
+        to: login,
+        subject: "Your message is held for review",
+        body: "held",
+        in_reply_to: None,
+        now,
+    });
+    sendwell::notices::queue_notice(&rig.store, login, raw, now)
+        .await
+        .unwrap();
+    rig.wakeup.notify_one();
+    // A message whose recipient does not exist: its bounce report.
+    rig.enqueue(login, &["nobody@example.org"], "order-1").await;
+
+    let got = up.wait_for(2, WAIT).await;
+    assert!(
+        got.iter().all(|m| m.mail_from == login),
+        "own mail goes out as the login: {:?}",
+        got.iter().map(|m| &m.mail_from).collect::<Vec<_>>()
+    );
+    let notice = got
+        .iter()
+        .find(|m| m.text().contains("held for review"))
+        .expect("the hold notice arrived");
+    let text = notice.text();
+    assert!(text.contains("From: sendwell <li@shop.example>"), "{text}");
+    assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
+    let report = got
+        .iter()
+        .find(|m| m.text().contains("multipart/report"))
+        .expect("the bounce report arrived");
+    let text = report.text();
+    assert!(
+        text.contains("From: Mail Delivery System <li@shop.example>"),
+        "{text}"
+    );
+    assert!(text.contains("report-type=delivery-status"), "{text}");
+    assert!(
+        text.contains("Final-Recipient: rfc822; nobody@example.org"),
+        "{text}"
+    );
+    assert!(text.contains("Auto-Submitted: auto-replied"), "{text}");
+    rig.stop().await;
+}

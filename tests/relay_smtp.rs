@@ -374,6 +374,57 @@ async fn a_refusal_at_data_applies_to_every_accepted_recipient() {
     assert!(up.messages().is_empty());
 }
 
+/// Issue 10: `451 4.7.650` was stored as `4.7.255`; a provider's code and
+/// text (also a multi-line one) reach the store as the provider wrote them.
+#[tokio::test]
+async fn provider_replies_are_kept_verbatim() {
+    let up = TestUpstream::start(Opts {
+        rules: vec![
+            Rule::data(
+                "ms@example.org",
+                451,
+                "4.7.650 The mail server [203.0.113.7] has been temporarily rate limited due to IP reputation.",
+            ),
+            Rule::data(
+                "google@example.org",
+                550,
+                "5.4.5 Daily user sending limit exceeded. For more information on Gmail\n5.4.5 sending limits go to\n5.4.5  https://support.google.com/a/answer/166852 - gsmtp",
+            ),
+            Rule::rcpt("netease@example.org", 550, "MI:STC 发件人当天内累计邮件数量超过限制"),
+        ],
+        ..Opts::default()
+    })
+    .await;
+    let u = upstream(&config_for(&up));
+    let r = u
+        .send(&msg("a@shop.example", &["ms@example.org"], PLAIN))
+        .await;
+    assert_eq!(
+        r,
+        vec![RcptResult::Transient(
+            "451 4.7.650 The mail server [203.0.113.7] has been temporarily rate limited due to IP reputation.".into()
+        )]
+    );
+    let r = u
+        .send(&msg("a@shop.example", &["google@example.org"], PLAIN))
+        .await;
+    assert_eq!(
+        r,
+        vec![RcptResult::Permanent(
+            "550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852 - gsmtp".into()
+        )]
+    );
+    let r = u
+        .send(&msg("a@shop.example", &["netease@example.org"], PLAIN))
+        .await;
+    assert_eq!(
+        r,
+        vec![RcptResult::Permanent(
+            "550 MI:STC 发件人当天内累计邮件数量超过限制".into()
+        )]
+    );
+}
+
 #[tokio::test]
 async fn connections_are_reused() {
     let up = TestUpstream::start(Opts::default()).await;

@@ -62,6 +62,7 @@ store_suite!(
     a_message_is_journaled_once,
     an_action_is_never_without_its_record,
     finished_messages_go_after_keep_days,
+    a_route_pause_is_kept_and_lifted,
 );
 
 fn t0() -> Timestamp {
@@ -1216,4 +1217,64 @@ async fn retention_keeps_finished_messages_for_keep_days() {
     let head = s.audit_head().await.unwrap();
     assert!(head.seq >= 2, "received and delivered are still on record");
     db.finish().await;
+}
+
+/// Issue 10: a paused route is durable (a restart does not forget it, so no
+/// new login per waiting message), keeps when it began, and is lifted by
+/// route or by kind; the waiting mail is counted per sender.
+async fn a_route_pause_is_kept_and_lifted(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    s.enqueue(message(
+        "li@shop.example",
+        &["a@x.example", "b@x.example"],
+        now,
+    ))
+    .await
+    .expect("enqueue");
+    s.enqueue(message("", &["li@shop.example"], now))
+        .await
+        .expect("enqueue");
+    assert_eq!(
+        s.waiting_by_sender().await.unwrap(),
+        vec![("li@shop.example".to_string(), 2)],
+        "sendwell's own mail is not counted"
+    );
+    let until = now + 1.hour();
+    assert!(
+        s.pause_route("default", "login", "535 5.7.8 no", now, until)
+            .await
+            .unwrap()
+    );
+    let later = now + 1.hour();
+    assert!(
+        !s.pause_route(
+            "default",
+            "login",
+            "535 5.7.8 still no",
+            later,
+            later + 1.hour()
+        )
+        .await
+        .unwrap()
+    );
+    let p = s.route_pauses().await.unwrap();
+    assert_eq!(p.len(), 1);
+    assert_eq!((p[0].since, p[0].until), (now, later + 1.hour()));
+    assert_eq!(
+        (p[0].reply.as_str(), p[0].probes),
+        ("535 5.7.8 still no", 1)
+    );
+    assert_eq!(s.resume_routes(None, Some("quota")).await.unwrap(), 0);
+    assert_eq!(
+        s.resume_routes(Some("default"), Some("login"))
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(s.route_pauses().await.unwrap().is_empty());
+    s.pause_route("default", "quota", "550 5.4.5", now, until)
+        .await
+        .unwrap();
+    assert_eq!(s.resume_routes(None, None).await.unwrap(), 1);
 }

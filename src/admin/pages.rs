@@ -150,12 +150,32 @@ async fn overview_body(s: &AdminState) -> Result<String, Fail> {
         ),
     ]
     .concat();
+    let paused: String = s
+        .store
+        .route_pauses()
+        .await?
+        .iter()
+        .map(|p| {
+            format!(
+                "<section class=\"card\"><h2>Sending paused: route {} ({})</h2>\
+                 <p>The provider refused the account, not the recipients: every copy waits, nothing is bounced. \
+                 Paused since {}; next try {}.</p><p>The provider said: <code>{}</code></p>\
+                 <p class=\"muted small\">Resume now: <code>sendwell upstream resume {}</code></p></section>",
+                esc(&p.route),
+                esc(&p.kind),
+                esc(&p.since.strftime("%Y-%m-%d %H:%M UTC").to_string()),
+                esc(&p.until.strftime("%Y-%m-%d %H:%M UTC").to_string()),
+                esc(&p.reply),
+                esc(&p.route),
+            )
+        })
+        .collect();
     let days = daily(s).await?;
     let recent = s.store.recent_decisions(OVERVIEW_DECISIONS).await?;
     let zone = zone_name(&s.sender_zone, s.clock.now());
     Ok(format!(
         "<h1>Overview</h1><p class=\"lead\">What sendwell decided and delivered, and what waits for you.</p>\
-         <div class=\"tiles\">{tiles}</div>\
+         <div class=\"tiles\">{tiles}</div>{paused}\
          <div class=\"grid g2\"><section class=\"card chart\"><h2>Last {} days <span class=\"muted small\">({})</span></h2>{}</section>\
          <section class=\"card\"><h2>Recent decisions</h2>{}<p class=\"small\"><a href=\"/decisions\">All decisions →</a></p></section></div>",
         api::CHART_DAYS,

@@ -14,6 +14,7 @@ mod check;
 mod contacts;
 mod held;
 mod suppress;
+mod upstream;
 
 use crate::config::Config;
 use crate::store::{DeliveryState, MessageId, Store};
@@ -56,6 +57,9 @@ pub enum Command {
     /// The people we know: import a contacts file, show one contact.
     #[command(subcommand)]
     Contacts(contacts::ContactsCmd),
+    /// The routes to the mail provider: status (sending or paused), resume.
+    #[command(subcommand)]
+    Upstream(upstream::UpstreamCmd),
     /// The tamper-evident audit log: verify, export, search, prune.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
@@ -183,6 +187,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(async {
                 let store = open_store(&config).await?;
                 let code = contacts::run(&config, &store, cmd).await;
+                store.close().await;
+                code
+            })
+        }
+        Command::Upstream(cmd) => {
+            let config = load(&cli.config)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?;
+                let code = upstream::run(&config, &store, cmd).await;
                 store.close().await;
                 code
             })

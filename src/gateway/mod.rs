@@ -701,6 +701,7 @@ impl Gateway {
         let message_id = header_value(headers::header_section(data), "Message-ID");
         let raw = notice::build(&Notice {
             host: &self.config.server.hostname,
+            from: self.config.own_sender(),
             to,
             subject: title,
             body,

@@ -15,8 +15,11 @@ const BASE64_LINE: usize = 76;
 /// A notice to one sender.
 #[derive(Debug, Clone)]
 pub struct Notice<'a> {
-    /// Our host name: the notice comes from `postmaster@<host>`.
+    /// Our host name: the notice comes from `postmaster@<host>` unless
+    /// `from` is set.
     pub host: &'a str,
+    /// The address the notice is from (see `Config::own_sender`).
+    pub from: Option<&'a str>,
     pub to: &'a str,
     pub subject: &'a str,
     pub body: &'a str,
@@ -31,7 +34,10 @@ pub struct Notice<'a> {
 pub fn build(n: &Notice<'_>) -> Vec<u8> {
     let host = one_line(n.host);
     let mut m = String::with_capacity(n.body.len() * 4 / 3 + 1024);
-    push(&mut m, &format!("From: sendwell <postmaster@{host}>"));
+    match n.from {
+        Some(from) => push(&mut m, &format!("From: sendwell <{}>", one_line(from))),
+        None => push(&mut m, &format!("From: sendwell <postmaster@{host}>")),
+    }
     push(&mut m, &format!("To: <{}>", one_line(n.to)));
     push(
         &mut m,
@@ -95,6 +101,7 @@ mod tests {
     fn notice_parses_back_with_its_text() {
         let now: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
         let raw = build(&Notice {
+            from: None,
             host: "relay.test",
             to: "lin@seller.example",
             subject: "已暂扣待审核：报价单 Angebot 2026-117",

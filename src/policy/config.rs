@@ -274,6 +274,11 @@ pub enum Language {
 pub struct NoticesConfig {
     /// `"en"` or `"zh-CN"`: the language of sender notices and reports.
     pub language: Language,
+    /// The address sendwell's own mail (notices, delivery reports) is sent
+    /// as, envelope and `From:`; it must be one the upstream lets its login
+    /// send as. Unset: the upstream login when it is an address, else
+    /// `postmaster@<server.hostname>` with an empty envelope sender.
+    pub from: Option<String>,
 }
 
 #[cfg(test)]

@@ -11,7 +11,8 @@
 //! between can at worst send one report twice, never zero times.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 use std::time::{Duration, Instant};
@@ -21,18 +22,28 @@ use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::{self, JoinSet};
 
 use super::dsn::{self, Kind, RecipientReport};
+use super::replies::{Action, PauseKind, ReplyRules};
 use super::upstream::{OutboundMessage, RcptResult, Upstream};
 use crate::audit::{self, Event};
 use crate::clock::Clock;
 use crate::config::{Config, RelayConfig};
 use crate::shutdown::Shutdown;
 use crate::store::{
-    Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, Store,
-    SuppressionSource,
+    Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, RoutePause,
+    Store, SuppressionSource,
 };
+
+/// The one route so far: `[upstream]`.
+pub const DEFAULT_ROUTE: &str = "default";
 
 /// How the reply of a copy bounced for its age begins.
 const EXPIRED: &str = "expired after";
+
+/// A copy held back by a paused route is due again this soon (the pause,
+/// not the copy's own schedule, keeps it waiting). Not at once: the claim
+/// loop must not take a copy back before the job that deferred it has
+/// ended (it would be skipped as still in flight and sit out its lease).
+const PAUSED_COPY_DUE: Duration = Duration::from_secs(1);
 
 /// Most outcomes written in one `Store::finish` transaction.
 const MAX_FINISH_BATCH: usize = 1000;
@@ -62,7 +73,11 @@ impl Reconfigure {
     pub fn apply(&self, config: Arc<Config>, upstream: Arc<dyn Upstream>) {
         let old = self.ctx.load_full();
         tracing::info!(upstream = %upstream.describe(), "courier reconfigured");
+        // New credentials are tried at once: a login pause ends here.
+        old.route.reloaded.store(true, Ordering::SeqCst);
         self.ctx.store(Arc::new(Ctx {
+            route: old.route.clone(),
+            rules: Arc::new(rules_of(&config)),
             config,
             upstream,
             store: old.store.clone(),
@@ -77,6 +92,10 @@ impl Reconfigure {
 
 struct Ctx {
     config: Arc<Config>,
+    /// What the upstream's refusals mean (`upstream.reply_rules` + built-ins).
+    rules: Arc<ReplyRules>,
+    /// The route's pause, as last read or decided; kept across reloads.
+    route: Arc<RouteState>,
     store: Store,
     upstream: Arc<dyn Upstream>,
     clock: Arc<dyn Clock>,
@@ -103,6 +122,8 @@ impl Courier {
         );
         Courier {
             ctx: Arc::new(ArcSwap::from_pointee(Ctx {
+                route: Arc::new(RouteState::default()),
+                rules: Arc::new(rules_of(&config)),
                 config,
                 store,
                 upstream,
@@ -147,6 +168,15 @@ impl Courier {
             }
             ctx = self.ctx.load_full();
             let relay = &ctx.config.relay;
+            // A paused route sends nothing until its pause ends, then one
+            // probe (alone, so one login) to learn whether it may go on.
+            let pause = refresh_pause(&ctx).await;
+            let now = ctx.clock.now();
+            let (most, probe) = match &pause {
+                None => (usize::MAX, false),
+                Some(p) if now < p.until || !in_flight.is_empty() => (0, false),
+                Some(_) => (1, true),
+            };
             // Claimed deliveries wait for a send slot while their lease runs,
             // so only claim what the slots can start soon.
             let max_in_flight = relay.batch_size.max(connections);
@@ -157,7 +187,8 @@ impl Courier {
             let mut more_due = false;
             let room = max_in_flight
                 .saturating_sub(in_flight.len())
-                .min(relay.batch_size);
+                .min(relay.batch_size)
+                .min(most);
             if jobs.len() < max_jobs && room > 0 {
                 match ctx
                     .store
@@ -177,6 +208,7 @@ impl Courier {
                             let job = job(
                                 ctx.clone(),
                                 group,
+                                probe,
                                 slots.clone(),
                                 shutdown.clone(),
                                 done_tx.clone(),
@@ -196,7 +228,14 @@ impl Courier {
                 }
             }
             let full = jobs.len() >= max_jobs || in_flight.len() >= max_in_flight;
-            let wait = if full {
+            let wait = if let Some(p) = &pause {
+                let until = Duration::try_from(p.until.duration_since(now)).unwrap_or_default();
+                if until.is_zero() {
+                    relay.poll_interval
+                } else {
+                    until.min(relay.poll_interval)
+                }
+            } else if full {
                 relay.poll_interval
             } else if more_due {
                 Duration::ZERO
@@ -233,6 +272,71 @@ impl Courier {
     }
 }
 
+/// What the courier knows of its route's pause: a copy of the store's row
+/// (the store is the truth: `sendwell upstream resume` writes there).
+#[derive(Default)]
+struct RouteState {
+    paused: Mutex<Option<RoutePause>>,
+    /// A reload happened since the last look: a login pause is lifted.
+    reloaded: AtomicBool,
+}
+
+impl RouteState {
+    fn get(&self) -> Option<RoutePause> {
+        self.paused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    fn set(&self, pause: Option<RoutePause>) {
+        crate::metrics::upstream_paused(DEFAULT_ROUTE, pause.is_some());
+        *self.paused.lock().unwrap_or_else(|e| e.into_inner()) = pause;
+    }
+}
+
+/// Reads the route's pause from the store (after lifting a login pause when
+/// the config was reloaded). A store error keeps what we knew.
+async fn refresh_pause(ctx: &Ctx) -> Option<RoutePause> {
+    if ctx.route.reloaded.swap(false, Ordering::SeqCst) {
+        match ctx
+            .store
+            .resume_routes(Some(DEFAULT_ROUTE), Some(PauseKind::Login.as_str()))
+            .await
+        {
+            Ok(0) => {}
+            Ok(_) => tracing::info!(
+                route = DEFAULT_ROUTE,
+                "route resumed: the config was reloaded, the login is tried again"
+            ),
+            Err(e) => tracing::warn!(error = %e, "cannot lift the login pause after a reload"),
+        }
+    }
+    match ctx.store.route_pauses().await {
+        Ok(list) => {
+            let pause = list.into_iter().find(|p| p.route == DEFAULT_ROUTE);
+            let was = ctx.route.get();
+            if was.is_some() && pause.is_none() {
+                tracing::info!(route = DEFAULT_ROUTE, "route resumed");
+            }
+            ctx.route.set(pause.clone());
+            pause
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot read the route's pause");
+            ctx.route.get()
+        }
+    }
+}
+
+/// The compiled reply rules of `config` (validated when it was loaded).
+fn rules_of(config: &Config) -> ReplyRules {
+    ReplyRules::new(&config.upstream.reply_rules).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "reply rules; using the built-in ones only");
+        ReplyRules::built_in()
+    })
+}
+
 /// The deliveries this courier's jobs hold, by job.
 #[derive(Default)]
 struct InFlight {
@@ -243,6 +347,10 @@ struct InFlight {
 impl InFlight {
     fn len(&self) -> usize {
         self.ids.len()
+    }
+
+    fn is_empty(&self) -> bool {
+        self.ids.is_empty()
     }
 
     fn contains(&self, id: DeliveryId) -> bool {
@@ -300,10 +408,12 @@ fn by_message(claims: Vec<Claimed>) -> Vec<Vec<Claimed>> {
     groups.into_values().collect()
 }
 
-/// One message to the upstream for the claimed recipients.
+/// One message to the upstream for the claimed recipients. `probe`: the one
+/// message that tests a paused route.
 async fn job(
     ctx: Arc<Ctx>,
     group: Vec<Claimed>,
+    probe: bool,
     slots: Arc<Semaphore>,
     shutdown: Shutdown,
     done: mpsc::UnboundedSender<Finished>,
@@ -320,6 +430,23 @@ async fn job(
         return;
     }
     let Some(first) = group.first() else { return };
+    // The route was paused while this job waited for a slot: not attempted,
+    // it waits for the pause's end like the rest.
+    if !probe && let Some(p) = ctx.route.get() {
+        let now = ctx.clock.now();
+        let outcomes = group
+            .iter()
+            .map(|c| Outcome::Deferred {
+                id: c.id,
+                reply: p.reply.clone(),
+                retry_at: add(now, PAUSED_COPY_DUE),
+                delay_notified: c.delay_notified,
+            })
+            .collect();
+        drop(slot);
+        hand_over(done, outcomes).await;
+        return;
+    }
     let message_id = first.message_id;
     let data = match ctx.store.message_data(message_id).await {
         Ok(d) => d,
@@ -327,13 +454,19 @@ async fn job(
             tracing::error!(message = %message_id, error = %e, "cannot read a message to deliver");
             let reply = format!("local store error: {e}");
             let results = vec![RcptResult::Transient(reply); n];
-            let outcomes = settle(&ctx, &group, results, &[]).await;
+            let outcomes = settle(&ctx, &group, results, &[], probe).await;
             hand_over(done, outcomes).await;
             return;
         }
     };
+    // sendwell's own mail (stored with the null sender, so it never
+    // bounces) goes out as the address the route may send as.
+    let mail_from = match (first.mail_from.as_str(), ctx.config.own_sender()) {
+        ("", Some(own)) => own.to_string(),
+        (from, _) => from.to_string(),
+    };
     let msg = OutboundMessage {
-        mail_from: first.mail_from.clone(),
+        mail_from,
         rcpt_to: group.iter().map(|c| c.rcpt.clone()).collect(),
         data: Arc::from(data),
     };
@@ -350,9 +483,9 @@ async fn job(
         .iter()
         .any(|r| matches!(r, RcptResult::Delivered(_)))
     {
-        journal(&ctx, message_id, &msg).await;
+        journal(&ctx, message_id, &first.mail_from, &msg).await;
     }
-    let outcomes = settle(&ctx, &group, results, &msg.data).await;
+    let outcomes = settle(&ctx, &group, results, &msg.data, probe).await;
     // The connection is free for the next job while the outcome is stored.
     drop(slot);
     hand_over(done, outcomes).await;
@@ -376,15 +509,17 @@ async fn hand_over(done: mpsc::UnboundedSender<Finished>, outcomes: Vec<Outcome>
 /// from the null sender is sendwell's own (reports, notices, journal copies)
 /// and is not sent to the archive address: a journal copy of a journal copy
 /// would never end.
-async fn journal(ctx: &Ctx, id: MessageId, msg: &OutboundMessage) {
+/// `stored_from` is the envelope sender as stored (empty for our own mail,
+/// which goes out as `Config::own_sender`).
+async fn journal(ctx: &Ctx, id: MessageId, stored_from: &str, msg: &OutboundMessage) {
     let audit = &ctx.config.audit;
     let now = ctx.clock.now();
     if let Some(dir) = &audit.journal {
         audit::journal::keep(&ctx.store, dir, id, &msg.data, now).await;
     }
     if let Some(to) = &audit.journal_to
-        && !msg.mail_from.is_empty()
-        && audit::journal::send_copy(&ctx.store, to, id, &msg.mail_from, &msg.data, now).await
+        && !stored_from.is_empty()
+        && audit::journal::send_copy(&ctx.store, to, id, stored_from, &msg.data, now).await
     {
         ctx.wakeup.notify_one();
     }
@@ -398,16 +533,22 @@ async fn settle(
     group: &[Claimed],
     results: Vec<RcptResult>,
     data: &[u8],
+    probe: bool,
 ) -> Vec<Outcome> {
     let now = ctx.clock.now();
+    let readings: Vec<Reading> = results
+        .into_iter()
+        .map(|r| read(&ctx.rules, r, &ctx.config, now))
+        .collect();
+    route_learns(ctx, &readings, probe, now).await;
     let mut outcomes = Vec::with_capacity(group.len());
     let mut failed: Vec<(Outcome, RecipientReport)> = Vec::new();
     let mut delayed: Vec<(Outcome, RecipientReport)> = Vec::new();
-    for (claim, result) in group.iter().zip(results) {
-        if let RcptResult::Permanent(reply) = &result {
+    for (claim, reading) in group.iter().zip(readings) {
+        if let Reading::Bounce(reply) = &reading {
             suppress_if_gone(&ctx.store, &claim.rcpt, reply, now).await;
         }
-        let d = decide(&ctx.config.relay, claim, result, now);
+        let d = decide(&ctx.config.relay, claim, reading, now);
         log_decision(claim, &d.outcome);
         match d.report {
             None => outcomes.push(d.outcome),
@@ -431,6 +572,81 @@ async fn settle(
         }
     }
     outcomes
+}
+
+/// What one attempt teaches about the route: a pause reading pauses it
+/// (or, for a probe, extends the pause); a copy taken or refused for its
+/// recipient shows the account works again, so a paused route resumes; a
+/// probe that only met a temporary failure leaves the pause for another
+/// interval.
+async fn route_learns(ctx: &Ctx, readings: &[Reading], probe: bool, now: Timestamp) {
+    let paused = readings.iter().find_map(|r| match r {
+        Reading::Pause { reply, until, kind } => Some((reply, *until, *kind)),
+        _ => None,
+    });
+    if let Some((reply, until, kind)) = paused {
+        pause(ctx, kind, reply, until, now).await;
+        return;
+    }
+    let Some(current) = ctx.route.get() else {
+        return;
+    };
+    let works = readings
+        .iter()
+        .any(|r| matches!(r, Reading::Delivered(_) | Reading::Bounce(_)));
+    if works {
+        match ctx.store.resume_routes(Some(DEFAULT_ROUTE), None).await {
+            Ok(_) => {
+                tracing::info!(
+                    route = DEFAULT_ROUTE,
+                    "route resumed: the provider takes mail again"
+                );
+                ctx.route.set(None);
+                ctx.wakeup.notify_one();
+            }
+            Err(e) => tracing::error!(error = %e, "cannot resume the route"),
+        }
+    } else if probe {
+        let until = add(now, ctx.config.upstream.probe_interval);
+        let kind = match current.kind.as_str() {
+            "login" => PauseKind::Login,
+            "blocked" => PauseKind::Blocked,
+            _ => PauseKind::Quota,
+        };
+        pause(ctx, kind, &current.reply, until, now).await;
+    }
+}
+
+/// Pauses the route (durably) until `until`; a new pause tells each sender
+/// with waiting mail once.
+async fn pause(ctx: &Ctx, kind: PauseKind, reply: &str, until: Timestamp, now: Timestamp) {
+    match ctx
+        .store
+        .pause_route(DEFAULT_ROUTE, kind.as_str(), reply, now, until)
+        .await
+    {
+        Ok(new) => {
+            if new {
+                tracing::warn!(route = DEFAULT_ROUTE, kind = kind.as_str(), reply, until = %until, "route paused: the provider refused the account; mail waits");
+            } else {
+                tracing::info!(route = DEFAULT_ROUTE, kind = kind.as_str(), reply, until = %until, "route still paused");
+            }
+            ctx.route.set(Some(RoutePause {
+                route: DEFAULT_ROUTE.to_string(),
+                kind: kind.as_str().to_string(),
+                reply: reply.to_string(),
+                since: ctx.route.get().map_or(now, |p| p.since),
+                until,
+                probes: 0,
+            }));
+            if new {
+                super::pause_notice::tell_senders(&ctx.store, &ctx.config, kind, reply, until, now)
+                    .await;
+                ctx.wakeup.notify_one();
+            }
+        }
+        Err(e) => tracing::error!(error = %e, "cannot record the route's pause"),
+    }
 }
 
 /// A permanent refusal saying the mailbox does not exist puts the address
@@ -457,7 +673,7 @@ pub async fn suppress_if_gone(store: &Store, rcpt: &str, reply: &str, now: Times
     }
 }
 
-/// Logs and counts (see `admin::metrics`) one decided outcome.
+/// Logs and counts (see `metrics`) one decided outcome.
 fn log_decision(claim: &Claimed, outcome: &Outcome) {
     use crate::metrics;
     let (m, rcpt) = (claim.message_id, claim.rcpt.as_str());
@@ -479,6 +695,45 @@ fn log_decision(claim: &Claimed, outcome: &Outcome) {
     }
 }
 
+/// An upstream's answer for one copy, read through the reply rules.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reading {
+    Delivered(String),
+    /// Try this copy again by the backoff schedule.
+    Retry(String),
+    /// This recipient refused: bounce.
+    Bounce(String),
+    /// The account cannot send now: the route pauses until `until`; the
+    /// copy waits (no report, no expiry) and goes when the route resumes.
+    Pause {
+        reply: String,
+        until: Timestamp,
+        kind: PauseKind,
+    },
+}
+
+/// What `result` means, by `rules`; a pause lasts the rule's length or
+/// `upstream.probe_interval`.
+pub fn read(rules: &ReplyRules, result: RcptResult, config: &Config, now: Timestamp) -> Reading {
+    let reply = match result {
+        RcptResult::Delivered(reply) => return Reading::Delivered(reply),
+        RcptResult::Transient(reply) | RcptResult::Permanent(reply) => reply,
+    };
+    let verdict = rules.classify(&reply);
+    match verdict.action {
+        Action::Retry => Reading::Retry(reply),
+        Action::Bounce => Reading::Bounce(reply),
+        Action::Pause => {
+            let wait = verdict.pause.unwrap_or(config.upstream.probe_interval);
+            Reading::Pause {
+                reply,
+                until: add(now, wait),
+                kind: verdict.kind,
+            }
+        }
+    }
+}
+
 /// What one result means for one delivery.
 #[derive(Debug)]
 pub struct Decision {
@@ -487,17 +742,13 @@ pub struct Decision {
     pub report: Option<(Kind, RecipientReport)>,
 }
 
-/// The retry/bounce rules, pure: 2xx → delivered; 5xx → bounced with a
-/// report; 4xx or a network problem → deferred by the backoff schedule (never
-/// beyond the lifetime, so the last try happens right at expiry), bounced
-/// once the lifetime has run out, with one delay warning when the copy is
-/// `delay_notice_after` late. The null sender never gets a report.
-pub fn decide(
-    relay: &RelayConfig,
-    claim: &Claimed,
-    result: RcptResult,
-    now: Timestamp,
-) -> Decision {
+/// The retry/bounce rules, pure: delivered → delivered; bounce → bounced
+/// with a report; retry → deferred by the backoff schedule (never beyond
+/// the lifetime, so the last try happens right at expiry), bounced once the
+/// lifetime has run out, with one delay warning when the copy is
+/// `delay_notice_after` late; pause → deferred, due again at once (the
+/// route's pause holds it back), never expired, no report. The null sender never gets a report.
+pub fn decide(relay: &RelayConfig, claim: &Claimed, reading: Reading, now: Timestamp) -> Decision {
     let id = claim.id;
     let may_report = !claim.mail_from.is_empty();
     let report = |kind, diagnostic: &str, expired| {
@@ -513,19 +764,31 @@ pub fn decide(
             )
         })
     };
-    match result {
-        RcptResult::Delivered(reply) => Decision {
+    match reading {
+        Reading::Delivered(reply) => Decision {
             outcome: Outcome::Delivered { id, reply },
             report: None,
         },
-        RcptResult::Permanent(reply) => {
+        // Due again almost at once: the route's pause (not the copy)
+        // decides when it goes, so a resume sends it without waiting for a
+        // retry slot.
+        Reading::Pause { reply, .. } => Decision {
+            outcome: Outcome::Deferred {
+                id,
+                reply,
+                retry_at: add(now, PAUSED_COPY_DUE),
+                delay_notified: claim.delay_notified,
+            },
+            report: None,
+        },
+        Reading::Bounce(reply) => {
             let report = report(Kind::Failed, &reply, false);
             Decision {
                 outcome: Outcome::Bounced { id, reply },
                 report,
             }
         }
-        RcptResult::Transient(reply) => {
+        Reading::Retry(reply) => {
             let expires = add(claim.received_at, relay.max_lifetime);
             if now >= expires {
                 let report = report(Kind::Failed, &reply, true);
@@ -577,6 +840,7 @@ async fn enqueue_report(
     let report = dsn::Report {
         kind,
         reporting_mta: &ctx.config.server.hostname,
+        from: ctx.config.own_sender(),
         original_sender: &claim.mail_from,
         arrival: claim.received_at,
         original,
@@ -698,11 +962,39 @@ mod tests {
         let d = decide(
             &relay(),
             &claim("s@x.example", 0, false),
-            RcptResult::Permanent("550 5.1.1 no".into()),
+            Reading::Bounce("550 5.1.1 no".into()),
             ts("2026-11-20T00:00:10Z"),
         );
         assert!(matches!(d.outcome, Outcome::Bounced { .. }));
         assert!(matches!(d.report, Some((Kind::Failed, _))));
+    }
+
+    /// Issue 10: a copy held back by the account's refusal is never
+    /// bounced, nor expired by `max_lifetime`, and its sender gets no
+    /// per-copy report (the pause notice is one per sender).
+    #[test]
+    fn a_paused_copy_waits_past_its_lifetime_without_a_report() {
+        let now = ts("2026-11-28T00:00:00Z"); // 8 days after it was received
+        let d = decide(
+            &relay(),
+            &claim("s@x.example", 40, false),
+            Reading::Pause {
+                reply: "550 5.4.5 Daily user sending limit exceeded.".into(),
+                until: ts("2026-11-28T01:00:00Z"),
+                kind: PauseKind::Quota,
+            },
+            now,
+        );
+        match d.outcome {
+            Outcome::Deferred {
+                retry_at, reply, ..
+            } => {
+                assert_eq!(retry_at, add(now, PAUSED_COPY_DUE));
+                assert!(reply.starts_with("550 5.4.5"), "{reply}");
+            }
+            o => panic!("{o:?}"),
+        }
+        assert!(d.report.is_none());
     }
 
     #[test]
@@ -710,7 +1002,7 @@ mod tests {
         let d = decide(
             &relay(),
             &claim("", 0, false),
-            RcptResult::Permanent("550 5.1.1 no".into()),
+            Reading::Bounce("550 5.1.1 no".into()),
             ts("2026-11-20T00:00:10Z"),
         );
         assert!(matches!(d.outcome, Outcome::Bounced { .. }));
@@ -718,7 +1010,7 @@ mod tests {
         let d = decide(
             &relay(),
             &claim("", 3, false),
-            RcptResult::Transient("451".into()),
+            Reading::Retry("451".into()),
             ts("2026-11-20T05:00:00Z"),
         );
         assert!(matches!(d.outcome, Outcome::Deferred { .. }));
@@ -731,7 +1023,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 0, false),
-            RcptResult::Transient("451 4.7.1 later".into()),
+            Reading::Retry("451 4.7.1 later".into()),
             ts("2026-11-20T00:00:10Z"),
         );
         match d.outcome {
@@ -750,7 +1042,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 5, false),
-            RcptResult::Transient("451".into()),
+            Reading::Retry("451".into()),
             ts("2026-11-20T02:00:00Z"),
         );
         assert!(matches!(
@@ -764,7 +1056,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 6, true),
-            RcptResult::Transient("451".into()),
+            Reading::Retry("451".into()),
             ts("2026-11-20T03:00:00Z"),
         );
         assert!(d.report.is_none(), "the delay warning is sent once");
@@ -773,7 +1065,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 6, true),
-            RcptResult::Transient("451".into()),
+            Reading::Retry("451".into()),
             ts("2026-11-20T23:59:00Z"),
         );
         assert!(
@@ -782,7 +1074,7 @@ mod tests {
         let d = decide(
             &r,
             &claim("s@x.example", 7, true),
-            RcptResult::Transient("451 4.4.1 down".into()),
+            Reading::Retry("451 4.4.1 down".into()),
             ts("2026-11-21T00:00:00Z"),
         );
         match d.outcome {

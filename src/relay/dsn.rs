@@ -48,6 +48,9 @@ pub struct Report<'a> {
     pub kind: Kind,
     /// Our host name (`server.hostname`), the `Reporting-MTA`.
     pub reporting_mta: &'a str,
+    /// The address the report is from (see `Config::own_sender`);
+    /// `MAILER-DAEMON@<reporting_mta>` when unset.
+    pub from: Option<&'a str>,
     /// The original envelope sender; the report is addressed to it.
     pub original_sender: &'a str,
     pub arrival: Timestamp,
@@ -68,10 +71,16 @@ pub fn build(r: &Report<'_>) -> Vec<u8> {
         Kind::Failed => ("Undelivered Mail Returned to Sender", "failed"),
         Kind::Delayed => ("Delayed Mail (still being retried)", "delayed"),
     };
-    line(
-        &mut m,
-        &format!("From: Mail Delivery System <MAILER-DAEMON@{host}>"),
-    );
+    match r.from {
+        Some(from) => line(
+            &mut m,
+            &format!("From: Mail Delivery System <{}>", one_line(from)),
+        ),
+        None => line(
+            &mut m,
+            &format!("From: Mail Delivery System <MAILER-DAEMON@{host}>"),
+        ),
+    }
     line(&mut m, &format!("To: <{}>", one_line(r.original_sender)));
     line(&mut m, &format!("Subject: {subject}"));
     line(&mut m, &format!("Date: {}", rfc5322_date(r.now)));
@@ -296,6 +305,7 @@ mod tests {
     fn report(kind: Kind, recipients: &[RecipientReport]) -> String {
         let now: Timestamp = "2026-11-22T10:00:00Z".parse().unwrap();
         let r = Report {
+            from: None,
             kind,
             reporting_mta: "relay.example",
             original_sender: "seller@example.com",

@@ -7,19 +7,24 @@
 //!   connection pool and one result per recipient.
 //! - [`outbox`]: [`OutboxUpstream`], a folder of `.eml` files (the embedded
 //!   default when no upstream is configured).
+//! - [`replies`]: what a provider's refusal means (retry, pause the
+//!   route, bounce), from built-in and configured reply rules.
+//! - [`pause_notice`]: the one notice per pause and sender.
 //! - [`dsn`]: the RFC 3464 reports we send back to senders.
 //! - [`courier`]: the loop that ties the store to the upstream.
 
 pub mod courier;
 pub mod dsn;
 pub mod outbox;
+pub mod pause_notice;
+pub mod replies;
 pub mod smtp;
 pub mod upstream;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use courier::Courier;
+pub use courier::{Courier, DEFAULT_ROUTE};
 pub use outbox::OutboxUpstream;
 pub use smtp::SmtpUpstream;
 pub use upstream::{OutboundMessage, RcptResult, Upstream};

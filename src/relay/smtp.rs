@@ -38,6 +38,11 @@ const IDLE_PROBE_AFTER: Duration = Duration::from_secs(10);
 /// A pooled connection idle longer than this is closed instead of reused.
 const IDLE_MAX: Duration = Duration::from_secs(60);
 
+/// After a refused login, new connections are not tried for this long:
+/// sends in that time take the same refusal (the courier pauses the route
+/// meanwhile, so this only covers the sends already under way).
+const LOGIN_COOLDOWN: Duration = Duration::from_secs(10);
+
 /// The slowest transfer rate we accept for DATA before calling it a timeout:
 /// the timeout for the body is `upstream.timeout` plus the size at this rate,
 /// so a 25 MB message on a slow link is not cut off by a per-command timeout.
@@ -52,6 +57,81 @@ trait IoStream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> IoStream for T {}
 
 type Client = SmtpClient<Box<dyn IoStream>>;
+
+/// The bytes of the last reply, as the upstream sent them. smtp-proto
+/// keeps each part of an enhanced status code in a `u8`, so `4.7.650`
+/// would come back as `4.7.255`; providers' codes are stored verbatim from
+/// these bytes instead (see [`verbatim`]).
+#[derive(Clone, Default)]
+struct Heard(Arc<Mutex<Vec<u8>>>);
+
+impl Heard {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut *self.0.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    /// The reply `r` as the upstream wrote it, when the bytes heard are that
+    /// reply; else as smtp-proto parsed it.
+    fn text(&self, r: &Response<String>) -> String {
+        let raw = self.0.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        verbatim(&raw, r.code).unwrap_or_else(|| reply_text(r))
+    }
+}
+
+/// Records what is read into a [`Heard`]; a write (our next command)
+/// starts a new reply.
+struct Tap<S> {
+    inner: S,
+    heard: Heard,
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Tap<S> {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        let before = buf.filled().len();
+        let poll = std::pin::Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Some(new) = buf.filled().get(before..)
+            && !new.is_empty()
+        {
+            let mut heard = self.heard.0.lock().unwrap_or_else(|e| e.into_inner());
+            let room = MAX_HEARD.saturating_sub(heard.len());
+            heard.extend_from_slice(new.get(..room.min(new.len())).unwrap_or_default());
+        }
+        poll
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Tap<S> {
+    fn poll_write(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        self.heard.take();
+        std::pin::Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::pin::Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+/// Most bytes of one reply kept for [`verbatim`]; a longer reply falls
+/// back to smtp-proto's reading of it.
+const MAX_HEARD: usize = 8 * 1024;
 
 /// What the upstream offered in its (last) EHLO answer.
 #[derive(Debug, Clone, Copy, Default)]
@@ -80,6 +160,7 @@ struct Conn {
     client: Client,
     caps: Caps,
     idle_since: Instant,
+    heard: Heard,
 }
 
 /// An SMTP smarthost: `smtp://` (STARTTLS when offered, required when
@@ -98,6 +179,42 @@ pub struct SmtpUpstream {
     idle: Mutex<Vec<Conn>>,
     /// One permit per connection we may hold open (`upstream.connections`).
     slots: Semaphore,
+    /// Held while a new connection logs in, with the last refused login and
+    /// when it was refused: sends that waited for a login under way take its
+    /// refusal instead of each trying the password again (providers lock
+    /// an account after a burst of failed logins).
+    login: tokio::sync::Mutex<Option<(Instant, String)>>,
+}
+
+/// Why no connection could be made.
+#[derive(Debug)]
+enum ConnectError {
+    /// The upstream refused our login; its reply, verbatim.
+    Auth(String),
+    Smtp(mail_send::Error),
+}
+
+impl From<mail_send::Error> for ConnectError {
+    fn from(e: mail_send::Error) -> Self {
+        ConnectError::Smtp(e)
+    }
+}
+
+impl From<std::io::Error> for ConnectError {
+    fn from(e: std::io::Error) -> Self {
+        ConnectError::Smtp(e.into())
+    }
+}
+
+impl ConnectError {
+    /// As the store and reports show it. A refused login keeps the
+    /// provider's reply first, so reply rules (`^535`) read it as such.
+    fn text(&self) -> String {
+        match self {
+            ConnectError::Auth(reply) => format!("{reply} (upstream refused our AUTH)"),
+            ConnectError::Smtp(e) => describe_error(e),
+        }
+    }
 }
 
 /// How one transaction ended for the connection that carried it.
@@ -134,11 +251,12 @@ impl SmtpUpstream {
             tls_verify: cfg.tls_verify,
             idle: Mutex::new(Vec::new()),
             slots: Semaphore::new(cfg.connections.max(1)),
+            login: tokio::sync::Mutex::new(None),
         })
     }
 
     /// Connection establishment: TCP, TLS (implicit or STARTTLS), EHLO, AUTH.
-    async fn connect(&self) -> Result<Conn, mail_send::Error> {
+    async fn connect(&self) -> Result<Conn, ConnectError> {
         let addr = format!("{}:{}", bracket_v6(&self.host), self.port);
         let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(addr.as_str()))
             .await
@@ -149,10 +267,17 @@ impl SmtpUpstream {
             stream: tcp,
             timeout: self.timeout,
         };
+        let heard = Heard::default();
+        let tap = |inner: Box<dyn IoStream>| -> Box<dyn IoStream> {
+            Box::new(Tap {
+                inner,
+                heard: heard.clone(),
+            })
+        };
         let mut client: Client = if self.implicit_tls {
             let tls = plain.into_tls(&self.tls, &self.host).await?;
             SmtpClient {
-                stream: Box::new(tls.stream) as Box<dyn IoStream>,
+                stream: tap(Box::new(tls.stream)),
                 timeout: self.timeout,
             }
         } else {
@@ -161,19 +286,20 @@ impl SmtpUpstream {
             if ehlo.has_capability(EXT_START_TLS) {
                 let tls = plain.start_tls(&self.tls, &self.host).await?;
                 SmtpClient {
-                    stream: Box::new(tls.stream) as Box<dyn IoStream>,
+                    stream: tap(Box::new(tls.stream)),
                     timeout: self.timeout,
                 }
             } else if self.require_tls {
-                return Err(mail_send::Error::MissingStartTls);
+                return Err(mail_send::Error::MissingStartTls.into());
             } else if self.credentials.is_some() && !is_loopback(&self.host) {
                 // The password would cross the network in the clear.
                 return Err(mail_send::Error::Io(std::io::Error::other(
                     "refusing to send the upstream password without TLS (no STARTTLS offered)",
-                )));
+                ))
+                .into());
             } else {
                 SmtpClient {
-                    stream: Box::new(plain.stream) as Box<dyn IoStream>,
+                    stream: tap(Box::new(plain.stream)),
                     timeout: self.timeout,
                 }
             }
@@ -184,14 +310,21 @@ impl SmtpUpstream {
         let ehlo = client.ehlo(&self.helo).await?;
         if let Some(credentials) = &self.credentials {
             if !ehlo.has_capability(EXT_AUTH) {
-                return Err(mail_send::Error::UnsupportedAuthMechanism);
+                return Err(mail_send::Error::UnsupportedAuthMechanism.into());
             }
-            client.authenticate(credentials, &ehlo).await?;
+            match client.authenticate(credentials, &ehlo).await {
+                Ok(_) => {}
+                Err(mail_send::Error::AuthenticationFailed(r)) => {
+                    return Err(ConnectError::Auth(heard.text(&r)));
+                }
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(Conn {
             client,
             caps: Caps::from_ehlo(&ehlo),
             idle_since: Instant::now(),
+            heard,
         })
     }
 
@@ -245,14 +378,26 @@ impl SmtpUpstream {
                 }
             }
         }
-        let mut conn = match self.connect().await {
+        let asked = Instant::now();
+        let mut login = self.login.lock().await;
+        if let Some((at, text)) = login.as_ref()
+            && (*at >= asked || at.elapsed() < LOGIN_COOLDOWN)
+        {
+            return all(msg, RcptResult::Transient(text.clone()));
+        }
+        let connected = self.connect().await;
+        let mut conn = match connected {
             Ok(c) => c,
             Err(e) => {
-                let text = describe_error(&e);
+                let text = e.text();
+                if matches!(e, ConnectError::Auth(_)) {
+                    *login = Some((Instant::now(), text.clone()));
+                }
                 tracing::warn!(upstream = %self.describe(), error = %text, "cannot connect to the upstream");
                 return all(msg, RcptResult::Transient(text));
             }
         };
+        drop(login);
         match self.transaction(&mut conn, msg).await {
             Attempt::Done(results, Next::Keep) => {
                 self.put_back(conn);
@@ -303,7 +448,7 @@ impl SmtpUpstream {
                 return Attempt::StaleConnection(mail_send::Error::UnexpectedReply(r));
             }
             Err(mail_send::Error::UnexpectedReply(r)) => {
-                let result = classify(&r);
+                let result = classify(&r, conn.heard.text(&r));
                 let next = rset(&mut conn.client).await;
                 return Attempt::Done(all(msg, result), next);
             }
@@ -317,7 +462,7 @@ impl SmtpUpstream {
                 Ok(()) => accepted += 1,
                 Err(mail_send::Error::UnexpectedReply(r)) => {
                     if let Some(slot) = results.get_mut(i) {
-                        *slot = Some(classify(&r));
+                        *slot = Some(classify(&r, conn.heard.text(&r)));
                     }
                 }
                 Err(e) => {
@@ -338,11 +483,11 @@ impl SmtpUpstream {
             self.timeout + Duration::from_secs(body.len() as u64 / MIN_DATA_RATE_BYTES_PER_SEC);
         match send_data(&mut conn.client, body, data_timeout).await {
             Ok(r) => Attempt::Done(
-                fill(results, RcptResult::Delivered(reply_text(&r))),
+                fill(results, RcptResult::Delivered(conn.heard.text(&r))),
                 Next::Keep,
             ),
             Err(mail_send::Error::UnexpectedReply(r)) => {
-                let result = classify(&r);
+                let result = classify(&r, conn.heard.text(&r));
                 let next = rset(&mut conn.client).await;
                 Attempt::Done(fill(results, result), next)
             }
@@ -466,13 +611,58 @@ fn strip_final_crlf(data: &[u8]) -> &[u8] {
 }
 
 /// 4xx → try again, 5xx → never; anything else (a 2xx/3xx where it makes no
-/// sense) is treated as temporary.
-fn classify(r: &Response<String>) -> RcptResult {
-    let text = reply_text(r);
+/// sense) is treated as temporary. What a refusal *means* (pause the route,
+/// say) is the courier's reading of `text` (see `relay::replies`).
+fn classify(r: &Response<String>, text: String) -> RcptResult {
     match r.code {
         500..=599 => RcptResult::Permanent(text),
         _ => RcptResult::Transient(text),
     }
+}
+
+/// The last reply in `raw` (the bytes of one reply, possibly several
+/// lines) as one line: `"451 4.7.650 The mail server … rate limited"`, its
+/// code and enhanced code as written, the repeated prefixes of continuation
+/// lines dropped. `None` when `raw` is not a reply with `code`.
+fn verbatim(raw: &[u8], code: u16) -> Option<String> {
+    let raw = std::str::from_utf8(raw).ok()?;
+    let prefix = code.to_string();
+    let mut esc: Option<&str> = None;
+    let mut parts: Vec<&str> = Vec::new();
+    for line in raw.split("\r\n").filter(|l| !l.is_empty()) {
+        let rest = line.strip_prefix(prefix.as_str())?;
+        let rest = rest
+            .strip_prefix('-')
+            .or_else(|| rest.strip_prefix(' '))
+            .unwrap_or(rest);
+        let (first, tail) = rest.split_once(' ').unwrap_or((rest, ""));
+        let is_esc = first.split('.').count() == 3
+            && first
+                .split('.')
+                .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()));
+        let text = if is_esc && esc.is_none_or(|e| e == first) {
+            esc = Some(first);
+            tail
+        } else {
+            rest
+        };
+        parts.push(text.trim());
+    }
+    if parts.is_empty() {
+        return None;
+    }
+    let msg: String = parts
+        .join(" ")
+        .chars()
+        .filter(|ch| !ch.is_control())
+        .collect();
+    let mut text = match esc {
+        Some(e) => format!("{code} {e} {msg}"),
+        None => format!("{code} {msg}"),
+    };
+    text.truncate(text.trim_end().len());
+    truncate(&mut text, MAX_REPLY_TEXT);
+    Some(text)
 }
 
 /// "550 5.1.1 No such user", on one line, bounded.
@@ -508,7 +698,7 @@ fn describe_error(e: &mail_send::Error) -> String {
     let mut text = match e {
         mail_send::Error::UnexpectedReply(r) => reply_text(r),
         mail_send::Error::AuthenticationFailed(r) => {
-            format!("upstream refused our AUTH: {}", reply_text(r))
+            format!("{} (upstream refused our AUTH)", reply_text(r))
         }
         mail_send::Error::Timeout => "timed out talking to the upstream".to_string(),
         mail_send::Error::UnparseableReply => {
@@ -665,18 +855,43 @@ mod tests {
             esc,
             message: "text\nmore".to_string(),
         };
+        let c = |r: Response<String>| {
+            let text = reply_text(&r);
+            classify(&r, text)
+        };
         assert_eq!(
-            classify(&r(451, [4, 7, 1])),
+            c(r(451, [4, 7, 1])),
             RcptResult::Transient("451 4.7.1 text more".into())
         );
         assert_eq!(
-            classify(&r(550, [5, 1, 1])),
+            c(r(550, [5, 1, 1])),
             RcptResult::Permanent("550 5.1.1 text more".into())
         );
         assert_eq!(
-            classify(&r(554, [0, 0, 0])),
+            c(r(554, [0, 0, 0])),
             RcptResult::Permanent("554 text more".into())
         );
+    }
+
+    #[test]
+    fn replies_are_kept_verbatim() {
+        let one = |raw: &str, code| verbatim(raw.as_bytes(), code);
+        // smtp-proto reads this as 4.7.255.
+        assert_eq!(
+            one("451 4.7.650 The mail server [203.0.113.7] has been temporarily rate limited due to IP reputation.\r\n", 451).as_deref(),
+            Some("451 4.7.650 The mail server [203.0.113.7] has been temporarily rate limited due to IP reputation.")
+        );
+        assert_eq!(
+            one("550-5.4.5 Daily user sending limit exceeded. For more information on Gmail\r\n550-5.4.5 sending limits go to\r\n550 5.4.5  https://support.google.com/a/answer/166852 - gsmtp\r\n", 550).as_deref(),
+            Some("550 5.4.5 Daily user sending limit exceeded. For more information on Gmail sending limits go to https://support.google.com/a/answer/166852 - gsmtp")
+        );
+        assert_eq!(
+            one("554 DT:SPM 163 smtp7\r\n", 554).as_deref(),
+            Some("554 DT:SPM 163 smtp7")
+        );
+        assert_eq!(one("535 Error\r\n", 535).as_deref(), Some("535 Error"));
+        assert_eq!(one("250 OK\r\n", 550), None, "not the reply in question");
+        assert_eq!(one("", 550), None);
     }
 
     #[test]

@@ -54,6 +54,9 @@ pub enum Port {
     /// Submission, RFC 6409 (`server.submission`, port 587): STARTTLS before
     /// AUTH, and AUTH before MAIL, for everyone.
     Submission,
+    /// Submission over implicit TLS, RFC 8314 (`server.smtps`, port 465):
+    /// the TLS handshake comes first, then the rules of [`Port::Submission`].
+    Smtps,
 }
 
 /// The connection slots; a session that must give its slot up is told
@@ -219,24 +222,39 @@ impl Door {
         };
         let _ = stream.set_nodelay(true);
         let server = &self.config.server;
+        let io = if port == Port::Smtps {
+            match timeout(server.command_timeout, self.tls.accept(stream)).await {
+                Ok(Ok(tls)) => Io::Tls(Box::new(tls)),
+                Ok(Err(e)) => {
+                    tracing::debug!(client = %peer, error = %e, "implicit TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(client = %peer, "implicit TLS handshake timed out");
+                    return;
+                }
+            }
+        } else {
+            Io::Plain(stream)
+        };
         let cfg = SessionConfig {
             hostname: server.hostname.clone(),
             max_message_size: usize::try_from(server.max_message_size).unwrap_or(usize::MAX),
             max_recipients: server.max_recipients,
             max_errors: server.max_errors,
-            submission: port == Port::Submission,
+            submission: matches!(port, Port::Submission | Port::Smtps),
         };
         let client = ClientInfo {
             addr: peer,
             helo: String::new(),
             auth_user: None,
-            tls: false,
+            tls: matches!(io, Io::Tls(_)),
             trusted,
         };
         let session = Session::new(cfg, client);
         let mut conn = Connection {
             door: &self,
-            io: Some(Io::Plain(stream)),
+            io: Some(io),
             session,
             shutdown,
             close_now,

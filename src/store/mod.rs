@@ -19,6 +19,7 @@ use serde::Serialize;
 mod audit;
 mod ledger;
 mod review;
+mod routes;
 mod schema;
 mod sql;
 mod suppression;
@@ -27,6 +28,7 @@ mod writer;
 pub use audit::{AUDIT_PAGE, Pruned};
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
 pub use review::{DayCounts, Decided, RecipientCopy};
+pub use routes::RoutePause;
 pub use schema::Dialect;
 pub use sql::{Store, StoreStats};
 pub use suppression::{

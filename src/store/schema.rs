@@ -26,6 +26,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0004_audit.sql"),
     include_str!("../../migrations/sqlite/0005_review_indexes.sql"),
     include_str!("../../migrations/sqlite/0006_journal_address.sql"),
+    include_str!("../../migrations/sqlite/0007_route_pauses.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -34,6 +35,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0004_audit.sql"),
     include_str!("../../migrations/postgres/0005_review_indexes.sql"),
     include_str!("../../migrations/postgres/0006_journal_address.sql"),
+    include_str!("../../migrations/postgres/0007_route_pauses.sql"),
 ];
 
 impl Dialect {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use sendwell::clock::SystemClock;
 use sendwell::config::Config;
+use sendwell::relay::courier::Reconfigure;
 use sendwell::relay::{self, Courier};
 use sendwell::shutdown::{self, Trigger};
 use sendwell::store::{DeliveryState, MessageId, NewDelivery, NewMessage, Store};
@@ -19,6 +20,8 @@ pub const WAIT: Duration = Duration::from_secs(10);
 
 pub struct Rig {
     pub store: Store,
+    /// Hands the running courier a new config and upstream (a reload).
+    pub reconfigure: Reconfigure,
     pub wakeup: Arc<Notify>,
     trigger: Trigger,
     courier: JoinHandle<()>,
@@ -40,9 +43,11 @@ pub async fn start(c: Config) -> Rig {
         Arc::new(SystemClock),
         wakeup.clone(),
     );
+    let reconfigure = courier.reconfigure();
     let courier = tokio::spawn(courier.run(shutdown));
     Rig {
         store,
+        reconfigure,
         wakeup,
         trigger,
         courier,

@@ -132,6 +132,9 @@ pub struct Opts {
     pub silent: bool,
     /// Wait this long before answering the final dot (a slow smarthost).
     pub data_delay: Duration,
+    /// Refuse any MAIL FROM but this address, as Microsoft 365 refuses
+    /// anything not sent as its login (`550 5.7.60`).
+    pub only_sender: Option<String>,
 }
 
 impl Default for Opts {
@@ -148,6 +151,7 @@ impl Default for Opts {
             size: 0,
             silent: false,
             data_delay: Duration::ZERO,
+            only_sender: None,
         }
     }
 }
@@ -181,6 +185,8 @@ struct Shared {
     rules: Mutex<Vec<(Rule, usize)>>,
     received: Mutex<Vec<Received>>,
     connections: AtomicU64,
+    /// AUTH commands seen (logins tried), right or wrong.
+    auth_attempts: AtomicU64,
     acceptor: Option<TlsAcceptor>,
 }
 
@@ -205,6 +211,7 @@ impl TestUpstream {
             rules: Mutex::new(rules),
             received: Mutex::new(Vec::new()),
             connections: AtomicU64::new(0),
+            auth_attempts: AtomicU64::new(0),
             acceptor,
         });
         let listener = bind(port).await;
@@ -259,6 +266,11 @@ impl TestUpstream {
     /// How many TCP connections were accepted so far.
     pub fn connections(&self) -> u64 {
         self.shared.connections.load(Ordering::SeqCst)
+    }
+
+    /// How many logins (AUTH commands) were tried so far.
+    pub fn auth_attempts(&self) -> u64 {
+        self.shared.auth_attempts.load(Ordering::SeqCst)
     }
 
     /// Replaces the scripted answers (their use counts start again).
@@ -483,6 +495,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 mechanism,
                 initial_response,
             } if sh.opts.auth.is_some() => {
+                sh.auth_attempts.fetch_add(1, Ordering::SeqCst);
                 let creds = match mechanism {
                     AUTH_PLAIN => {
                         let resp = if initial_response.is_empty() {
@@ -534,6 +547,14 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
             Request::Mail { from } => {
                 if sh.opts.auth.is_some() && auth_user.is_none() {
                     reply(&mut s, 530, "5.7.0 authentication required").await?;
+                    continue;
+                }
+                if let Some(only) = &sh.opts.only_sender
+                    && !from.address.eq_ignore_ascii_case(only)
+                {
+                    let text =
+                        "5.7.60 SMTP; Client does not have permissions to send as this sender";
+                    reply(&mut s, 550, text).await?;
                     continue;
                 }
                 txn = Some(Txn {
@@ -644,8 +665,19 @@ fn scripted(sh: &Shared, stage: Stage, rcpt: &str) -> Option<(u16, String)> {
     sh.opts.script.as_ref().and_then(|f| f(stage, rcpt))
 }
 
+/// Writes `code text`; a `text` with line breaks becomes a multi-line
+/// reply (`550-…` lines, then `550 …`), as providers send long ones.
 async fn reply<S: AsyncWrite + Unpin>(s: &mut S, code: u16, text: &str) -> std::io::Result<()> {
-    s.write_all(format!("{code} {text}\r\n").as_bytes()).await?;
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let sep = if i + 1 == lines.len() { ' ' } else { '-' };
+        out.push_str(&format!("{code}{sep}{line}\r\n"));
+    }
+    if lines.is_empty() {
+        out = format!("{code} \r\n");
+    }
+    s.write_all(out.as_bytes()).await?;
     s.flush().await
 }
 

@@ -1,0 +1,98 @@
+//! `sendwell upstream status|resume`: the routes to the provider, paused
+//! or sending, read from and steered through the store (the running server
+//! sees a resume within its poll interval).
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::Subcommand;
+use serde_json::json;
+
+use super::check::Format;
+use crate::config::Config;
+use crate::relay::DEFAULT_ROUTE;
+use crate::store::{DeliveryState, Store};
+
+#[derive(Debug, Subcommand)]
+pub enum UpstreamCmd {
+    /// Each route: sending or paused (since, until, the provider's reply), and the copies waiting.
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Resume a paused route at once (every route when ROUTE is left out).
+    Resume { route: Option<String> },
+}
+
+pub async fn run(config: &Config, store: &Store, cmd: UpstreamCmd) -> Result<ExitCode> {
+    match cmd {
+        UpstreamCmd::Status { format } => status(config, store, format).await,
+        UpstreamCmd::Resume { route } => {
+            if let Some(r) = &route
+                && r != DEFAULT_ROUTE
+            {
+                eprintln!("error: no route named '{r}' (routes: {DEFAULT_ROUTE})");
+                return Ok(ExitCode::FAILURE);
+            }
+            let n = store.resume_routes(route.as_deref(), None).await?;
+            if n == 0 {
+                println!("nothing to resume: no route is paused");
+            } else {
+                println!(
+                    "resumed {}: the waiting mail goes now",
+                    route.as_deref().unwrap_or("every paused route")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn status(config: &Config, store: &Store, format: Format) -> Result<ExitCode> {
+    let pauses = store.route_pauses().await?;
+    let waiting: u64 = store
+        .counts()
+        .await?
+        .into_iter()
+        .filter(|(s, _)| {
+            matches!(
+                s,
+                DeliveryState::Queued | DeliveryState::Deferred | DeliveryState::Delivering
+            )
+        })
+        .map(|(_, n)| n)
+        .sum();
+    let pause = pauses.iter().find(|p| p.route == DEFAULT_ROUTE);
+    let target = config.upstream.url.as_deref().unwrap_or("outbox");
+    match format {
+        Format::Json => {
+            let row = json!({
+                "route": DEFAULT_ROUTE,
+                "upstream": target,
+                "state": if pause.is_some() { "paused" } else { "sending" },
+                "reason": pause.map(|p| p.kind.as_str()),
+                "paused_since": pause.map(|p| p.since.to_string()),
+                "paused_until": pause.map(|p| p.until.to_string()),
+                "reply": pause.map(|p| p.reply.as_str()),
+                "probes": pause.map(|p| p.probes),
+                "waiting": waiting,
+            });
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "routes": [row] }))?
+            );
+        }
+        Format::Text => match pause {
+            None => println!("{DEFAULT_ROUTE} ({target}): sending; {waiting} copies waiting"),
+            Some(p) => {
+                println!(
+                    "{DEFAULT_ROUTE} ({target}): PAUSED ({}) since {}; next probe at {}; {waiting} copies waiting",
+                    p.kind, p.since, p.until
+                );
+                println!("  the provider said: {}", p.reply);
+                println!("  resume now: sendwell upstream resume {DEFAULT_ROUTE}");
+            }
+        },
+    }
+    Ok(ExitCode::SUCCESS)
+}
