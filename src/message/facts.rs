@@ -12,6 +12,7 @@ use mail_parser::{Addr, Address, MessageParser, MessagePart, MimeHeaders, PartTy
 use serde::Serialize;
 
 use super::archive;
+use super::charset::{self, Fallback};
 use super::html::{self, HtmlFacts};
 use super::text::{self, OwnStats, ScriptMix};
 
@@ -121,7 +122,8 @@ pub struct MessageFacts {
     pub script: ScriptMix,
     /// Scripts, words, paragraphs and Chinese passages of `own_text`.
     pub own: OwnStats,
-    /// Traces of a broken charset in subject or text, with a sample each.
+    /// Traces of a broken charset in the subject or the writer's text
+    /// (a pattern, see [`text::mojibake_markers`]), with a sample each.
     pub mojibake: Vec<String>,
     /// URLs written out in the plain text.
     pub text_urls: Vec<String>,
@@ -234,6 +236,7 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
 
     let mut encoding_problem = false;
     let mut plain = String::new();
+    let fallback = Fallback::of(&msg);
     for part in msg.text_bodies() {
         encoding_problem |= part.is_encoding_problem;
         if let PartType::Text(t) = &part.body {
@@ -241,14 +244,14 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
             if !plain.is_empty() {
                 plain.push_str("\n\n");
             }
-            plain.push_str(t);
+            plain.push_str(&charset::reader_text(raw, part, t, fallback));
         }
     }
     let mut html_facts: Option<HtmlFacts> = None;
     for part in msg.html_bodies() {
         if let PartType::Html(h) = &part.body {
             encoding_problem |= part.is_encoding_problem;
-            let facts = html::analyse(h);
+            let facts = html::analyse(&charset::reader_text(raw, part, h, fallback));
             match &mut html_facts {
                 None => html_facts = Some(facts),
                 Some(acc) => {
@@ -284,8 +287,12 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     f.script = ScriptMix::of(&f.body_text);
     f.own = OwnStats::of(&f.own_text);
 
+    // The writer's text only: damage in a quoted mail is its writer's.
     let mut moji = text::mojibake_markers(f.subject.as_deref().unwrap_or(""));
-    for m in text::mojibake_markers(&f.body_text) {
+    for m in text::mojibake_markers(&f.own_text)
+        .into_iter()
+        .chain(text::mojibake_markers(&f.signature))
+    {
         if !moji.contains(&m) {
             moji.push(m);
         }
@@ -456,6 +463,25 @@ mod tests {
         let f = MessageFacts::parse(&raw).unwrap();
         assert_eq!(f.plain_text.trim(), "你好");
         assert!(f.mojibake.is_empty());
+    }
+
+    /// Issue 12: one undeclared Windows-1252 `’` in a webmail footer is
+    /// shown right by every mail program; it is no MOJIBAKE.
+    #[test]
+    fn undeclared_8bit_footer_is_read_as_mail_programs_do() {
+        let mut raw = b"From: a@b.example\r\nTo: c@d.example\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n\r\n-- \r\nSent from my phone. Don".to_vec();
+        raw.extend_from_slice(b"\x92t reply to this footer.\r\n");
+        let f = MessageFacts::parse(&raw).unwrap();
+        assert!(f.signature.contains("Don\u{2019}t"), "{:?}", f.signature);
+        assert!(f.mojibake.is_empty(), "{:?}", f.mojibake);
+        // Replacement characters the sender's program wrote: the reader sees them.
+        let raw = "From: a@b.example\r\nTo: c@d.example\r\nSubject: x\r\n\r\nGr\u{FFFD}\u{FFFD}e aus K\u{FFFD}ln\r\n";
+        assert!(
+            !MessageFacts::parse(raw.as_bytes())
+                .unwrap()
+                .mojibake
+                .is_empty()
+        );
     }
 
     /// The definition `urls_in` must keep: every token, in order.

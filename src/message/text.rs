@@ -559,73 +559,113 @@ pub fn longest_paragraph_words(text: &str) -> usize {
     best
 }
 
-/// Traces of a charset gone wrong, each with a short sample.
+/// Replacement characters (U+FFFD) that make a pattern of damage: one alone
+/// is a stray byte the reader may not even notice, several are a charset
+/// gone wrong.
+pub const MIN_REPLACEMENT_CHARS: usize = 3;
+
+/// Sequences a wrong decoder leaves behind, each evidence on its own: GBK
+/// read from U+FFFD (锟斤拷) or from uninitialised memory (烫烫烫, 屯屯屯), a
+/// UTF-8 byte-order mark read as Windows-1252 in the middle of a text.
+const DAMAGE_MARKERS: &[&str] = &["锟斤拷", "烫烫烫", "屯屯屯", "ï»¿"];
+
+/// Whether `c` is how Windows-1252 shows a UTF-8 continuation byte
+/// (0x80–0xBF).
+fn shows_continuation_byte(c: char) -> bool {
+    matches!(c as u32, 0x80..=0xBF)
+        || matches!(
+            c,
+            '€' | '‚'
+                | 'ƒ'
+                | '„'
+                | '…'
+                | '†'
+                | '‡'
+                | 'ˆ'
+                | '‰'
+                | 'Š'
+                | '‹'
+                | 'Œ'
+                | 'Ž'
+                | '‘'
+                | '’'
+                | '“'
+                | '”'
+                | '•'
+                | '–'
+                | '—'
+                | '˜'
+                | '™'
+                | 'š'
+                | '›'
+                | 'œ'
+                | 'ž'
+                | 'Ÿ'
+        )
+}
+
+/// Traces of a charset gone wrong, each with a short sample. Only a pattern
+/// counts, never one odd character:
+/// - [`MIN_REPLACEMENT_CHARS`] U+FFFD, or two in a row (one letter's bytes);
+/// - one of the [`DAMAGE_MARKERS`];
+/// - UTF-8 read as Windows-1252 ("Ã©", "Ã¼", "â€™"): a lead character
+///   ("Ã", "Â", "â") followed by a shown continuation byte, either inside a
+///   word or at least twice.
 pub fn mojibake_markers(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     if text.is_ascii() {
         return found;
     }
-    if text.contains('\u{FFFD}') {
-        found.push("\u{FFFD} (replacement character)".to_string());
+    let mut replacement = 0;
+    let mut replacement_run = false;
+    let mut pairs = 0;
+    let mut in_word_pair = false;
+    let mut sample = String::new();
+    let mut before: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{FFFD}' {
+            replacement += 1;
+            replacement_run |= before == Some('\u{FFFD}');
+        } else if matches!(c, 'Ã' | 'Â' | 'â')
+            && let Some(&next) = chars.peek()
+            && shows_continuation_byte(next)
+        {
+            pairs += 1;
+            let after = text_after_pair(&mut chars.clone());
+            in_word_pair |=
+                before.is_some_and(char::is_alphabetic) || after.is_some_and(char::is_alphabetic);
+            if sample.is_empty() {
+                sample.push(c);
+                sample.push(next);
+            }
+        }
+        before = Some(c);
     }
-    for marker in ["锟斤拷", "烫烫烫", "屯屯屯", "ï»¿", "â€™", "â€œ", "â€"]
-    {
+    if replacement >= MIN_REPLACEMENT_CHARS || replacement_run {
+        found.push(format!(
+            "{replacement} \u{FFFD} (replacement character{})",
+            if replacement == 1 { "" } else { "s" }
+        ));
+    }
+    for marker in DAMAGE_MARKERS {
         if text.contains(marker) {
             found.push(marker.to_string());
             break;
         }
     }
-    // UTF-8 read as Latin-1/Windows-1252: "Ã" or "Â" followed by a
-    // continuation byte shown as a character (é → "Ã©", ü → "Ã¼", nbsp → "Â ").
-    let mut prev: Option<char> = None;
-    let mut count = 0;
-    let mut sample = String::new();
-    for c in text.chars() {
-        if let Some(p) = prev {
-            let cont = matches!(c as u32, 0x80..=0xBF)
-                || matches!(
-                    c,
-                    '€' | '‚'
-                        | 'ƒ'
-                        | '„'
-                        | '…'
-                        | '†'
-                        | '‡'
-                        | 'ˆ'
-                        | '‰'
-                        | 'Š'
-                        | '‹'
-                        | 'Œ'
-                        | 'Ž'
-                        | '‘'
-                        | '’'
-                        | '“'
-                        | '”'
-                        | '•'
-                        | '–'
-                        | '—'
-                        | '˜'
-                        | '™'
-                        | 'š'
-                        | '›'
-                        | 'œ'
-                        | 'ž'
-                        | 'Ÿ'
-                );
-            if (p == 'Ã' || p == 'Â') && cont {
-                count += 1;
-                if sample.is_empty() {
-                    sample.push(p);
-                    sample.push(c);
-                }
-            }
-        }
-        prev = Some(c);
-    }
-    if count > 0 {
+    if pairs >= 2 || in_word_pair {
         found.push(sample);
     }
     found
+}
+
+/// The character after a lead + continuation pair (and after any further
+/// shown continuation bytes, as in "â€™"), `chars` standing on the pair's
+/// second character.
+fn text_after_pair(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<char> {
+    chars.next();
+    chars.find(|&c| !shows_continuation_byte(c))
 }
 
 /// Reply and forward prefixes in the languages sellers and buyers use.
@@ -716,7 +756,16 @@ mod tests {
         );
         assert_eq!(mojibake_markers("Sehr geehrter Herr MÃ¼ller").len(), 1);
         assert_eq!(mojibake_markers("锟斤拷锟斤拷").len(), 1);
-        assert_eq!(mojibake_markers("bad \u{FFFD} char").len(), 1);
+        assert!(mojibake_markers("bad \u{FFFD} char").is_empty());
+        assert_eq!(
+            mojibake_markers("T\u{FFFD}pfe f\u{FFFD}r Sie, Gr\u{FFFD}\u{FFFD}e").len(),
+            1
+        );
+        assert_eq!(mojibake_markers("Gr\u{FFFD}\u{FFFD}e").len(), 1);
+        assert_eq!(mojibake_markers("arrivÃ©e, dÃ©chargement").len(), 1);
+        assert_eq!(mojibake_markers("Weâ€™ll ship").len(), 1);
+        // One stray pair between words is no pattern.
+        assert!(mojibake_markers("Price: Â£ 20").is_empty());
         assert!(mojibake_markers("SÃO PAULO").is_empty());
     }
 
