@@ -66,7 +66,35 @@ pub struct Attachment {
     pub inner_names: Vec<String>,
     /// An image shown inside the HTML (a logo), not a file the reader opens.
     pub inline: bool,
+    /// A part mail programs show as no file: a digital signature (S/MIME,
+    /// PGP), a calendar invitation, a contact card.
+    pub not_content: bool,
+    /// `Content-ID` without the angle brackets.
+    pub content_id: Option<String>,
 }
+
+/// Media types of parts that are not content: signatures, invitations and
+/// contact cards (shown by the mail program as a badge or a button).
+pub const NOT_CONTENT_TYPES: &[&str] = &[
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+    "application/pgp-keys",
+    "text/calendar",
+    "application/ics",
+    "text/vcard",
+    "text/x-vcard",
+    "text/directory",
+];
+
+/// File name extensions of the same parts, for programs that send them as
+/// `application/octet-stream`.
+pub const NOT_CONTENT_EXTENSIONS: &[&str] = &["p7s", "asc", "sig", "ics", "vcf"];
+
+/// The largest inline image (`cid:`) taken for a logo or an icon when the
+/// HTML gives it no size; also the largest file marked as an attachment
+/// that still counts as inline when the HTML shows it.
+pub const MAX_LOGO_BYTES: usize = 32 * 1024;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HeaderFacts {
@@ -148,9 +176,12 @@ impl MessageFacts {
         }
     }
 
-    /// Attachments a reader opens (inline images excluded).
+    /// Attachments a reader opens (inline images, signatures, invitations
+    /// and contact cards excluded).
     pub fn files(&self) -> impl Iterator<Item = &Attachment> {
-        self.attachments.iter().filter(|a| !a.inline)
+        self.attachments
+            .iter()
+            .filter(|a| !a.inline && !a.not_content)
     }
 
     /// The subject with reply/forward prefixes removed.
@@ -279,6 +310,9 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
             .unwrap_or_default()
     };
     f.plain_text = plain;
+    if let Some(h) = &mut html_facts {
+        mark_inline_images(h, &mut f.attachments);
+    }
     f.html = html_facts;
 
     let own = text::split_own(&f.body_text);
@@ -305,6 +339,32 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     Ok(f)
 }
 
+/// Ties the HTML's `cid:` images to their files: a small file referenced
+/// from the HTML is a logo (not content) even when its part says
+/// "attachment", and an image without a declared size is sized by its file.
+fn mark_inline_images(html: &mut HtmlFacts, files: &mut [Attachment]) {
+    for img in &mut html.images {
+        let Some(cid) = img
+            .src
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("cid:"))
+            .and_then(|_| img.src.get(4..))
+        else {
+            continue;
+        };
+        let Some(file) = files
+            .iter_mut()
+            .find(|a| a.content_id.as_deref() == Some(cid.trim()))
+        else {
+            continue;
+        };
+        if file.content_type.starts_with("image/") && file.size <= MAX_LOGO_BYTES {
+            file.inline = true;
+            img.small_file = true;
+        }
+    }
+}
+
 fn attachment(part: &MessagePart<'_>) -> Attachment {
     let content_type = part
         .content_type()
@@ -328,6 +388,16 @@ fn attachment(part: &MessagePart<'_>) -> Attachment {
         (PartType::Binary(b) | PartType::InlineBinary(b), Some("zip")) => archive::zip_names(b),
         _ => Vec::new(),
     };
+    let not_content = NOT_CONTENT_TYPES.contains(&content_type.as_str())
+        || extension
+            .as_deref()
+            .is_some_and(|e| NOT_CONTENT_EXTENSIONS.contains(&e));
+    let content_id = part.content_id().map(|c| {
+        c.trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_string()
+    });
     let filename = filename
         .or_else(|| matches!(part.body, PartType::Message(_)).then(|| "message.eml".to_string()));
     Attachment {
@@ -337,6 +407,8 @@ fn attachment(part: &MessagePart<'_>) -> Attachment {
         extension,
         inner_names,
         inline,
+        not_content,
+        content_id,
     }
 }
 

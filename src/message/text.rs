@@ -151,18 +151,38 @@ pub fn split_own(text: &str) -> OwnText {
                 .skip(i + 1)
                 .map(|l| l.trim())
                 .find(|l| !l.is_empty());
-            if kind && !next.is_some_and(|l| l.starts_with('>')) {
+            if kind && !next.is_some_and(|l| l.starts_with('>') || is_bar_quote(l)) {
                 break;
             }
             i += 1;
             continue;
         }
-        if t.starts_with('>') {
+        if t.starts_with('>') || is_bar_quote(t) {
             out.has_quote = true;
             i += 1;
             continue;
         }
-        if !in_signature && (line == "-- " || t == "--" || t == "—" || is_closing(t)) {
+        // An OpenPGP clear-signed text: the armour lines are no one's words.
+        if t == "-----BEGIN PGP SIGNED MESSAGE-----" {
+            i += 1;
+            while lines.get(i).is_some_and(|l| l.starts_with("Hash:")) {
+                i += 1;
+            }
+            continue;
+        }
+        if t == "-----BEGIN PGP SIGNATURE-----" {
+            while lines
+                .get(i)
+                .is_some_and(|l| l.trim() != "-----END PGP SIGNATURE-----")
+            {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        // "- -- " is the signature marker, dash-escaped by a PGP signer.
+        let marker = line == "-- " || line == "- -- " || t == "--" || t == "—";
+        if !in_signature && (marker || is_closing(t)) {
             in_signature = true;
             if is_closing(t) {
                 // The closing line itself is the writer's; the name and company below are not.
@@ -179,6 +199,12 @@ pub fn split_own(text: &str) -> OwnText {
         i += 1;
     }
     out
+}
+
+/// A line quoted with "| " (some webmails and Usenet readers), not a table
+/// row (which ends with "|" too).
+fn is_bar_quote(t: &str) -> bool {
+    t.starts_with('|') && (t.len() == 1 || !t.ends_with('|'))
 }
 
 fn push_line(s: &mut String, line: &str) {
@@ -715,6 +741,22 @@ mod tests {
         assert!(!o.own.contains("where is it"));
         assert!(o.signature.contains("有限公司"));
         assert!(o.has_quote);
+    }
+
+    /// Issue 12: "| " quotes are quotes, the answer below them is the
+    /// writer's; a table is not a quote; PGP armour is no one's text.
+    #[test]
+    fn bar_quotes_and_pgp_armour() {
+        let t = "On Mon, Anna wrote:\n| where is my parcel?\n| it is late\n\nIt left today, tracking 123.\n";
+        let o = split_own(t);
+        assert!(o.own.contains("tracking 123"), "{o:?}");
+        assert!(!o.own.contains("where is"));
+        let t = "Prices:\n| Item | Qty |\n| Lamp | 5 |\n";
+        assert!(split_own(t).own.contains("Lamp"));
+        let t = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nThe release is out.\n- -- \nAnna\n-----BEGIN PGP SIGNATURE-----\niQEzBAEBCAAdFiEE\n-----END PGP SIGNATURE-----\n";
+        let o = split_own(t);
+        assert_eq!(o.own.trim(), "The release is out.");
+        assert_eq!(o.signature.trim(), "Anna");
     }
 
     #[test]

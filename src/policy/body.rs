@@ -94,7 +94,8 @@ pub fn empty(ctx: &Ctx<'_>) -> Option<Finding> {
 
 pub fn image_only(ctx: &Ctx<'_>) -> Option<Finding> {
     let html = ctx.facts.html.as_ref()?;
-    let images = html.images.iter().filter(|i| !i.is_pixel()).count();
+    // Pixels, logos and icons are no pictures the reader looks at.
+    let images = html.images.iter().filter(|i| !i.is_decoration()).count();
     if images == 0 {
         return None;
     }
@@ -1021,6 +1022,45 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    /// Issue 12: signatures, invitations and contact cards are no files;
+    /// pixels and logos are no pictures.
+    #[test]
+    fn parts_that_are_not_content() {
+        let signed = |ctype: &str, name: &str| {
+            format!(
+                "From: a@shop.example\r\nTo: b@example.de\r\nSubject: Re: lamp\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/signed; protocol=\"{ctype}\"; boundary=S\r\n\r\n\
+                 --S\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThanks, got it.\r\n\
+                 --S\r\nContent-Type: {ctype}; name={name}\r\nContent-Disposition: attachment; filename={name}\r\nContent-Transfer-Encoding: base64\r\n\r\nMIIGxwYJKoZIhvcNAQcCoIIGuDCCBrQCAQEx\r\n--S--\r\n"
+            )
+        };
+        for (ctype, name) in [
+            ("application/pkcs7-signature", "smime.p7s"),
+            ("application/pgp-signature", "signature.asc"),
+            ("text/calendar", "invite.ics"),
+            ("text/vcard", "li.vcf"),
+        ] {
+            let raw = signed(ctype, name);
+            assert!(with_facts(&raw, attachment_only).is_none(), "{ctype}");
+            assert!(
+                crate::policy::testutil::with_rcpt(&raw, "b@example.de", false, |c, r| {
+                    crate::policy::attachments::on_cold(c, r)
+                })
+                .is_none(),
+                "{ctype}"
+            );
+        }
+        // A real file still counts.
+        let raw = signed("application/pdf", "invoice.pdf");
+        assert!(with_facts(&raw, attachment_only).is_some());
+
+        let html = "From: a@shop.example\r\nTo: b@example.de\r\nSubject: Re: lamp\r\nContent-Type: text/html\r\n\r\n\
+                    <p>Thanks Anna, the lamp left today and the tracking number follows tomorrow.</p>\
+                    <p>Li<br><img src=\"https://shop.example/logo.png\" width=\"180\" height=\"60\"></p>\
+                    <img src=\"https://t.example/open?u=1\" alt=\"\">\r\n";
+        assert!(with_facts(html, image_only).is_none());
     }
 
     /// Issue 12's probe: every placeholder and greeting the judge missed.
