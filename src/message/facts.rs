@@ -146,6 +146,9 @@ pub struct MessageFacts {
     /// The writer's own words in `body_text`: no quotes, no signature.
     pub own_text: String,
     pub signature: String,
+    /// The longest Chinese passage of sentences in the signature
+    /// ([`text::signature_chinese_passage`]): a note pasted below "-- ".
+    pub signature_chinese: usize,
     /// Scripts of `body_text`.
     pub script: ScriptMix,
     /// Scripts, words, paragraphs and Chinese passages of `own_text`.
@@ -318,6 +321,7 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     let own = text::split_own(&f.body_text);
     f.own_text = own.own;
     f.signature = own.signature;
+    f.signature_chinese = text::signature_chinese_passage(&f.signature);
     f.script = ScriptMix::of(&f.body_text);
     f.own = OwnStats::of(&f.own_text);
 

@@ -438,6 +438,55 @@ pub fn longest_chinese_passage(own: &str) -> usize {
     best
 }
 
+/// Labels of the lines a signature is made of (company, address, phone):
+/// Chinese there is the sender's identity, not a note.
+const SIGNATURE_LABELS: &[&str] = &[
+    "公司",
+    "地址",
+    "电话",
+    "電話",
+    "手机",
+    "手機",
+    "传真",
+    "傳真",
+    "邮箱",
+    "郵箱",
+    "网址",
+    "網址",
+    "微信",
+    "有限公司",
+    "工厂",
+    "工廠",
+];
+
+/// The longest Chinese passage below the signature marker that reads as
+/// sentences: consecutive Chinese lines holding sentence punctuation (，。！？；)
+/// and no signature label. A company name or an address has neither, so
+/// it never counts; a price note pasted under "-- " does.
+pub fn signature_chinese_passage(signature: &str) -> usize {
+    if signature.is_ascii() {
+        return 0;
+    }
+    let mut best = 0;
+    let mut run = 0;
+    for line in signature.lines() {
+        let sentence = line.contains(['，', '。', '！', '？', '；'])
+            && !SIGNATURE_LABELS.iter().any(|l| line.contains(l));
+        let m = ScriptMix::of(line);
+        if sentence
+            && m.han > 0
+            && m.kana == 0
+            && m.han >= m.latin + m.cyrillic + m.arabic + m.hangul + m.other
+        {
+            run += m.han;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
 /// Words as a reader counts them: whitespace-separated tokens with a letter,
 /// plus one word per two CJK characters (CJK text has no spaces).
 pub fn word_count(text: &str) -> usize {
@@ -769,6 +818,19 @@ mod tests {
         assert_eq!(longest_chinese_passage(&split_own(t).own), 0);
         let t = "Answer.\n\n发件人: 王经理\n请帮我看看这个客户的订单\n";
         assert!(!split_own(t).own.contains("订单"));
+    }
+
+    /// Issue 12: a note below "-- " counts; a company and its address do not.
+    #[test]
+    fn chinese_below_the_signature_marker() {
+        let o = split_own(
+            "Dear Hans,\nthe price is final.\n\n-- \nLi Wei\n深圳市华强电子有限公司\n地址：广东省深圳市南山区科技园南区深圳湾科技生态园十栋\n注意：这个客户的底价是每件八块五，不能再降了，如果他还要压价就先拖一拖，等老板回来再说。\n",
+        );
+        assert!(signature_chinese_passage(&o.signature) >= 20, "{o:?}");
+        let o = split_own(
+            "Dear Hans,\nthe price is final.\n\n-- \nLi Wei\n深圳市华强电子有限公司\n广东省深圳市南山区科技园南区深圳湾科技生态园十栋\n电话：0755-1234567，手机：138000000\n",
+        );
+        assert_eq!(signature_chinese_passage(&o.signature), 0);
     }
 
     #[test]

@@ -823,6 +823,22 @@ pub fn wall_of_text(ctx: &Ctx<'_>) -> Option<Finding> {
     ))
 }
 
+/// External domains in To/Cc (not the sender's own). More than
+/// `max_visible` of them is a customer list: one mail to many companies,
+/// which is bulk mail however few the recipients.
+fn customer_list_domains(ctx: &Ctx<'_>) -> usize {
+    let own = ctx.facts.from.as_ref().map(|m| m.domain()).unwrap_or("");
+    let mut domains: Vec<&str> = ctx
+        .facts
+        .visible_recipients()
+        .map(|m| m.domain())
+        .filter(|d| *d != own && !d.is_empty())
+        .collect();
+    domains.sort_unstable();
+    domains.dedup();
+    domains.len()
+}
+
 pub fn visible_recipients(ctx: &Ctx<'_>) -> Option<Finding> {
     let own_domain = ctx
         .facts
@@ -871,7 +887,9 @@ pub fn bulk_no_unsubscribe(ctx: &Ctx<'_>) -> Option<Finding> {
         .as_deref()
         .is_some_and(|p| matches!(p, "bulk" | "list" | "junk"));
     let many = ctx.recipient_count.max(f.visible_recipients().count()) > ctx.params.bulk_recipients;
-    if !(precedence || many) {
+    let domains = customer_list_domains(ctx);
+    let list = domains > ctx.params.max_visible;
+    if !(precedence || many || list) {
         return None;
     }
     let why = if precedence {
@@ -879,6 +897,8 @@ pub fn bulk_no_unsubscribe(ctx: &Ctx<'_>) -> Option<Finding> {
             "it is marked \"Precedence: {}\"",
             f.headers.precedence.as_deref().unwrap_or("")
         )
+    } else if list && !many {
+        format!("customers of {domains} different companies are visible in To/Cc")
     } else {
         format!(
             "it goes to more than {} recipients",
@@ -890,6 +910,8 @@ pub fn bulk_no_unsubscribe(ctx: &Ctx<'_>) -> Option<Finding> {
             "它带有 \"Precedence: {}\" 标记",
             f.headers.precedence.as_deref().unwrap_or("")
         )
+    } else if list && !many {
+        format!("收件人/抄送里能看到 {domains} 家不同公司的客户")
     } else {
         format!("收件人超过 {} 个", ctx.params.bulk_recipients)
     };
@@ -1223,6 +1245,29 @@ mod tests {
         assert!(run_body(wall_of_text, &ok).is_none());
     }
 
+    /// Issue 12: a greeting to 12 customers visible in To is held.
+    #[test]
+    fn twelve_visible_customers_are_held() {
+        use crate::policy::{Decision, Judge, PolicyConfig, RecipientFacts, SenderFacts};
+        let to: Vec<String> = (0..12)
+            .map(|i| format!("buyer{i}@shop{i}.example"))
+            .collect();
+        let raw = format!(
+            "From: li@factory.example\r\nTo: {}\r\nSubject: New catalogue\r\n\r\nDear partners,\r\n\r\nour new catalogue is out.\r\n\r\nBest regards,\r\nLi\r\n",
+            to.join(", ")
+        );
+        let facts = crate::message::MessageFacts::parse(raw.as_bytes()).unwrap();
+        let rcpts: Vec<RecipientFacts> =
+            to.iter().map(|a| RecipientFacts::from_address(a)).collect();
+        let v = Judge::new(&PolicyConfig::default()).evaluate(
+            &facts,
+            &SenderFacts::default(),
+            &rcpts,
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        assert_eq!(v.action, Decision::Hold, "{:?}", v.hits);
+    }
+
     #[test]
     fn recipients_and_bulk() {
         let to: Vec<String> = (0..6).map(|i| format!("c{i}@buyer{i}.de")).collect();
@@ -1236,6 +1281,29 @@ mod tests {
             to[..5].join(", ")
         );
         assert!(with_facts(&raw, visible_recipients).is_none());
+        // Six customers of six companies: a customer list, bulk mail.
+        assert!(
+            with_facts(
+                &format!(
+                    "From: a@shop.example\r\nTo: {}\r\nSubject: News\r\n\r\nHello all.\r\n",
+                    to.join(", ")
+                ),
+                bulk_no_unsubscribe
+            )
+            .is_some()
+        );
+        // Six people of one buyer company: a thread, not a list.
+        let team: Vec<String> = (0..6).map(|i| format!("c{i}@buyer.de")).collect();
+        assert!(
+            with_facts(
+                &format!(
+                    "From: a@shop.example\r\nTo: {}\r\nSubject: Re: PO\r\n\r\nHello all.\r\n",
+                    team.join(", ")
+                ),
+                bulk_no_unsubscribe
+            )
+            .is_none()
+        );
         let raw = "From: a@shop.example\r\nTo: b@x.de\r\nPrecedence: bulk\r\nSubject: News\r\n\r\nHello.\r\n";
         assert!(with_facts(raw, bulk_no_unsubscribe).is_some());
         let raw = "From: a@shop.example\r\nTo: b@x.de\r\nPrecedence: bulk\r\nList-Unsubscribe: <https://shop.example/u>\r\nSubject: News\r\n\r\nHello.\r\n";
