@@ -294,6 +294,22 @@ fn fields_in(line: &str, greeting: bool, out: &mut Vec<String>) {
     }
 }
 
+/// Whether `text` shows `field` as a quotation: in backticks or quotes.
+fn is_mentioned(text: &str, field: &str) -> bool {
+    text.match_indices(field).any(|(at, _)| {
+        let before = text.get(..at).and_then(|t| t.chars().next_back());
+        let after = text.get(at + field.len()..).and_then(|t| t.chars().next());
+        matches!(
+            (before, after),
+            (Some('`'), Some('`'))
+                | (Some('"'), Some('"'))
+                | (Some('\''), Some('\''))
+                | (Some('“'), Some('”'))
+                | (Some('„'), Some('“'))
+        )
+    })
+}
+
 /// Whether `text` holds a character that opens a delimited merge field:
 /// `{`, `*`, `%`, `<`, `[` or the first byte of `【`. Folds without stopping
 /// early so that it vectorises.
@@ -506,6 +522,9 @@ pub fn template_placeholder(ctx: &Ctx<'_>) -> Option<Finding> {
             found.push(p);
         }
     }
+    // A field the writer puts in backticks or quotes is talked about (a
+    // bug report, a how-to), not left unfilled.
+    found.retain(|p| !is_mentioned(&f.own_text, p) && !is_mentioned(&f.signature, p));
     if found.is_empty() {
         return None;
     }
@@ -1027,6 +1046,9 @@ mod tests {
                 find_placeholders(text)
             );
         }
+        // A field the writer quotes is talked about, also in the subject.
+        let raw = "From: a@forge.example\r\nTo: b@forge.example\r\nSubject: Field {customer_name} is empty\r\n\r\nHi,\r\n\r\nthe export shows `{customer_name}` literally.\r\n";
+        assert!(with_facts(raw, template_placeholder).is_none());
         // A footer's template syntax is no merge field; a name in it is.
         assert!(find_placeholders_in("{{unsubscribe}}\n*|LIST:COMPANY|*", 0).is_empty());
         assert!(!find_placeholders_in("Best,\n[Your Name]", 0).is_empty());
