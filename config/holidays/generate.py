@@ -63,6 +63,14 @@ EXTRA_CATEGORY = {
     "DK": ("optional", ("Christmas Eve",)),
 }
 
+# Where config/zones.toml places every recipient of a country in one region,
+# that region's holidays are the ones that close the recipient's office (not
+# those of most subdivisions): CA -> America/Toronto -> Ontario, which does
+# not observe Remembrance Day.
+REGION = {
+    "CA": "ON",
+}
+
 DAY = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
 
@@ -83,7 +91,13 @@ def generate(cc):
     cls = nat.__class__
     subs = list(getattr(cls, "subdivisions", ()))
     rule = "national"
-    if len(days) / len(YEARS) < THIN_NATIONAL and subs:
+    if cc in REGION:
+        region = REGION[cc]
+        rule = f"national + holidays of {region} (the region config/zones.toml points at)"
+        for d, n in calendar(cc, region).items():
+            if d.year in YEARS and d not in days:
+                days[d] = n
+    elif len(days) / len(YEARS) < THIN_NATIONAL and subs:
         rule = f"national + holidays of more than half of the {len(subs)} subdivisions"
         count, names = Counter(), {}
         for s in subs:

@@ -303,6 +303,19 @@ mod tests {
         assert!(cal.countries().len() >= 50);
     }
 
+    /// Issue 12: Canada's mail goes to Toronto, and Ontario does not observe
+    /// Remembrance Day (it does Boxing Day); Sri Lanka's data ends in 2026.
+    #[test]
+    fn regional_observance_and_years_with_data() {
+        let cal = Calendar::embedded().unwrap();
+        assert!(cal.holiday(Some("CA"), date(2026, 11, 11)).is_none());
+        assert!(cal.holiday(Some("CA"), date(2026, 12, 26)).is_some());
+        assert!(matches!(
+            cal.holidays("LK", Some(2028)),
+            Err(Error::YearNotCovered { last: 2026, .. })
+        ));
+    }
+
     /// Issue 12: closures are on by default, each switchable.
     #[test]
     fn closures_close_days_by_default() {
