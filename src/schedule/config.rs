@@ -347,6 +347,12 @@ impl ScheduleConfig {
     /// Checks what serde cannot. The error is `(key, message)`.
     pub fn validate(&self) -> Result<(), (String, String)> {
         check_zone("schedule.default_timezone".into(), &self.default_timezone)?;
+        if let Err(e) = super::closures::in_force(&self.closures) {
+            return Err(match e {
+                super::Error::Config { key, message } => (key, message),
+                other => ("schedule.closures".into(), other.to_string()),
+            });
+        }
         if self.jitter > MAX_JITTER {
             return Err((
                 "schedule.jitter".into(),
@@ -478,6 +484,10 @@ mod tests {
             (
                 "[countries.US]\ntimezone = \"America/Chicgo\"",
                 "schedule.countries.US.timezone",
+            ),
+            (
+                "closures = { JP_NEWYEAR = false }",
+                "schedule.closures.JP_NEWYEAR",
             ),
             (
                 "[countries.us]\ntimezone = \"UTC\"",
