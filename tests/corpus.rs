@@ -202,3 +202,79 @@ fn corpus() {
     );
     let _ = Decision::Accept;
 }
+
+/// Issue 12 §6: legitimate everyday mail unlike the seller corpus
+/// (`tests/corpus/everyday/`, written by `make_everyday.py`): mailing-list
+/// posts, newsletters, personal mail in twelve languages, code review
+/// mail, webmail footers with undeclared charsets, PGP- and S/MIME-signed
+/// mail, invitations, contact cards. Its false-hold count is 0: none of it
+/// may be held or refused, for any recipient.
+#[test]
+fn everyday_mail_is_never_held() {
+    let dir = corpus_dir().join("everyday");
+    let mut emls: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+        .collect();
+    emls.sort();
+    assert!(
+        emls.len() >= 40,
+        "only {} messages in {}",
+        emls.len(),
+        dir.display()
+    );
+    let judge = Judge::new(&PolicyConfig::default());
+    let at = jiff::Timestamp::from_second(1_795_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let mut held = Vec::new();
+    let mut scored = Vec::new();
+    for eml in &emls {
+        let name = eml
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let raw = fs::read(eml).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let facts = MessageFacts::parse(&raw).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let rcpts: Vec<RecipientFacts> = facts
+            .visible_recipients()
+            .map(|m| RecipientFacts::from_address(&m.address))
+            .collect();
+        let sender = SenderFacts {
+            mail_from: facts
+                .from
+                .as_ref()
+                .map(|m| m.address.clone())
+                .unwrap_or_default(),
+            ..SenderFacts::default()
+        };
+        let v = judge.evaluate(&facts, &sender, &rcpts, at);
+        let why: Vec<String> = v
+            .all_hits()
+            .filter(|h| !h.advice)
+            .map(|h| format!("{} {} ({})", h.id, h.score, h.detail))
+            .collect();
+        let worst = v
+            .recipients
+            .iter()
+            .map(|r| r.action)
+            .fold(v.action, Decision::max);
+        if worst != Decision::Accept {
+            held.push(format!("  {name}: {} — {}", worst.as_str(), why.join(", ")));
+        } else if !why.is_empty() {
+            scored.push(format!("  {name}: {}", why.join(", ")));
+        }
+    }
+    println!(
+        "{} everyday messages, {} held; scored but accepted:\n{}",
+        emls.len(),
+        held.len(),
+        scored.join("\n")
+    );
+    assert!(
+        held.is_empty(),
+        "{} of {} legitimate everyday messages held or refused:\n{}",
+        held.len(),
+        emls.len(),
+        held.join("\n")
+    );
+}

@@ -46,12 +46,13 @@ fn copies_leave_in_the_recipients_next_business_window() {
             why: "weekend",
         },
         Case {
-            what: "Thursday 24 Dec 18:00 Berlin → Monday 28 Dec (25th, 26th holidays)",
+            what: "Thursday 24 Dec 18:00 Berlin → Monday 28 Dec (24th closed, 25th, 26th holidays)",
             rcpt: "einkauf@firma.de",
             queued: "2026-12-24T18:00",
             from: "2026-12-28T09:00:00+01:00[Europe/Berlin]",
             to: "2026-12-28T09:15:00+01:00[Europe/Berlin]",
-            why: "public holiday: Christmas Day",
+            // Issue 12: offices close on 24 December (a closure, on by default).
+            why: "public holiday: Christmas Eve / New Year's Eve (offices closed)",
         },
         Case {
             what: "Thursday 20:00 Riyadh → Sunday morning (Fri–Sat weekend)",

@@ -12,6 +12,7 @@ use mail_parser::{Addr, Address, HeaderName, MessageParser, MessagePart, MimeHea
 use serde::Serialize;
 
 use super::archive;
+use super::charset::{self, Fallback};
 use super::html::{self, HtmlFacts};
 use super::text::{self, OwnStats, ScriptMix};
 
@@ -65,7 +66,35 @@ pub struct Attachment {
     pub inner_names: Vec<String>,
     /// An image shown inside the HTML (a logo), not a file the reader opens.
     pub inline: bool,
+    /// A part mail programs show as no file: a digital signature (S/MIME,
+    /// PGP), a calendar invitation, a contact card.
+    pub not_content: bool,
+    /// `Content-ID` without the angle brackets.
+    pub content_id: Option<String>,
 }
+
+/// Media types of parts that are not content: signatures, invitations and
+/// contact cards (shown by the mail program as a badge or a button).
+pub const NOT_CONTENT_TYPES: &[&str] = &[
+    "application/pkcs7-signature",
+    "application/x-pkcs7-signature",
+    "application/pgp-signature",
+    "application/pgp-keys",
+    "text/calendar",
+    "application/ics",
+    "text/vcard",
+    "text/x-vcard",
+    "text/directory",
+];
+
+/// File name extensions of the same parts, for programs that send them as
+/// `application/octet-stream`.
+pub const NOT_CONTENT_EXTENSIONS: &[&str] = &["p7s", "asc", "sig", "ics", "vcf"];
+
+/// The largest inline image (`cid:`) taken for a logo or an icon when the
+/// HTML gives it no size; also the largest file marked as an attachment
+/// that still counts as inline when the HTML shows it.
+pub const MAX_LOGO_BYTES: usize = 32 * 1024;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HeaderFacts {
@@ -131,11 +160,15 @@ pub struct MessageFacts {
     /// The writer's own words in `body_text`: no quotes, no signature.
     pub own_text: String,
     pub signature: String,
+    /// The longest Chinese passage of sentences in the signature
+    /// ([`text::signature_chinese_passage`]): a note pasted below "-- ".
+    pub signature_chinese: usize,
     /// Scripts of `body_text`.
     pub script: ScriptMix,
     /// Scripts, words, paragraphs and Chinese passages of `own_text`.
     pub own: OwnStats,
-    /// Traces of a broken charset in subject or text, with a sample each.
+    /// Traces of a broken charset in the subject or the writer's text
+    /// (a pattern, see [`text::mojibake_markers`]), with a sample each.
     pub mojibake: Vec<String>,
     /// URLs written out in the plain text.
     pub text_urls: Vec<String>,
@@ -160,9 +193,12 @@ impl MessageFacts {
         }
     }
 
-    /// Attachments a reader opens (inline images excluded).
+    /// Attachments a reader opens (inline images, signatures, invitations
+    /// and contact cards excluded).
     pub fn files(&self) -> impl Iterator<Item = &Attachment> {
-        self.attachments.iter().filter(|a| !a.inline)
+        self.attachments
+            .iter()
+            .filter(|a| !a.inline && !a.not_content)
     }
 
     /// The subject with reply/forward prefixes removed.
@@ -263,6 +299,7 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
 
     let mut encoding_problem = false;
     let mut plain = String::new();
+    let fallback = Fallback::of(&msg);
     for part in msg.text_bodies() {
         encoding_problem |= part.is_encoding_problem;
         if let PartType::Text(t) = &part.body {
@@ -270,14 +307,14 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
             if !plain.is_empty() {
                 plain.push_str("\n\n");
             }
-            plain.push_str(t);
+            plain.push_str(&charset::reader_text(raw, part, t, fallback));
         }
     }
     let mut html_facts: Option<HtmlFacts> = None;
     for part in msg.html_bodies() {
         if let PartType::Html(h) = &part.body {
             encoding_problem |= part.is_encoding_problem;
-            let facts = html::analyse(h);
+            let facts = html::analyse(&charset::reader_text(raw, part, h, fallback));
             match &mut html_facts {
                 None => html_facts = Some(facts),
                 Some(acc) => {
@@ -305,16 +342,24 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
             .unwrap_or_default()
     };
     f.plain_text = plain;
+    if let Some(h) = &mut html_facts {
+        mark_inline_images(h, &mut f.attachments);
+    }
     f.html = html_facts;
 
     let own = text::split_own(&f.body_text);
     f.own_text = own.own;
     f.signature = own.signature;
+    f.signature_chinese = text::signature_chinese_passage(&f.signature);
     f.script = ScriptMix::of(&f.body_text);
     f.own = OwnStats::of(&f.own_text);
 
+    // The writer's text only: damage in a quoted mail is its writer's.
     let mut moji = text::mojibake_markers(f.subject.as_deref().unwrap_or(""));
-    for m in text::mojibake_markers(&f.body_text) {
+    for m in text::mojibake_markers(&f.own_text)
+        .into_iter()
+        .chain(text::mojibake_markers(&f.signature))
+    {
         if !moji.contains(&m) {
             moji.push(m);
         }
@@ -325,6 +370,32 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     f.mojibake = moji;
     f.text_urls = urls_in(&f.plain_text);
     Ok(f)
+}
+
+/// Ties the HTML's `cid:` images to their files: a small file referenced
+/// from the HTML is a logo (not content) even when its part says
+/// "attachment", and an image without a declared size is sized by its file.
+fn mark_inline_images(html: &mut HtmlFacts, files: &mut [Attachment]) {
+    for img in &mut html.images {
+        let Some(cid) = img
+            .src
+            .get(..4)
+            .filter(|p| p.eq_ignore_ascii_case("cid:"))
+            .and_then(|_| img.src.get(4..))
+        else {
+            continue;
+        };
+        let Some(file) = files
+            .iter_mut()
+            .find(|a| a.content_id.as_deref() == Some(cid.trim()))
+        else {
+            continue;
+        };
+        if file.content_type.starts_with("image/") && file.size <= MAX_LOGO_BYTES {
+            file.inline = true;
+            img.small_file = true;
+        }
+    }
 }
 
 fn attachment(part: &MessagePart<'_>) -> Attachment {
@@ -350,6 +421,16 @@ fn attachment(part: &MessagePart<'_>) -> Attachment {
         (PartType::Binary(b) | PartType::InlineBinary(b), Some("zip")) => archive::zip_names(b),
         _ => Vec::new(),
     };
+    let not_content = NOT_CONTENT_TYPES.contains(&content_type.as_str())
+        || extension
+            .as_deref()
+            .is_some_and(|e| NOT_CONTENT_EXTENSIONS.contains(&e));
+    let content_id = part.content_id().map(|c| {
+        c.trim()
+            .trim_start_matches('<')
+            .trim_end_matches('>')
+            .to_string()
+    });
     let filename = filename
         .or_else(|| matches!(part.body, PartType::Message(_)).then(|| "message.eml".to_string()));
     Attachment {
@@ -359,6 +440,8 @@ fn attachment(part: &MessagePart<'_>) -> Attachment {
         extension,
         inner_names,
         inline,
+        not_content,
+        content_id,
     }
 }
 
@@ -485,6 +568,25 @@ mod tests {
         let f = MessageFacts::parse(&raw).unwrap();
         assert_eq!(f.plain_text.trim(), "你好");
         assert!(f.mojibake.is_empty());
+    }
+
+    /// Issue 12: one undeclared Windows-1252 `’` in a webmail footer is
+    /// shown right by every mail program; it is no MOJIBAKE.
+    #[test]
+    fn undeclared_8bit_footer_is_read_as_mail_programs_do() {
+        let mut raw = b"From: a@b.example\r\nTo: c@d.example\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n\r\n-- \r\nSent from my phone. Don".to_vec();
+        raw.extend_from_slice(b"\x92t reply to this footer.\r\n");
+        let f = MessageFacts::parse(&raw).unwrap();
+        assert!(f.signature.contains("Don\u{2019}t"), "{:?}", f.signature);
+        assert!(f.mojibake.is_empty(), "{:?}", f.mojibake);
+        // Replacement characters the sender's program wrote: the reader sees them.
+        let raw = "From: a@b.example\r\nTo: c@d.example\r\nSubject: x\r\n\r\nGr\u{FFFD}\u{FFFD}e aus K\u{FFFD}ln\r\n";
+        assert!(
+            !MessageFacts::parse(raw.as_bytes())
+                .unwrap()
+                .mojibake
+                .is_empty()
+        );
     }
 
     /// The definition `urls_in` must keep: every token, in order.

@@ -33,12 +33,44 @@ pub struct Image {
     pub width: Option<u32>,
     pub height: Option<u32>,
     pub alt: Option<String>,
+    /// Inside an element the reader does not see (display:none…).
+    pub hidden: bool,
+    /// An inline file (`cid:`) small enough to be a logo or an icon; set
+    /// by the message facts, which know the file.
+    pub small_file: bool,
 }
 
+/// The tallest image, in CSS pixels, that is still a logo or an icon (a
+/// signature logo, a social-media button) rather than a picture to look at.
+pub const MAX_DECORATION_HEIGHT: u32 = 120;
+/// The widest one.
+pub const MAX_DECORATION_WIDTH: u32 = 400;
+
+/// Words in the address of a tracking pixel that declares no size.
+const TRACKER_WORDS: &[&str] = &["pixel", "track", "beacon", "/open", "open.gif", "/o.gif"];
+
 impl Image {
-    /// A 1×1 (or 0×0) image: a tracking pixel, not something a reader sees.
+    /// A tracking pixel or a spacer: hidden, 2 px or less on a side, or
+    /// without a size at an address that says what it is.
     pub fn is_pixel(&self) -> bool {
-        matches!((self.width, self.height), (Some(w), Some(h)) if w <= 2 && h <= 2)
+        if self.hidden || self.width.is_some_and(|w| w <= 2) || self.height.is_some_and(|h| h <= 2)
+        {
+            return true;
+        }
+        if self.width.is_none() && self.height.is_none() {
+            let src = self.src.to_ascii_lowercase();
+            return !src.starts_with("cid:") && TRACKER_WORDS.iter().any(|w| src.contains(w));
+        }
+        false
+    }
+
+    /// Not content: a pixel, a logo or an icon (by its declared size, or a
+    /// small inline file).
+    pub fn is_decoration(&self) -> bool {
+        self.is_pixel()
+            || self.small_file
+            || matches!((self.width, self.height), (Some(w), Some(h))
+                if w <= MAX_DECORATION_WIDTH && h <= MAX_DECORATION_HEIGHT)
     }
 }
 
@@ -168,6 +200,8 @@ fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
             width: dim("width"),
             height: dim("height"),
             alt: el.get_attribute("alt"),
+            hidden: hidden || st.hidden_depth > 0,
+            small_file: false,
         };
         st.images.push(image);
     }
@@ -525,6 +559,21 @@ mod tests {
         assert_eq!(f.images.len(), 2);
         assert_eq!(f.images[0].width, Some(600));
         assert!(f.images[1].is_pixel());
+        assert!(!f.images[0].is_decoration());
+    }
+
+    /// Issue 12: pixels, logos and icons are not pictures the reader looks at.
+    #[test]
+    fn pixels_logos_and_icons_are_decoration() {
+        let f = analyse(
+            "<p>Hi</p><img src=\"https://t.example/open?id=1\" alt=\"\">\
+             <img src=\"https://x.example/p.gif\" height=\"1\">\
+             <div style=\"display:none\"><img src=\"https://x.example/a.png\" width=\"600\" height=\"400\"></div>\
+             <img src=\"cid:logo\" width=\"180\" height=\"60\"><img src=\"https://x.example/in.png\" width=\"24\" height=\"24\">\
+             <img src=\"https://x.example/lamp.jpg\" width=\"600\" height=\"400\"><img src=\"https://x.example/photo.jpg\">",
+        );
+        let decoration: Vec<bool> = f.images.iter().map(Image::is_decoration).collect();
+        assert_eq!(decoration, [true, true, true, true, true, false, false]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Knows nothing of recipients or time beyond the `Date:` it may add.
 
 pub mod archive;
+pub mod charset;
 pub mod facts;
 pub mod headers;
 pub mod html;

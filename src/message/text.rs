@@ -151,18 +151,38 @@ pub fn split_own(text: &str) -> OwnText {
                 .skip(i + 1)
                 .map(|l| l.trim())
                 .find(|l| !l.is_empty());
-            if kind && !next.is_some_and(|l| l.starts_with('>')) {
+            if kind && !next.is_some_and(|l| l.starts_with('>') || is_bar_quote(l)) {
                 break;
             }
             i += 1;
             continue;
         }
-        if t.starts_with('>') {
+        if t.starts_with('>') || is_bar_quote(t) {
             out.has_quote = true;
             i += 1;
             continue;
         }
-        if !in_signature && (line == "-- " || t == "--" || t == "—" || is_closing(t)) {
+        // An OpenPGP clear-signed text: the armour lines are no one's words.
+        if t == "-----BEGIN PGP SIGNED MESSAGE-----" {
+            i += 1;
+            while lines.get(i).is_some_and(|l| l.starts_with("Hash:")) {
+                i += 1;
+            }
+            continue;
+        }
+        if t == "-----BEGIN PGP SIGNATURE-----" {
+            while lines
+                .get(i)
+                .is_some_and(|l| l.trim() != "-----END PGP SIGNATURE-----")
+            {
+                i += 1;
+            }
+            i += 1;
+            continue;
+        }
+        // "- -- " is the signature marker, dash-escaped by a PGP signer.
+        let marker = line == "-- " || line == "- -- " || t == "--" || t == "—";
+        if !in_signature && (marker || is_closing(t)) {
             in_signature = true;
             if is_closing(t) {
                 // The closing line itself is the writer's; the name and company below are not.
@@ -179,6 +199,12 @@ pub fn split_own(text: &str) -> OwnText {
         i += 1;
     }
     out
+}
+
+/// A line quoted with "| " (some webmails and Usenet readers), not a table
+/// row (which ends with "|" too).
+fn is_bar_quote(t: &str) -> bool {
+    t.starts_with('|') && (t.len() == 1 || !t.ends_with('|'))
 }
 
 fn push_line(s: &mut String, line: &str) {
@@ -412,6 +438,55 @@ pub fn longest_chinese_passage(own: &str) -> usize {
     best
 }
 
+/// Labels of the lines a signature is made of (company, address, phone):
+/// Chinese there is the sender's identity, not a note.
+const SIGNATURE_LABELS: &[&str] = &[
+    "公司",
+    "地址",
+    "电话",
+    "電話",
+    "手机",
+    "手機",
+    "传真",
+    "傳真",
+    "邮箱",
+    "郵箱",
+    "网址",
+    "網址",
+    "微信",
+    "有限公司",
+    "工厂",
+    "工廠",
+];
+
+/// The longest Chinese passage below the signature marker that reads as
+/// sentences: consecutive Chinese lines holding sentence punctuation (，。！？；)
+/// and no signature label. A company name or an address has neither, so
+/// it never counts; a price note pasted under "-- " does.
+pub fn signature_chinese_passage(signature: &str) -> usize {
+    if signature.is_ascii() {
+        return 0;
+    }
+    let mut best = 0;
+    let mut run = 0;
+    for line in signature.lines() {
+        let sentence = line.contains(['，', '。', '！', '？', '；'])
+            && !SIGNATURE_LABELS.iter().any(|l| line.contains(l));
+        let m = ScriptMix::of(line);
+        if sentence
+            && m.han > 0
+            && m.kana == 0
+            && m.han >= m.latin + m.cyrillic + m.arabic + m.hangul + m.other
+        {
+            run += m.han;
+            best = best.max(run);
+        } else {
+            run = 0;
+        }
+    }
+    best
+}
+
 /// Words as a reader counts them: whitespace-separated tokens with a letter,
 /// plus one word per two CJK characters (CJK text has no spaces).
 pub fn word_count(text: &str) -> usize {
@@ -559,73 +634,113 @@ pub fn longest_paragraph_words(text: &str) -> usize {
     best
 }
 
-/// Traces of a charset gone wrong, each with a short sample.
+/// Replacement characters (U+FFFD) that make a pattern of damage: one alone
+/// is a stray byte the reader may not even notice, several are a charset
+/// gone wrong.
+pub const MIN_REPLACEMENT_CHARS: usize = 3;
+
+/// Sequences a wrong decoder leaves behind, each evidence on its own: GBK
+/// read from U+FFFD (锟斤拷) or from uninitialised memory (烫烫烫, 屯屯屯), a
+/// UTF-8 byte-order mark read as Windows-1252 in the middle of a text.
+const DAMAGE_MARKERS: &[&str] = &["锟斤拷", "烫烫烫", "屯屯屯", "ï»¿"];
+
+/// Whether `c` is how Windows-1252 shows a UTF-8 continuation byte
+/// (0x80–0xBF).
+fn shows_continuation_byte(c: char) -> bool {
+    matches!(c as u32, 0x80..=0xBF)
+        || matches!(
+            c,
+            '€' | '‚'
+                | 'ƒ'
+                | '„'
+                | '…'
+                | '†'
+                | '‡'
+                | 'ˆ'
+                | '‰'
+                | 'Š'
+                | '‹'
+                | 'Œ'
+                | 'Ž'
+                | '‘'
+                | '’'
+                | '“'
+                | '”'
+                | '•'
+                | '–'
+                | '—'
+                | '˜'
+                | '™'
+                | 'š'
+                | '›'
+                | 'œ'
+                | 'ž'
+                | 'Ÿ'
+        )
+}
+
+/// Traces of a charset gone wrong, each with a short sample. Only a pattern
+/// counts, never one odd character:
+/// - [`MIN_REPLACEMENT_CHARS`] U+FFFD, or two in a row (one letter's bytes);
+/// - one of the [`DAMAGE_MARKERS`];
+/// - UTF-8 read as Windows-1252 ("Ã©", "Ã¼", "â€™"): a lead character
+///   ("Ã", "Â", "â") followed by a shown continuation byte, either inside a
+///   word or at least twice.
 pub fn mojibake_markers(text: &str) -> Vec<String> {
     let mut found = Vec::new();
     if text.is_ascii() {
         return found;
     }
-    if text.contains('\u{FFFD}') {
-        found.push("\u{FFFD} (replacement character)".to_string());
+    let mut replacement = 0;
+    let mut replacement_run = false;
+    let mut pairs = 0;
+    let mut in_word_pair = false;
+    let mut sample = String::new();
+    let mut before: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{FFFD}' {
+            replacement += 1;
+            replacement_run |= before == Some('\u{FFFD}');
+        } else if matches!(c, 'Ã' | 'Â' | 'â')
+            && let Some(&next) = chars.peek()
+            && shows_continuation_byte(next)
+        {
+            pairs += 1;
+            let after = text_after_pair(&mut chars.clone());
+            in_word_pair |=
+                before.is_some_and(char::is_alphabetic) || after.is_some_and(char::is_alphabetic);
+            if sample.is_empty() {
+                sample.push(c);
+                sample.push(next);
+            }
+        }
+        before = Some(c);
     }
-    for marker in ["锟斤拷", "烫烫烫", "屯屯屯", "ï»¿", "â€™", "â€œ", "â€"]
-    {
+    if replacement >= MIN_REPLACEMENT_CHARS || replacement_run {
+        found.push(format!(
+            "{replacement} \u{FFFD} (replacement character{})",
+            if replacement == 1 { "" } else { "s" }
+        ));
+    }
+    for marker in DAMAGE_MARKERS {
         if text.contains(marker) {
             found.push(marker.to_string());
             break;
         }
     }
-    // UTF-8 read as Latin-1/Windows-1252: "Ã" or "Â" followed by a
-    // continuation byte shown as a character (é → "Ã©", ü → "Ã¼", nbsp → "Â ").
-    let mut prev: Option<char> = None;
-    let mut count = 0;
-    let mut sample = String::new();
-    for c in text.chars() {
-        if let Some(p) = prev {
-            let cont = matches!(c as u32, 0x80..=0xBF)
-                || matches!(
-                    c,
-                    '€' | '‚'
-                        | 'ƒ'
-                        | '„'
-                        | '…'
-                        | '†'
-                        | '‡'
-                        | 'ˆ'
-                        | '‰'
-                        | 'Š'
-                        | '‹'
-                        | 'Œ'
-                        | 'Ž'
-                        | '‘'
-                        | '’'
-                        | '“'
-                        | '”'
-                        | '•'
-                        | '–'
-                        | '—'
-                        | '˜'
-                        | '™'
-                        | 'š'
-                        | '›'
-                        | 'œ'
-                        | 'ž'
-                        | 'Ÿ'
-                );
-            if (p == 'Ã' || p == 'Â') && cont {
-                count += 1;
-                if sample.is_empty() {
-                    sample.push(p);
-                    sample.push(c);
-                }
-            }
-        }
-        prev = Some(c);
-    }
-    if count > 0 {
+    if pairs >= 2 || in_word_pair {
         found.push(sample);
     }
     found
+}
+
+/// The character after a lead + continuation pair (and after any further
+/// shown continuation bytes, as in "â€™"), `chars` standing on the pair's
+/// second character.
+fn text_after_pair(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<char> {
+    chars.next();
+    chars.find(|&c| !shows_continuation_byte(c))
 }
 
 /// Reply and forward prefixes in the languages sellers and buyers use.
@@ -677,6 +792,22 @@ mod tests {
         assert!(o.has_quote);
     }
 
+    /// Issue 12: "| " quotes are quotes, the answer below them is the
+    /// writer's; a table is not a quote; PGP armour is no one's text.
+    #[test]
+    fn bar_quotes_and_pgp_armour() {
+        let t = "On Mon, Anna wrote:\n| where is my parcel?\n| it is late\n\nIt left today, tracking 123.\n";
+        let o = split_own(t);
+        assert!(o.own.contains("tracking 123"), "{o:?}");
+        assert!(!o.own.contains("where is"));
+        let t = "Prices:\n| Item | Qty |\n| Lamp | 5 |\n";
+        assert!(split_own(t).own.contains("Lamp"));
+        let t = "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\nThe release is out.\n- -- \nAnna\n-----BEGIN PGP SIGNATURE-----\niQEzBAEBCAAdFiEE\n-----END PGP SIGNATURE-----\n";
+        let o = split_own(t);
+        assert_eq!(o.own.trim(), "The release is out.");
+        assert_eq!(o.signature.trim(), "Anna");
+    }
+
     #[test]
     fn outlook_quote_and_closing() {
         let t = "Dear Hans,\nSee below.\nBest regards,\nLi\n广东省深圳市南山区科技园南区深圳湾科技生态园十栋\n";
@@ -687,6 +818,19 @@ mod tests {
         assert_eq!(longest_chinese_passage(&split_own(t).own), 0);
         let t = "Answer.\n\n发件人: 王经理\n请帮我看看这个客户的订单\n";
         assert!(!split_own(t).own.contains("订单"));
+    }
+
+    /// Issue 12: a note below "-- " counts; a company and its address do not.
+    #[test]
+    fn chinese_below_the_signature_marker() {
+        let o = split_own(
+            "Dear Hans,\nthe price is final.\n\n-- \nLi Wei\n深圳市华强电子有限公司\n地址：广东省深圳市南山区科技园南区深圳湾科技生态园十栋\n注意：这个客户的底价是每件八块五，不能再降了，如果他还要压价就先拖一拖，等老板回来再说。\n",
+        );
+        assert!(signature_chinese_passage(&o.signature) >= 20, "{o:?}");
+        let o = split_own(
+            "Dear Hans,\nthe price is final.\n\n-- \nLi Wei\n深圳市华强电子有限公司\n广东省深圳市南山区科技园南区深圳湾科技生态园十栋\n电话：0755-1234567，手机：138000000\n",
+        );
+        assert_eq!(signature_chinese_passage(&o.signature), 0);
     }
 
     #[test]
@@ -716,7 +860,16 @@ mod tests {
         );
         assert_eq!(mojibake_markers("Sehr geehrter Herr MÃ¼ller").len(), 1);
         assert_eq!(mojibake_markers("锟斤拷锟斤拷").len(), 1);
-        assert_eq!(mojibake_markers("bad \u{FFFD} char").len(), 1);
+        assert!(mojibake_markers("bad \u{FFFD} char").is_empty());
+        assert_eq!(
+            mojibake_markers("T\u{FFFD}pfe f\u{FFFD}r Sie, Gr\u{FFFD}\u{FFFD}e").len(),
+            1
+        );
+        assert_eq!(mojibake_markers("Gr\u{FFFD}\u{FFFD}e").len(), 1);
+        assert_eq!(mojibake_markers("arrivÃ©e, dÃ©chargement").len(), 1);
+        assert_eq!(mojibake_markers("Weâ€™ll ship").len(), 1);
+        // One stray pair between words is no pattern.
+        assert!(mojibake_markers("Price: Â£ 20").is_empty());
         assert!(mojibake_markers("SÃO PAULO").is_empty());
     }
 

@@ -5,6 +5,7 @@
 use super::engine::Ctx;
 use super::rules::RuleId;
 use super::verdict::{Finding, Text, quoted_list};
+use super::words;
 use crate::message::text::word_count_up_to;
 
 /// Phrases of advertising and scam mail, looked for in the writer's own text.
@@ -34,27 +35,6 @@ pub const SPAM_PHRASES: &[&str] = &[
     "million dollars",
     "don't miss out",
     "100% satisfied",
-];
-
-/// Greetings that show the writer does not know who they write to.
-pub const GENERIC_GREETINGS: &[&str] = &[
-    "dear customer",
-    "dear valued customer",
-    "dear sir/madam",
-    "dear sir / madam",
-    "dear sir or madam",
-    "dear sirs",
-    "dear sir",
-    "dear madam",
-    "dear friend",
-    "dear friends",
-    "dear buyer",
-    "dear client",
-    "dear user",
-    "hello friend",
-    "hi friend",
-    "hello dear",
-    "to whom it may concern",
 ];
 
 /// Link-shortening services: the reader cannot see where the link goes.
@@ -114,7 +94,8 @@ pub fn empty(ctx: &Ctx<'_>) -> Option<Finding> {
 
 pub fn image_only(ctx: &Ctx<'_>) -> Option<Finding> {
     let html = ctx.facts.html.as_ref()?;
-    let images = html.images.iter().filter(|i| !i.is_pixel()).count();
+    // Pixels, logos and icons are no pictures the reader looks at.
+    let images = html.images.iter().filter(|i| !i.is_decoration()).count();
     if images == 0 {
         return None;
     }
@@ -170,158 +151,263 @@ pub fn attachment_only(ctx: &Ctx<'_>) -> Option<Finding> {
     ))
 }
 
-/// Unfilled merge fields in `text`, each as written.
+/// Non-empty lines at the top of the writer's text that hold the greeting:
+/// there any merge-field shape counts, not only a name-like one.
+const GREETING_LINES: usize = 1;
+
+/// Non-empty lines at the top looked at for an empty greeting ("Hi ,").
+const EMPTY_GREETING_LINES: usize = 3;
+
+/// Most placeholders reported per text.
+const MAX_PLACEHOLDERS: usize = 10;
+
+/// Unfilled merge fields in the writer's text (or a subject), each as
+/// written. Evidence, not shapes alone:
+/// - in the greeting (the first line) every merge-field
+///   shape counts: `{{x}}`, `{x}`, `%X%`, `%%X%%`, `*|X|*`, `<<x>>`, and an
+///   empty or filler name ("Hi ,", "Dear XXX", "Dear Mr. ____");
+/// - below it only fields whose content is name-like ([`words::is_name_like`]:
+///   first name, company, customer, 名字, nombre…) or a filler (XXX, ____,
+///   ○○), and `[…]`/`【…】`/`<…>` only then, so `[...]`, `[sic]` and `[1]` do
+///   not count;
+/// - lines that look like code (and fenced blocks) are not read below the
+///   greeting: `{x}`, `%{x}` and template syntax there are the writer's code;
+/// - a run of ○/●/〇 anywhere (`○○様`, `株式会社○○`).
 pub fn find_placeholders(text: &str) -> Vec<String> {
+    find_placeholders_in(text, GREETING_LINES)
+}
+
+/// [`find_placeholders`] with `greeting_lines` lines read as the greeting
+/// (none for a signature or footer).
+pub fn find_placeholders_in(text: &str, greeting_lines: usize) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    // Most texts hold none of the opening characters: one pass saves the
-    // six searches below.
-    if !has_opener(text) {
-        return greeting_placeholders(text, out);
-    }
-    let mut push = |s: String| {
-        if !out.contains(&s) && out.len() < 10 {
-            out.push(s);
+    // Most texts hold none of the opening characters: one pass saves
+    // looking at each line.
+    if has_opener(text) {
+        let mut in_fence = false;
+        let mut seen = 0;
+        for line in text.lines() {
+            let t = line.trim();
+            if t.starts_with("```") {
+                in_fence = !in_fence;
+                continue;
+            }
+            let greeting = !t.is_empty() && seen < greeting_lines;
+            seen += usize::from(!t.is_empty());
+            if in_fence || !has_opener(line) || (!greeting && looks_like_code(line)) {
+                continue;
+            }
+            fields_in(line, greeting, &mut out);
         }
-    };
+    }
+    if !text.is_ascii() {
+        filler_runs(text, &mut out);
+    }
+    if greeting_lines > 0 {
+        greeting_placeholders(text, out)
+    } else {
+        out
+    }
+}
+
+fn push_unique(out: &mut Vec<String>, s: String) {
+    if !out.contains(&s) && out.len() < MAX_PLACEHOLDERS {
+        out.push(s);
+    }
+}
+
+/// Merge fields in one line; `greeting`: any shape counts, else only
+/// name-like or filler content.
+fn fields_in(line: &str, greeting: bool, out: &mut Vec<String>) {
     let ident = |s: &str, extra: &str| {
         !s.trim().is_empty()
             && s.len() <= 40
             && s.chars().all(|c| c.is_alphanumeric() || extra.contains(c))
     };
-    for m in delimited(text, "{{", "}}") {
-        if ident(m, " _.-|") {
-            push(format!("{{{{{m}}}}}"));
+    let named = |m: &str| greeting || words::is_name_like(m) || is_filler(m);
+    for m in delimited(line, "{{", "}}") {
+        if ident(m, " _.-|") && named(m) {
+            push_unique(out, format!("{{{{{m}}}}}"));
         }
     }
-    for m in delimited(text, "*|", "|*") {
-        if ident(m, "_:") {
-            push(format!("*|{m}|*"));
+    for m in delimited(line, "*|", "|*") {
+        // `*|LIST:COMPANY|*` names the sender's list, not the reader.
+        if ident(m, "_:") && (greeting || (!m.contains(':') && named(m))) {
+            push_unique(out, format!("*|{m}|*"));
         }
     }
-    for (pos, m) in delimited_at(text, "{", "}") {
-        let glued = text
+    for (pos, m) in delimited_at(line, "{", "}") {
+        let glued = line
             .get(..pos)
             .and_then(|t| t.chars().next_back())
-            .is_some_and(|c| c == '{' || c.is_alphanumeric() || c == '$');
+            .is_some_and(|c| matches!(c, '{' | '$' | '%' | '#') || c.is_alphanumeric());
         if !glued
             && m.len() >= 3
             && !m.starts_with('{')
             && m.chars().next().is_some_and(char::is_alphabetic)
             && ident(m, "_ .")
             && m.len() <= 30
+            && named(m)
         {
-            push(format!("{{{m}}}"));
+            push_unique(out, format!("{{{m}}}"));
         }
     }
-    for m in delimited(text, "%", "%") {
-        if m.len() >= 2 && m.chars().all(|c| c.is_ascii_uppercase() || c == '_') {
-            push(format!("%{m}%"));
+    let upper = |m: &str| m.len() >= 2 && m.chars().all(|c| c.is_ascii_uppercase() || c == '_');
+    for m in delimited(line, "%%", "%%") {
+        if upper(m) && named(m) {
+            push_unique(out, format!("%%{m}%%"));
         }
     }
-    for m in delimited(text, "<<", ">>") {
-        if ident(m, " _") && m.chars().next().is_some_and(char::is_alphabetic) {
-            push(format!("<<{m}>>"));
+    for m in delimited(line, "%", "%") {
+        if upper(m) && named(m) {
+            push_unique(out, format!("%{m}%"));
         }
     }
-    for m in delimited(text, "[", "]") {
+    for m in delimited(line, "<<", ">>") {
+        if ident(m, " _") && m.chars().next().is_some_and(char::is_alphabetic) && named(m) {
+            push_unique(out, format!("<<{m}>>"));
+        }
+    }
+    for (pos, m) in delimited_at(line, "<", ">") {
+        // `<Customer Name>`, not `<b>`, `List<Name>` or `<a@b.example>`.
+        let glued = line
+            .get(..pos)
+            .and_then(|t| t.chars().next_back())
+            .is_some_and(|c| c == '<' || c.is_alphanumeric());
+        if !glued
+            && ident(m, " _")
+            && (m.contains(' ') || m.starts_with(char::is_uppercase))
+            && (words::is_name_like(m) || is_filler(m))
+        {
+            push_unique(out, format!("<{m}>"));
+        }
+    }
+    for m in delimited(line, "[", "]") {
         if bracket_placeholder(m) {
-            push(format!("[{m}]"));
+            push_unique(out, format!("[{m}]"));
         }
     }
-    greeting_placeholders(text, out)
+    for m in delimited(line, "【", "】") {
+        if bracket_placeholder(m) {
+            push_unique(out, format!("【{m}】"));
+        }
+    }
+}
+
+/// Whether `text` shows `field` as a quotation: in backticks or quotes.
+fn is_mentioned(text: &str, field: &str) -> bool {
+    text.match_indices(field).any(|(at, _)| {
+        let before = text.get(..at).and_then(|t| t.chars().next_back());
+        let after = text.get(at + field.len()..).and_then(|t| t.chars().next());
+        matches!(
+            (before, after),
+            (Some('`'), Some('`'))
+                | (Some('"'), Some('"'))
+                | (Some('\''), Some('\''))
+                | (Some('“'), Some('”'))
+                | (Some('„'), Some('“'))
+        )
+    })
 }
 
 /// Whether `text` holds a character that opens a delimited merge field:
-/// `{`, `*`, `%`, `<` or `[`. Folds without stopping early so that it
-/// vectorises.
+/// `{`, `*`, `%`, `<`, `[` or the first byte of `【`. Folds without stopping
+/// early so that it vectorises.
 fn has_opener(text: &str) -> bool {
     text.as_bytes().chunks(64).any(|chunk| {
         chunk.iter().fold(false, |found, &b| {
-            found | matches!(b, b'{' | b'*' | b'%' | b'<' | b'[')
+            found | matches!(b, b'{' | b'*' | b'%' | b'<' | b'[' | 0xE3)
         })
     })
 }
 
-/// `found` plus the empty greetings ("Dear ,") of the first three lines.
+/// A line of code, a diff or a template language: what looks like a merge
+/// field there is the writer's syntax.
+fn looks_like_code(line: &str) -> bool {
+    const SIGNS: &[&str] = &[
+        ";", "=>", "->", "==", "!=", "::", "()", "${", "%{", "#{", "{%", "%}", "`", "</", "/>",
+        " = ", "f\"", "f'", "print(", "def ", "fn ", "return ", "function", "console.", "&&", "||",
+    ];
+    line.starts_with('\t')
+        || line.starts_with("    ")
+        || line.starts_with('+')
+        || line.starts_with("@@")
+        || SIGNS.iter().any(|s| line.contains(s))
+}
+
+/// Text that stands where a name should be: XXX, ____, ○○.
+fn is_filler(inner: &str) -> bool {
+    let t = inner.trim();
+    let n = t.chars().count();
+    ((1..=6).contains(&n) && t.chars().all(|c| matches!(c, 'x' | 'X')))
+        || (n >= 2 && t.chars().all(|c| c == '_' || c == '＿'))
+        || (n >= 2 && t.chars().all(is_filler_mark))
+}
+
+/// Marks Japanese and Chinese templates put where a name goes (○○様).
+fn is_filler_mark(c: char) -> bool {
+    matches!(c, '○' | '●' | '〇' | '◯')
+}
+
+/// Runs of two or more [`is_filler_mark`]s anywhere: `○○様`, `株式会社○○`.
+fn filler_runs(text: &str, out: &mut Vec<String>) {
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if is_filler_mark(c) {
+            run.push(c);
+            continue;
+        }
+        if run.chars().count() >= 2 {
+            push_unique(out, std::mem::take(&mut run));
+        }
+        run.clear();
+    }
+}
+
+/// `found` plus the empty greetings ("Dear ,") of the first lines.
 fn greeting_placeholders(text: &str, mut found: Vec<String>) -> Vec<String> {
     for line in text
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())
-        .take(3)
+        .take(EMPTY_GREETING_LINES)
     {
-        if let Some(p) = empty_greeting(line)
-            && !found.contains(&p)
-            && found.len() < 10
-        {
-            found.push(p);
+        if let Some(p) = empty_greeting(line) {
+            push_unique(&mut found, p);
         }
     }
     found
 }
 
-/// `[Customer Name]`, `[Date]`, `[XXX]` — but not `[Order #1234]` or `[URGENT]`.
+/// `[Customer Name]`, `[Su nombre]`, `[客户名字]`, `[XXX]` — but not
+/// `[Order #1234]`, `[URGENT]`, `[...]`, `[sic]` or `[1]`.
 fn bracket_placeholder(inner: &str) -> bool {
-    const WORDS: &[&str] = &[
-        "name",
-        "first",
-        "last",
-        "firstname",
-        "lastname",
-        "surname",
-        "customer",
-        "client",
-        "buyer",
-        "recipient",
-        "company",
-        "product",
-        "date",
-        "address",
-        "email",
-        "phone",
-        "number",
-        "city",
-        "country",
-        "title",
-        "your",
-        "contact",
-        "amount",
-        "price",
-        "link",
-        "url",
-        "insert",
-        "signature",
-        "position",
-        "salutation",
-        "here",
-    ];
     let t = inner.trim();
     if t.is_empty()
-        || t.len() > 40
+        || t.chars().count() > 40
         || t.chars()
             .any(|c| c.is_ascii_digit() || c == '#' || c == '@' || c == '/')
     {
         return false;
     }
-    let lower = t.to_lowercase();
-    if matches!(lower.as_str(), "x" | "xx" | "xxx" | "xxxx" | "...") {
+    if is_filler(t) {
         return true;
     }
-    let words: Vec<&str> = lower
-        .split(|c: char| c.is_whitespace() || c == '_' || c == '-')
-        .filter(|w| !w.is_empty())
-        .collect();
-    words.len() <= 5 && words.iter().any(|w| WORDS.contains(w))
+    let words = t.split_whitespace().count();
+    words <= 5
+        && (words::is_name_like(t)
+            || t.get(..7)
+                .is_some_and(|p| p.eq_ignore_ascii_case("insert ")))
 }
 
-/// "Dear XXX," and "Hi ," (a merge field that came out empty).
+/// "Dear XXX," "Dear Mr. ____" and "Hi ," (a merge field that came out empty).
 fn empty_greeting(line: &str) -> Option<String> {
     // Every greeting below starts with one of these letters, and no other
     // character lower-cases to them: skip lower-casing most lines.
     if !line.as_bytes().first().is_some_and(|b| {
         matches!(
             b.to_ascii_lowercase(),
-            b'd' | b'h' | b'l' | b's' | b'e' | b'b'
+            b'd' | b'h' | b'l' | b's' | b'e' | b'b' | b'c' | b'g' | b'p' | b'o'
         )
     }) {
         return None;
@@ -341,6 +427,18 @@ fn empty_greeting(line: &str) -> Option<String> {
         "estimado",
         "estimada",
         "bonjour",
+        "cher",
+        "chère",
+        "caro",
+        "cara",
+        "gentile",
+        "prezado",
+        "prezada",
+        "olá",
+        "beste",
+        "geachte",
+        "szanowny",
+        "szanowna",
     ] {
         let Some(rest) = lower.strip_prefix(g) else {
             continue;
@@ -362,10 +460,9 @@ fn empty_greeting(line: &str) -> Option<String> {
             .filter(|w| !w.is_empty())
             .take(3)
             .collect();
-        if first_words
-            .iter()
-            .any(|w| matches!(*w, "xxx" | "xx" | "xxxx" | "***" | "___"))
-        {
+        if first_words.iter().any(|w| {
+            matches!(*w, "xxx" | "xx" | "xxxx" | "***") || (is_filler(w) && !w.starts_with('x'))
+        }) {
             return Some(line.to_string());
         }
     }
@@ -416,14 +513,18 @@ fn delimited_at<'t>(text: &'t str, open: &str, close: &str) -> Vec<(usize, &'t s
 pub fn template_placeholder(ctx: &Ctx<'_>) -> Option<Finding> {
     let f = ctx.facts;
     let mut found = find_placeholders(f.subject.as_deref().unwrap_or(""));
+    // The signature has no greeting: only name-like fields count there.
     for p in find_placeholders(&f.own_text)
         .into_iter()
-        .chain(find_placeholders(&f.signature))
+        .chain(find_placeholders_in(&f.signature, 0))
     {
         if !found.contains(&p) {
             found.push(p);
         }
     }
+    // A field the writer puts in backticks or quotes is talked about (a
+    // bug report, a how-to), not left unfilled.
+    found.retain(|p| !is_mentioned(&f.own_text, p) && !is_mentioned(&f.signature, p));
     if found.is_empty() {
         return None;
     }
@@ -448,7 +549,7 @@ pub fn template_placeholder(ctx: &Ctx<'_>) -> Option<Finding> {
 
 pub fn generic_greeting(ctx: &Ctx<'_>) -> Option<Finding> {
     let line = ctx.greeting_line()?;
-    let lower = line.to_lowercase();
+    let lower = words::fold(line);
     let g = ctx.params.greeting_phrases.iter().find(|g| {
         lower.starts_with(g.as_str())
             && !lower
@@ -456,7 +557,10 @@ pub fn generic_greeting(ctx: &Ctx<'_>) -> Option<Finding> {
                 .unwrap_or("")
                 .starts_with(|c: char| c.is_alphanumeric())
     })?;
-    let shown: String = line.chars().take(g.chars().count()).collect();
+    let shown: String = line
+        .chars()
+        .take(g.chars().count().min(line.chars().count()))
+        .collect();
     Some(Finding::new(
         RuleId::GenericGreeting,
         shown.clone(),
@@ -738,6 +842,22 @@ pub fn wall_of_text(ctx: &Ctx<'_>) -> Option<Finding> {
     ))
 }
 
+/// External domains in To/Cc (not the sender's own). More than
+/// `max_visible` of them is a customer list: one mail to many companies,
+/// which is bulk mail however few the recipients.
+fn customer_list_domains(ctx: &Ctx<'_>) -> usize {
+    let own = ctx.facts.from.as_ref().map(|m| m.domain()).unwrap_or("");
+    let mut domains: Vec<&str> = ctx
+        .facts
+        .visible_recipients()
+        .map(|m| m.domain())
+        .filter(|d| *d != own && !d.is_empty())
+        .collect();
+    domains.sort_unstable();
+    domains.dedup();
+    domains.len()
+}
+
 pub fn visible_recipients(ctx: &Ctx<'_>) -> Option<Finding> {
     let own_domain = ctx
         .facts
@@ -786,7 +906,9 @@ pub fn bulk_no_unsubscribe(ctx: &Ctx<'_>) -> Option<Finding> {
         .as_deref()
         .is_some_and(|p| matches!(p, "bulk" | "list" | "junk"));
     let many = ctx.recipient_count.max(f.visible_recipients().count()) > ctx.params.bulk_recipients;
-    if !(precedence || many) {
+    let domains = customer_list_domains(ctx);
+    let list = domains > ctx.params.max_visible;
+    if !(precedence || many || list) {
         return None;
     }
     let why = if precedence {
@@ -794,6 +916,8 @@ pub fn bulk_no_unsubscribe(ctx: &Ctx<'_>) -> Option<Finding> {
             "it is marked \"Precedence: {}\"",
             f.headers.precedence.as_deref().unwrap_or("")
         )
+    } else if list && !many {
+        format!("customers of {domains} different companies are visible in To/Cc")
     } else {
         format!(
             "it goes to more than {} recipients",
@@ -805,6 +929,8 @@ pub fn bulk_no_unsubscribe(ctx: &Ctx<'_>) -> Option<Finding> {
             "它带有 \"Precedence: {}\" 标记",
             f.headers.precedence.as_deref().unwrap_or("")
         )
+    } else if list && !many {
+        format!("收件人/抄送里能看到 {domains} 家不同公司的客户")
     } else {
         format!("收件人超过 {} 个", ctx.params.bulk_recipients)
     };
@@ -853,6 +979,8 @@ mod tests {
         assert!(with_facts(raw, image_only).is_none());
     }
 
+    /// Issue 12: merge fields with a name in them fire, anywhere in the
+    /// writer's text; brackets of quotation, citation and code do not.
     #[test]
     fn placeholders() {
         let cases = [
@@ -864,11 +992,51 @@ mod tests {
             ("Hi <<Name>>", true),
             ("Dear XXX,", true),
             ("Hi ,\nthanks for your order", true),
+            ("Estimado [Nombre del cliente]:", true),
+            (
+                "Hola,\n\nsu pedido salió hoy.\n\nSaludos,\n[Su nombre]",
+                true,
+            ),
+            ("Prezado [Nome do cliente],", true),
+            ("[客户名字]您好，", true),
+            ("○○様\n\nいつもお世話になっております。", true),
+            ("株式会社○○\nご担当者様", true),
+            ("Dear Mr. ____,", true),
+            ("Dear <Customer Name>,", true),
+            ("Hello %%FIRSTNAME%%,", true),
+            (
+                "Hi Anna,\n\nthanks.\n\nWe told {{ customer_name }} already.",
+                true,
+            ),
             ("Your order [Order #1234] has shipped.", false),
             ("[URGENT] please confirm", false),
             ("Hi,\nthanks for your order", false),
             ("We give 50% off and 20% more.", false),
             ("Dear Anna, the function f{x} is fine", false),
+            (
+                "Hi Bob,\n\nas she wrote, \"the results [...] were clear\".",
+                false,
+            ),
+            ("Hi Bob,\n\nhe spelled it 'recieve' [sic] twice.", false),
+            ("Hi Bob,\n\nsee the paper [1] and the notes [2].", false),
+            (
+                "Hi Bob,\n\nthe patch:\n\n    let s = format!(\"{name}\");\n",
+                false,
+            ),
+            (
+                "Hi Bob,\n\nthanks.\n\nIn Ruby write %{name} in the string.",
+                false,
+            ),
+            ("Hi Bob,\n\nthe field `{user_name}` is new.", false),
+            (
+                "Hi all,\n\nnews below.\n\nmore\n\nYou get this as a subscriber: {{ unsubscribe_url }} {% if manage %}Manage{% endif %}",
+                false,
+            ),
+            (
+                "Hi Bob,\n\nmail me at <bob@example.org> or see List<Name>.",
+                false,
+            ),
+            ("Hi Bob,\n\nsizes S, M, XL and XXL are in stock.", false),
         ];
         for (text, fires) in cases {
             assert_eq!(
@@ -878,6 +1046,12 @@ mod tests {
                 find_placeholders(text)
             );
         }
+        // A field the writer quotes is talked about, also in the subject.
+        let raw = "From: a@forge.example\r\nTo: b@forge.example\r\nSubject: Field {customer_name} is empty\r\n\r\nHi,\r\n\r\nthe export shows `{customer_name}` literally.\r\n";
+        assert!(with_facts(raw, template_placeholder).is_none());
+        // A footer's template syntax is no merge field; a name in it is.
+        assert!(find_placeholders_in("{{unsubscribe}}\n*|LIST:COMPANY|*", 0).is_empty());
+        assert!(!find_placeholders_in("Best,\n[Your Name]", 0).is_empty());
         assert!(
             run_body(
                 template_placeholder,
@@ -892,6 +1066,114 @@ mod tests {
             )
             .is_none()
         );
+    }
+
+    /// Issue 12: signatures, invitations and contact cards are no files;
+    /// pixels and logos are no pictures.
+    #[test]
+    fn parts_that_are_not_content() {
+        let signed = |ctype: &str, name: &str| {
+            format!(
+                "From: a@shop.example\r\nTo: b@example.de\r\nSubject: Re: lamp\r\nMIME-Version: 1.0\r\n\
+                 Content-Type: multipart/signed; protocol=\"{ctype}\"; boundary=S\r\n\r\n\
+                 --S\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nThanks, got it.\r\n\
+                 --S\r\nContent-Type: {ctype}; name={name}\r\nContent-Disposition: attachment; filename={name}\r\nContent-Transfer-Encoding: base64\r\n\r\nMIIGxwYJKoZIhvcNAQcCoIIGuDCCBrQCAQEx\r\n--S--\r\n"
+            )
+        };
+        for (ctype, name) in [
+            ("application/pkcs7-signature", "smime.p7s"),
+            ("application/pgp-signature", "signature.asc"),
+            ("text/calendar", "invite.ics"),
+            ("text/vcard", "li.vcf"),
+        ] {
+            let raw = signed(ctype, name);
+            assert!(with_facts(&raw, attachment_only).is_none(), "{ctype}");
+            assert!(
+                crate::policy::testutil::with_rcpt(&raw, "b@example.de", false, |c, r| {
+                    crate::policy::attachments::on_cold(c, r)
+                })
+                .is_none(),
+                "{ctype}"
+            );
+        }
+        // A real file still counts.
+        let raw = signed("application/pdf", "invoice.pdf");
+        assert!(with_facts(&raw, attachment_only).is_some());
+
+        let html = "From: a@shop.example\r\nTo: b@example.de\r\nSubject: Re: lamp\r\nContent-Type: text/html\r\n\r\n\
+                    <p>Thanks Anna, the lamp left today and the tracking number follows tomorrow.</p>\
+                    <p>Li<br><img src=\"https://shop.example/logo.png\" width=\"180\" height=\"60\"></p>\
+                    <img src=\"https://t.example/open?u=1\" alt=\"\">\r\n";
+        assert!(with_facts(html, image_only).is_none());
+    }
+
+    /// Issue 12's probe: every placeholder and greeting the judge missed.
+    #[test]
+    fn issue_12_missed_examples_probe() {
+        for p in [
+            "[Nombre del cliente]",
+            "[Su nombre]",
+            "[Nome do cliente]",
+            "[客户名字]",
+            "○○様",
+            "株式会社○○",
+            "Dear Mr. ____",
+            "<Customer Name>",
+            "%%FIRSTNAME%%",
+        ] {
+            let body = format!("{p},\r\n\r\nyour parcel left today.");
+            let hit = run_body(template_placeholder, &body);
+            assert!(hit.is_some(), "placeholder {p} missed");
+        }
+        for g in [
+            "Dear Valued Customers",
+            "Dear Customers",
+            "Hello Sir",
+            "Hi there",
+            "Estimado cliente",
+            "Cher client",
+            "Sehr geehrte Damen und Herren",
+        ] {
+            let body = format!("{g},\r\n\r\nyour parcel left today.");
+            let hit = run_body(generic_greeting, &body);
+            assert_eq!(hit.map(|h| h.detail), Some(g.to_string()), "greeting {g}");
+        }
+    }
+
+    /// Every name word of every language file makes a bracketed field a
+    /// placeholder, in the greeting and below it.
+    #[test]
+    fn every_name_word_makes_a_placeholder() {
+        for (lang, text) in words::FILES {
+            let l = words::parse(lang, text).unwrap();
+            for w in &l.name_words {
+                let body = format!("Hello,\n\nthanks.\n\nmore text\n\nwe asked [{w}] about it");
+                assert!(!find_placeholders(&body).is_empty(), "{lang}: [{w}]");
+                let field = w.replace(' ', "_");
+                assert!(
+                    !find_placeholders(&format!("x\ny\nz\nsee {{{{{field}}}}}")).is_empty(),
+                    "{lang}: {{{{{field}}}}}"
+                );
+            }
+        }
+    }
+
+    /// Every greeting of every language file fires GENERIC_GREETING, with a
+    /// comma or a line end after it, in any case.
+    #[test]
+    fn every_greeting_fires() {
+        for (lang, text) in words::FILES {
+            let l = words::parse(lang, text).unwrap();
+            for g in &l.greetings {
+                for line in [format!("{g},"), g.to_uppercase(), format!("{g}!")] {
+                    let body = format!("{line}\r\n\r\nyour parcel left today.");
+                    assert!(
+                        run_body(generic_greeting, &body).is_some(),
+                        "{lang}: {line:?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
@@ -965,6 +1247,16 @@ mod tests {
         );
         assert!(run_body(mojibake, "Sehr geehrter Herr MÃ¼ller").is_some());
         assert!(run_body(mojibake, "Sehr geehrter Herr Müller").is_none());
+        // Issue 12: one stray replacement character is no pattern; several are.
+        assert!(
+            run_body(
+                mojibake,
+                "Thanks, see you Monday.\r\n\r\n-- \r\nDon\u{FFFD}t reply"
+            )
+            .is_none()
+        );
+        assert!(run_body(mojibake, "Vielen Dank f\u{FFFD}r Ihre Geduld, die T\u{FFFD}pfe kommen am Montag. Gr\u{FFFD}\u{FFFD}e").is_some());
+        assert!(run_body(mojibake, "付款条件：锟斤拷锟斤拷").is_some());
     }
 
     #[test]
@@ -973,6 +1265,29 @@ mod tests {
         assert!(run_body(wall_of_text, &long).is_some());
         let ok = format!("{}\r\n\r\n{}", "word ".repeat(100), "word ".repeat(100));
         assert!(run_body(wall_of_text, &ok).is_none());
+    }
+
+    /// Issue 12: a greeting to 12 customers visible in To is held.
+    #[test]
+    fn twelve_visible_customers_are_held() {
+        use crate::policy::{Decision, Judge, PolicyConfig, RecipientFacts, SenderFacts};
+        let to: Vec<String> = (0..12)
+            .map(|i| format!("buyer{i}@shop{i}.example"))
+            .collect();
+        let raw = format!(
+            "From: li@factory.example\r\nTo: {}\r\nSubject: New catalogue\r\n\r\nDear partners,\r\n\r\nour new catalogue is out.\r\n\r\nBest regards,\r\nLi\r\n",
+            to.join(", ")
+        );
+        let facts = crate::message::MessageFacts::parse(raw.as_bytes()).unwrap();
+        let rcpts: Vec<RecipientFacts> =
+            to.iter().map(|a| RecipientFacts::from_address(a)).collect();
+        let v = Judge::new(&PolicyConfig::default()).evaluate(
+            &facts,
+            &SenderFacts::default(),
+            &rcpts,
+            jiff::Timestamp::UNIX_EPOCH,
+        );
+        assert_eq!(v.action, Decision::Hold, "{:?}", v.hits);
     }
 
     #[test]
@@ -988,6 +1303,29 @@ mod tests {
             to[..5].join(", ")
         );
         assert!(with_facts(&raw, visible_recipients).is_none());
+        // Six customers of six companies: a customer list, bulk mail.
+        assert!(
+            with_facts(
+                &format!(
+                    "From: a@shop.example\r\nTo: {}\r\nSubject: News\r\n\r\nHello all.\r\n",
+                    to.join(", ")
+                ),
+                bulk_no_unsubscribe
+            )
+            .is_some()
+        );
+        // Six people of one buyer company: a thread, not a list.
+        let team: Vec<String> = (0..6).map(|i| format!("c{i}@buyer.de")).collect();
+        assert!(
+            with_facts(
+                &format!(
+                    "From: a@shop.example\r\nTo: {}\r\nSubject: Re: PO\r\n\r\nHello all.\r\n",
+                    team.join(", ")
+                ),
+                bulk_no_unsubscribe
+            )
+            .is_none()
+        );
         let raw = "From: a@shop.example\r\nTo: b@x.de\r\nPrecedence: bulk\r\nSubject: News\r\n\r\nHello.\r\n";
         assert!(with_facts(raw, bulk_no_unsubscribe).is_some());
         let raw = "From: a@shop.example\r\nTo: b@x.de\r\nPrecedence: bulk\r\nList-Unsubscribe: <https://shop.example/u>\r\nSubject: News\r\n\r\nHello.\r\n";

@@ -11,7 +11,7 @@ use super::inputs::{RecipientFacts, SenderFacts};
 use super::rules::{Action, RuleId, Scope};
 use super::subject::PhraseSet;
 use super::verdict::{Decision, Finding, Hit, RecipientVerdict, Refusal, Rewrite, Verdict};
-use super::{attachments, body, etiquette, recipient, sender, subject};
+use super::{attachments, body, etiquette, recipient, sender, subject, words};
 use crate::message::MessageFacts;
 
 /// Rule parameters, defaults merged with `[policy.rules.ID]`.
@@ -78,7 +78,15 @@ impl Params {
                 r(RuleId::BodySpamPhrase).phrases,
             )),
             body_max_hits: r(RuleId::BodySpamPhrase).max_hits.unwrap_or(4),
-            greeting_phrases: extend(body::GENERIC_GREETINGS, r(RuleId::GenericGreeting).phrases),
+            greeting_phrases: {
+                let builtin: Vec<&str> =
+                    words::WORDS.greetings.iter().map(String::as_str).collect();
+                let mut all = extend(&builtin, r(RuleId::GenericGreeting).phrases);
+                for g in &mut all {
+                    *g = words::fold(g);
+                }
+                all
+            },
             image_only_words: num(r(RuleId::BodyImageOnly).max_words, 20),
             attachment_only_words: num(r(RuleId::BodyAttachmentOnly).max_words, 10),
             max_links: num(r(RuleId::LinkHeavy).max_links, 8),

@@ -33,6 +33,7 @@ pub mod rules;
 pub mod sender;
 pub mod subject;
 pub mod verdict;
+pub mod words;
 
 pub use config::{Language, NoticesConfig, PolicyConfig, RuleConfig};
 pub use engine::Judge;

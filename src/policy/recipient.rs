@@ -219,12 +219,12 @@ pub fn disposable(r: &RecipientFacts, p: &Params) -> Option<Finding> {
 }
 
 /// The first line of a Chinese passage, shortened, for the report.
-fn passage_sample(own: &str) -> String {
+fn passage_sample(own: &str, sentence: impl Fn(&str) -> bool) -> String {
     let line = own
         .lines()
         .find(|l| {
             let m = ScriptMix::of(l);
-            m.han >= 5 && m.kana == 0 && m.han >= m.latin
+            m.han >= 5 && m.kana == 0 && m.han >= m.latin && sentence(l)
         })
         .unwrap_or("");
     let sample: String = line.trim().chars().take(24).collect();
@@ -237,7 +237,10 @@ fn passage_sample(own: &str) -> String {
 
 pub fn wrong_language(ctx: &Ctx<'_>, r: &RecipientFacts) -> Option<Finding> {
     let f = ctx.facts;
-    let n = f.own.longest_chinese_passage;
+    // A note below the signature marker counts too (issue 12); the
+    // signature's company name and address never do.
+    let in_signature = f.signature_chinese > f.own.longest_chinese_passage;
+    let n = f.own.longest_chinese_passage.max(f.signature_chinese);
     if n < ctx.params.min_chinese {
         return None;
     }
@@ -263,7 +266,11 @@ pub fn wrong_language(ctx: &Ctx<'_>, r: &RecipientFacts) -> Option<Finding> {
             )
         }
     };
-    let sample = passage_sample(&f.own_text);
+    let sample = if in_signature {
+        passage_sample(&f.signature, |l| l.contains(['，', '。', '！', '？', '；']))
+    } else {
+        passage_sample(&f.own_text, |_| true)
+    };
     Some(Finding::new(
         RuleId::WrongLanguage,
         sample.clone(),
@@ -290,6 +297,23 @@ mod tests {
 
     fn p() -> Params {
         Params::new(&PolicyConfig::default())
+    }
+
+    /// Issue 12: a 40-character price-floor note below "-- " is caught;
+    /// the company name and address there are not.
+    #[test]
+    fn note_below_signature_marker() {
+        let raw = plain(
+            "Quote",
+            "Dear Hans,\r\nthe price is final.\r\n\r\n-- \r\nLi Wei\r\n深圳市华强电子有限公司\r\n注意：这个客户的底价是每件八块五，不能再降了，如果他还要压价就先拖一拖，等老板回来再说。\r\n",
+        );
+        let f = with_rcpt(&raw, "hans@example.de", false, wrong_language).unwrap();
+        assert!(f.detail.starts_with("注意"), "{}", f.detail);
+        let raw = plain(
+            "Quote",
+            "Dear Hans,\r\nthe price is final.\r\n\r\n-- \r\nLi Wei\r\n深圳市华强电子有限公司\r\n广东省深圳市南山区科技园南区深圳湾科技生态园十栋\r\n",
+        );
+        assert!(with_rcpt(&raw, "hans@example.de", false, wrong_language).is_none());
     }
 
     #[test]

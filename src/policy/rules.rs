@@ -113,7 +113,7 @@ rules! {
     Mojibake = "MOJIBAKE", Message, 6.0, Score, [], "garbled characters (charset)";
     WrongLanguage = "WRONG_LANGUAGE", Recipient, 6.0, Score, ["min_chars"], "Chinese passage for a foreign reader";
     WallOfText = "WALL_OF_TEXT", Message, 0.5, Score, ["max_paragraph_words", "max_words"], "wall of text";
-    VisibleRecipients = "VISIBLE_RECIPIENTS", Message, 3.0, Score, ["max_recipients"], "customers see each other's addresses";
+    VisibleRecipients = "VISIBLE_RECIPIENTS", Message, 4.0, Score, ["max_recipients"], "customers see each other's addresses";
     BulkNoUnsubscribe = "BULK_NO_UNSUBSCRIBE", Message, 2.0, Score, ["max_recipients"], "bulk mail without List-Unsubscribe";
     AttachExecutable = "ATTACH_EXECUTABLE", Message, 10.0, Reject, ["extensions"], "executable attachment";
     AttachLarge = "ATTACH_LARGE", Message, 3.0, Score, ["max_mb"], "attachments too large";

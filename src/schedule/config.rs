@@ -55,6 +55,10 @@ pub struct ScheduleConfig {
     /// A folder of `CC.toml` holiday files that replace the built-in ones
     /// country by country (same format as the committed `config/holidays/`).
     pub holidays_dir: Option<PathBuf>,
+    /// `[schedule.closures]`: closures (business closed, no public holiday)
+    /// switched on or off by ID, e.g. `JP_NEW_YEAR = false`; the rest keep
+    /// their default (`config/closures.toml`).
+    pub closures: BTreeMap<String, bool>,
     /// `[schedule.countries.CC]`: zone, weekend, hours and holidays of a country.
     pub countries: BTreeMap<String, CountryOverride>,
     /// `[schedule.addresses."buyer@example.de"]`: one recipient.
@@ -74,6 +78,7 @@ impl Default for ScheduleConfig {
             reply_fast_path: true,
             notify_deferred_after: None,
             holidays_dir: None,
+            closures: BTreeMap::new(),
             countries: BTreeMap::new(),
             addresses: BTreeMap::new(),
             domains: BTreeMap::new(),
@@ -342,6 +347,12 @@ impl ScheduleConfig {
     /// Checks what serde cannot. The error is `(key, message)`.
     pub fn validate(&self) -> Result<(), (String, String)> {
         check_zone("schedule.default_timezone".into(), &self.default_timezone)?;
+        if let Err(e) = super::closures::in_force(&self.closures) {
+            return Err(match e {
+                super::Error::Config { key, message } => (key, message),
+                other => ("schedule.closures".into(), other.to_string()),
+            });
+        }
         if self.jitter > MAX_JITTER {
             return Err((
                 "schedule.jitter".into(),
@@ -473,6 +484,10 @@ mod tests {
             (
                 "[countries.US]\ntimezone = \"America/Chicgo\"",
                 "schedule.countries.US.timezone",
+            ),
+            (
+                "closures = { JP_NEWYEAR = false }",
+                "schedule.closures.JP_NEWYEAR",
             ),
             (
                 "[countries.us]\ntimezone = \"UTC\"",

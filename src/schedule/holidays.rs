@@ -144,6 +144,17 @@ impl Calendar {
         if let Some(dir) = &cfg.holidays_dir {
             cal.read_dir(dir)?;
         }
+        // Closures first: a country's `not_holidays` may still lift a day.
+        for closure in super::closures::in_force(&cfg.closures)? {
+            for cc in &closure.countries {
+                let Some(c) = cal.countries.get_mut(cc) else {
+                    continue;
+                };
+                for d in closure.days(cc, c.years)? {
+                    c.holidays.entry(d).or_insert_with(|| closure.name.clone());
+                }
+            }
+        }
         for (cc, o) in &cfg.countries {
             let c = cal
                 .countries
@@ -290,6 +301,43 @@ mod tests {
             "regenerate src/schedule/embedded.rs"
         );
         assert!(cal.countries().len() >= 50);
+    }
+
+    /// Issue 12: Canada's mail goes to Toronto, and Ontario does not observe
+    /// Remembrance Day (it does Boxing Day); Sri Lanka's data ends in 2026.
+    #[test]
+    fn regional_observance_and_years_with_data() {
+        let cal = Calendar::embedded().unwrap();
+        assert!(cal.holiday(Some("CA"), date(2026, 11, 11)).is_none());
+        assert!(cal.holiday(Some("CA"), date(2026, 12, 26)).is_some());
+        assert!(matches!(
+            cal.holidays("LK", Some(2028)),
+            Err(Error::YearNotCovered { last: 2026, .. })
+        ));
+    }
+
+    /// Issue 12: closures are on by default, each switchable.
+    #[test]
+    fn closures_close_days_by_default() {
+        let cal = Calendar::load(&ScheduleConfig::default()).unwrap();
+        let jp = cal.holidays("JP", Some(2026)).unwrap();
+        for d in [date(2026, 1, 2), date(2026, 12, 29), date(2026, 12, 30)] {
+            assert!(jp.iter().any(|h| h.date == d), "JP {d}");
+        }
+        assert!(cal.holiday(Some("DE"), date(2026, 12, 24)).is_some());
+        assert!(cal.holiday(Some("DE"), date(2026, 12, 31)).is_some());
+        assert!(cal.holiday(Some("CN"), date(2026, 2, 23)).is_some());
+        assert!(cal.holiday(Some("DE"), date(2026, 12, 28)).is_none());
+        let cfg = ScheduleConfig {
+            closures: BTreeMap::from([
+                ("JP_NEW_YEAR".to_string(), false),
+                ("CHRISTMAS_TO_NEW_YEAR".to_string(), true),
+            ]),
+            ..ScheduleConfig::default()
+        };
+        let cal = Calendar::load(&cfg).unwrap();
+        assert!(cal.holiday(Some("JP"), date(2026, 12, 29)).is_none());
+        assert!(cal.holiday(Some("DE"), date(2026, 12, 28)).is_some());
     }
 
     #[test]

@@ -14,6 +14,7 @@
 //! ```
 
 pub mod caps;
+pub mod closures;
 pub mod config;
 pub mod holidays;
 pub mod placement;

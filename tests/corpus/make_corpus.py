@@ -54,7 +54,7 @@ MESSAGE_WEIGHTS = {
     "BODY_SPAM_PHRASE": None,  # 0.5 each, max 2
     "MOJIBAKE": 6,
     "WALL_OF_TEXT": 0.5,
-    "VISIBLE_RECIPIENTS": 3,
+    "VISIBLE_RECIPIENTS": 4,
     "BULK_NO_UNSUBSCRIBE": 2,
     "ATTACH_EXECUTABLE": 0,  # fixed action: reject
     "ATTACH_LARGE": 3,
@@ -2175,8 +2175,8 @@ Our factory and office will close for the Chinese New Year holiday from 26 Janua
 
 Thank you for your cooperation in 2024. We wish you and your families a happy and healthy Year of the Snake.
 """ + sig_lanbo("Amy Xu")),
-    meta=M("Holiday notice to six different customers, all visible in To: VISIBLE_RECIPIENTS 3 (customers see each other; use Bcc or a mailing); even if a rule also counts it as bulk without List-Unsubscribe (+2) it stays 5 < 6, accept",
-           "accept", ["VISIBLE_RECIPIENTS"], ["ETIQUETTE_DE_FORMAL", "ATTACH_ON_COLD"]))
+    meta=M("Holiday notice to six customers of six companies, all visible in To: VISIBLE_RECIPIENTS 4 (customers see each other; use Bcc or a mailing) and, as a customer list, BULK_NO_UNSUBSCRIBE 2: 6, hold (issue 12)",
+           "hold", ["VISIBLE_RECIPIENTS", "BULK_NO_UNSUBSCRIBE"], ["ETIQUETTE_DE_FORMAL", "ATTACH_ON_COLD"]))
 
 # 082 -- Precedence: bulk without List-Unsubscribe.
 message(82, "bulk-no-unsubscribe",
