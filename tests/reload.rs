@@ -41,7 +41,8 @@ async fn send(port: u16, subject: &str, body_len: usize) -> Result<(), mail_send
         "From: Lin Wei <lin@seller.example>\r\nTo: hans@buyer.example.de\r\nSubject: {subject}\r\n\
          Message-ID: <{}@seller.example>\r\n\r\nDear Hans,\r\n\r\n{}\r\n\r\nRegards,\r\nLin Wei",
         subject.replace(' ', "-"),
-        "Your order ships on Monday. ".repeat(body_len / 28 + 1)
+        // Lines of 30 characters: a line over 998 is refused on its own.
+        "Your order ships on Monday.\r\n".repeat(body_len / 29 + 1)
     );
     client
         .send(

@@ -283,6 +283,7 @@ mod tests {
                 "address",
                 "deliver_at",
                 "hits",
+                "removed",
                 "timezone",
                 "timezone_source",
                 "verdict"
