@@ -577,6 +577,18 @@ impl Store {
         if rcpts.is_empty() || by.is_empty() {
             return Ok(Vec::new());
         }
+        // Read first, outside a write transaction: nearly always nothing is
+        // held for this sender, and the hot path must not take the write lock.
+        let candidates = sqlx::query(
+            "SELECT d.id FROM deliveries d JOIN messages m ON m.id = d.message_id \
+             WHERE d.state = 'held' AND m.mail_from = $1 LIMIT 1",
+        )
+        .bind(mail_from)
+        .fetch_optional(&self.inner.pool)
+        .await?;
+        if candidates.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT d.id, d.message_id, d.rcpt, m.subject FROM deliveries d \
