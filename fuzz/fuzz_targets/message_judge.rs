@@ -26,19 +26,25 @@ fuzz_target!(|input: &[u8]| {
     let Ok(facts) = MessageFacts::parse(&data) else {
         return;
     };
-    let judge = Judge::new(&PolicyConfig::default());
-    let schedule = Schedule::new(&ScheduleConfig::default()).expect("default schedule");
+    // Built once: the word lists and holiday tables are the same for every input.
+    static PARTS: std::sync::OnceLock<(Judge, Schedule)> = std::sync::OnceLock::new();
+    let (judge, schedule) = PARTS.get_or_init(|| {
+        (
+            Judge::new(&PolicyConfig::default()),
+            Schedule::new(&ScheduleConfig::default()).expect("default schedule"),
+        )
+    });
     let people = [
-        recipient_of(&schedule, "hans@buyer.example.de", None),
-        recipient_of(&schedule, "ben@example.com.au", None),
+        recipient_of(schedule, "hans@buyer.example.de", None),
+        recipient_of(schedule, "ben@example.com.au", None),
     ];
     let a = assess(&Input {
         facts: Some(&facts),
         sender: SenderFacts::default(),
         people: &people,
         judged: true,
-        judge: &judge,
-        schedule: &schedule,
+        judge,
+        schedule,
         now: jiff::Timestamp::UNIX_EPOCH,
     });
     let verdict = a.verdict.as_ref().expect("judged");
