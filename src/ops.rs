@@ -65,13 +65,7 @@ pub async fn release(
     actor: &str,
     now: Timestamp,
 ) -> Result<Vec<(String, jiff::Zoned)>> {
-    let m = store.message(id).await?.ok_or(Error::NoMessage(id))?;
-    let held: Vec<String> = m
-        .deliveries
-        .iter()
-        .filter(|d| d.state == DeliveryState::Held)
-        .map(|d| d.rcpt.clone())
-        .collect();
+    let (_, held) = held_copies(store, id).await?;
     if held.is_empty() {
         return Err(Error::NothingHeld(id));
     }
@@ -195,13 +189,7 @@ pub async fn refuse(
     actor: &str,
     now: Timestamp,
 ) -> Result<Refused> {
-    let m = store.message(id).await?.ok_or(Error::NoMessage(id))?;
-    let held: Vec<String> = m
-        .deliveries
-        .iter()
-        .filter(|d| d.state == DeliveryState::Held)
-        .map(|d| d.rcpt.clone())
-        .collect();
+    let (m, held) = held_copies(store, id).await?;
     let reason = reason
         .map(str::trim)
         .filter(|r| !r.is_empty())
@@ -349,4 +337,16 @@ fn refusal_text(lang: Language, subject: &str, rcpts: &[String], reason: &str) -
             ),
         ),
     }
+}
+
+/// A message and the recipients of its held copies.
+async fn held_copies(store: &Store, id: MessageId) -> Result<(store::MessageRow, Vec<String>)> {
+    let m = store.message(id).await?.ok_or(Error::NoMessage(id))?;
+    let held = m
+        .deliveries
+        .iter()
+        .filter(|d| d.state == DeliveryState::Held)
+        .map(|d| d.rcpt.clone())
+        .collect();
+    Ok((m, held))
 }

@@ -513,13 +513,7 @@ impl Store {
         record: Option<Event>,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(Error::NoSuchMessage(id));
-        }
+        must_exist(&mut tx, id).await?;
         let mut n = 0;
         for (rcpt, at) in plans {
             n += sqlx::query(
@@ -730,13 +724,7 @@ impl Store {
         record: Option<Event>,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
-        let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if exists.is_none() {
-            return Err(Error::NoSuchMessage(id));
-        }
+        must_exist(&mut tx, id).await?;
         let mut q = sqlx::query(sql).bind(id.0).bind(now.as_millisecond());
         if let Some(text) = text {
             q = q.bind(text);
@@ -746,6 +734,15 @@ impl Store {
             .await?;
         Ok(n)
     }
+}
+
+/// `NoSuchMessage` unless the message is there (inside an operator's write).
+async fn must_exist(tx: &mut sqlx::Transaction<'static, sqlx::Any>, id: MessageId) -> Result<()> {
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM messages WHERE id = $1")
+        .bind(id.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    exists.map(|_| ()).ok_or(Error::NoSuchMessage(id))
 }
 
 pub(super) const DELIVERY_ROW_SELECT: &str = "SELECT d.id, d.message_id, m.mail_from, d.rcpt, d.state, d.deliver_at, \
