@@ -33,8 +33,7 @@ impl Decider {
             facts: Some(f),
             sender: SenderFacts::default(),
             people: &self.people,
-            judged: true,
-            judge: &self.judge,
+            judge: Some(&self.judge),
             schedule: &self.schedule,
             now,
         })

@@ -65,7 +65,7 @@ pub async fn release(
     actor: &str,
     now: Timestamp,
 ) -> Result<Vec<(String, jiff::Zoned)>> {
-    let (_, held) = held_copies(store, id).await?;
+    let (m, held) = held_copies(store, id).await?;
     if held.is_empty() {
         return Err(Error::NothingHeld(id));
     }
@@ -73,59 +73,67 @@ pub async fn release(
     let facts = crate::message::MessageFacts::parse(&data).ok();
     let schedule = crate::schedule::Schedule::new(&config.schedule)
         .map_err(|e| Error::Store(store::Error::Corrupt(format!("schedule: {e}"))))?;
-    let mut plans = Vec::new();
-    let mut zoned = Vec::new();
-    let mut slots = Vec::new();
+    let mut people = Vec::with_capacity(held.len());
     for rcpt in &held {
         let contact = store.contact(rcpt).await?;
-        let person = crate::gateway::recipient_of(&schedule, rcpt, contact.as_ref());
-        let is_reply = facts.as_ref().is_some_and(|f| f.thread.is_reply());
-        let key = facts
-            .as_ref()
-            .and_then(|f| f.subject.clone())
-            .unwrap_or_default();
-        let window = |t: Timestamp| {
-            schedule
-                .plan(t, &person.placement, is_reply, &format!("{key}/{rcpt}"))
-                .at
-        };
-        let mut at = window(now);
-        if config.caps.enabled {
-            let content = crate::gateway::Assessment::content(facts.as_ref());
-            let domain = rcpt
-                .rsplit_once('@')
-                .map(|(_, d)| d.to_ascii_lowercase())
-                .unwrap_or_default();
-            let kind = match (is_reply, person.facts.established) {
-                (true, _) => crate::schedule::caps::SendKind::Reply,
-                (false, true) => crate::schedule::caps::SendKind::Warm,
-                (false, false) => crate::schedule::caps::SendKind::Cold,
-            };
-            let (since, domain_since) = config.caps.since(at, &domain);
-            let req = store::SlotRequest {
-                rcpt,
-                cold: kind == crate::schedule::caps::SendKind::Cold,
-                content,
-                since,
-                domain_since,
-            };
-            let candidate = crate::schedule::caps::Candidate {
-                domain: &domain,
-                at,
-                kind,
-                content,
-            };
-            let reserved = store
-                .reserve_slot(&req, now, |h| {
-                    crate::schedule::caps::plan_with_window(&config.caps, h, &candidate, window)
-                })
-                .await?;
-            at = reserved.decision.deliver_at;
-            slots.push(reserved.slot);
-        }
-        plans.push((rcpt.clone(), at));
-        zoned.push((rcpt.clone(), at.to_zoned(person.placement.zone.clone())));
+        people.push(crate::gateway::recipient_of(
+            &schedule,
+            rcpt,
+            contact.as_ref(),
+        ));
     }
+    // Planned as the gateway plans a message that has just arrived; the
+    // judge does not run again (a person decided).
+    let mut a = crate::gateway::assess(&crate::gateway::assess::Input {
+        facts: facts.as_ref(),
+        sender: crate::policy::SenderFacts {
+            mail_from: m.mail_from.clone(),
+            ..Default::default()
+        },
+        people: &people,
+        judge: None,
+        schedule: &schedule,
+        now,
+    });
+    let mut slots = Vec::new();
+    if config.caps.enabled {
+        let view = &a;
+        let asks = view.caps_asks(
+            &config.caps,
+            crate::gateway::Assessment::content(facts.as_ref()),
+        );
+        let reqs: Vec<store::SlotRequest<'_>> = asks.iter().map(|ask| ask.request).collect();
+        let reserved = store
+            .reserve_slots(&reqs, now, |k, h| {
+                view.caps_decision(&asks[k], &config.caps, &schedule, h)
+            })
+            .await?;
+        let times: Vec<(usize, Timestamp)> = asks
+            .iter()
+            .zip(&reserved)
+            .map(|(ask, r)| (ask.copy, r.decision.deliver_at))
+            .collect();
+        slots = reserved.iter().map(|r| r.slot).collect();
+        // The caps' time only: a REPEAT_CONTENT hold is not applied again.
+        for (i, at) in times {
+            a.copies[i].deliver_at = at;
+        }
+    }
+    let plans: Vec<(String, Timestamp)> = a
+        .copies
+        .iter()
+        .map(|c| (c.rcpt.clone(), c.deliver_at))
+        .collect();
+    let zoned: Vec<(String, jiff::Zoned)> = a
+        .copies
+        .iter()
+        .map(|c| {
+            (
+                c.rcpt.clone(),
+                c.deliver_at.to_zoned(c.placement.zone.clone()),
+            )
+        })
+        .collect();
     let record = Event::new(
         now,
         Kind::Released,

@@ -42,8 +42,7 @@ fuzz_target!(|input: &[u8]| {
         facts: Some(&facts),
         sender: SenderFacts::default(),
         people: &people,
-        judged: true,
-        judge,
+        judge: Some(judge),
         schedule,
         now: jiff::Timestamp::UNIX_EPOCH,
     });

@@ -16,8 +16,7 @@ use crate::message::prepare;
 use crate::policy::{self, Decision, Judge, SenderFacts};
 use crate::recipient::RecipientChecker;
 use crate::schedule::Schedule;
-use crate::schedule::caps::{self, Candidate};
-use crate::store::{SlotRequest, Store};
+use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
@@ -135,8 +134,7 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
             dmarc_will_fail: None,
         },
         people: &people,
-        judged: config.policy.enabled || allowed_from.is_some(),
-        judge: &judge,
+        judge: (config.policy.enabled || allowed_from.is_some()).then_some(&judge),
         schedule: &schedule,
         now,
     });
@@ -247,33 +245,19 @@ fn apply_caps(
     a: &mut Assessment,
     facts: &MessageFacts,
 ) -> Result<()> {
-    let content = Assessment::content(Some(facts));
-    for i in a.capped() {
-        let c = &a.copies[i];
-        let domain = c
-            .rcpt
-            .rsplit_once('@')
-            .map(|(_, d)| d)
-            .unwrap_or_default()
-            .to_ascii_lowercase();
-        let (since, domain_since) = config.caps.since(c.deliver_at, &domain);
-        let req = SlotRequest {
-            rcpt: &c.rcpt,
-            cold: c.kind == caps::SendKind::Cold,
-            content,
-            since,
-            domain_since,
-        };
-        let history = rt.block_on(store.caps_history(&req))?;
-        let candidate = Candidate {
-            domain: &domain,
-            at: c.deliver_at,
-            kind: c.kind,
-            content,
-        };
-        let d = caps::plan_with_window(&config.caps, &history, &candidate, |t| {
-            a.window(schedule, i, t)
-        });
+    let decisions = {
+        let asks = a.caps_asks(&config.caps, Assessment::content(Some(facts)));
+        let mut decisions = Vec::with_capacity(asks.len());
+        for ask in &asks {
+            let history = rt.block_on(store.caps_history(&ask.request))?;
+            decisions.push((
+                ask.copy,
+                a.caps_decision(ask, &config.caps, schedule, &history),
+            ));
+        }
+        decisions
+    };
+    for (i, d) in decisions {
         a.apply_caps(i, d);
     }
     Ok(())

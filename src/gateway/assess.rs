@@ -14,10 +14,12 @@ use crate::policy::{
     self, Decision, Hit, Judge, Language, RecipientFacts, RecipientVerdict, Rewrite, RuleId,
     SenderFacts, Text, Verdict,
 };
-use crate::schedule::caps::{CapDecision, ContentHashes, SendKind};
+use crate::schedule::caps::{
+    Candidate, CapDecision, CapsConfig, ContentHashes, History, SendKind, plan_with_window,
+};
 use crate::schedule::{Known, Placement, Schedule};
 use crate::smtp::Reply;
-use crate::store::{Contact, DeliveryState};
+use crate::store::{Contact, DeliveryState, SlotRequest};
 
 /// Who a recipient is and where: what the stages after RCPT need.
 #[derive(Debug, Clone)]
@@ -53,10 +55,10 @@ pub struct Input<'a> {
     pub facts: Option<&'a MessageFacts>,
     pub sender: SenderFacts,
     pub people: &'a [Recipient],
-    /// Whether the judge runs: `[policy] enabled`, or an `allowed_from`
+    /// The judge, when it runs: `[policy] enabled`, or an `allowed_from`
     /// list to enforce (a security boundary, on even with the judge off).
-    pub judged: bool,
-    pub judge: &'a Judge,
+    /// `None`: the copies are only planned (a release puts them in line).
+    pub judge: Option<&'a Judge>,
     pub schedule: &'a Schedule,
     pub now: Timestamp,
 }
@@ -87,10 +89,10 @@ pub struct Assessment {
 
 pub fn assess(input: &Input<'_>) -> Assessment {
     let now = input.now;
-    let verdict = match (input.facts, input.judged) {
-        (Some(facts), true) => {
+    let verdict = match (input.facts, input.judge) {
+        (Some(facts), Some(judge)) => {
             let rcpts: Vec<RecipientFacts> = input.people.iter().map(|p| p.facts.clone()).collect();
-            Some(input.judge.evaluate(facts, &input.sender, &rcpts, now))
+            Some(judge.evaluate(facts, &input.sender, &rcpts, now))
         }
         _ => None,
     };
@@ -156,15 +158,59 @@ pub fn assess(input: &Input<'_>) -> Assessment {
 }
 
 impl Assessment {
-    /// The copies the caps plan: those that will go (not held, not refused).
-    pub fn capped(&self) -> Vec<usize> {
-        (0..self.copies.len())
-            .filter(|&i| self.copies[i].state == DeliveryState::Queued)
+    /// What the caps must look up for each copy that will go (not held,
+    /// not refused): the server reserves these in the ledger, `check` reads
+    /// them, a release reserves them for the copies it puts back in line.
+    pub fn caps_asks(&self, caps: &CapsConfig, content: ContentHashes) -> Vec<CapsAsk<'_>> {
+        self.copies
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.state == DeliveryState::Queued)
+            .map(|(i, c)| {
+                let domain = c
+                    .rcpt
+                    .rsplit_once('@')
+                    .map_or(c.rcpt.as_str(), |(_, d)| d)
+                    .to_ascii_lowercase();
+                let (since, domain_since) = caps.since(c.deliver_at, &domain);
+                CapsAsk {
+                    copy: i,
+                    request: SlotRequest {
+                        rcpt: &c.rcpt,
+                        cold: c.kind == SendKind::Cold,
+                        content,
+                        since,
+                        domain_since,
+                    },
+                    domain,
+                }
+            })
             .collect()
     }
 
+    /// What the caps decide for one copy from its ledger history: the first
+    /// time that satisfies both the caps and the recipient's window.
+    pub fn caps_decision(
+        &self,
+        ask: &CapsAsk<'_>,
+        caps: &CapsConfig,
+        schedule: &Schedule,
+        history: &History,
+    ) -> CapDecision {
+        let c = &self.copies[ask.copy];
+        let candidate = Candidate {
+            domain: &ask.domain,
+            at: c.deliver_at,
+            kind: c.kind,
+            content: ask.request.content,
+        };
+        plan_with_window(caps, history, &candidate, |t| {
+            self.window(schedule, ask.copy, t)
+        })
+    }
+
     /// The first time `>= t` inside copy `i`'s recipient's window.
-    pub fn window(&self, schedule: &Schedule, i: usize, t: Timestamp) -> Timestamp {
+    fn window(&self, schedule: &Schedule, i: usize, t: Timestamp) -> Timestamp {
         let c = &self.copies[i];
         schedule
             .plan(
@@ -314,6 +360,15 @@ impl Assessment {
             .map(|v| v.all_hits().map(|h| h.id.as_str()).collect())
             .unwrap_or_default()
     }
+}
+
+/// One copy's question to the ledger (see [`Assessment::caps_asks`]).
+pub struct CapsAsk<'a> {
+    /// Which copy of [`Assessment::copies`].
+    pub copy: usize,
+    /// Its recipient's domain, lower-cased (the domain caps count by it).
+    pub domain: String,
+    pub request: SlotRequest<'a>,
 }
 
 /// `accept`, `hold`, `reject`: the words of the JSON report.

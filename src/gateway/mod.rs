@@ -29,7 +29,6 @@ use crate::policy::{
 };
 use crate::recipient::{self, RecipientChecker};
 use crate::schedule::Schedule;
-use crate::schedule::caps::{self, Candidate};
 use crate::smtp::Reply;
 use crate::store::{DeliveryState, MessageId, NewDelivery, NewMessage, SlotId, SlotRequest, Store};
 use crate::submission::{ClientInfo, Submission};
@@ -222,8 +221,7 @@ impl Gateway {
                 dmarc_will_fail: None,
             },
             people: &people,
-            judged,
-            judge: &self.judge,
+            judge: judged.then_some(&self.judge),
             schedule: &self.schedule,
             now,
         });
@@ -410,49 +408,21 @@ impl Gateway {
         if !self.config.caps.enabled {
             return Ok(slots);
         }
-        let live = a.capped();
-        let content = Assessment::content(facts);
-        let domains: Vec<String> = live
-            .iter()
-            .map(|&i| domain_of(&a.copies[i].rcpt).to_ascii_lowercase())
-            .collect();
-        let reqs: Vec<SlotRequest<'_>> = live
-            .iter()
-            .enumerate()
-            .map(|(k, &i)| {
-                let c = &a.copies[i];
-                let (since, domain_since) = self.config.caps.since(c.deliver_at, &domains[k]);
-                SlotRequest {
-                    rcpt: &c.rcpt,
-                    cold: c.kind == caps::SendKind::Cold,
-                    content,
-                    since,
-                    domain_since,
-                }
-            })
-            .collect();
-        let caps_cfg = &self.config.caps;
+        let caps = &self.config.caps;
         let view = &*a;
+        let asks = view.caps_asks(caps, Assessment::content(facts));
+        let reqs: Vec<SlotRequest<'_>> = asks.iter().map(|ask| ask.request).collect();
         let reserved = self
             .store
             .reserve_slots(&reqs, self.clock.now(), |k, history| {
-                let c = &view.copies[live[k]];
-                let candidate = Candidate {
-                    domain: &domains[k],
-                    at: c.deliver_at,
-                    kind: c.kind,
-                    content,
-                };
-                caps::plan_with_window(caps_cfg, history, &candidate, |t| {
-                    view.window(&self.schedule, live[k], t)
-                })
+                view.caps_decision(&asks[k], caps, &self.schedule, history)
             })
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "cannot reserve delivery slots");
                 replies::local_problem()
             })?;
-        drop(reqs);
+        let live: Vec<usize> = asks.iter().map(|ask| ask.copy).collect();
         let mut freed = Vec::new();
         for (k, r) in reserved.into_iter().enumerate() {
             let i = live[k];
@@ -728,8 +698,4 @@ pub fn rcpt_policy(judge: &Judge, enabled: bool, rcpt: &str) -> Option<Reply> {
     }
     let v = judge.check_address(&RecipientFacts::from_address(rcpt));
     (v.action == Decision::Reject).then(|| replies::recipient_refused(&v, &[]))
-}
-
-fn domain_of(rcpt: &str) -> &str {
-    rcpt.rsplit_once('@').map(|(_, d)| d).unwrap_or(rcpt)
 }
