@@ -473,7 +473,14 @@ async fn bytes_round_trip_exactly(db: &Db) {
     let utf8 = "Sujet: Grüße, 你好, こんにちは, Привет\r\n\r\n本文\r\n"
         .as_bytes()
         .to_vec();
-    for data in [all_bytes, big, utf8, Vec::new()] {
+    // Bodies over a MiB are stored in parts: sizes at and around a part's
+    // edge come back exactly too.
+    let mib = 1024 * 1024;
+    let edges: Vec<Vec<u8>> = [mib - 1, mib, mib + 1, 2 * mib]
+        .into_iter()
+        .map(|n| big[..n].to_vec())
+        .collect();
+    for data in [all_bytes, big, utf8, Vec::new()].into_iter().chain(edges) {
         let mut m = message("a@shop.example", &["x@buyer.example"], now);
         m.data = data.clone();
         let (mid, _) = db.store.enqueue(m).await.expect("enqueue");
@@ -640,14 +647,10 @@ async fn finished_messages_go_after_keep_days(db: &Db) {
     let s = &db.store;
     let t = t0();
     let later = t + 10.minutes();
-    let (all_done, _) = s
-        .enqueue(message(
-            "a@shop.example",
-            &["x@buyer.example", "y@buyer.example"],
-            t,
-        ))
-        .await
-        .unwrap();
+    // A large one: its body is stored in parts, which go with it.
+    let mut big = message("a@shop.example", &["x@buyer.example", "y@buyer.example"], t);
+    big.data = vec![b'x'; 3 * 1024 * 1024 + 5];
+    let (all_done, _) = s.enqueue(big).await.unwrap();
     let (half_done, _) = s
         .enqueue(message(
             "a@shop.example",

@@ -249,9 +249,7 @@ impl Gateway {
                 _ => None,
             },
         };
-        let stamped = prepare::add_submission_headers(&data, &trace, now);
-        drop(data);
-        let mut data = stamped;
+        let mut data = prepare::add_submission_headers(data, &trace, now);
         let report_json = a.report_json(self.language());
         let report = report_json.as_ref().map(|j| j.to_string());
 

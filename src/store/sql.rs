@@ -281,11 +281,37 @@ impl Store {
 
     /// The stored bytes of a message.
     pub async fn message_data(&self, id: MessageId) -> Result<Vec<u8>> {
-        let data: Option<Vec<u8>> = sqlx::query_scalar("SELECT data FROM messages WHERE id = $1")
+        let row: Option<(Vec<u8>, i64)> =
+            sqlx::query_as("SELECT data, size FROM messages WHERE id = $1")
+                .bind(id.0)
+                .fetch_optional(&self.inner.pool)
+                .await?;
+        let (data, size) = row.ok_or(Error::NoSuchMessage(id))?;
+        let size = usize::try_from(size).unwrap_or(0);
+        if data.len() >= size {
+            return Ok(data);
+        }
+        // Stored in parts: read them one by one into one buffer, so only one
+        // part at a time is held twice.
+        let mut body = Vec::with_capacity(size);
+        let mut seq: i64 = 0;
+        while body.len() < size {
+            let part: Option<Vec<u8>> = sqlx::query_scalar(
+                "SELECT data FROM message_parts WHERE message_id = $1 AND seq = $2",
+            )
             .bind(id.0)
+            .bind(seq)
             .fetch_optional(&self.inner.pool)
             .await?;
-        data.ok_or(Error::NoSuchMessage(id))
+            let Some(part) = part else {
+                return Err(Error::Corrupt(format!(
+                    "message {id}: part {seq} of its body is missing"
+                )));
+            };
+            body.extend_from_slice(&part);
+            seq += 1;
+        }
+        Ok(body)
     }
 
     /// Records outcomes of claimed deliveries in one transaction, with an
@@ -667,7 +693,11 @@ impl Store {
             return Ok(0);
         }
         let list = placeholders(1, ids.len());
-        for table in ["deliveries WHERE message_id", "messages WHERE id"] {
+        for table in [
+            "deliveries WHERE message_id",
+            "message_parts WHERE message_id",
+            "messages WHERE id",
+        ] {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} IN ({list})"
             )));

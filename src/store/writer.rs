@@ -23,6 +23,12 @@ pub(super) const MAX_BATCH_MESSAGES: usize = 256;
 /// Most message bytes in one group commit (a batch is one transaction held in
 /// the database's memory and journal).
 pub(super) const MAX_BATCH_BYTES: usize = 64 * 1024 * 1024;
+/// Bodies larger than this are stored in parts of this size (table
+/// `message_parts`). Binding a value makes the driver and the database each
+/// hold whole copies of it; in parts, those copies are one part long, and a
+/// 25 MB message no longer costs four times its size while it is stored or
+/// read back for delivery.
+pub(super) const PART_SIZE: usize = 1024 * 1024;
 /// Enqueues waiting for the writer before callers are made to wait to send.
 pub(super) const QUEUE_DEPTH: usize = 4 * MAX_BATCH_MESSAGES;
 
@@ -272,13 +278,20 @@ async fn insert(
 ) -> std::result::Result<(MessageId, Vec<DeliveryId>), sqlx::Error> {
     let received_at = msg.received_at.as_millisecond();
     let size = i64::try_from(msg.data.len()).unwrap_or(i64::MAX);
+    // A large body goes in parts (see `PART_SIZE`); the row keeps it inline
+    // otherwise, so the usual small message costs one INSERT as before.
+    let inline: &[u8] = if msg.data.len() > PART_SIZE {
+        &[]
+    } else {
+        &msg.data
+    };
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO messages \
          (mail_from, data, received_at, client, auth_user, message_id_header, subject, size, report) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
     .bind(msg.mail_from.as_str())
-    .bind(msg.data.as_slice())
+    .bind(inline)
     .bind(received_at)
     .bind(msg.client.as_str())
     .bind(msg.auth_user.as_deref())
@@ -288,6 +301,16 @@ async fn insert(
     .bind(msg.report.as_deref())
     .fetch_one(&mut **tx)
     .await?;
+    if inline.len() < msg.data.len() {
+        for (seq, part) in msg.data.chunks(PART_SIZE).enumerate() {
+            sqlx::query("INSERT INTO message_parts (message_id, seq, data) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(i64::try_from(seq).unwrap_or(i64::MAX))
+                .bind(part)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
     let mut deliveries = Vec::with_capacity(msg.deliveries.len());
     for d in &msg.deliveries {
         let did: i64 = sqlx::query_scalar(
