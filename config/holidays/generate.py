@@ -73,6 +73,91 @@ REGION = {
 
 DAY = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
 
+# Years whose days are not announced yet, with what the reader should know.
+# `sendwell holidays CC --year Y` says so for Y >= the first year here.
+ESTIMATED = {
+    "CN": (2027, "the State Council announces each year's bridge days and make-up "
+                 "working days in the autumn before; from this year on only the "
+                 "statutory days are listed, so a bridge day or a working Saturday may be missing"),
+    "LK": (2027, "Poya days are computed from the full moon in Sri Lanka time, Hindu "
+                 "and Muslim feasts from the Indian and Hijri calendars; the government "
+                 "gazettes each year's days the year before, and a date can differ by one day"),
+}
+
+# Hindu and Buddhist feasts that python-holidays lists for India but not for
+# these countries, though they are public holidays there, taken from India's
+# calendar (the same lunar day). name in the IN calendar -> name here.
+# MY and LK keep Deepavali on the Tamil day (Naraka Chaturdashi), which is
+# Diwali's eve in some years (2027). BD: the Hindu and Buddhist public
+# holidays of its official list (Buddha Purnima, Janmashtami, Bijoya Dashami).
+FROM_INDIA = {
+    "MY": [("Naraka Chaturdashi", "Deepavali")],
+    "BD": [("Buddha Purnima", "Buddha Purnima"),
+           ("Janmashtami (Vaishnava)", "Janmashtami"),
+           ("Dussehra", "Durga Puja (Bijoya Dashami)")],
+}
+
+
+def india_days(pattern):
+    """Dates on which India's calendar (public and optional) names `pattern` exactly."""
+    cal = calendar("IN", categories=("public", "optional"))
+    return sorted(d for d, n in cal.items()
+                  if d.year in YEARS and pattern in [x.strip() for x in n.split(";")])
+
+
+def full_moons_colombo(year):
+    """Poya dates of `year`: the day the full-moon day (Purnima tithi) begins
+    in Sri Lanka, taken as 18 hours before the astronomical full moon in
+    Colombo time (UTC+05:30). Fitted to the gazetted days of 2025-2026: 24
+    of 25 agree; the 25th is a day apart."""
+    import ephem
+    out, t = [], ephem.Date(f"{year - 1}/12/1")
+    while True:
+        t = ephem.next_full_moon(t)
+        local = (ephem.Date(t + (5.5 - 18) / 24)).datetime().date()
+        if local.year > year:
+            return out
+        if local.year == year:
+            out.append(local)
+        t = ephem.Date(t + 1)
+
+
+def sri_lanka_estimate(year):
+    """Sri Lanka's public holidays for a year the package does not cover yet."""
+    import hijridate
+    from dateutil.easter import easter
+    days = {}
+    def add(d, n):
+        days[d] = f"{days[d]}; {n}" if d in days else n
+    moons = full_moons_colombo(year)
+    vesak = next(d for d in moons if d.month == 5)
+    for d in moons:
+        add(d, "Full Moon Poya Day")
+    add(vesak + datetime.timedelta(days=1), "Day Following Vesak Full Moon Poya Day")
+    add(datetime.date(year, 2, 4), "Independence Day")
+    add(datetime.date(year, 4, 13), "Day Before Sinhala and Tamil New Year")
+    add(datetime.date(year, 4, 14), "Sinhala and Tamil New Year")
+    add(datetime.date(year, 5, 1), "International Workers' Day")
+    add(datetime.date(year, 12, 25), "Christmas Day")
+    add(easter(year) - datetime.timedelta(days=2), "Good Friday")
+    for pattern, name in [("Pongal", "Tamil Thai Pongal Day"), ("Maha Shivaratri", "Maha Sivarathri Day"),
+                          ("Naraka Chaturdashi", "Diwali"), ("Eid al-Fitr (estimated)", "Eid al-Fitr"),
+                          ("Eid al-Adha (estimated)", "Eid al-Adha")]:
+        for d in india_days(pattern):
+            if d.year == year:
+                add(d, name)
+    for hy in (year - 580, year - 579, year - 578):  # 12 Rabi al-Awwal in `year`
+        try:
+            g = hijridate.Hijri(hy, 3, 12).to_gregorian()
+        except (OverflowError, ValueError):
+            continue
+        # Sri Lanka sights the moon itself: a day after Umm al-Qura in 2025
+        # and 2026, the years gazetted when this was written.
+        d = datetime.date(g.year, g.month, g.day) + datetime.timedelta(days=1)
+        if d.year == year and "Prophet's Birthday" not in days.get(d, ""):
+            add(d, "Prophet's Birthday")
+    return days
+
 
 def calendar(cc, subdiv=None, categories=None):
     cls = holidays.country_holidays(cc).__class__
@@ -114,6 +199,19 @@ def generate(cc):
         for d, n in calendar(cc, categories=(category,)).items():
             if d.year in YEARS and d not in days and any(x in n for x in names):
                 days[d] = n
+    for pattern, name in FROM_INDIA.get(cc, []):
+        rule += f" + {name} (India's calendar)"
+        for d in india_days(pattern):
+            days[d] = f"{days[d]}; {name}" if d in days else name
+            # Malaysia: a holiday on a Sunday is also given on the Monday.
+            if cc == "MY" and d.weekday() == 6:
+                days.setdefault(d + datetime.timedelta(days=1), f"{name} (observed)")
+    if cc == "LK":
+        have = {d.year for d in days}
+        for year in YEARS:
+            if year not in have:
+                for d, n in sri_lanka_estimate(year).items():
+                    days[d] = n
     weekend = WEEKEND_ADJUST.get(cc, set(nat.weekend))
     workdays = sorted(d for d in getattr(nat, "weekend_workdays", ()) if d.year in YEARS)
     # The package stops where its source stops (Sri Lanka's Poya days are
@@ -128,6 +226,11 @@ def generate(cc):
         f"source = {toml_str('python-holidays ' + holidays.__version__)}",
         f"rule = {toml_str(rule)}",
         f"years = [{YEARS[0]}, {last}]",
+    ]
+    if cc in ESTIMATED:
+        first, why = ESTIMATED[cc]
+        out += [f"estimated_from = {first}", f"estimated = {toml_str(why)}"]
+    out += [
         "weekend = [" + ", ".join(toml_str(DAY[i]) for i in sorted(weekend)) + "]",
         "workdays = [" + ", ".join(toml_str(d.isoformat()) for d in workdays) + "]",
         "holidays = [",

@@ -401,6 +401,20 @@ fn holidays(
 ) -> Result<ExitCode> {
     let calendar = crate::schedule::Calendar::load(&config.schedule)?;
     let days = calendar.holidays(country, year)?;
+    // Years not announced yet: say so once, above the list (on stderr with
+    // --format json, so the JSON stays a list).
+    let mut years: Vec<i16> = days.iter().map(|d| d.date.year()).collect();
+    years.dedup();
+    if let Some((from, why)) = years.iter().find_map(|y| calendar.estimated(country, *y)) {
+        let note = format!(
+            "note: the days of {} from {from} on are estimated: {why}.",
+            country.to_ascii_uppercase()
+        );
+        match format {
+            check::Format::Json => eprintln!("{note}"),
+            check::Format::Text => println!("{note}\n"),
+        }
+    }
     match format {
         check::Format::Json => println!("{}", serde_json::to_string_pretty(&days)?),
         check::Format::Text => {

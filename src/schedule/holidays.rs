@@ -62,6 +62,9 @@ pub struct CountryCalendar {
     pub holidays: BTreeMap<Date, String>,
     /// Weekend days that are official working days (bridge-day swaps in CN, VN …).
     pub workdays: BTreeSet<Date>,
+    /// From this year on the days are computed, not announced yet, and why
+    /// that matters (CN's bridge days, LK's Poya days).
+    pub estimated: Option<(i16, String)>,
 }
 
 /// The format of a `config/holidays/CC.toml` file.
@@ -77,6 +80,12 @@ struct DataFile {
     weekend: Vec<Day>,
     #[serde(default)]
     workdays: Vec<Date>,
+    /// First year whose days are estimated (see `estimated`).
+    #[serde(default)]
+    estimated_from: Option<i16>,
+    /// Why those years are estimates, for `sendwell holidays`.
+    #[serde(default)]
+    estimated: Option<String>,
     holidays: Vec<Holiday>,
 }
 
@@ -116,6 +125,9 @@ fn parse_file(file: &str, text: &str) -> Result<CountryCalendar, Error> {
         weekend: Weekdays::from_days(&f.weekend),
         holidays,
         workdays: f.workdays.into_iter().collect(),
+        estimated: f
+            .estimated_from
+            .map(|y| (y, f.estimated.unwrap_or_default())),
     })
 }
 
@@ -167,6 +179,7 @@ impl Calendar {
                     weekend: Weekdays::SAT_SUN,
                     holidays: BTreeMap::new(),
                     workdays: BTreeSet::new(),
+                    estimated: None,
                 });
             if let Some(w) = &o.weekend {
                 c.weekend = Weekdays::from_days(w);
@@ -262,6 +275,18 @@ impl Calendar {
     }
 }
 
+impl Calendar {
+    /// When the days of `cc` in `year` are an estimate: the first estimated
+    /// year and why.
+    pub fn estimated(&self, cc: &str, year: i16) -> Option<(i16, &str)> {
+        let c = self.countries.get(&cc.to_ascii_uppercase())?;
+        match &c.estimated {
+            Some((from, why)) if year >= *from => Some((*from, why)),
+            _ => None,
+        }
+    }
+}
+
 /// The built-in holidays of `country` (`"DE"`, any case) in `year`, or of
 /// every year we have when `None`: what `sendwell holidays CC [--year Y]`
 /// prints when no `holidays_dir` is configured (else use [`Calendar::load`]
@@ -304,15 +329,16 @@ mod tests {
     }
 
     /// Issue 12: Canada's mail goes to Toronto, and Ontario does not observe
-    /// Remembrance Day (it does Boxing Day); Sri Lanka's data ends in 2026.
+    /// Remembrance Day (it does Boxing Day); a year outside the data is
+    /// "not known", never "no holidays".
     #[test]
     fn regional_observance_and_years_with_data() {
         let cal = Calendar::embedded().unwrap();
         assert!(cal.holiday(Some("CA"), date(2026, 11, 11)).is_none());
         assert!(cal.holiday(Some("CA"), date(2026, 12, 26)).is_some());
         assert!(matches!(
-            cal.holidays("LK", Some(2028)),
-            Err(Error::YearNotCovered { last: 2026, .. })
+            cal.holidays("LK", Some(2031)),
+            Err(Error::YearNotCovered { last: 2030, .. })
         ));
     }
 
@@ -387,6 +413,39 @@ mod tests {
         assert!(cal.holiday(Some("AE"), date(2026, 5, 27)).is_some()); // Eid al-Adha
         assert!(cal.holiday(Some("ID"), date(2026, 3, 21)).is_some()); // Lebaran
         assert!(cal.holiday(Some("BR"), date(2026, 2, 16)).is_some()); // Carnival
+    }
+
+    /// The gaps the cross-check with date-holidays found: Deepavali in MY,
+    /// the Hindu and Buddhist days of BD, Sri Lanka after 2026, and years
+    /// whose days are not announced yet said to be estimates.
+    #[test]
+    fn south_asian_feasts_and_estimated_years() {
+        let cal = Calendar::embedded().unwrap();
+        let deepavali = cal.holiday(Some("MY"), date(2026, 11, 8)).unwrap();
+        assert!(deepavali.contains("Deepavali"), "{deepavali}");
+        // A Sunday holiday is also given on the Monday in Malaysia.
+        assert!(cal.holiday(Some("MY"), date(2026, 11, 9)).is_some());
+        assert_eq!(
+            cal.holiday(Some("MY"), date(2027, 10, 28)).as_deref(),
+            Some("Deepavali")
+        );
+        for (d, name) in [
+            (date(2026, 5, 1), "Buddha Purnima"),
+            (date(2026, 9, 4), "Janmashtami"),
+            (date(2026, 10, 20), "Durga Puja"),
+        ] {
+            let h = cal.holiday(Some("BD"), d).unwrap_or_default();
+            assert!(h.contains(name), "BD {d}: {h:?}");
+        }
+        let lk = cal.holidays("LK", Some(2028)).unwrap();
+        let poya = lk.iter().filter(|h| h.name.contains("Poya Day")).count();
+        assert!((12..=14).contains(&poya), "{poya} Poya days in 2028");
+        assert!(lk.iter().any(|h| h.date == date(2028, 2, 4)));
+        assert!(cal.estimated("LK", 2026).is_none());
+        assert_eq!(cal.estimated("lk", 2028).map(|e| e.0), Some(2027));
+        assert_eq!(cal.estimated("CN", 2028).map(|e| e.0), Some(2027));
+        assert!(cal.estimated("CN", 2026).is_none());
+        assert!(cal.estimated("DE", 2030).is_none());
     }
 
     #[test]
