@@ -954,4 +954,13 @@ async fn lines_over_998_characters_are_refused_with_their_number() {
     }
     assert_eq!(c.cmd("NOOP\r\n").await, "250 2.0.0 OK\r\n");
     assert_eq!(message_count(&srv.store).await, 1);
+    // Each refusal is in the audit log, as the door's, with its reply: the
+    // page's refusals and a compliance export show it like the judge's.
+    let refusals = srv.store.audit_door_refusals(10).await.unwrap();
+    let long: Vec<_> = refusals
+        .iter()
+        .filter(|r| r.actor == "door" && r.fields.contains("550 5.6.0 line"))
+        .collect();
+    assert_eq!(long.len(), 4, "{refusals:?}");
+    assert!(long.iter().all(|r| r.fields.contains("seller@shop.test")));
 }

@@ -67,6 +67,7 @@ fn drain(s: &mut Session, o: &mut Outcome) {
                 o.submissions.push(sub);
                 s.submit_done(Reply::ok("queued"));
             }
+            Action::Refused { reply, .. } => s.submit_done(reply),
             Action::StartTls => {
                 o.tls_upgrades += 1;
                 o.wire.push_str("<TLS>\r\n");

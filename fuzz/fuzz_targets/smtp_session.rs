@@ -63,6 +63,11 @@ fuzz_target!(|input: &[u8]| {
                     assert!(!sub.rcpt_to.is_empty());
                     s.submit_done(Reply::ok("queued"));
                 }
+                Action::Refused { sub, reply } => {
+                    assert!(sub.data.len() <= MAX_SIZE, "body over the limit kept");
+                    assert!(reply.code >= 500);
+                    s.submit_done(reply);
+                }
                 Action::StartTls => s.tls_done(),
                 Action::Close => *closed = true,
             }

@@ -489,6 +489,19 @@ impl Gateway {
         events
     }
 
+    /// Records a message the door refused by itself at the end of DATA (too
+    /// large, a line too long), so the refusal is in the audit log and on
+    /// the page's refusals like the judge's; gives the reply back.
+    pub async fn door_refused(&self, sub: &Submission, reply: Reply) -> Reply {
+        let reason = if reply.code == 552 {
+            "too_large"
+        } else {
+            "long_line"
+        };
+        let now = self.clock.now();
+        self.refused(sub, &sub.data, None, reply, reason, now).await
+    }
+
     /// Counts and records a message refused at the end of DATA (received,
     /// the verdict when there is one, refused with the reply), then gives
     /// the reply back. Temporary answers are not refusals: neither counted
@@ -524,10 +537,14 @@ impl Gateway {
         if let Some(report) = report {
             events.push(Event::new(now, Kind::Verdict, "judge", report));
         }
+        let actor = match reason {
+            "too_large" | "long_line" => "door",
+            _ => "judge",
+        };
         events.push(Event::new(
             now,
             Kind::Refused,
-            "judge",
+            actor,
             serde_json::json!({
                 "stage": "data",
                 "mail_from": sub.mail_from,

@@ -461,6 +461,11 @@ impl Connection<'_> {
                         self.session.submit_done(answer);
                         self.share.resize(0);
                     }
+                    Action::Refused { sub, reply } => {
+                        let gateway = self.door.gateway();
+                        let answer = gateway.door_refused(&sub, reply).await;
+                        self.session.submit_done(answer);
+                    }
                     Action::StartTls => {
                         self.write(&mut out).await?;
                         let Some(Io::Plain(tcp)) = self.io.take() else {

@@ -63,6 +63,11 @@ pub enum Action {
     Verify { user: String, password: Password },
     /// Hand the transaction to the gateway, then call [`Session::submit_done`].
     Submit(Submission),
+    /// The door refused the message itself (too large, a line too long):
+    /// have the gateway record the refusal, then call
+    /// [`Session::submit_done`] with `reply`. `data` holds what was kept of
+    /// the message (nothing when it was too large to keep).
+    Refused { sub: Submission, reply: Reply },
     /// The `220` is queued before this: write it, drop every byte read so
     /// far, do the TLS handshake, then call [`Session::tls_done`].
     StartTls,
@@ -865,33 +870,32 @@ impl Session {
             self.mode = Mode::Command;
             return self.fail(no_room_reply());
         }
-        if too_big {
-            self.tx = None;
-            self.mode = Mode::Command;
-            return self.fail(self.too_large());
-        }
         let Some(tx) = self.tx.clone() else {
             self.mode = Mode::Command;
             return self.fail(reply(503, (5, 5, 1), "no transaction"));
         };
-        if let Some(n) = first_long_line(&body) {
-            self.tx = None;
-            self.mode = Mode::Command;
-            return self.fail(reply(
+        let refusal = if too_big {
+            Some(self.too_large())
+        } else {
+            first_long_line(&body).map(|n| reply(
                 550,
                 (5, 6, 0),
                 format!(
                     "line {n} is longer than {MAX_MESSAGE_LINE} characters; break it or send that text as an attachment"
                 ),
-            ));
-        }
-        self.out.push_back(Action::Submit(Submission {
+            ))
+        };
+        let sub = Submission {
             client: self.client.clone(),
             mail_from: tx.mail_from,
             rcpt_to: tx.rcpts,
             smtputf8: tx.smtputf8,
             data: body,
-        }));
+        };
+        self.out.push_back(match refusal {
+            Some(reply) => Action::Refused { sub, reply },
+            None => Action::Submit(sub),
+        });
         self.mode = Mode::Waiting;
     }
 }
