@@ -27,7 +27,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_review_indexes.sql"),
     include_str!("../../migrations/sqlite/0006_journal_address.sql"),
     include_str!("../../migrations/sqlite/0007_route_pauses.sql"),
-    include_str!("../../migrations/sqlite/0012_message_parts.sql"),
+    include_str!("../../migrations/sqlite/0008_message_parts.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -37,7 +37,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_review_indexes.sql"),
     include_str!("../../migrations/postgres/0006_journal_address.sql"),
     include_str!("../../migrations/postgres/0007_route_pauses.sql"),
-    include_str!("../../migrations/postgres/0012_message_parts.sql"),
+    include_str!("../../migrations/postgres/0008_message_parts.sql"),
 ];
 
 impl Dialect {
