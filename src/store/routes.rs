@@ -106,21 +106,40 @@ impl Store {
         Ok(q.execute(self.pool()).await?.rows_affected())
     }
 
-    /// Copies waiting to go (queued, deferred or being attempted), by
-    /// envelope sender; sendwell's own mail (null sender) is left out.
-    pub async fn waiting_by_sender(&self) -> Result<Vec<(String, u64)>> {
+    /// Copies of `route` waiting to go (queued, deferred or being
+    /// attempted), by envelope sender; sendwell's own mail (null sender) is
+    /// left out.
+    pub async fn waiting_by_sender(&self, route: &str) -> Result<Vec<(String, u64)>> {
         let rows = sqlx::query(
             "SELECT m.mail_from AS mail_from, COUNT(*) AS n \
              FROM deliveries d JOIN messages m ON m.id = d.message_id \
              WHERE d.state IN ('queued', 'deferred', 'delivering') AND m.mail_from <> '' \
+             AND d.route = $1 \
              GROUP BY m.mail_from ORDER BY m.mail_from",
         )
+        .bind(route)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
             .map(|r| {
                 let n: i64 = r.try_get("n")?;
                 Ok((r.try_get("mail_from")?, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    /// Copies waiting to go (queued, deferred or being attempted), by route.
+    pub async fn waiting_by_route(&self) -> Result<Vec<(String, u64)>> {
+        let rows = sqlx::query(
+            "SELECT route, COUNT(*) AS n FROM deliveries \
+             WHERE state IN ('queued', 'deferred', 'delivering') GROUP BY route ORDER BY route",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                Ok((r.try_get("route")?, u64::try_from(n).unwrap_or(0)))
             })
             .collect()
     }
