@@ -1135,6 +1135,64 @@ mod tests {
         assert!(ok.is_ok(), "{ok:?}");
     }
 
+    /// Issue 10 §3: first match wins, by login or envelope sender, else
+    /// `default`; a route's own mail goes as its login.
+    #[test]
+    fn routes_choose_by_login_or_sender() {
+        let c = parse(
+            "[upstream]\nurl = \"smtp://127.0.0.1:2526\"\n\
+             [[upstream.routes]]\nname = \"li\"\nurl = \"smtp://127.0.0.1:2527\"\n\
+             users = [\"li\"]\nusername = \"li@shop.example\"\npassword_env = \"X\"\n\
+             [[upstream.routes]]\nname = \"shop\"\nurl = \"smtp://127.0.0.1:2528\"\n\
+             from = [\"*@shop.example\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.route_for(Some("li"), "other@else.example"), "li");
+        assert_eq!(c.route_for(Some("li"), "li@shop.example"), "li");
+        assert_eq!(c.route_for(Some("wang"), "Wang@Shop.Example"), "shop");
+        assert_eq!(c.route_for(None, "x@else.example"), "default");
+        assert_eq!(c.route_for(None, ""), "default");
+        assert_eq!(c.own_sender_on("li"), Some("li@shop.example"));
+        assert_eq!(c.own_sender_on("shop"), None);
+        assert_eq!(c.route_names(), ["default", "li", "shop"]);
+        assert_eq!(c.notice_route("li"), "default");
+    }
+
+    #[test]
+    fn bad_routes_name_their_key() {
+        for (text, key) in [
+            (
+                "[[upstream.routes]]\nurl = \"smtp://h\"\nusers = [\"a\"]\n",
+                "upstream.routes[0].name",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"default\"\nurl = \"smtp://h\"\nusers = [\"a\"]\n",
+                "upstream.routes[0].name",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"a\"\nusers = [\"a\"]\n",
+                "upstream.routes[0].url",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"a\"\nurl = \"smtp://h\"\n",
+                "upstream.routes[0].users",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"a\"\nurl = \"ftp://h\"\nusers = [\"a\"]\n",
+                "upstream.routes[0].url",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"a\"\nurl = \"smtp://h\"\nfrom = [\"shop\"]\n",
+                "upstream.routes[0].from",
+            ),
+            ("[upstream]\nusers = [\"a\"]\n", "upstream.users"),
+            ("[notices]\nroute = \"nope\"\n", "notices.route"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+    }
+
     #[test]
     fn upstream_urls() {
         let mut c = Config::default();
