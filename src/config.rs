@@ -327,6 +327,16 @@ pub struct UpstreamConfig {
     /// More routes, each with everything `[upstream]` has: a message takes
     /// the first whose `users` or `from` matches it, else `[upstream]`.
     pub routes: Vec<UpstreamConfig>,
+    /// A provider preset (`relay::providers`) filling the keys left out:
+    /// url, require_tls, connections and the limits below.
+    pub provider: Option<String>,
+    /// Messages a minute this route may hand over (this node); unset: no limit.
+    pub per_minute: Option<u32>,
+    /// Recipients a UTC day this route may hand over, counted in the store
+    /// (all nodes, across restarts); a copy past it waits for the next day.
+    pub per_day: Option<u32>,
+    /// Most recipients in one message; more go as several transactions.
+    pub max_rcpts_per_message: Option<usize>,
 }
 
 impl Default for UpstreamConfig {
@@ -347,6 +357,10 @@ impl Default for UpstreamConfig {
             users: Vec::new(),
             from: Vec::new(),
             routes: Vec::new(),
+            provider: None,
+            per_minute: None,
+            per_day: None,
+            max_rcpts_per_message: None,
         }
     }
 }
@@ -681,6 +695,19 @@ impl Config {
                 message: e.message().trim().to_string(),
             }
         })?;
+        // Provider presets fill the keys left out; a second reading of the
+        // same (already checked) text with them filled in.
+        let uses_presets = config.upstream.provider.is_some()
+            || config.upstream.routes.iter().any(|r| r.provider.is_some());
+        let config = if uses_presets {
+            with_presets(text).map_err(|message| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                key: "upstream.provider".into(),
+                message,
+            })?
+        } else {
+            config
+        };
         config.validate().map_err(|(key, message)| {
             let line = line_of_key(text, &key);
             match line {
@@ -820,6 +847,29 @@ impl Config {
             }
             if u.probe_interval.is_zero() {
                 return bad(&at("probe_interval"), "must be above zero".into());
+            }
+            if let Some(p) = &u.provider
+                && crate::relay::providers::preset(p).is_none()
+            {
+                return bad(
+                    &at("provider"),
+                    format!(
+                        "unknown provider '{p}': use one of {}",
+                        crate::relay::providers::names()
+                    ),
+                );
+            }
+            for (k, zero) in [
+                ("per_minute", u.per_minute == Some(0)),
+                ("per_day", u.per_day == Some(0)),
+                ("max_rcpts_per_message", u.max_rcpts_per_message == Some(0)),
+            ] {
+                if zero {
+                    return bad(
+                        &at(k),
+                        "must be at least 1 (leave it out for no limit)".into(),
+                    );
+                }
             }
         }
         let u = &self.upstream;
@@ -996,6 +1046,23 @@ impl Config {
     pub fn tls_dir(&self) -> PathBuf {
         self.data_dir.join("tls")
     }
+}
+
+/// `text` read again with each `provider` preset filling the keys of its
+/// table that are left out.
+fn with_presets(text: &str) -> Result<Config, String> {
+    let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    if let Some(up) = doc.get_mut("upstream").and_then(|v| v.as_table_mut()) {
+        crate::relay::providers::fill(up);
+        if let Some(routes) = up.get_mut("routes").and_then(|v| v.as_array_mut()) {
+            for r in routes.iter_mut().filter_map(|r| r.as_table_mut()) {
+                crate::relay::providers::fill(r);
+            }
+        }
+    }
+    toml::Value::Table(doc)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.to_string())
 }
 
 /// Where a route's mail goes: parsed from its `url`, or the outbox folder

@@ -79,6 +79,7 @@ impl Reconfigure {
         old.routes.reloaded.store(true, Ordering::SeqCst);
         self.ctx.store(Arc::new(Ctx {
             routes: old.routes.clone(),
+            rates: old.rates.clone(),
             rules: Arc::new(rules_of(&config)),
             config,
             upstreams,
@@ -98,6 +99,8 @@ struct Ctx {
     rules: Arc<BTreeMap<String, ReplyRules>>,
     /// The routes' pauses, as last read or decided; kept across reloads.
     routes: Arc<RouteStates>,
+    /// The routes' messages of the last minute; kept across reloads.
+    rates: Arc<Rates>,
     store: Store,
     upstreams: Upstreams,
     clock: Arc<dyn Clock>,
@@ -125,6 +128,7 @@ impl Courier {
         Courier {
             ctx: Arc::new(ArcSwap::from_pointee(Ctx {
                 routes: Arc::new(RouteStates::default()),
+                rates: Arc::new(Rates::default()),
                 rules: Arc::new(rules_of(&config)),
                 config,
                 store,
@@ -236,7 +240,11 @@ impl Courier {
                     .into_iter()
                     .filter(|c| !in_flight.contains(c.id))
                     .collect();
-                for group in by_message(claimed) {
+                let groups = by_message(claimed).into_iter().flat_map(|g| {
+                    let most = ctx.route(&g[0].route).max_rcpts_per_message;
+                    split(g, most)
+                });
+                for group in groups {
                     let ids = group.iter().map(|c| c.id).collect();
                     let route = group[0].route.clone();
                     let slot = slots.of(&ctx.config, &route);
@@ -503,6 +511,15 @@ async fn self_wait(ctx: &Ctx) -> Duration {
     }
 }
 
+/// A message's claims in transactions of at most `most` recipients (the
+/// route's `max_rcpts_per_message`).
+fn split(group: Vec<Claimed>, most: Option<usize>) -> Vec<Vec<Claimed>> {
+    match most {
+        Some(n) if n > 0 && group.len() > n => group.chunks(n).map(<[Claimed]>::to_vec).collect(),
+        _ => vec![group],
+    }
+}
+
 /// Claims of one message go out in one transaction.
 fn by_message(claims: Vec<Claimed>) -> Vec<Vec<Claimed>> {
     let mut groups: BTreeMap<MessageId, Vec<Claimed>> = BTreeMap::new();
@@ -552,6 +569,13 @@ async fn job(
         hand_over(done, outcomes).await;
         return;
     }
+    // The route's limits: its rate on this node, its daily budget in the
+    // store. A copy past either waits for its window, unattempted.
+    if let Some(waiting) = pace(&ctx, &group).await {
+        drop(slot);
+        hand_over(done, waiting).await;
+        return;
+    }
     let message_id = first.message_id;
     let data = match ctx.store.message_data(message_id).await {
         Ok(d) => d,
@@ -594,6 +618,110 @@ async fn job(
     // The connection is free for the next job while the outcome is stored.
     drop(slot);
     hand_over(done, outcomes).await;
+}
+
+/// Longest a job waits for its route's per-minute rate before it gives
+/// its copies back to the queue (due when the rate allows) instead.
+const MOST_PACE_WAIT: Duration = Duration::from_secs(5);
+
+/// Keeps the route of `group` within its `per_minute` (this node) and
+/// `per_day` (the store: all nodes, across restarts) for one message to
+/// its recipients: waits a little for the rate, or returns the outcomes
+/// that put the copies back, unattempted, until their window opens.
+/// `None`: send now.
+async fn pace(ctx: &Ctx, group: &[Claimed]) -> Option<Vec<Outcome>> {
+    let route = group.first()?.route.as_str();
+    let settings = ctx.route(route);
+    if let Some(per_minute) = settings.per_minute {
+        while let Some(wait) = ctx.rates.take(route, per_minute, Instant::now()) {
+            if wait > MOST_PACE_WAIT {
+                let reply = format!(
+                    "waits for route {route}'s rate of {per_minute} messages a minute (per_minute)"
+                );
+                return Some(put_back(group, &reply, add(ctx.clock.now(), wait)));
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+    if let Some(per_day) = settings.per_day {
+        let now = ctx.clock.now();
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let n = u64::try_from(group.len()).unwrap_or(u64::MAX);
+        let limit = u64::from(per_day);
+        match ctx
+            .store
+            .spend_budget(route, &today.to_string(), n.min(limit), limit)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                let next = today
+                    .tomorrow()
+                    .ok()
+                    .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                    .map_or(add(now, Duration::from_secs(3600)), |z| z.timestamp());
+                tracing::info!(route, per_day, until = %next, "daily budget used up; the copy waits for the next day");
+                let reply = format!(
+                    "waits for the next day: route {route}'s daily budget of {per_day} recipients (per_day) is used up"
+                );
+                return Some(put_back(group, &reply, next));
+            }
+            Err(e) => {
+                tracing::warn!(route, error = %e, "cannot count the daily budget; the copy waits");
+                let reply = format!("local store error counting the daily budget: {e}");
+                return Some(put_back(group, &reply, add(now, PACE_STORE_ERROR_WAIT)));
+            }
+        }
+    }
+    None
+}
+
+/// How long a copy waits when its route's budget could not be counted.
+const PACE_STORE_ERROR_WAIT: Duration = Duration::from_secs(30);
+
+/// The copies of `group` back in the queue until `at`, unattempted.
+fn put_back(group: &[Claimed], reply: &str, at: Timestamp) -> Vec<Outcome> {
+    group
+        .iter()
+        .map(|c| Outcome::Deferred {
+            id: c.id,
+            reply: reply.to_string(),
+            retry_at: at,
+            delay_notified: c.delay_notified,
+        })
+        .collect()
+}
+
+/// Each route's messages handed over in the last minute (this node), for
+/// `per_minute`.
+#[derive(Default)]
+struct Rates(Mutex<HashMap<String, std::collections::VecDeque<Instant>>>);
+
+impl Rates {
+    /// Counts one message of `route` now and returns `None`, or, when
+    /// `per_minute` are already under way this minute, how long until the
+    /// next may go.
+    fn take(&self, route: &str, per_minute: u32, now: Instant) -> Option<Duration> {
+        const MINUTE: Duration = Duration::from_secs(60);
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = all.entry(route.to_string()).or_default();
+        while sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= MINUTE)
+        {
+            sent.pop_front();
+        }
+        if sent.len() < usize::try_from(per_minute).unwrap_or(usize::MAX) {
+            sent.push_back(now);
+            return None;
+        }
+        let oldest = *sent.front()?;
+        Some(
+            (oldest + MINUTE)
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1)),
+        )
+    }
 }
 
 /// Outcomes for the finisher, and how it tells the job they are recorded.

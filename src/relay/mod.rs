@@ -17,6 +17,7 @@ pub mod courier;
 pub mod dsn;
 pub mod outbox;
 pub mod pause_notice;
+pub mod providers;
 pub mod replies;
 pub mod smtp;
 pub mod upstream;
