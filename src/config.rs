@@ -1225,6 +1225,36 @@ mod tests {
         assert_eq!(c.notice_route("li"), "default");
     }
 
+    /// Issue 10 §4: a preset fills what is left out, and only that.
+    #[test]
+    fn provider_presets_fill_and_are_overridable() {
+        let c = parse(
+            "[upstream]\nprovider = \"microsoft365\"\nconnections = 2\n\
+             [[upstream.routes]]\nname = \"g\"\nprovider = \"google\"\nusers = [\"li\"]\n\
+             url = \"smtp://127.0.0.1:2526\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.upstream.url.as_deref(),
+            Some("smtp://smtp.office365.com:587")
+        );
+        assert!(c.upstream.require_tls);
+        assert_eq!(c.upstream.connections, 2);
+        assert_eq!(c.upstream.per_minute, Some(30));
+        assert_eq!(c.upstream.per_day, Some(10_000));
+        let g = c.route("g").unwrap();
+        assert_eq!(g.url.as_deref(), Some("smtp://127.0.0.1:2526"));
+        assert_eq!(g.per_day, Some(2_000));
+        assert_eq!(g.max_rcpts_per_message, Some(100));
+        let err = parse("[upstream]\nprovider = \"gmail\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("upstream.provider") && err.contains("\"google\""),
+            "{err}"
+        );
+    }
+
     #[test]
     fn bad_routes_name_their_key() {
         for (text, key) in [
