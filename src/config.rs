@@ -316,6 +316,27 @@ pub struct UpstreamConfig {
     /// whether the provider takes mail again.
     #[serde(with = "humantime_serde")]
     pub probe_interval: Duration,
+    /// A route's name (`[[upstream.routes]]` only; `[upstream]` is `default`).
+    pub name: Option<String>,
+    /// A route's match (`[[upstream.routes]]` only): the sendwell logins
+    /// whose mail takes it.
+    pub users: Vec<String>,
+    /// A route's match (`[[upstream.routes]]` only): envelope senders
+    /// (`li@shop.example`, `*@shop.example`) whose mail takes it.
+    pub from: Vec<String>,
+    /// More routes, each with everything `[upstream]` has: a message takes
+    /// the first whose `users` or `from` matches it, else `[upstream]`.
+    pub routes: Vec<UpstreamConfig>,
+    /// A provider preset (`relay::providers`) filling the keys left out:
+    /// url, require_tls, connections and the limits below.
+    pub provider: Option<String>,
+    /// Messages a minute this route may hand over (this node); unset: no limit.
+    pub per_minute: Option<u32>,
+    /// Recipients a UTC day this route may hand over, counted in the store
+    /// (all nodes, across restarts); a copy past it waits for the next day.
+    pub per_day: Option<u32>,
+    /// Most recipients in one message; more go as several transactions.
+    pub max_rcpts_per_message: Option<usize>,
 }
 
 impl Default for UpstreamConfig {
@@ -332,6 +353,14 @@ impl Default for UpstreamConfig {
             connections: 4,
             reply_rules: Vec::new(),
             probe_interval: Duration::from_secs(3600),
+            name: None,
+            users: Vec::new(),
+            from: Vec::new(),
+            routes: Vec::new(),
+            provider: None,
+            per_minute: None,
+            per_day: None,
+            max_rcpts_per_message: None,
         }
     }
 }
@@ -666,6 +695,19 @@ impl Config {
                 message: e.message().trim().to_string(),
             }
         })?;
+        // Provider presets fill the keys left out; a second reading of the
+        // same (already checked) text with them filled in.
+        let uses_presets = config.upstream.provider.is_some()
+            || config.upstream.routes.iter().any(|r| r.provider.is_some());
+        let config = if uses_presets {
+            with_presets(text).map_err(|message| ConfigError::Invalid {
+                path: path.to_path_buf(),
+                key: "upstream.provider".into(),
+                message,
+            })?
+        } else {
+            config
+        };
         config.validate().map_err(|(key, message)| {
             let line = line_of_key(text, &key);
             match line {
@@ -730,24 +772,7 @@ impl Config {
                 format!("'{url}' is neither sqlite:… nor postgres://…"),
             );
         }
-        if let Err(m) = self.upstream_target() {
-            return bad("upstream.url", m);
-        }
-        if self.upstream.connections == 0 {
-            return bad("upstream.connections", "must be at least 1".into());
-        }
-        if let Err(e) = crate::relay::replies::ReplyRules::new(&self.upstream.reply_rules) {
-            return bad(
-                &format!("upstream.reply_rules[{}].match", e.index),
-                format!(
-                    "{:?} is not a valid regular expression: {}",
-                    e.pattern, e.reason
-                ),
-            );
-        }
-        if self.upstream.probe_interval.is_zero() {
-            return bad("upstream.probe_interval", "must be above zero".into());
-        }
+        self.validate_routes()?;
         if self.relay.retry_schedule.is_empty() {
             return bad("relay.retry_schedule", "needs at least one wait".into());
         }
@@ -798,6 +823,186 @@ impl Config {
         Ok(())
     }
 
+    /// `[upstream]` and each `[[upstream.routes]]`: a target, connections,
+    /// reply rules and a probe interval that work, and a match and a unique
+    /// name for each added route.
+    fn validate_routes(&self) -> Result<(), (String, String)> {
+        let bad = |k: &str, m: String| Err((k.to_string(), m));
+        for (key, u) in self.routes() {
+            let at = |k: &str| format!("{key}.{k}");
+            if let Err(m) = upstream_target(u, &self.data_dir) {
+                return bad(&at("url"), m);
+            }
+            if u.connections == 0 {
+                return bad(&at("connections"), "must be at least 1".into());
+            }
+            if let Err(e) = crate::relay::replies::ReplyRules::new(&u.reply_rules) {
+                return bad(
+                    &at(&format!("reply_rules[{}].match", e.index)),
+                    format!(
+                        "{:?} is not a valid regular expression: {}",
+                        e.pattern, e.reason
+                    ),
+                );
+            }
+            if u.probe_interval.is_zero() {
+                return bad(&at("probe_interval"), "must be above zero".into());
+            }
+            if let Some(p) = &u.provider
+                && crate::relay::providers::preset(p).is_none()
+            {
+                return bad(
+                    &at("provider"),
+                    format!(
+                        "unknown provider '{p}': use one of {}",
+                        crate::relay::providers::names()
+                    ),
+                );
+            }
+            for (k, zero) in [
+                ("per_minute", u.per_minute == Some(0)),
+                ("per_day", u.per_day == Some(0)),
+                ("max_rcpts_per_message", u.max_rcpts_per_message == Some(0)),
+            ] {
+                if zero {
+                    return bad(
+                        &at(k),
+                        "must be at least 1 (leave it out for no limit)".into(),
+                    );
+                }
+            }
+        }
+        let u = &self.upstream;
+        for (k, set) in [
+            ("name", u.name.is_some()),
+            ("users", !u.users.is_empty()),
+            ("from", !u.from.is_empty()),
+        ] {
+            if set {
+                return bad(
+                    &format!("upstream.{k}"),
+                    "belongs in an [[upstream.routes]] entry; [upstream] is the route `default` and takes all mail no route matches".into(),
+                );
+            }
+        }
+        for (i, r) in u.routes.iter().enumerate() {
+            let key = format!("upstream.routes[{i}]");
+            let Some(name) = r.name.as_deref().filter(|n| !n.trim().is_empty()) else {
+                return bad(&format!("{key}.name"), "each route needs a name".into());
+            };
+            if name == crate::relay::DEFAULT_ROUTE
+                || u.routes[..i]
+                    .iter()
+                    .any(|o| o.name.as_deref() == Some(name))
+            {
+                return bad(
+                    &format!("{key}.name"),
+                    format!("route name '{name}' is taken (`default` is [upstream])"),
+                );
+            }
+            if r.url.is_none() {
+                return bad(
+                    &format!("{key}.url"),
+                    format!(
+                        "route '{name}' needs a url (smtp://host:port, smtps://… or outbox:DIR)"
+                    ),
+                );
+            }
+            if r.users.is_empty() && r.from.is_empty() {
+                return bad(
+                    &format!("{key}.users"),
+                    format!(
+                        "route '{name}' matches no mail: give `users = [...]` or `from = [...]`"
+                    ),
+                );
+            }
+            for f in &r.from {
+                if let Err(m) = crate::policy::sender::check_from_pattern(f) {
+                    return bad(&format!("{key}.from"), format!("route '{name}': {m}"));
+                }
+            }
+            if !r.routes.is_empty() {
+                return bad(
+                    &format!("{key}.routes"),
+                    "routes do not nest: list every route under [upstream]".into(),
+                );
+            }
+        }
+        if let Some(n) = &self.notices.route
+            && self.route(n).is_none()
+        {
+            return bad(
+                "notices.route",
+                format!("no route named '{n}' (`default` or an [[upstream.routes]] name)"),
+            );
+        }
+        Ok(())
+    }
+
+    /// Every route with the key its settings are under: `[upstream]` as
+    /// `default`, then `[[upstream.routes]]` in order.
+    pub fn routes(&self) -> Vec<(String, &UpstreamConfig)> {
+        std::iter::once(("upstream".to_string(), &self.upstream))
+            .chain(
+                self.upstream
+                    .routes
+                    .iter()
+                    .enumerate()
+                    .map(|(i, r)| (format!("upstream.routes[{i}]"), r)),
+            )
+            .collect()
+    }
+
+    /// The names of every route, `default` first.
+    pub fn route_names(&self) -> Vec<&str> {
+        std::iter::once(crate::relay::DEFAULT_ROUTE)
+            .chain(
+                self.upstream
+                    .routes
+                    .iter()
+                    .filter_map(|r| r.name.as_deref()),
+            )
+            .collect()
+    }
+
+    /// The settings of route `name` (`default` is `[upstream]`).
+    pub fn route(&self, name: &str) -> Option<&UpstreamConfig> {
+        if name == crate::relay::DEFAULT_ROUTE {
+            return Some(&self.upstream);
+        }
+        self.upstream
+            .routes
+            .iter()
+            .find(|r| r.name.as_deref() == Some(name))
+    }
+
+    /// The route a message takes, chosen once when it is accepted: the
+    /// first `[[upstream.routes]]` whose `users` names its sendwell login or
+    /// whose `from` matches its envelope sender, else `default`.
+    pub fn route_for(&self, auth_user: Option<&str>, mail_from: &str) -> &str {
+        self.upstream
+            .routes
+            .iter()
+            .find(|r| {
+                auth_user.is_some_and(|u| r.users.iter().any(|x| x == u))
+                    || (!mail_from.is_empty()
+                        && crate::policy::sender::from_allowed(&r.from, mail_from))
+            })
+            .and_then(|r| r.name.as_deref())
+            .unwrap_or(crate::relay::DEFAULT_ROUTE)
+    }
+
+    /// The route sendwell's notice about a pause of route `paused` takes
+    /// (it must not wait behind that pause): `[notices] route`, else
+    /// `default`; when that is the paused route too, the notice waits with
+    /// the mail.
+    pub fn notice_route(&self, paused: &str) -> &str {
+        match self.notices.route.as_deref() {
+            Some(r) if r != paused => r,
+            _ => crate::relay::DEFAULT_ROUTE,
+        }
+    }
+
     /// The store URL, with the embedded default in the data directory.
     pub fn store_url(&self) -> String {
         match &self.store.url {
@@ -807,61 +1012,100 @@ impl Config {
     }
 
     /// The address sendwell's own mail goes out as (envelope sender and
-    /// `From:`): `[notices] from`, else the upstream login when it is an
-    /// address. Providers refuse or rewrite mail not sent as the login
-    /// (Microsoft 365: `550 5.7.60`), so a notice from `postmaster@…` with an
-    /// empty envelope sender would never reach the seller.
+    /// `From:`) through the `default` route: `[notices] from`, else the
+    /// upstream login when it is an address. Providers refuse or rewrite
+    /// mail not sent as the login (Microsoft 365: `550 5.7.60`), so a notice
+    /// from `postmaster@…` with an empty envelope sender would never reach
+    /// the seller.
     pub fn own_sender(&self) -> Option<&str> {
-        self.notices.from.as_deref().or(self
-            .upstream
-            .username
-            .as_deref()
-            .filter(|u| u.contains('@')))
+        self.own_sender_on(crate::relay::DEFAULT_ROUTE)
     }
 
-    /// Where mail goes: parsed from `upstream.url`, or the outbox folder.
+    /// [`Config::own_sender`] through route `route`: an added route sends
+    /// as its own login when that is an address (a per-person mailbox sends
+    /// as nothing else), else as the default route does.
+    pub fn own_sender_on(&self, route: &str) -> Option<&str> {
+        fn login(u: &UpstreamConfig) -> Option<&str> {
+            u.username.as_deref().filter(|u| u.contains('@'))
+        }
+        if route != crate::relay::DEFAULT_ROUTE
+            && let Some(own) = self.route(route).and_then(login)
+        {
+            return Some(own);
+        }
+        self.notices.from.as_deref().or(login(&self.upstream))
+    }
+
+    /// Where mail of the `default` route goes: parsed from `upstream.url`,
+    /// or the outbox folder.
     pub fn upstream_target(&self) -> Result<UpstreamTarget, String> {
-        let Some(url) = &self.upstream.url else {
-            return Ok(UpstreamTarget::Outbox(self.data_dir.join("outbox")));
-        };
-        if let Some(dir) = url.strip_prefix("outbox:") {
-            if dir.is_empty() {
-                return Err("outbox: needs a folder, e.g. outbox:./outbox".into());
-            }
-            return Ok(UpstreamTarget::Outbox(PathBuf::from(dir)));
-        }
-        let (implicit_tls, rest, default_port) = if let Some(r) = url.strip_prefix("smtps://") {
-            (true, r, 465)
-        } else if let Some(r) = url.strip_prefix("smtp://") {
-            (false, r, 587)
-        } else {
-            return Err(format!(
-                "'{url}': use smtp://host:port, smtps://host:port or outbox:DIR"
-            ));
-        };
-        let rest = rest.trim_end_matches('/');
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => match p.parse::<u16>() {
-                Ok(port) => (h, port),
-                Err(_) => return Err(format!("'{url}': port '{p}' is not a number")),
-            },
-            _ => (rest, default_port),
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() {
-            return Err(format!("'{url}': no host"));
-        }
-        Ok(UpstreamTarget::Smtp {
-            host: host.to_string(),
-            port,
-            implicit_tls,
-        })
+        upstream_target(&self.upstream, &self.data_dir)
     }
 
     /// The directory of TLS material generated on first start.
     pub fn tls_dir(&self) -> PathBuf {
         self.data_dir.join("tls")
     }
+}
+
+/// `text` read again with each `provider` preset filling the keys of its
+/// table that are left out.
+fn with_presets(text: &str) -> Result<Config, String> {
+    let mut doc: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
+    if let Some(up) = doc.get_mut("upstream").and_then(|v| v.as_table_mut()) {
+        crate::relay::providers::fill(up);
+        if let Some(routes) = up.get_mut("routes").and_then(|v| v.as_array_mut()) {
+            for r in routes.iter_mut().filter_map(|r| r.as_table_mut()) {
+                crate::relay::providers::fill(r);
+            }
+        }
+    }
+    toml::Value::Table(doc)
+        .try_into()
+        .map_err(|e: toml::de::Error| e.to_string())
+}
+
+/// Where a route's mail goes: parsed from its `url`, or the outbox folder
+/// in `data_dir`.
+pub fn upstream_target(
+    upstream: &UpstreamConfig,
+    data_dir: &Path,
+) -> Result<UpstreamTarget, String> {
+    let Some(url) = &upstream.url else {
+        return Ok(UpstreamTarget::Outbox(data_dir.join("outbox")));
+    };
+    if let Some(dir) = url.strip_prefix("outbox:") {
+        if dir.is_empty() {
+            return Err("outbox: needs a folder, e.g. outbox:./outbox".into());
+        }
+        return Ok(UpstreamTarget::Outbox(PathBuf::from(dir)));
+    }
+    let (implicit_tls, rest, default_port) = if let Some(r) = url.strip_prefix("smtps://") {
+        (true, r, 465)
+    } else if let Some(r) = url.strip_prefix("smtp://") {
+        (false, r, 587)
+    } else {
+        return Err(format!(
+            "'{url}': use smtp://host:port, smtps://host:port or outbox:DIR"
+        ));
+    };
+    let rest = rest.trim_end_matches('/');
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) if !h.ends_with(']') || rest.starts_with('[') => match p.parse::<u16>() {
+            Ok(port) => (h, port),
+            Err(_) => return Err(format!("'{url}': port '{p}' is not a number")),
+        },
+        _ => (rest, default_port),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(format!("'{url}': no host"));
+    }
+    Ok(UpstreamTarget::Smtp {
+        host: host.to_string(),
+        port,
+        implicit_tls,
+    })
 }
 
 /// Where the courier hands mail over.
@@ -956,6 +1200,94 @@ mod tests {
         assert!(err.contains("SUBJECT_SHOUTING"), "{err}");
         let ok = parse("[policy.rules.SUBJECT_EMOJI]\nweight = 3\n");
         assert!(ok.is_ok(), "{ok:?}");
+    }
+
+    /// Issue 10 §3: first match wins, by login or envelope sender, else
+    /// `default`; a route's own mail goes as its login.
+    #[test]
+    fn routes_choose_by_login_or_sender() {
+        let c = parse(
+            "[upstream]\nurl = \"smtp://127.0.0.1:2526\"\n\
+             [[upstream.routes]]\nname = \"li\"\nurl = \"smtp://127.0.0.1:2527\"\n\
+             users = [\"li\"]\nusername = \"li@shop.example\"\npassword_env = \"X\"\n\
+             [[upstream.routes]]\nname = \"shop\"\nurl = \"smtp://127.0.0.1:2528\"\n\
+             from = [\"*@shop.example\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.route_for(Some("li"), "other@else.example"), "li");
+        assert_eq!(c.route_for(Some("li"), "li@shop.example"), "li");
+        assert_eq!(c.route_for(Some("wang"), "Wang@Shop.Example"), "shop");
+        assert_eq!(c.route_for(None, "x@else.example"), "default");
+        assert_eq!(c.route_for(None, ""), "default");
+        assert_eq!(c.own_sender_on("li"), Some("li@shop.example"));
+        assert_eq!(c.own_sender_on("shop"), None);
+        assert_eq!(c.route_names(), ["default", "li", "shop"]);
+        assert_eq!(c.notice_route("li"), "default");
+    }
+
+    /// Issue 10 §4: a preset fills what is left out, and only that.
+    #[test]
+    fn provider_presets_fill_and_are_overridable() {
+        let c = parse(
+            "[upstream]\nprovider = \"microsoft365\"\nconnections = 2\n\
+             [[upstream.routes]]\nname = \"g\"\nprovider = \"google\"\nusers = [\"li\"]\n\
+             url = \"smtp://127.0.0.1:2526\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            c.upstream.url.as_deref(),
+            Some("smtp://smtp.office365.com:587")
+        );
+        assert!(c.upstream.require_tls);
+        assert_eq!(c.upstream.connections, 2);
+        assert_eq!(c.upstream.per_minute, Some(30));
+        assert_eq!(c.upstream.per_day, Some(10_000));
+        let g = c.route("g").unwrap();
+        assert_eq!(g.url.as_deref(), Some("smtp://127.0.0.1:2526"));
+        assert_eq!(g.per_day, Some(2_000));
+        assert_eq!(g.max_rcpts_per_message, Some(100));
+        let err = parse("[upstream]\nprovider = \"gmail\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("upstream.provider") && err.contains("\"google\""),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_routes_name_their_key() {
+        for (text, key) in [
+            (
+                "[[upstream.routes]]\nurl = \"smtp://h\"\nusers = [\"a\"]\n",
+                "upstream.routes[0].name",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"default\"\nurl = \"smtp://h\"\nusers = [\"a\"]\n",
+                "upstream.routes[0].name",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"a\"\nusers = [\"a\"]\n",
+                "upstream.routes[0].url",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"a\"\nurl = \"smtp://h\"\n",
+                "upstream.routes[0].users",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"a\"\nurl = \"ftp://h\"\nusers = [\"a\"]\n",
+                "upstream.routes[0].url",
+            ),
+            (
+                "[[upstream.routes]]\nname = \"a\"\nurl = \"smtp://h\"\nfrom = [\"shop\"]\n",
+                "upstream.routes[0].from",
+            ),
+            ("[upstream]\nusers = [\"a\"]\n", "upstream.users"),
+            ("[notices]\nroute = \"nope\"\n", "notices.route"),
+        ] {
+            let err = parse(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -9,15 +9,18 @@ use crate::message::headers::{self, header_value};
 use crate::policy::{self, Decision, Language, Verdict};
 use crate::store::{DeliveryState, MessageId, NewDelivery, NewMessage, Store};
 
-/// Queues a notice (built by [`notice::build`]) to `to`, with the null
+/// Queues a notice (built by [`notice::build`], from
+/// `Config::own_sender_on(route)`) to `to` through `route`, with the null
 /// envelope sender so it can never bounce back.
 pub async fn queue_notice(
     store: &Store,
+    route: &str,
     to: &str,
     raw: Vec<u8>,
     now: Timestamp,
 ) -> crate::store::Result<()> {
-    let (msg, received) = own_mail(to, raw, now, "sendwell".to_string(), None);
+    let (mut msg, received) = own_mail(to, raw, now, "sendwell".to_string(), None);
+    msg.route = route.to_string();
     let received = received
         .with("notice", true)
         .with("message_id", msg.message_id_header.clone());
@@ -25,7 +28,7 @@ pub async fn queue_notice(
 }
 
 /// Mail sendwell writes itself (a notice, a journal copy) as a message to
-/// queue: to `to`, due now, from the null envelope sender so it can never
+/// queue: to `to`, due now, by the `default` route, from the null envelope sender so it can never
 /// bounce back; and its `received` record. What sendwell sends is in the
 /// record too, but without its subject, which quotes the sender's (and that
 /// may be redacted).
@@ -45,6 +48,7 @@ pub fn own_mail(
         client,
         auth_user: None,
         report,
+        route: crate::relay::DEFAULT_ROUTE.to_string(),
         deliveries: vec![NewDelivery {
             rcpt: to.to_string(),
             deliver_at: now,

@@ -217,16 +217,20 @@ pub async fn refuse(
         let data = store.message_data(m.id).await?;
         let subject = decoded_subject(&data).unwrap_or_default();
         let (title, body) = refusal_text(config.notices.language, &subject, &held, reason);
+        let route = m
+            .deliveries
+            .first()
+            .map_or(crate::relay::DEFAULT_ROUTE, |d| d.route.as_str());
         let raw = notice::build(&Notice {
             host: &config.server.hostname,
-            from: config.own_sender(),
+            from: config.own_sender_on(route),
             to: &m.mail_from,
             subject: &title,
             body: &body,
             in_reply_to: m.message_id_header.as_deref(),
             now,
         });
-        queue_notice(store, &m.mail_from, raw, now).await?;
+        queue_notice(store, route, &m.mail_from, raw, now).await?;
     }
     tracing::info!(message = %id, copies = n, actor, reason, "refused by a reviewer");
     Ok(Refused {

@@ -200,7 +200,7 @@ impl Reloader {
             self.wakeup.clone(),
         )?);
         let door = self.door.load().rebuilt(config.clone(), gateway)?;
-        let upstream = relay::build_upstream(&config)?;
+        let upstream = relay::build_upstreams(&config)?;
 
         self.door.store(Arc::new(door));
         self.courier.apply(config.clone(), upstream);

@@ -102,7 +102,7 @@ pub fn preflight(config: &Config) -> Vec<String> {
             redact_url(&url)
         ));
     }
-    if let Err(e) = relay::build_upstream(config) {
+    if let Err(e) = relay::build_upstreams(config) {
         problems.push(e.to_string());
     }
     match (&config.server.tls_cert, &config.server.tls_key) {
@@ -164,7 +164,7 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
             }
         }
     }
-    let upstream = relay::build_upstream(&config)?;
+    let upstream = relay::build_upstreams(&config)?;
     match config.upstream_target() {
         Ok(UpstreamTarget::Outbox(dir)) => tracing::warn!(
             "no upstream configured: mail is NOT sent, it is written to {} as .eml files. \
@@ -172,6 +172,14 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
             dir.display()
         ),
         _ => tracing::info!("relaying through {}", upstream.describe()),
+    }
+    for r in &config.upstream.routes {
+        tracing::info!(
+            route = r.name.as_deref().unwrap_or(""),
+            users = ?r.users,
+            from = ?r.from,
+            "route: mail of these logins or senders goes its own way"
+        );
     }
 
     tracing::info!(

@@ -365,6 +365,7 @@ async fn forgotten_slots_are_free_again(db: Db) -> Db {
             message_id_header: None,
             subject: Some("Two".into()),
             report: None,
+            route: "default".into(),
             deliveries: vec![NewDelivery {
                 rcpt: rcpt.into(),
                 deliver_at: b.decision.deliver_at,

@@ -430,6 +430,7 @@ async fn courier_throughput() {
                         message_id_header: None,
                         subject: None,
                         report: None,
+                        route: "default".into(),
                         deliveries: vec![NewDelivery {
                             rcpt: format!("r{i}@example.org"),
                             deliver_at: now,
@@ -441,7 +442,7 @@ async fn courier_throughput() {
             });
         }
         while tasks.join_next().await.is_some() {}
-        let upstream = relay::build_upstream(&c).expect("upstream");
+        let upstream = relay::build_upstreams(&c).expect("upstream");
         let (trigger, shutdown) = shutdown::channel();
         let courier = Courier::new(
             Arc::new(c),
@@ -534,7 +535,7 @@ async fn own_mail_reaches_the_seller_through_an_upstream_that_sends_only_as_its_
         in_reply_to: None,
         now,
     });
-    sendwell::notices::queue_notice(&rig.store, login, raw, now)
+    sendwell::notices::queue_notice(&rig.store, "default", login, raw, now)
         .await
         .unwrap();
     rig.wakeup.notify_one();

@@ -197,7 +197,7 @@ async fn wrong_password_logs_in_once_and_a_reload_delivers_everything() {
 
     // The operator fixes the password and reloads.
     std::fs::write(&pw, "right\n").unwrap();
-    let upstream = relay::build_upstream(&c).expect("upstream");
+    let upstream = relay::build_upstreams(&c).expect("upstream");
     let fixed = Instant::now();
     rig.reconfigure.apply(Arc::new(c), upstream);
     loop {

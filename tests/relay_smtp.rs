@@ -31,7 +31,10 @@ fn config_for(up: &TestUpstream) -> Config {
 }
 
 fn upstream(c: &Config) -> Arc<dyn Upstream> {
-    relay::build_upstream(c).expect("upstream builds")
+    relay::build_upstreams(c)
+        .expect("upstream builds")
+        .get(relay::DEFAULT_ROUTE)
+        .clone()
 }
 
 fn delivered(r: &[RcptResult]) -> bool {
@@ -283,7 +286,7 @@ async fn missing_password_is_a_startup_error_naming_the_key() {
     let mut c = Config::default();
     c.upstream.url = Some("smtp://127.0.0.1:1".into());
     c.upstream.username = Some("u".into());
-    let err = relay::build_upstream(&c)
+    let err = relay::build_upstreams(&c)
         .err()
         .expect("no password configured")
         .to_string();
@@ -292,7 +295,7 @@ async fn missing_password_is_a_startup_error_naming_the_key() {
         "{err}"
     );
     c.upstream.password_env = Some("SENDWELL_TEST_SURELY_UNSET_VARIABLE".into());
-    let err = relay::build_upstream(&c)
+    let err = relay::build_upstreams(&c)
         .err()
         .expect("variable not set")
         .to_string();

@@ -25,6 +25,7 @@ fn msg(
         report: verdict.map(|v| {
             format!("{{\"verdict\":\"{v}\",\"score\":1.0,\"hits\":[],\"recipients\":[]}}")
         }),
+        route: "default".into(),
         deliveries: rcpts
             .iter()
             .map(|(r, s)| NewDelivery {

@@ -80,6 +80,7 @@ fn message(from: &str, rcpts: &[&str], at: Timestamp) -> NewMessage {
         message_id_header: Some("<m1@example.com>".into()),
         subject: Some("hello".into()),
         report: Some(r#"{"verdict":"accept"}"#.into()),
+        route: "default".into(),
         deliveries: rcpts
             .iter()
             .map(|r| NewDelivery {
@@ -1239,7 +1240,7 @@ async fn a_route_pause_is_kept_and_lifted(db: &Db) {
         .await
         .expect("enqueue");
     assert_eq!(
-        s.waiting_by_sender().await.unwrap(),
+        s.waiting_by_sender("default").await.unwrap(),
         vec![("li@shop.example".to_string(), 2)],
         "sendwell's own mail is not counted"
     );

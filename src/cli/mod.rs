@@ -360,11 +360,12 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
             }
             for d in &m.deliveries {
                 println!(
-                    "  -> {}  {}  deliver at {}  attempts {}{}",
+                    "  -> {}  {}  deliver at {}  attempts {}  route {}{}",
                     d.rcpt,
                     d.state,
                     d.deliver_at,
                     d.attempts,
+                    d.route,
                     d.last_reply
                         .as_deref()
                         .map(|r| format!("  last reply: {r}"))

@@ -10,8 +10,7 @@ use serde_json::json;
 
 use super::check::Format;
 use crate::config::Config;
-use crate::relay::DEFAULT_ROUTE;
-use crate::store::{DeliveryState, Store};
+use crate::store::Store;
 
 #[derive(Debug, Subcommand)]
 pub enum UpstreamCmd {
@@ -28,10 +27,11 @@ pub async fn run(config: &Config, store: &Store, cmd: UpstreamCmd) -> Result<Exi
     match cmd {
         UpstreamCmd::Status { format } => status(config, store, format).await,
         UpstreamCmd::Resume { route } => {
+            let names = config.route_names();
             if let Some(r) = &route
-                && r != DEFAULT_ROUTE
+                && !names.contains(&r.as_str())
             {
-                eprintln!("error: no route named '{r}' (routes: {DEFAULT_ROUTE})");
+                eprintln!("error: no route named '{r}' (routes: {})", names.join(", "));
                 return Ok(ExitCode::FAILURE);
             }
             let n = store.resume_routes(route.as_deref(), None).await?;
@@ -50,25 +50,22 @@ pub async fn run(config: &Config, store: &Store, cmd: UpstreamCmd) -> Result<Exi
 
 async fn status(config: &Config, store: &Store, format: Format) -> Result<ExitCode> {
     let pauses = store.route_pauses().await?;
-    let waiting: u64 = store
-        .counts()
-        .await?
-        .into_iter()
-        .filter(|(s, _)| {
-            matches!(
-                s,
-                DeliveryState::Queued | DeliveryState::Deferred | DeliveryState::Delivering
-            )
-        })
-        .map(|(_, n)| n)
-        .sum();
-    let pause = pauses.iter().find(|p| p.route == DEFAULT_ROUTE);
-    let target = config.upstream.url.as_deref().unwrap_or("outbox");
-    match format {
-        Format::Json => {
-            let row = json!({
-                "route": DEFAULT_ROUTE,
+    let waiting = store.waiting_by_route().await?;
+    let mut rows = Vec::new();
+    for name in config.route_names() {
+        let route = config.route(name).unwrap_or(&config.upstream);
+        let target = route.url.as_deref().unwrap_or("outbox");
+        let pause = pauses.iter().find(|p| p.route == name);
+        let waiting = waiting
+            .iter()
+            .find(|(r, _)| r == name)
+            .map_or(0, |(_, n)| *n);
+        match format {
+            Format::Json => rows.push(json!({
+                "route": name,
                 "upstream": target,
+                "users": route.users,
+                "from": route.from,
                 "state": if pause.is_some() { "paused" } else { "sending" },
                 "reason": pause.map(|p| p.kind.as_str()),
                 "paused_since": pause.map(|p| p.since.to_string()),
@@ -76,23 +73,25 @@ async fn status(config: &Config, store: &Store, format: Format) -> Result<ExitCo
                 "reply": pause.map(|p| p.reply.as_str()),
                 "probes": pause.map(|p| p.probes),
                 "waiting": waiting,
-            });
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({ "routes": [row] }))?
-            );
+            })),
+            Format::Text => match pause {
+                None => println!("{name} ({target}): sending; {waiting} copies waiting"),
+                Some(p) => {
+                    println!(
+                        "{name} ({target}): PAUSED ({}) since {}; next probe at {}; {waiting} copies waiting",
+                        p.kind, p.since, p.until
+                    );
+                    println!("  the provider said: {}", p.reply);
+                    println!("  resume now: sendwell upstream resume {name}");
+                }
+            },
         }
-        Format::Text => match pause {
-            None => println!("{DEFAULT_ROUTE} ({target}): sending; {waiting} copies waiting"),
-            Some(p) => {
-                println!(
-                    "{DEFAULT_ROUTE} ({target}): PAUSED ({}) since {}; next probe at {}; {waiting} copies waiting",
-                    p.kind, p.since, p.until
-                );
-                println!("  the provider said: {}", p.reply);
-                println!("  resume now: sendwell upstream resume {DEFAULT_ROUTE}");
-            }
-        },
+    }
+    if matches!(format, Format::Json) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "routes": rows }))?
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

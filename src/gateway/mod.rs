@@ -287,6 +287,10 @@ impl Gateway {
                 client: sub.client.addr.to_string(),
                 auth_user: sub.client.auth_user.clone(),
                 report: report.clone(),
+                route: self
+                    .config
+                    .route_for(sub.client.auth_user.as_deref(), &sub.mail_from)
+                    .to_string(),
                 deliveries: group
                     .iter()
                     .map(|&i| NewDelivery {
@@ -455,15 +459,19 @@ impl Gateway {
     ) -> Vec<Event> {
         let rcpts: Vec<&str> = msg.deliveries.iter().map(|d| d.rcpt.as_str()).collect();
         let subject = msg.subject.as_deref();
-        let mut events = vec![self.audit.received(
-            now,
-            &sub.client,
-            &msg.mail_from,
-            &rcpts,
-            msg.message_id_header.as_deref(),
-            subject,
-            msg.data.len(),
-        )];
+        let mut events = vec![
+            self.audit
+                .received(
+                    now,
+                    &sub.client,
+                    &msg.mail_from,
+                    &rcpts,
+                    msg.message_id_header.as_deref(),
+                    subject,
+                    msg.data.len(),
+                )
+                .with("route", msg.route.as_str()),
+        ];
         if let Some(report) = report {
             events.push(Event::new(now, Kind::Verdict, "judge", report.clone()));
         }
@@ -628,7 +636,10 @@ impl Gateway {
             .filter_map(|id| crate::admin::link::for_notice(&self.config, id.0, now))
             .collect();
         let (title, body) = hold_notice_text(v, &subject, ids, &links, self.language());
-        self.notice_about(&sub.mail_from, data, &title, &body, now)
+        let route = self
+            .config
+            .route_for(sub.client.auth_user.as_deref(), &sub.mail_from);
+        self.notice_about(route, &sub.mail_from, data, &title, &body, now)
             .await;
     }
 
@@ -677,28 +688,40 @@ impl Gateway {
                 ),
             ),
         };
-        self.notice_about(&sub.mail_from, data, &title, &body, now)
+        let route = self
+            .config
+            .route_for(sub.client.auth_user.as_deref(), &sub.mail_from);
+        self.notice_about(route, &sub.mail_from, data, &title, &body, now)
             .await;
     }
 
-    /// Writes `to` a notice about the message `data`, threaded under it.
-    async fn notice_about(&self, to: &str, data: &[u8], title: &str, body: &str, now: Timestamp) {
+    /// Writes `to` a notice about the message `data`, threaded under it,
+    /// through the message's `route` (which may send as `to`).
+    async fn notice_about(
+        &self,
+        route: &str,
+        to: &str,
+        data: &[u8],
+        title: &str,
+        body: &str,
+        now: Timestamp,
+    ) {
         let message_id = header_value(headers::header_section(data), "Message-ID");
         let raw = notice::build(&Notice {
             host: &self.config.server.hostname,
-            from: self.config.own_sender(),
+            from: self.config.own_sender_on(route),
             to,
             subject: title,
             body,
             in_reply_to: message_id.as_deref(),
             now,
         });
-        self.send_notice(to, raw, now).await;
+        self.send_notice(route, to, raw, now).await;
     }
 
     /// Queues a notice to the sender and wakes the courier.
-    async fn send_notice(&self, to: &str, raw: Vec<u8>, now: Timestamp) {
-        match notices::queue_notice(&self.store, to, raw, now).await {
+    async fn send_notice(&self, route: &str, to: &str, raw: Vec<u8>, now: Timestamp) {
+        match notices::queue_notice(&self.store, route, to, raw, now).await {
             Ok(()) => self.wakeup.notify_one(),
             Err(e) => tracing::error!(error = %e, to, "could not queue a notice to the sender"),
         }

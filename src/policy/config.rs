@@ -279,6 +279,10 @@ pub struct NoticesConfig {
     /// send as. Unset: the upstream login when it is an address, else
     /// `postmaster@<server.hostname>` with an empty envelope sender.
     pub from: Option<String>,
+    /// The route (`[[upstream.routes]]` name, or `default`) sendwell's own
+    /// mail to a seller takes while the seller's own route is paused.
+    /// Unset: `default` (the `[upstream]` route).
+    pub route: Option<String>,
 }
 
 #[cfg(test)]

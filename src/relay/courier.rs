@@ -21,19 +21,21 @@ use jiff::Timestamp;
 use tokio::sync::{Notify, Semaphore, mpsc, oneshot};
 use tokio::task::{self, JoinSet};
 
+use super::Upstreams;
 use super::dsn::{self, Kind, RecipientReport};
 use super::replies::{Action, PauseKind, ReplyRules};
-use super::upstream::{OutboundMessage, RcptResult, Upstream};
+use super::upstream::{OutboundMessage, RcptResult};
 use crate::audit::{self, Event};
 use crate::clock::Clock;
-use crate::config::{Config, RelayConfig};
+use crate::config::{Config, RelayConfig, UpstreamConfig};
 use crate::shutdown::Shutdown;
 use crate::store::{
-    Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, RoutePause,
-    Store, SuppressionSource,
+    Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, RouteFilter,
+    RoutePause, Store, SuppressionSource,
 };
 
-/// The one route so far: `[upstream]`.
+/// The route of `[upstream]`, which takes all mail no `[[upstream.routes]]`
+/// entry matches.
 pub const DEFAULT_ROUTE: &str = "default";
 
 /// How the reply of a copy bounced for its age begins.
@@ -70,16 +72,17 @@ pub struct Reconfigure {
 }
 
 impl Reconfigure {
-    pub fn apply(&self, config: Arc<Config>, upstream: Arc<dyn Upstream>) {
+    pub fn apply(&self, config: Arc<Config>, upstreams: Upstreams) {
         let old = self.ctx.load_full();
-        tracing::info!(upstream = %upstream.describe(), "courier reconfigured");
+        tracing::info!(upstream = %upstreams.describe(), "courier reconfigured");
         // New credentials are tried at once: a login pause ends here.
-        old.route.reloaded.store(true, Ordering::SeqCst);
+        old.routes.reloaded.store(true, Ordering::SeqCst);
         self.ctx.store(Arc::new(Ctx {
-            route: old.route.clone(),
+            routes: old.routes.clone(),
+            rates: old.rates.clone(),
             rules: Arc::new(rules_of(&config)),
             config,
-            upstream,
+            upstreams,
             store: old.store.clone(),
             clock: old.clock.clone(),
             wakeup: old.wakeup.clone(),
@@ -92,12 +95,14 @@ impl Reconfigure {
 
 struct Ctx {
     config: Arc<Config>,
-    /// What the upstream's refusals mean (`upstream.reply_rules` + built-ins).
-    rules: Arc<ReplyRules>,
-    /// The route's pause, as last read or decided; kept across reloads.
-    route: Arc<RouteState>,
+    /// What each route's refusals mean (its `reply_rules` + built-ins).
+    rules: Arc<BTreeMap<String, ReplyRules>>,
+    /// The routes' pauses, as last read or decided; kept across reloads.
+    routes: Arc<RouteStates>,
+    /// The routes' messages of the last minute; kept across reloads.
+    rates: Arc<Rates>,
     store: Store,
-    upstream: Arc<dyn Upstream>,
+    upstreams: Upstreams,
     clock: Arc<dyn Clock>,
     wakeup: Arc<Notify>,
     /// Who we are in the store's leases: unique per process and courier.
@@ -110,7 +115,7 @@ impl Courier {
     pub fn new(
         config: Arc<Config>,
         store: Store,
-        upstream: Arc<dyn Upstream>,
+        upstreams: Upstreams,
         clock: Arc<dyn Clock>,
         wakeup: Arc<Notify>,
     ) -> Courier {
@@ -122,11 +127,12 @@ impl Courier {
         );
         Courier {
             ctx: Arc::new(ArcSwap::from_pointee(Ctx {
-                route: Arc::new(RouteState::default()),
+                routes: Arc::new(RouteStates::default()),
+                rates: Arc::new(Rates::default()),
                 rules: Arc::new(rules_of(&config)),
                 config,
                 store,
-                upstream,
+                upstreams,
                 clock,
                 wakeup,
                 owner,
@@ -151,12 +157,11 @@ impl Courier {
     /// released, so nothing is dropped.
     pub async fn run(self, mut shutdown: Shutdown) {
         let mut ctx = self.ctx.load_full();
-        // The number of upstream connections is fixed for the life of the
-        // process (a reload reports it as needing a restart).
-        let connections = ctx.config.upstream.connections.max(1);
-        tracing::info!(owner = %ctx.owner, upstream = %ctx.upstream.describe(), "courier started");
+        tracing::info!(owner = %ctx.owner, upstream = %ctx.upstreams.describe(), "courier started");
 
-        let slots = Arc::new(Semaphore::new(connections));
+        // Each route's connections; their number is fixed for the life of
+        // the process (a reload reports it as needing a restart).
+        let slots = Slots::default();
         let (done_tx, done_rx) = mpsc::unbounded_channel::<Finished>();
         let finisher = tokio::spawn(finisher(ctx.clone(), done_rx));
         let mut jobs: JoinSet<()> = JoinSet::new();
@@ -168,14 +173,26 @@ impl Courier {
             }
             ctx = self.ctx.load_full();
             let relay = &ctx.config.relay;
+            let connections: usize = ctx
+                .config
+                .routes()
+                .iter()
+                .map(|(_, r)| r.connections.max(1))
+                .sum();
             // A paused route sends nothing until its pause ends, then one
-            // probe (alone, so one login) to learn whether it may go on.
-            let pause = refresh_pause(&ctx).await;
+            // probe (alone, so one login) to learn whether it may go on;
+            // the other routes go on as usual.
+            let pauses = refresh_pauses(&ctx).await;
             let now = ctx.clock.now();
-            let (most, probe) = match &pause {
-                None => (usize::MAX, false),
-                Some(p) if now < p.until || !in_flight.is_empty() => (0, false),
-                Some(_) => (1, true),
+            let probes: Vec<String> = pauses
+                .iter()
+                .filter(|p| now >= p.until && !in_flight.has_route(&p.route))
+                .map(|p| p.route.clone())
+                .collect();
+            let filter = if pauses.is_empty() {
+                RouteFilter::All
+            } else {
+                RouteFilter::Except(pauses.iter().map(|p| p.route.clone()).collect())
             };
             // Claimed deliveries wait for a send slot while their lease runs,
             // so only claim what the slots can start soon.
@@ -187,58 +204,85 @@ impl Courier {
             let mut more_due = false;
             let room = max_in_flight
                 .saturating_sub(in_flight.len())
-                .min(relay.batch_size)
-                .min(most);
+                .min(relay.batch_size);
+            let mut claims: Vec<(Vec<Claimed>, bool)> = Vec::new();
+            let mut failed = None;
             if jobs.len() < max_jobs && room > 0 {
                 match ctx
                     .store
-                    .claim_due(&ctx.owner, ctx.clock.now(), relay.lease, room)
+                    .claim_due_routes(&ctx.owner, now, relay.lease, room, &filter)
                     .await
                 {
-                    Ok(claims) => {
-                        // An attempt that outlived its lease is still ours and
-                        // still running: never start it a second time.
-                        let claims: Vec<_> = claims
-                            .into_iter()
-                            .filter(|c| !in_flight.contains(c.id))
-                            .collect();
-                        more_due = claims.len() == room;
-                        for group in by_message(claims) {
-                            let ids = group.iter().map(|c| c.id).collect();
-                            let job = job(
-                                ctx.clone(),
-                                group,
-                                probe,
-                                slots.clone(),
-                                shutdown.clone(),
-                                done_tx.clone(),
-                            );
-                            let task = jobs.spawn(job).id();
-                            in_flight.add(task, ids);
-                        }
+                    Ok(c) => {
+                        more_due = c.len() == room;
+                        claims.push((c, false));
                     }
-                    Err(e) => {
-                        tracing::error!(error = %e, "cannot claim due deliveries");
-                        tokio::select! {
-                            _ = shutdown.wait() => break,
-                            _ = tokio::time::sleep(STORE_ERROR_PAUSE) => {}
-                        }
-                        continue;
-                    }
+                    Err(e) => failed = Some(e),
                 }
             }
-            let full = jobs.len() >= max_jobs || in_flight.len() >= max_in_flight;
-            let wait = if let Some(p) = &pause {
-                let until = Duration::try_from(p.until.duration_since(now)).unwrap_or_default();
-                if until.is_zero() {
-                    relay.poll_interval
-                } else {
-                    until.min(relay.poll_interval)
+            for route in probes {
+                if failed.is_some() {
+                    break;
                 }
-            } else if full {
+                match ctx
+                    .store
+                    .claim_due_routes(&ctx.owner, now, relay.lease, 1, &RouteFilter::Only(route))
+                    .await
+                {
+                    Ok(c) => claims.push((c, true)),
+                    Err(e) => failed = Some(e),
+                }
+            }
+            for (claimed, probe) in claims {
+                // An attempt that outlived its lease is still ours and
+                // still running: never start it a second time.
+                let claimed: Vec<_> = claimed
+                    .into_iter()
+                    .filter(|c| !in_flight.contains(c.id))
+                    .collect();
+                let groups = by_message(claimed).into_iter().flat_map(|g| {
+                    let most = ctx.route(&g[0].route).max_rcpts_per_message;
+                    split(g, most)
+                });
+                for group in groups {
+                    let ids = group.iter().map(|c| c.id).collect();
+                    let route = group[0].route.clone();
+                    let slot = slots.of(&ctx.config, &route);
+                    let job = job(
+                        ctx.clone(),
+                        group,
+                        probe,
+                        slot,
+                        shutdown.clone(),
+                        done_tx.clone(),
+                    );
+                    let task = jobs.spawn(job).id();
+                    in_flight.add(task, route, ids);
+                }
+            }
+            if let Some(e) = failed {
+                tracing::error!(error = %e, "cannot claim due deliveries");
+                tokio::select! {
+                    _ = shutdown.wait() => break,
+                    _ = tokio::time::sleep(STORE_ERROR_PAUSE) => {}
+                }
+                continue;
+            }
+            let full = jobs.len() >= max_jobs || in_flight.len() >= max_in_flight;
+            let wait = if full {
                 relay.poll_interval
             } else if more_due {
                 Duration::ZERO
+            } else if !pauses.is_empty() {
+                // The paused routes' copies are due but left alone: wait for
+                // the next pause to end (or new mail), not for them.
+                pauses
+                    .iter()
+                    .filter_map(|p| Duration::try_from(p.until.duration_since(now)).ok())
+                    .filter(|d| !d.is_zero())
+                    .min()
+                    .unwrap_or(relay.poll_interval)
+                    .min(relay.poll_interval)
             } else {
                 self_wait(&ctx).await
             };
@@ -272,75 +316,142 @@ impl Courier {
     }
 }
 
-/// What the courier knows of its route's pause: a copy of the store's row
+/// Each route's send slots (its `connections`), made when first needed.
+#[derive(Default)]
+struct Slots(Mutex<HashMap<String, Arc<Semaphore>>>);
+
+impl Slots {
+    fn of(&self, config: &Config, route: &str) -> Arc<Semaphore> {
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        all.entry(route.to_string())
+            .or_insert_with(|| {
+                let n = config.route(route).unwrap_or(&config.upstream).connections;
+                Arc::new(Semaphore::new(n.max(1)))
+            })
+            .clone()
+    }
+}
+
+/// What the courier knows of its routes' pauses: a copy of the store's rows
 /// (the store is the truth: `sendwell upstream resume` writes there).
 #[derive(Default)]
-struct RouteState {
-    paused: Mutex<Option<RoutePause>>,
-    /// A reload happened since the last look: a login pause is lifted.
+struct RouteStates {
+    paused: Mutex<BTreeMap<String, RoutePause>>,
+    /// A reload happened since the last look: login pauses are lifted.
     reloaded: AtomicBool,
 }
 
-impl RouteState {
-    fn get(&self) -> Option<RoutePause> {
+impl RouteStates {
+    fn get(&self, route: &str) -> Option<RoutePause> {
         self.paused
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .clone()
+            .get(route)
+            .cloned()
     }
 
-    fn set(&self, pause: Option<RoutePause>) {
-        crate::metrics::upstream_paused(DEFAULT_ROUTE, pause.is_some());
-        *self.paused.lock().unwrap_or_else(|e| e.into_inner()) = pause;
+    fn all(&self) -> Vec<RoutePause> {
+        self.paused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
+    fn set(&self, route: &str, pause: Option<RoutePause>) {
+        crate::metrics::upstream_paused(route, pause.is_some());
+        let mut all = self.paused.lock().unwrap_or_else(|e| e.into_inner());
+        match pause {
+            Some(p) => all.insert(route.to_string(), p),
+            None => all.remove(route),
+        };
     }
 }
 
-/// Reads the route's pause from the store (after lifting a login pause when
-/// the config was reloaded). A store error keeps what we knew.
-async fn refresh_pause(ctx: &Ctx) -> Option<RoutePause> {
-    if ctx.route.reloaded.swap(false, Ordering::SeqCst) {
+/// Reads the routes' pauses from the store (after lifting login pauses
+/// when the config was reloaded). A store error keeps what we knew.
+async fn refresh_pauses(ctx: &Ctx) -> Vec<RoutePause> {
+    if ctx.routes.reloaded.swap(false, Ordering::SeqCst) {
         match ctx
             .store
-            .resume_routes(Some(DEFAULT_ROUTE), Some(PauseKind::Login.as_str()))
+            .resume_routes(None, Some(PauseKind::Login.as_str()))
             .await
         {
             Ok(0) => {}
-            Ok(_) => tracing::info!(
-                route = DEFAULT_ROUTE,
-                "route resumed: the config was reloaded, the login is tried again"
-            ),
+            Ok(_) => {
+                tracing::info!("routes resumed: the config was reloaded, the login is tried again")
+            }
             Err(e) => tracing::warn!(error = %e, "cannot lift the login pause after a reload"),
         }
     }
     match ctx.store.route_pauses().await {
         Ok(list) => {
-            let pause = list.into_iter().find(|p| p.route == DEFAULT_ROUTE);
-            let was = ctx.route.get();
-            if was.is_some() && pause.is_none() {
-                tracing::info!(route = DEFAULT_ROUTE, "route resumed");
+            for was in ctx.routes.all() {
+                if !list.iter().any(|p| p.route == was.route) {
+                    tracing::info!(route = %was.route, "route resumed");
+                    ctx.routes.set(&was.route, None);
+                }
             }
-            ctx.route.set(pause.clone());
-            pause
+            for p in &list {
+                ctx.routes.set(&p.route, Some(p.clone()));
+            }
+            list
         }
         Err(e) => {
-            tracing::warn!(error = %e, "cannot read the route's pause");
-            ctx.route.get()
+            tracing::warn!(error = %e, "cannot read the routes' pauses");
+            ctx.routes.all()
         }
     }
 }
 
-/// The compiled reply rules of `config` (validated when it was loaded).
-fn rules_of(config: &Config) -> ReplyRules {
-    ReplyRules::new(&config.upstream.reply_rules).unwrap_or_else(|e| {
-        tracing::error!(error = %e, "reply rules; using the built-in ones only");
-        ReplyRules::built_in()
-    })
+/// The compiled reply rules of each route of `config` (validated when it
+/// was loaded).
+fn rules_of(config: &Config) -> BTreeMap<String, ReplyRules> {
+    config
+        .route_names()
+        .into_iter()
+        .filter_map(|name| {
+            let route = config.route(name)?;
+            let rules = ReplyRules::new(&route.reply_rules).unwrap_or_else(|e| {
+                tracing::error!(route = name, error = %e, "reply rules; using the built-in ones only");
+                ReplyRules::built_in()
+            });
+            Some((name.to_string(), rules))
+        })
+        .collect()
+}
+
+impl Ctx {
+    /// The settings of `route`; a route no longer configured goes by
+    /// `[upstream]`'s.
+    fn route(&self, route: &str) -> &UpstreamConfig {
+        self.config.route(route).unwrap_or(&self.config.upstream)
+    }
+
+    fn rules(&self, route: &str) -> &ReplyRules {
+        match self
+            .rules
+            .get(route)
+            .or_else(|| self.rules.get(DEFAULT_ROUTE))
+        {
+            Some(r) => r,
+            None => unreachable_rules(),
+        }
+    }
+}
+
+/// The built-in rules, for a route with none compiled (never: every
+/// configured route has its own, and `default` always exists).
+fn unreachable_rules() -> &'static ReplyRules {
+    static BUILT_IN: std::sync::OnceLock<ReplyRules> = std::sync::OnceLock::new();
+    BUILT_IN.get_or_init(ReplyRules::built_in)
 }
 
 /// The deliveries this courier's jobs hold, by job.
 #[derive(Default)]
 struct InFlight {
-    by_task: HashMap<task::Id, Vec<DeliveryId>>,
+    by_task: HashMap<task::Id, (String, Vec<DeliveryId>)>,
     ids: HashSet<DeliveryId>,
 }
 
@@ -349,17 +460,18 @@ impl InFlight {
         self.ids.len()
     }
 
-    fn is_empty(&self) -> bool {
-        self.ids.is_empty()
+    /// Whether a job of `route` is under way.
+    fn has_route(&self, route: &str) -> bool {
+        self.by_task.values().any(|(r, _)| r == route)
     }
 
     fn contains(&self, id: DeliveryId) -> bool {
         self.ids.contains(&id)
     }
 
-    fn add(&mut self, task: task::Id, ids: Vec<DeliveryId>) {
+    fn add(&mut self, task: task::Id, route: String, ids: Vec<DeliveryId>) {
         self.ids.extend(ids.iter().copied());
-        self.by_task.insert(task, ids);
+        self.by_task.insert(task, (route, ids));
     }
 
     fn done(&mut self, joined: Result<(task::Id, ()), task::JoinError>) {
@@ -371,7 +483,7 @@ impl InFlight {
                 e.id()
             }
         };
-        for id in self.by_task.remove(&task).unwrap_or_default() {
+        for id in self.by_task.remove(&task).unwrap_or_default().1 {
             self.ids.remove(&id);
         }
     }
@@ -399,6 +511,15 @@ async fn self_wait(ctx: &Ctx) -> Duration {
     }
 }
 
+/// A message's claims in transactions of at most `most` recipients (the
+/// route's `max_rcpts_per_message`).
+fn split(group: Vec<Claimed>, most: Option<usize>) -> Vec<Vec<Claimed>> {
+    match most {
+        Some(n) if n > 0 && group.len() > n => group.chunks(n).map(<[Claimed]>::to_vec).collect(),
+        _ => vec![group],
+    }
+}
+
 /// Claims of one message go out in one transaction.
 fn by_message(claims: Vec<Claimed>) -> Vec<Vec<Claimed>> {
     let mut groups: BTreeMap<MessageId, Vec<Claimed>> = BTreeMap::new();
@@ -421,7 +542,7 @@ async fn job(
     let n = group.len();
     let claimed_at = Instant::now();
     // The semaphore is never closed.
-    let Ok(slot) = slots.acquire().await else {
+    let Ok(slot) = slots.acquire_owned().await else {
         return;
     };
     // Not attempted: given back at shutdown, or left to run out when the
@@ -430,9 +551,10 @@ async fn job(
         return;
     }
     let Some(first) = group.first() else { return };
+    let route = first.route.as_str();
     // The route was paused while this job waited for a slot: not attempted,
     // it waits for the pause's end like the rest.
-    if !probe && let Some(p) = ctx.route.get() {
+    if !probe && let Some(p) = ctx.routes.get(route) {
         let now = ctx.clock.now();
         let outcomes = group
             .iter()
@@ -445,6 +567,13 @@ async fn job(
             .collect();
         drop(slot);
         hand_over(done, outcomes).await;
+        return;
+    }
+    // The route's limits: its rate on this node, its daily budget in the
+    // store. A copy past either waits for its window, unattempted.
+    if let Some(waiting) = pace(&ctx, &group).await {
+        drop(slot);
+        hand_over(done, waiting).await;
         return;
     }
     let message_id = first.message_id;
@@ -461,7 +590,7 @@ async fn job(
     };
     // sendwell's own mail (stored with the null sender, so it never
     // bounces) goes out as the address the route may send as.
-    let mail_from = match (first.mail_from.as_str(), ctx.config.own_sender()) {
+    let mail_from = match (first.mail_from.as_str(), ctx.config.own_sender_on(route)) {
         ("", Some(own)) => own.to_string(),
         (from, _) => from.to_string(),
     };
@@ -471,7 +600,7 @@ async fn job(
         data: Arc::from(data),
     };
     let started = Instant::now();
-    let mut results = ctx.upstream.send(&msg).await;
+    let mut results = ctx.upstreams.get(route).send(&msg).await;
     crate::metrics::upstream_latency(started.elapsed());
     // The trait promises one result per recipient; a short answer is a bug
     // upstream of us, and the missing ones are simply tried again.
@@ -489,6 +618,110 @@ async fn job(
     // The connection is free for the next job while the outcome is stored.
     drop(slot);
     hand_over(done, outcomes).await;
+}
+
+/// Longest a job waits for its route's per-minute rate before it gives
+/// its copies back to the queue (due when the rate allows) instead.
+const MOST_PACE_WAIT: Duration = Duration::from_secs(5);
+
+/// Keeps the route of `group` within its `per_minute` (this node) and
+/// `per_day` (the store: all nodes, across restarts) for one message to
+/// its recipients: waits a little for the rate, or returns the outcomes
+/// that put the copies back, unattempted, until their window opens.
+/// `None`: send now.
+async fn pace(ctx: &Ctx, group: &[Claimed]) -> Option<Vec<Outcome>> {
+    let route = group.first()?.route.as_str();
+    let settings = ctx.route(route);
+    if let Some(per_minute) = settings.per_minute {
+        while let Some(wait) = ctx.rates.take(route, per_minute, Instant::now()) {
+            if wait > MOST_PACE_WAIT {
+                let reply = format!(
+                    "waits for route {route}'s rate of {per_minute} messages a minute (per_minute)"
+                );
+                return Some(put_back(group, &reply, add(ctx.clock.now(), wait)));
+            }
+            tokio::time::sleep(wait).await;
+        }
+    }
+    if let Some(per_day) = settings.per_day {
+        let now = ctx.clock.now();
+        let today = now.to_zoned(jiff::tz::TimeZone::UTC).date();
+        let n = u64::try_from(group.len()).unwrap_or(u64::MAX);
+        let limit = u64::from(per_day);
+        match ctx
+            .store
+            .spend_budget(route, &today.to_string(), n.min(limit), limit)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                let next = today
+                    .tomorrow()
+                    .ok()
+                    .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+                    .map_or(add(now, Duration::from_secs(3600)), |z| z.timestamp());
+                tracing::info!(route, per_day, until = %next, "daily budget used up; the copy waits for the next day");
+                let reply = format!(
+                    "waits for the next day: route {route}'s daily budget of {per_day} recipients (per_day) is used up"
+                );
+                return Some(put_back(group, &reply, next));
+            }
+            Err(e) => {
+                tracing::warn!(route, error = %e, "cannot count the daily budget; the copy waits");
+                let reply = format!("local store error counting the daily budget: {e}");
+                return Some(put_back(group, &reply, add(now, PACE_STORE_ERROR_WAIT)));
+            }
+        }
+    }
+    None
+}
+
+/// How long a copy waits when its route's budget could not be counted.
+const PACE_STORE_ERROR_WAIT: Duration = Duration::from_secs(30);
+
+/// The copies of `group` back in the queue until `at`, unattempted.
+fn put_back(group: &[Claimed], reply: &str, at: Timestamp) -> Vec<Outcome> {
+    group
+        .iter()
+        .map(|c| Outcome::Deferred {
+            id: c.id,
+            reply: reply.to_string(),
+            retry_at: at,
+            delay_notified: c.delay_notified,
+        })
+        .collect()
+}
+
+/// Each route's messages handed over in the last minute (this node), for
+/// `per_minute`.
+#[derive(Default)]
+struct Rates(Mutex<HashMap<String, std::collections::VecDeque<Instant>>>);
+
+impl Rates {
+    /// Counts one message of `route` now and returns `None`, or, when
+    /// `per_minute` are already under way this minute, how long until the
+    /// next may go.
+    fn take(&self, route: &str, per_minute: u32, now: Instant) -> Option<Duration> {
+        const MINUTE: Duration = Duration::from_secs(60);
+        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let sent = all.entry(route.to_string()).or_default();
+        while sent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= MINUTE)
+        {
+            sent.pop_front();
+        }
+        if sent.len() < usize::try_from(per_minute).unwrap_or(usize::MAX) {
+            sent.push_back(now);
+            return None;
+        }
+        let oldest = *sent.front()?;
+        Some(
+            (oldest + MINUTE)
+                .saturating_duration_since(now)
+                .max(Duration::from_millis(1)),
+        )
+    }
 }
 
 /// Outcomes for the finisher, and how it tells the job they are recorded.
@@ -536,11 +769,14 @@ async fn settle(
     probe: bool,
 ) -> Vec<Outcome> {
     let now = ctx.clock.now();
+    let Some(route) = group.first().map(|c| c.route.as_str()) else {
+        return Vec::new();
+    };
     let readings: Vec<Reading> = results
         .into_iter()
-        .map(|r| read(&ctx.rules, r, &ctx.config, now))
+        .map(|r| read(ctx.rules(route), r, ctx.route(route), now))
         .collect();
-    route_learns(ctx, &readings, probe, now).await;
+    route_learns(ctx, route, &readings, probe, now).await;
     let mut outcomes = Vec::with_capacity(group.len());
     let mut failed: Vec<(Outcome, RecipientReport)> = Vec::new();
     let mut delayed: Vec<(Outcome, RecipientReport)> = Vec::new();
@@ -579,69 +815,85 @@ async fn settle(
 /// recipient shows the account works again, so a paused route resumes; a
 /// probe that only met a temporary failure leaves the pause for another
 /// interval.
-async fn route_learns(ctx: &Ctx, readings: &[Reading], probe: bool, now: Timestamp) {
+async fn route_learns(ctx: &Ctx, route: &str, readings: &[Reading], probe: bool, now: Timestamp) {
     let paused = readings.iter().find_map(|r| match r {
         Reading::Pause { reply, until, kind } => Some((reply, *until, *kind)),
         _ => None,
     });
     if let Some((reply, until, kind)) = paused {
-        pause(ctx, kind, reply, until, now).await;
+        pause(ctx, route, kind, reply, until, now).await;
         return;
     }
-    let Some(current) = ctx.route.get() else {
+    let Some(current) = ctx.routes.get(route) else {
         return;
     };
     let works = readings
         .iter()
         .any(|r| matches!(r, Reading::Delivered(_) | Reading::Bounce(_)));
     if works {
-        match ctx.store.resume_routes(Some(DEFAULT_ROUTE), None).await {
+        match ctx.store.resume_routes(Some(route), None).await {
             Ok(_) => {
-                tracing::info!(
-                    route = DEFAULT_ROUTE,
-                    "route resumed: the provider takes mail again"
-                );
-                ctx.route.set(None);
+                tracing::info!(route, "route resumed: the provider takes mail again");
+                ctx.routes.set(route, None);
                 ctx.wakeup.notify_one();
             }
             Err(e) => tracing::error!(error = %e, "cannot resume the route"),
         }
     } else if probe {
-        let until = add(now, ctx.config.upstream.probe_interval);
+        let until = add(now, ctx.route(route).probe_interval);
         let kind = match current.kind.as_str() {
             "login" => PauseKind::Login,
             "blocked" => PauseKind::Blocked,
             _ => PauseKind::Quota,
         };
-        pause(ctx, kind, &current.reply, until, now).await;
+        pause(ctx, route, kind, &current.reply, until, now).await;
     }
 }
 
 /// Pauses the route (durably) until `until`; a new pause tells each sender
 /// with waiting mail once.
-async fn pause(ctx: &Ctx, kind: PauseKind, reply: &str, until: Timestamp, now: Timestamp) {
+async fn pause(
+    ctx: &Ctx,
+    route: &str,
+    kind: PauseKind,
+    reply: &str,
+    until: Timestamp,
+    now: Timestamp,
+) {
     match ctx
         .store
-        .pause_route(DEFAULT_ROUTE, kind.as_str(), reply, now, until)
+        .pause_route(route, kind.as_str(), reply, now, until)
         .await
     {
         Ok(new) => {
             if new {
-                tracing::warn!(route = DEFAULT_ROUTE, kind = kind.as_str(), reply, until = %until, "route paused: the provider refused the account; mail waits");
+                tracing::warn!(route, kind = kind.as_str(), reply, until = %until, "route paused: the provider refused the account; mail waits");
             } else {
-                tracing::info!(route = DEFAULT_ROUTE, kind = kind.as_str(), reply, until = %until, "route still paused");
+                tracing::info!(route, kind = kind.as_str(), reply, until = %until, "route still paused");
             }
-            ctx.route.set(Some(RoutePause {
-                route: DEFAULT_ROUTE.to_string(),
-                kind: kind.as_str().to_string(),
-                reply: reply.to_string(),
-                since: ctx.route.get().map_or(now, |p| p.since),
-                until,
-                probes: 0,
-            }));
+            let since = ctx.routes.get(route).map_or(now, |p| p.since);
+            ctx.routes.set(
+                route,
+                Some(RoutePause {
+                    route: route.to_string(),
+                    kind: kind.as_str().to_string(),
+                    reply: reply.to_string(),
+                    since,
+                    until,
+                    probes: 0,
+                }),
+            );
             if new {
-                super::pause_notice::tell_senders(&ctx.store, &ctx.config, kind, reply, until, now)
-                    .await;
+                super::pause_notice::tell_senders(
+                    &ctx.store,
+                    &ctx.config,
+                    route,
+                    kind,
+                    reply,
+                    until,
+                    now,
+                )
+                .await;
                 ctx.wakeup.notify_one();
             }
         }
@@ -713,8 +965,13 @@ pub enum Reading {
 }
 
 /// What `result` means, by `rules`; a pause lasts the rule's length or
-/// `upstream.probe_interval`.
-pub fn read(rules: &ReplyRules, result: RcptResult, config: &Config, now: Timestamp) -> Reading {
+/// the route's `probe_interval`.
+pub fn read(
+    rules: &ReplyRules,
+    result: RcptResult,
+    route: &UpstreamConfig,
+    now: Timestamp,
+) -> Reading {
     let reply = match result {
         RcptResult::Delivered(reply) => return Reading::Delivered(reply),
         RcptResult::Transient(reply) | RcptResult::Permanent(reply) => reply,
@@ -724,7 +981,7 @@ pub fn read(rules: &ReplyRules, result: RcptResult, config: &Config, now: Timest
         Action::Retry => Reading::Retry(reply),
         Action::Bounce => Reading::Bounce(reply),
         Action::Pause => {
-            let wait = verdict.pause.unwrap_or(config.upstream.probe_interval);
+            let wait = verdict.pause.unwrap_or(route.probe_interval);
             Reading::Pause {
                 reply,
                 until: add(now, wait),
@@ -840,7 +1097,7 @@ async fn enqueue_report(
     let report = dsn::Report {
         kind,
         reporting_mta: &ctx.config.server.hostname,
-        from: ctx.config.own_sender(),
+        from: ctx.config.own_sender_on(&claim.route),
         original_sender: &claim.mail_from,
         arrival: claim.received_at,
         original,
@@ -868,6 +1125,9 @@ async fn enqueue_report(
         client: format!("sendwell delivery report for message {}", claim.message_id),
         auth_user: None,
         report: Some(note.to_string()),
+        // The report goes the way the message went: that route may send
+        // as the seller.
+        route: claim.route.clone(),
         deliveries: vec![NewDelivery {
             rcpt: claim.mail_from.clone(),
             deliver_at: now,
@@ -945,6 +1205,7 @@ mod tests {
             received_at: ts("2026-11-20T00:00:00Z"),
             first_due_at: ts("2026-11-20T00:00:00Z"),
             delay_notified,
+            route: DEFAULT_ROUTE.into(),
         }
     }
 

@@ -11,23 +11,31 @@ use crate::message::notice::{self, Notice};
 use crate::policy::Language;
 use crate::store::Store;
 
-/// Queues one notice to each sender with copies waiting. Best effort: a
-/// store error is logged; the mail itself is safe either way.
+/// Queues one notice to each sender with copies waiting on `route`, by
+/// another route (`Config::notice_route`) so it does not wait behind the
+/// pause it tells of. Best effort: a store error is logged; the mail itself
+/// is safe either way.
 pub async fn tell_senders(
     store: &Store,
     config: &Config,
+    route: &str,
     kind: PauseKind,
     reply: &str,
     until: Timestamp,
     now: Timestamp,
 ) {
-    let senders = match store.waiting_by_sender().await {
+    let senders = match store.waiting_by_sender(route).await {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(error = %e, "cannot count the waiting mail for the pause notices");
             return;
         }
     };
+    let interval = config
+        .route(route)
+        .unwrap_or(&config.upstream)
+        .probe_interval;
+    let by = config.notice_route(route);
     for (sender, waiting) in senders {
         let (subject, body) = text(
             config.notices.language,
@@ -35,19 +43,19 @@ pub async fn tell_senders(
             waiting,
             reply,
             until,
-            config.upstream.probe_interval,
+            interval,
         );
         let raw = notice::build(&Notice {
             host: &config.server.hostname,
-            from: config.own_sender(),
+            from: config.own_sender_on(by),
             to: &sender,
             subject: &subject,
             body: &body,
             in_reply_to: None,
             now,
         });
-        match crate::notices::queue_notice(store, &sender, raw, now).await {
-            Ok(()) => tracing::info!(to = %sender, waiting, "pause notice queued"),
+        match crate::notices::queue_notice(store, by, &sender, raw, now).await {
+            Ok(()) => tracing::info!(to = %sender, waiting, route, by, "pause notice queued"),
             Err(e) => tracing::error!(error = %e, to = %sender, "cannot queue a pause notice"),
         }
     }

@@ -148,6 +148,9 @@ pub struct NewMessage {
     /// A short machine-readable note of why/how it was queued (JSON), e.g. the
     /// verdict; shown by `queue show` and `held show`.
     pub report: Option<String>,
+    /// The route (upstream) its copies go through, chosen once when the
+    /// message is accepted: `default` for `[upstream]`.
+    pub route: String,
     pub deliveries: Vec<NewDelivery>,
 }
 
@@ -174,6 +177,17 @@ pub struct Claimed {
     pub first_due_at: Timestamp,
     /// Whether the sender was already told this copy is delayed.
     pub delay_notified: bool,
+    /// The route it goes through (see [`NewMessage::route`]).
+    pub route: String,
+}
+
+/// Which routes' copies a claim may take: all of them (nothing paused),
+/// all but the paused ones, or one (the probe of a paused route).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RouteFilter {
+    All,
+    Except(Vec<String>),
+    Only(String),
 }
 
 /// What happened to a claimed delivery; written with [`Store::finish`].
@@ -210,6 +224,8 @@ pub struct DeliveryRow {
     pub last_reply: Option<String>,
     pub updated_at: Timestamp,
     pub subject: Option<String>,
+    /// The route the copy goes through.
+    pub route: String,
 }
 
 /// A message as `queue show` shows it.

@@ -106,15 +106,18 @@ impl Store {
         Ok(q.execute(self.pool()).await?.rows_affected())
     }
 
-    /// Copies waiting to go (queued, deferred or being attempted), by
-    /// envelope sender; sendwell's own mail (null sender) is left out.
-    pub async fn waiting_by_sender(&self) -> Result<Vec<(String, u64)>> {
+    /// Copies of `route` waiting to go (queued, deferred or being
+    /// attempted), by envelope sender; sendwell's own mail (null sender) is
+    /// left out.
+    pub async fn waiting_by_sender(&self, route: &str) -> Result<Vec<(String, u64)>> {
         let rows = sqlx::query(
             "SELECT m.mail_from AS mail_from, COUNT(*) AS n \
              FROM deliveries d JOIN messages m ON m.id = d.message_id \
              WHERE d.state IN ('queued', 'deferred', 'delivering') AND m.mail_from <> '' \
+             AND d.route = $1 \
              GROUP BY m.mail_from ORDER BY m.mail_from",
         )
+        .bind(route)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
@@ -123,5 +126,73 @@ impl Store {
                 Ok((r.try_get("mail_from")?, u64::try_from(n).unwrap_or(0)))
             })
             .collect()
+    }
+
+    /// Copies waiting to go (queued, deferred or being attempted), by route.
+    pub async fn waiting_by_route(&self) -> Result<Vec<(String, u64)>> {
+        let rows = sqlx::query(
+            "SELECT route, COUNT(*) AS n FROM deliveries \
+             WHERE state IN ('queued', 'deferred', 'delivering') GROUP BY route ORDER BY route",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let n: i64 = r.try_get("n")?;
+                Ok((r.try_get("route")?, u64::try_from(n).unwrap_or(0)))
+            })
+            .collect()
+    }
+
+    /// Takes `n` from `route`'s budget of `limit` for `day` (its UTC date,
+    /// `YYYY-MM-DD`), all or nothing: true when the `n` fit. Atomic across
+    /// nodes (one conditional UPDATE), durable across restarts.
+    pub async fn spend_budget(&self, route: &str, day: &str, n: u64, limit: u64) -> Result<bool> {
+        let n = i64::try_from(n).unwrap_or(i64::MAX);
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        if n > limit {
+            return Ok(false);
+        }
+        let mut tx = self.begin_write().await?;
+        let exists: Option<i64> =
+            sqlx::query_scalar("SELECT sent FROM route_budgets WHERE route = $1 AND day = $2")
+                .bind(route)
+                .bind(day)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if exists.is_none() {
+            sqlx::query(
+                "INSERT INTO route_budgets (route, day, sent) VALUES ($1, $2, 0) \
+                 ON CONFLICT (route, day) DO NOTHING",
+            )
+            .bind(route)
+            .bind(day)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let spent = sqlx::query(
+            "UPDATE route_budgets SET sent = sent + $1 \
+             WHERE route = $2 AND day = $3 AND sent + $1 <= $4",
+        )
+        .bind(n)
+        .bind(route)
+        .bind(day)
+        .bind(limit)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(spent == 1)
+    }
+
+    /// What `route` has spent of its budget on `day`.
+    pub async fn budget_spent(&self, route: &str, day: &str) -> Result<u64> {
+        let sent: Option<i64> =
+            sqlx::query_scalar("SELECT sent FROM route_budgets WHERE route = $1 AND day = $2")
+                .bind(route)
+                .bind(day)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(u64::try_from(sent.unwrap_or(0)).unwrap_or(0))
     }
 }

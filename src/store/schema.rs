@@ -28,6 +28,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0006_journal_address.sql"),
     include_str!("../../migrations/sqlite/0007_route_pauses.sql"),
     include_str!("../../migrations/sqlite/0008_message_parts.sql"),
+    include_str!("../../migrations/sqlite/0009_route_budgets.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -38,6 +39,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0006_journal_address.sql"),
     include_str!("../../migrations/postgres/0007_route_pauses.sql"),
     include_str!("../../migrations/postgres/0008_message_parts.sql"),
+    include_str!("../../migrations/postgres/0009_route_budgets.sql"),
 ];
 
 impl Dialect {

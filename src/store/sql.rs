@@ -36,6 +36,35 @@ const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 const CLAIMABLE: &str = "((state IN ('queued', 'deferred') AND deliver_at <= $3) \
                          OR (state = 'delivering' AND lease_until < $3))";
 
+/// The columns a claim returns.
+const CLAIM_RETURNING: &str =
+    "id, message_id, rcpt, attempts, first_due_at, delay_notified, deliver_at, route";
+
+/// The claim statement; `routes`, when not empty, is one more condition on
+/// the copies it may pick (see [`RouteFilter`]), on placeholders from `$5`.
+fn claim_sql(dialect: Dialect, routes: &str) -> String {
+    let claimable = if routes.is_empty() {
+        CLAIMABLE.to_string()
+    } else {
+        format!("{CLAIMABLE} AND {routes}")
+    };
+    format!(
+        "UPDATE deliveries SET state = 'delivering', owner = $1, lease_until = $2, updated_at = $3 \
+         WHERE id IN (SELECT id FROM deliveries WHERE {claimable} ORDER BY deliver_at, id LIMIT $4{lock}) \
+         {recheck} \
+         RETURNING {CLAIM_RETURNING}",
+        lock = dialect.claim_lock(),
+        recheck = match dialect {
+            // SQLite runs the statement under its single write lock, so
+            // nothing can change between pick and update; a recheck here
+            // only makes the planner scan the due rows a second time
+            // instead of updating by rowid.
+            Dialect::Sqlite => String::new(),
+            Dialect::Postgres => format!("AND {claimable}"),
+        }
+    )
+}
+
 /// The queue. Cheap to clone (a pool handle inside).
 #[derive(Clone)]
 pub struct Store {
@@ -113,21 +142,7 @@ impl Store {
                 counters.clone(),
             ));
         }
-        let claim_sql = format!(
-            "UPDATE deliveries SET state = 'delivering', owner = $1, lease_until = $2, updated_at = $3 \
-             WHERE id IN (SELECT id FROM deliveries WHERE {CLAIMABLE} ORDER BY deliver_at, id LIMIT $4{lock}) \
-             {recheck} \
-             RETURNING id, message_id, rcpt, attempts, first_due_at, delay_notified, deliver_at",
-            lock = dialect.claim_lock(),
-            recheck = match dialect {
-                // SQLite runs the statement under its single write lock, so
-                // nothing can change between pick and update; a recheck here
-                // only makes the planner scan the due rows a second time
-                // instead of updating by rowid.
-                Dialect::Sqlite => String::new(),
-                Dialect::Postgres => format!("AND {CLAIMABLE}"),
-            }
-        );
+        let claim_sql = claim_sql(dialect, "");
         Ok(Store {
             inner: Arc::new(Inner {
                 pool,
@@ -194,6 +209,20 @@ impl Store {
         lease: Duration,
         limit: usize,
     ) -> Result<Vec<Claimed>> {
+        self.claim_due_routes(owner, now, lease, limit, &RouteFilter::All)
+            .await
+    }
+
+    /// [`Store::claim_due`], of the routes `routes` lets through. With
+    /// [`RouteFilter::All`] (no route paused) it is the same statement.
+    pub async fn claim_due_routes(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease: Duration,
+        limit: usize,
+        routes: &RouteFilter,
+    ) -> Result<Vec<Claimed>> {
         let limit = limit.min(MAX_CLAIM);
         if limit == 0 {
             return Ok(Vec::new());
@@ -204,13 +233,34 @@ impl Store {
         // (skipping rows another claimer holds) and the outer WHERE
         // re-checks, so a row another node took in between is left alone;
         // SQLite runs the whole statement under its one write lock.
-        let rows = sqlx::query(sqlx::AssertSqlSafe(self.inner.claim_sql.as_str()))
+        let (sql, names): (std::borrow::Cow<'_, str>, &[String]) = match routes {
+            RouteFilter::All => (self.inner.claim_sql.as_str().into(), &[]),
+            RouteFilter::Except(names) if names.is_empty() => {
+                (self.inner.claim_sql.as_str().into(), &[])
+            }
+            RouteFilter::Except(names) => (
+                claim_sql(
+                    self.inner.dialect,
+                    &format!("route NOT IN ({})", placeholders(5, names.len())),
+                )
+                .into(),
+                names.as_slice(),
+            ),
+            RouteFilter::Only(name) => (
+                claim_sql(self.inner.dialect, "route = $5").into(),
+                std::slice::from_ref(name),
+            ),
+        };
+        // Only placeholders are put into the text.
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.into_owned()))
             .bind(owner)
             .bind(now_ms.saturating_add(lease_ms))
             .bind(now_ms)
-            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
-            .fetch_all(&self.inner.pool)
-            .await?;
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        for n in names {
+            q = q.bind(n.as_str());
+        }
+        let rows = q.fetch_all(&self.inner.pool).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
@@ -222,6 +272,7 @@ impl Store {
             first_due_at: i64,
             delay_notified: i64,
             deliver_at: i64,
+            route: String,
         }
         let mut picked = Vec::with_capacity(rows.len());
         for r in &rows {
@@ -233,6 +284,7 @@ impl Store {
                 first_due_at: r.try_get("first_due_at")?,
                 delay_notified: r.try_get("delay_notified")?,
                 deliver_at: r.try_get("deliver_at")?,
+                route: r.try_get("route")?,
             });
         }
         // RETURNING has no defined order.
@@ -274,6 +326,7 @@ impl Store {
                 received_at,
                 first_due_at: ts(p.first_due_at)?,
                 delay_notified: p.delay_notified != 0,
+                route: p.route,
             });
         }
         Ok(out)
@@ -336,7 +389,7 @@ impl Store {
                     "UPDATE deliveries SET state = 'deferred', attempts = attempts + 1, deliver_at = $1, \
                      delay_notified = $2, last_reply = $3, owner = NULL, lease_until = NULL, updated_at = $4 \
                      WHERE id = $5 AND owner = $6 AND state = 'delivering' \
-                     RETURNING message_id, rcpt, attempts",
+                     RETURNING message_id, rcpt, attempts, route",
                 )
                 .bind(retry_at.as_millisecond())
                 .bind(i64::from(*delay_notified))
@@ -776,7 +829,7 @@ async fn must_exist(tx: &mut sqlx::Transaction<'static, sqlx::Any>, id: MessageI
 }
 
 pub(super) const DELIVERY_ROW_SELECT: &str = "SELECT d.id, d.message_id, m.mail_from, d.rcpt, d.state, d.deliver_at, \
-     d.attempts, d.last_reply, d.updated_at, m.subject \
+     d.attempts, d.last_reply, d.updated_at, m.subject, d.route \
      FROM deliveries d JOIN messages m ON m.id = d.message_id";
 
 pub(super) fn delivery_row(r: &AnyRow) -> Result<DeliveryRow> {
@@ -791,6 +844,7 @@ pub(super) fn delivery_row(r: &AnyRow) -> Result<DeliveryRow> {
         last_reply: r.try_get("last_reply")?,
         updated_at: ts(r.try_get("updated_at")?)?,
         subject: subject(r)?,
+        route: r.try_get("route")?,
     })
 }
 
@@ -804,7 +858,7 @@ fn final_update<'q>(
     sqlx::query(
         "UPDATE deliveries SET state = $1, last_reply = $2, owner = NULL, lease_until = NULL, updated_at = $3 \
          WHERE id = $4 AND owner = $5 AND state = 'delivering' \
-         RETURNING message_id, rcpt, attempts",
+         RETURNING message_id, rcpt, attempts, route",
     )
     .bind(state.as_str())
     .bind(reply)
@@ -819,6 +873,7 @@ fn outcome_event(outcome: &Outcome, row: &AnyRow, owner: &str, now: Timestamp) -
     let message = MessageId(row.try_get("message_id")?);
     let rcpt: String = row.try_get("rcpt")?;
     let attempts: i64 = row.try_get("attempts")?;
+    let route: String = row.try_get("route")?;
     let (kind, fields) = match outcome {
         Outcome::Delivered { reply, .. } => (
             Kind::Delivered,
@@ -840,7 +895,9 @@ fn outcome_event(outcome: &Outcome, row: &AnyRow, owner: &str, now: Timestamp) -
             }),
         ),
     };
-    Ok(Event::new(now, kind, owner, fields).about(message))
+    Ok(Event::new(now, kind, owner, fields)
+        .with("route", route)
+        .about(message))
 }
 
 pub(super) fn ts(ms: i64) -> Result<Timestamp> {

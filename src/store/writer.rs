@@ -315,14 +315,15 @@ async fn insert(
     for d in &msg.deliveries {
         let did: i64 = sqlx::query_scalar(
             "INSERT INTO deliveries \
-             (message_id, rcpt, state, deliver_at, first_due_at, attempts, delay_notified, updated_at) \
-             VALUES ($1, $2, $3, $4, $4, 0, 0, $5) RETURNING id",
+             (message_id, rcpt, state, deliver_at, first_due_at, attempts, delay_notified, updated_at, route) \
+             VALUES ($1, $2, $3, $4, $4, 0, 0, $5, $6) RETURNING id",
         )
         .bind(id)
         .bind(d.rcpt.as_str())
         .bind(d.state.as_str())
         .bind(d.deliver_at.as_millisecond())
         .bind(received_at)
+        .bind(msg.route.as_str())
         .fetch_one(&mut **tx)
         .await?;
         deliveries.push(DeliveryId(did));

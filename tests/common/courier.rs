@@ -33,7 +33,7 @@ pub async fn start(c: Config) -> Rig {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("queue.db").display());
     let store = Store::open(&url, 4).await.expect("open store");
-    let upstream = relay::build_upstream(&c).expect("upstream");
+    let upstream = relay::build_upstreams(&c).expect("upstream");
     let wakeup = Arc::new(Notify::new());
     let (trigger, shutdown) = shutdown::channel();
     let courier = Courier::new(
@@ -71,6 +71,7 @@ impl Rig {
             message_id_header: None,
             subject: Some(subject.into()),
             report: None,
+            route: "default".into(),
             deliveries: rcpts
                 .iter()
                 .map(|r| NewDelivery {
