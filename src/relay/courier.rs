@@ -26,6 +26,7 @@ use super::replies::{Action, PauseKind, ReplyRules};
 use super::upstream::{OutboundMessage, RcptResult, Upstream};
 use crate::audit::{self, Event};
 use crate::clock::Clock;
+use crate::cluster::Liveness;
 use crate::config::{Config, RelayConfig};
 use crate::shutdown::Shutdown;
 use crate::store::{
@@ -84,6 +85,7 @@ impl Reconfigure {
             clock: old.clock.clone(),
             wakeup: old.wakeup.clone(),
             owner: old.owner.clone(),
+            liveness: old.liveness.clone(),
         }));
         // A changed retry schedule or upstream may make mail due at once.
         old.wakeup.notify_one();
@@ -102,6 +104,8 @@ struct Ctx {
     wakeup: Arc<Notify>,
     /// Who we are in the store's leases: unique per process and courier.
     owner: String,
+    /// Whether this node still holds its claims (`cluster::Heart`).
+    liveness: Liveness,
 }
 
 impl Courier {
@@ -130,8 +134,27 @@ impl Courier {
                 clock,
                 wakeup,
                 owner,
+                liveness: Liveness::always(),
             })),
         }
+    }
+
+    /// Claims only while `liveness` says this node is live, and stops an
+    /// attempt when the node loses its claims (see [`crate::cluster`]).
+    pub fn with_liveness(self, liveness: Liveness) -> Courier {
+        let ctx = self.ctx.load_full();
+        self.ctx.store(Arc::new(Ctx {
+            route: ctx.route.clone(),
+            rules: ctx.rules.clone(),
+            config: ctx.config.clone(),
+            upstream: ctx.upstream.clone(),
+            store: ctx.store.clone(),
+            clock: ctx.clock.clone(),
+            wakeup: ctx.wakeup.clone(),
+            owner: ctx.owner.clone(),
+            liveness,
+        }));
+        self
     }
 
     /// The name this courier's leases carry in the store.
@@ -189,7 +212,7 @@ impl Courier {
                 .saturating_sub(in_flight.len())
                 .min(relay.batch_size)
                 .min(most);
-            if jobs.len() < max_jobs && room > 0 {
+            if jobs.len() < max_jobs && room > 0 && ctx.liveness.is_live() {
                 match ctx
                     .store
                     .claim_due(&ctx.owner, ctx.clock.now(), relay.lease, room)
@@ -267,6 +290,9 @@ impl Courier {
             Err(e) => {
                 tracing::error!(error = %e, "cannot give back claims; their leases will run out")
             }
+        }
+        if let Err(e) = ctx.store.leave(&ctx.owner).await {
+            tracing::warn!(error = %e, "cannot delete this node's row; the others will when its heartbeat is old");
         }
         tracing::info!("courier stopped");
     }
@@ -426,7 +452,10 @@ async fn job(
     };
     // Not attempted: given back at shutdown, or left to run out when the
     // lease is mostly gone (another worker may already hold it).
-    if shutdown.is_fired() || claimed_at.elapsed() > ctx.config.relay.lease / 2 {
+    if shutdown.is_fired()
+        || claimed_at.elapsed() > ctx.config.relay.lease / 2
+        || !ctx.liveness.is_live()
+    {
         return;
     }
     let Some(first) = group.first() else { return };
@@ -471,7 +500,17 @@ async fn job(
         data: Arc::from(data),
     };
     let started = Instant::now();
-    let mut results = ctx.upstream.send(&msg).await;
+    // A node that lost its claims stops: another node may send these copies
+    // now. Dropping the attempt closes the connection before the end of
+    // DATA is answered, so the upstream does not take this copy.
+    let lost = ctx.liveness.lost();
+    let mut results = tokio::select! {
+        results = ctx.upstream.send(&msg) => results,
+        _ = lost => {
+            tracing::warn!(message = %message_id, copies = n, "attempt stopped: this node lost its claims");
+            return;
+        }
+    };
     crate::metrics::upstream_latency(started.elapsed());
     // The trait promises one result per recipient; a short answer is a bug
     // upstream of us, and the missing ones are simply tried again.
@@ -479,16 +518,41 @@ async fn job(
         n,
         RcptResult::Transient("no result from the upstream".into()),
     );
-    if results
+    // Copies the upstream took are recorded first, before the journal, the
+    // reports or the route can fail or a crash can strike: a copy recorded
+    // as delivered is never sent again. Sent to the finisher without
+    // waiting, so they share its next transaction with other jobs' outcomes.
+    let delivered: Vec<Outcome> = group
         .iter()
-        .any(|r| matches!(r, RcptResult::Delivered(_)))
-    {
+        .zip(&results)
+        .filter_map(|(c, r)| match r {
+            RcptResult::Delivered(reply) => Some(Outcome::Delivered {
+                id: c.id,
+                reply: reply.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let any_delivered = !delivered.is_empty();
+    let delivered_recorded = if !any_delivered {
+        None
+    } else {
+        let (recorded, wait) = oneshot::channel();
+        done.send((delivered, recorded)).ok().map(|()| wait)
+    };
+    if any_delivered {
         journal(&ctx, message_id, &first.mail_from, &msg).await;
     }
-    let outcomes = settle(&ctx, &group, results, &msg.data, probe).await;
+    let mut outcomes = settle(&ctx, &group, results, &msg.data, probe).await;
+    outcomes.retain(|o| !matches!(o, Outcome::Delivered { .. }));
     // The connection is free for the next job while the outcome is stored.
     drop(slot);
-    hand_over(done, outcomes).await;
+    if !outcomes.is_empty() {
+        hand_over(done, outcomes).await;
+    }
+    if let Some(wait) = delivered_recorded {
+        let _ = wait.await;
+    }
 }
 
 /// Outcomes for the finisher, and how it tells the job they are recorded.
