@@ -180,7 +180,9 @@ impl Heart {
                         last_ok = Instant::now();
                         gave_up = false;
                     }
-                    Err(e) => tracing::warn!(error = %e, "cannot write this node's row in the store"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot write this node's row in the store")
+                    }
                 }
             } else {
                 match store.heartbeat(&id, now, lease, config.node_timeout).await {

@@ -123,7 +123,10 @@ async fn wait_nodes(db: &Db, n: i64) {
         if have >= n {
             return;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "nodes never registered");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nodes never registered"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -163,9 +166,14 @@ async fn a_killed_node_loses_nothing_and_its_mail_goes_within_the_node_timeout()
         let tag = format!("order-{i:04}");
         let to_a = i % 2 == 0 && i < N / 2;
         let node = if to_a { &a } else { &b };
-        let reply = try_send(node.smtp, "lin@seller.example", &["hans@buyer.example.de"], &body(&tag))
-            .await
-            .unwrap();
+        let reply = try_send(
+            node.smtp,
+            "lin@seller.example",
+            &["hans@buyer.example.de"],
+            &body(&tag),
+        )
+        .await
+        .unwrap();
         assert!(reply.contains("queued"), "{reply}");
         if to_a {
             by_a.push(tag.clone());
@@ -181,7 +189,13 @@ async fn a_killed_node_loses_nothing_and_its_mail_goes_within_the_node_timeout()
                 burst.push((
                     tag.clone(),
                     tokio::spawn(async move {
-                        try_send(smtp, "lin@seller.example", &["hans@buyer.example.de"], &body(&tag)).await
+                        try_send(
+                            smtp,
+                            "lin@seller.example",
+                            &["hans@buyer.example.de"],
+                            &body(&tag),
+                        )
+                        .await
                     }),
                 ));
             }
@@ -215,13 +229,12 @@ async fn a_killed_node_loses_nothing_and_its_mail_goes_within_the_node_timeout()
             // Nothing left undelivered in the queue (the survivor is idle
             // meanwhile), and every copy the dead node accepted arrived.
             loop {
-                let waiting: i64 = sqlx::query(
-                    "SELECT COUNT(*) AS n FROM deliveries WHERE state <> 'delivered'",
-                )
-                .fetch_one(&conn)
-                .await
-                .unwrap()
-                .get("n");
+                let waiting: i64 =
+                    sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE state <> 'delivered'")
+                        .fetch_one(&conn)
+                        .await
+                        .unwrap()
+                        .get("n");
                 let seen = subjects(&up);
                 if waiting == 0 && by_a.iter().all(|t| seen.contains_key(t)) {
                     break;
@@ -268,13 +281,17 @@ async fn a_killed_node_loses_nothing_and_its_mail_goes_within_the_node_timeout()
     );
     // At most what the dead node was sending: one message per upstream
     // connection (4), one recipient each.
-    assert!(in_flight_at_kill > 0, "the killed node held nothing: the test proved nothing");
+    assert!(
+        in_flight_at_kill > 0,
+        "the killed node held nothing: the test proved nothing"
+    );
     assert!(
         duplicates as i64 <= in_flight_at_kill.min(4),
         "{duplicates} copies sent twice: {seen:?}"
     );
     assert!(
-        b.log().contains("took over the claims of a node whose heartbeat stopped"),
+        b.log()
+            .contains("took over the claims of a node whose heartbeat stopped"),
         "{}",
         b.log()
     );
@@ -302,16 +319,26 @@ async fn an_attempt_longer_than_the_lease_is_not_started_by_the_other_node() {
     wait_nodes(&db, 2).await;
     for i in 0..3 {
         let tag = format!("slow-{i}");
-        try_send(a.smtp, "lin@seller.example", &["hans@buyer.example.de"], &body(&tag))
-            .await
-            .unwrap();
+        try_send(
+            a.smtp,
+            "lin@seller.example",
+            &["hans@buyer.example.de"],
+            &body(&tag),
+        )
+        .await
+        .unwrap();
     }
     up.wait_for(3, Duration::from_secs(15)).await;
     // Long enough for a second attempt (3 s) started after the lease ran out.
     tokio::time::sleep(Duration::from_secs(4)).await;
     let seen = subjects(&up);
     assert_eq!(seen.len(), 3, "{seen:?}");
-    assert!(seen.values().all(|n| *n == 1), "sent twice: {seen:?}\n{}\n{}", a.log(), b.log());
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "sent twice: {seen:?}\n{}\n{}",
+        a.log(),
+        b.log()
+    );
     drop(a);
     drop(b);
     db.finish().await;
@@ -335,12 +362,19 @@ async fn cluster_status_lists_the_live_nodes() {
         .args(["cluster", "status", "--format", "json"])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let nodes = v["nodes"].as_array().unwrap();
     assert_eq!(nodes.len(), 2, "{v}");
     let pids: Vec<u64> = nodes.iter().map(|n| n["pid"].as_u64().unwrap()).collect();
-    assert!(pids.contains(&u64::from(a.child.id())) && pids.contains(&u64::from(b.child.id())), "{v}");
+    assert!(
+        pids.contains(&u64::from(a.child.id())) && pids.contains(&u64::from(b.child.id())),
+        "{v}"
+    );
     assert!(nodes.iter().all(|n| n["state"] == "alive"), "{v}");
     assert_eq!(nodes[0]["version"], env!("CARGO_PKG_VERSION"));
     drop(a);

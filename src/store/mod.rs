@@ -28,8 +28,8 @@ mod writer;
 
 pub use audit::{AUDIT_PAGE, Pruned};
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
-pub use review::{DayCounts, Decided, RecipientCopy};
 pub use nodes::{Heartbeat, Node};
+pub use review::{DayCounts, Decided, RecipientCopy};
 pub use routes::RoutePause;
 pub use schema::Dialect;
 pub use sql::{Store, StoreStats};
