@@ -69,6 +69,19 @@ impl ClusterConfig {
     }
 }
 
+/// How a node's row reads at `now`: `alive`, `late` (two heartbeats
+/// missed: the others take its claims soon) or `dead` (past the timeout).
+pub fn standing(config: &ClusterConfig, node: &Node, now: Timestamp) -> &'static str {
+    let silent = now.duration_since(node.heartbeat_at).as_secs_f64();
+    if silent >= config.node_timeout.as_secs_f64() {
+        "dead"
+    } else if silent >= config.heartbeat.as_secs_f64() * 2.0 {
+        "late"
+    } else {
+        "alive"
+    }
+}
+
 /// This node's standing, as its heartbeat last learnt it: a generation that
 /// moves on each time the node loses its claims, and whether it may claim
 /// now. Cheap to clone.

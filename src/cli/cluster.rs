@@ -29,17 +29,8 @@ pub async fn run(config: &Config, store: &Store, cmd: ClusterCmd) -> Result<Exit
     }
 }
 
-/// `alive` when the heartbeat is younger than the node timeout, `late`
-/// when the others will soon take its claims.
-pub fn standing(config: &Config, node: &Node, now: Timestamp) -> &'static str {
-    let silent = now.duration_since(node.heartbeat_at).as_secs_f64();
-    if silent >= config.cluster.node_timeout.as_secs_f64() {
-        "dead"
-    } else if silent >= config.cluster.heartbeat.as_secs_f64() * 2.0 {
-        "late"
-    } else {
-        "alive"
-    }
+fn standing(config: &Config, node: &Node, now: Timestamp) -> &'static str {
+    crate::cluster::standing(&config.cluster, node, now)
 }
 
 async fn status(config: &Config, store: &Store, format: Format) -> Result<ExitCode> {
