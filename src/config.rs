@@ -45,6 +45,8 @@ pub struct Config {
     pub source: Option<PathBuf>,
     /// The review page, its JSON API, `/metrics` and `/healthz`.
     pub admin: AdminConfig,
+    /// Several nodes on one queue: heartbeat and node timeout.
+    pub cluster: crate::cluster::ClusterConfig,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             source: None,
             admin: AdminConfig::default(),
+            cluster: crate::cluster::ClusterConfig::default(),
         }
     }
 }
@@ -779,6 +782,7 @@ impl Config {
         if self.relay.batch_size == 0 {
             return bad("relay.batch_size", "must be at least 1".into());
         }
+        self.cluster.validate()?;
         self.policy.validate()?;
         self.schedule.validate()?;
         self.caps.validate()?;

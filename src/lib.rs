@@ -20,6 +20,8 @@
 //! - [`admin`]: the review page, its JSON API, `/metrics` and `/healthz`.
 //! - [`ops`]: what an operator does to mail (release, refuse, send now…),
 //!   shared by the CLI and the review page.
+//! - [`cluster`]: several nodes on one PostgreSQL queue (heartbeat,
+//!   takeover of a dead node's claims).
 //! - [`config`], [`cli`]: the schema and the commands.
 //! - [`lockout`]: smooth rate limits and lock-outs (governor), for AUTH and
 //!   the review page's `/login`.
@@ -28,6 +30,7 @@ pub mod admin;
 pub mod audit;
 pub mod cli;
 pub mod clock;
+pub mod cluster;
 pub mod config;
 pub mod display;
 pub mod gateway;

@@ -223,6 +223,20 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
         clock.clone(),
         wakeup.clone(),
     );
+    // The node's heartbeat: its row in the store, its claims renewed while
+    // it lives, a dead node's claims taken over (see crate::cluster).
+    let (heart, liveness) = crate::cluster::Heart::new();
+    tokio::spawn(heart.run(
+        config.cluster.clone(),
+        config.relay.lease,
+        store.clone(),
+        clock.clone(),
+        courier.owner(),
+        config.server.hostname.clone(),
+        wakeup.clone(),
+        shutdown.clone(),
+    ));
+    let courier = courier.with_liveness(liveness);
     let reconfigure = courier.reconfigure();
     let courier = tokio::spawn(courier.run(shutdown.clone()));
 

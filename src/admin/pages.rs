@@ -170,18 +170,49 @@ async fn overview_body(s: &AdminState) -> Result<String, Fail> {
             )
         })
         .collect();
+    let nodes = nodes_card(s).await?;
     let days = daily(s).await?;
     let recent = s.store.recent_decisions(OVERVIEW_DECISIONS).await?;
     let zone = zone_name(&s.sender_zone, s.clock.now());
     Ok(format!(
         "<h1>Overview</h1><p class=\"lead\">What sendwell decided and delivered, and what waits for you.</p>\
-         <div class=\"tiles\">{tiles}</div>{paused}\
+         <div class=\"tiles\">{tiles}</div>{paused}{nodes}\
          <div class=\"grid g2\"><section class=\"card chart\"><h2>Last {} days <span class=\"muted small\">({})</span></h2>{}</section>\
          <section class=\"card\"><h2>Recent decisions</h2>{}<p class=\"small\"><a href=\"/decisions\">All decisions →</a></p></section></div>",
         api::CHART_DAYS,
         esc(&zone),
         chart(&days),
         decisions_table(s, &recent, true),
+    ))
+}
+
+/// The gateway nodes sharing the queue (as `sendwell cluster status`);
+/// shown when there is more than one.
+async fn nodes_card(s: &AdminState) -> Result<String, Fail> {
+    let nodes = s.store.nodes().await?;
+    if nodes.len() < 2 {
+        return Ok(String::new());
+    }
+    let config = s.config();
+    let now = s.clock.now();
+    let rows: String = nodes
+        .iter()
+        .map(|n| {
+            format!(
+                "<tr><td><code>{}</code></td><td>{}</td><td>{:.0} s ago</td><td>{}</td><td>{}</td></tr>",
+                esc(&n.id),
+                esc(&n.version),
+                now.duration_since(n.heartbeat_at).as_secs_f64(),
+                n.claims,
+                crate::cluster::standing(&config.cluster, n, now),
+            )
+        })
+        .collect();
+    Ok(format!(
+        "<section class=\"card\"><h2>Nodes</h2><table><tr><th>Node</th><th>Version</th>\
+         <th>Heartbeat</th><th>Sending</th><th>State</th></tr>{rows}</table>\
+         <p class=\"muted small\">A node silent for {} is dead: the others send its mail.</p></section>",
+        humantime::format_duration(config.cluster.node_timeout),
     ))
 }
 

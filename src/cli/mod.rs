@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 mod audit;
 mod check;
+mod cluster;
 mod contacts;
 mod held;
 mod suppress;
@@ -60,6 +61,9 @@ pub enum Command {
     /// The routes to the mail provider: status (sending or paused), resume.
     #[command(subcommand)]
     Upstream(upstream::UpstreamCmd),
+    /// The gateway nodes sharing this queue: heartbeat, claims held, version.
+    #[command(subcommand)]
+    Cluster(cluster::ClusterCmd),
     /// The tamper-evident audit log: verify, export, search, prune.
     #[command(subcommand)]
     Audit(audit::AuditCmd),
@@ -196,6 +200,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(async {
                 let store = open_store(&config).await?;
                 let code = upstream::run(&config, &store, cmd).await;
+                store.close().await;
+                code
+            })
+        }
+        Command::Cluster(cmd) => {
+            let config = load(&cli.config)?;
+            runtime()?.block_on(async {
+                let store = open_store(&config).await?;
+                let code = cluster::run(&config, &store, cmd).await;
                 store.close().await;
                 code
             })

@@ -27,6 +27,7 @@ use super::replies::{Action, PauseKind, ReplyRules};
 use super::upstream::{OutboundMessage, RcptResult};
 use crate::audit::{self, Event};
 use crate::clock::Clock;
+use crate::cluster::Liveness;
 use crate::config::{Config, RelayConfig, UpstreamConfig};
 use crate::shutdown::Shutdown;
 use crate::store::{
@@ -87,6 +88,7 @@ impl Reconfigure {
             clock: old.clock.clone(),
             wakeup: old.wakeup.clone(),
             owner: old.owner.clone(),
+            liveness: old.liveness.clone(),
         }));
         // A changed retry schedule or upstream may make mail due at once.
         old.wakeup.notify_one();
@@ -107,6 +109,8 @@ struct Ctx {
     wakeup: Arc<Notify>,
     /// Who we are in the store's leases: unique per process and courier.
     owner: String,
+    /// Whether this node still holds its claims (`cluster::Heart`).
+    liveness: Liveness,
 }
 
 impl Courier {
@@ -136,8 +140,27 @@ impl Courier {
                 clock,
                 wakeup,
                 owner,
+                liveness: Liveness::always(),
             })),
         }
+    }
+
+    /// Claims only while `liveness` says this node is live, and stops an
+    /// attempt when the node loses its claims (see [`crate::cluster`]).
+    pub fn with_liveness(self, liveness: Liveness) -> Courier {
+        let ctx = self.ctx.load_full();
+        self.ctx.store(Arc::new(Ctx {
+            route: ctx.route.clone(),
+            rules: ctx.rules.clone(),
+            config: ctx.config.clone(),
+            upstream: ctx.upstream.clone(),
+            store: ctx.store.clone(),
+            clock: ctx.clock.clone(),
+            wakeup: ctx.wakeup.clone(),
+            owner: ctx.owner.clone(),
+            liveness,
+        }));
+        self
     }
 
     /// The name this courier's leases carry in the store.
@@ -207,7 +230,10 @@ impl Courier {
                 .min(relay.batch_size);
             let mut claims: Vec<(Vec<Claimed>, bool)> = Vec::new();
             let mut failed = None;
-            if jobs.len() < max_jobs && room > 0 {
+            // A node that lost its claims (no heartbeat written lately)
+            // claims nothing until its heartbeat is written again.
+            let live = ctx.liveness.is_live();
+            if live && jobs.len() < max_jobs && room > 0 {
                 match ctx
                     .store
                     .claim_due_routes(&ctx.owner, now, relay.lease, room, &filter)
@@ -221,7 +247,7 @@ impl Courier {
                 }
             }
             for route in probes {
-                if failed.is_some() {
+                if failed.is_some() || !live {
                     break;
                 }
                 match ctx
@@ -311,6 +337,9 @@ impl Courier {
             Err(e) => {
                 tracing::error!(error = %e, "cannot give back claims; their leases will run out")
             }
+        }
+        if let Err(e) = ctx.store.leave(&ctx.owner).await {
+            tracing::warn!(error = %e, "cannot delete this node's row; the others will when its heartbeat is old");
         }
         tracing::info!("courier stopped");
     }
@@ -547,7 +576,10 @@ async fn job(
     };
     // Not attempted: given back at shutdown, or left to run out when the
     // lease is mostly gone (another worker may already hold it).
-    if shutdown.is_fired() || claimed_at.elapsed() > ctx.config.relay.lease / 2 {
+    if shutdown.is_fired()
+        || claimed_at.elapsed() > ctx.config.relay.lease / 2
+        || !ctx.liveness.is_live()
+    {
         return;
     }
     let Some(first) = group.first() else { return };
@@ -600,7 +632,17 @@ async fn job(
         data: Arc::from(data),
     };
     let started = Instant::now();
-    let mut results = ctx.upstreams.get(route).send(&msg).await;
+    // A node that lost its claims stops: another node may send these copies
+    // now. Dropping the attempt closes the connection before the end of
+    // DATA is answered, so the upstream does not take this copy.
+    let lost = ctx.liveness.lost();
+    let mut results = tokio::select! {
+        results = ctx.upstreams.get(route).send(&msg) => results,
+        _ = lost => {
+            tracing::warn!(message = %message_id, copies = n, "attempt stopped: this node lost its claims");
+            return;
+        }
+    };
     crate::metrics::upstream_latency(started.elapsed());
     // The trait promises one result per recipient; a short answer is a bug
     // upstream of us, and the missing ones are simply tried again.
@@ -608,16 +650,41 @@ async fn job(
         n,
         RcptResult::Transient("no result from the upstream".into()),
     );
-    if results
+    // Copies the upstream took are recorded first, before the journal, the
+    // reports or the route can fail or a crash can strike: a copy recorded
+    // as delivered is never sent again. Sent to the finisher without
+    // waiting, so they share its next transaction with other jobs' outcomes.
+    let delivered: Vec<Outcome> = group
         .iter()
-        .any(|r| matches!(r, RcptResult::Delivered(_)))
-    {
+        .zip(&results)
+        .filter_map(|(c, r)| match r {
+            RcptResult::Delivered(reply) => Some(Outcome::Delivered {
+                id: c.id,
+                reply: reply.clone(),
+            }),
+            _ => None,
+        })
+        .collect();
+    let any_delivered = !delivered.is_empty();
+    let delivered_recorded = if !any_delivered {
+        None
+    } else {
+        let (recorded, wait) = oneshot::channel();
+        done.send((delivered, recorded)).ok().map(|()| wait)
+    };
+    if any_delivered {
         journal(&ctx, message_id, &first.mail_from, &msg).await;
     }
-    let outcomes = settle(&ctx, &group, results, &msg.data, probe).await;
+    let mut outcomes = settle(&ctx, &group, results, &msg.data, probe).await;
+    outcomes.retain(|o| !matches!(o, Outcome::Delivered { .. }));
     // The connection is free for the next job while the outcome is stored.
     drop(slot);
-    hand_over(done, outcomes).await;
+    if !outcomes.is_empty() {
+        hand_over(done, outcomes).await;
+    }
+    if let Some(wait) = delivered_recorded {
+        let _ = wait.await;
+    }
 }
 
 /// Longest a job waits for its route's per-minute rate before it gives

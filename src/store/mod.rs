@@ -18,6 +18,7 @@ use serde::Serialize;
 
 mod audit;
 mod ledger;
+mod nodes;
 mod review;
 mod routes;
 mod schema;
@@ -27,6 +28,7 @@ mod writer;
 
 pub use audit::{AUDIT_PAGE, Pruned};
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
+pub use nodes::{Heartbeat, Node};
 pub use review::{DayCounts, Decided, RecipientCopy};
 pub use routes::RoutePause;
 pub use schema::Dialect;

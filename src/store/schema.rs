@@ -29,6 +29,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0007_route_pauses.sql"),
     include_str!("../../migrations/sqlite/0008_message_parts.sql"),
     include_str!("../../migrations/sqlite/0009_route_budgets.sql"),
+    include_str!("../../migrations/sqlite/0010_nodes.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -40,6 +41,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0007_route_pauses.sql"),
     include_str!("../../migrations/postgres/0008_message_parts.sql"),
     include_str!("../../migrations/postgres/0009_route_budgets.sql"),
+    include_str!("../../migrations/postgres/0010_nodes.sql"),
 ];
 
 impl Dialect {

@@ -1,0 +1,409 @@
+//! Several nodes, one truth: two `sendwell serve` processes (the built
+//! binary) on one PostgreSQL queue, relaying to a loopback upstream. One is
+//! killed with SIGKILL and never restarted; an attempt outlives its lease.
+//! Skipped without SENDWELL_TEST_POSTGRES_URL, failed under CI=true.
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::db::Db;
+use common::review::try_send;
+use common::upstream::{Opts, TestUpstream};
+use sqlx::Row;
+
+/// One `sendwell serve` on the shared queue.
+struct Node {
+    child: Child,
+    smtp: SocketAddr,
+    dir: tempfile::TempDir,
+}
+
+impl Node {
+    async fn start(url: &str, up: &TestUpstream, extra: &str) -> Node {
+        Node::start_with_page(url, up, extra, None).await
+    }
+
+    /// `page`: the review page's loopback port (none: no page).
+    async fn start_with_page(url: &str, up: &TestUpstream, extra: &str, page: Option<u16>) -> Node {
+        let dir = tempfile::tempdir().unwrap();
+        let port = TestUpstream::free_port().await;
+        let file = dir.path().join("sendwell.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "data_dir = {data:?}\n\
+                 [server]\nlisten = [\"127.0.0.1:{port}\"]\n\
+                 [admin]\n{admin}\n\
+                 [store]\nurl = {url:?}\n\
+                 [upstream]\nurl = {up:?}\nconnections = 4\n\
+                 [dns]\nchecks = false\n\
+                 [schedule]\nenabled = false\n\
+                 [caps]\nenabled = false\n\
+                 [policy]\nenabled = false\n\
+                 {extra}",
+                data = dir.path().display().to_string(),
+                up = up.url(),
+                admin = match page {
+                    Some(p) => format!("listen = \"127.0.0.1:{p}\""),
+                    None => "enabled = false".into(),
+                },
+            ),
+        )
+        .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_sendwell"))
+            .args(["serve", "--config"])
+            .arg(&file)
+            .env("SENDWELL_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("sendwell.log")).unwrap())
+            .spawn()
+            .expect("start sendwell");
+        let start = Instant::now();
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
+            assert!(start.elapsed() < Duration::from_secs(30), "no listener");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Node {
+            child,
+            smtp: SocketAddr::from(([127, 0, 0, 1], port)),
+            dir,
+        }
+    }
+
+    fn kill(&mut self, signal: &str) {
+        let ok = Command::new("kill")
+            .args([signal, &self.child.id().to_string()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {signal} failed");
+        let _ = self.child.wait();
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("sendwell.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn body(tag: &str) -> String {
+    format!(
+        "From: Lin Wei <lin@seller.example>\r\nTo: hans@buyer.example.de\r\nSubject: {tag}\r\n\
+         Message-ID: <{tag}@seller.example>\r\n\r\nYour parcel left our warehouse today.\r\n"
+    )
+}
+
+/// The Subject of each transaction the upstream took, and how often.
+fn subjects(up: &TestUpstream) -> HashMap<String, usize> {
+    let mut seen = HashMap::new();
+    for m in up.messages() {
+        let text = m.text();
+        let subject = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .unwrap_or("")
+            .to_string();
+        *seen.entry(subject).or_insert(0) += 1;
+    }
+    seen
+}
+
+async fn wait_nodes(db: &Db, n: i64) {
+    let start = Instant::now();
+    loop {
+        let have: i64 = sqlx::query("SELECT COUNT(*) AS n FROM nodes")
+            .fetch_one(&pg(db).await)
+            .await
+            .unwrap()
+            .get("n");
+        if have >= n {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "nodes never registered"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn pg(db: &Db) -> sqlx::PgPool {
+    sqlx::PgPool::connect(&db.url).await.unwrap()
+}
+
+/// Two nodes under load, one killed with SIGKILL and not restarted: every
+/// message either node answered 250 reaches the upstream, the dead node's
+/// copies within the node timeout (the lease is a minute: only the takeover
+/// can be this fast), and the copies sent twice are at most those the dead
+/// node had in flight at the kill.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_killed_node_loses_nothing_and_its_mail_goes_within_the_node_timeout() {
+    let Some(db) = Db::postgres("cluster_kill").await else {
+        return;
+    };
+    let up = TestUpstream::start(Opts {
+        // Copies in flight at the kill.
+        data_delay: Duration::from_millis(300),
+        ..Opts::default()
+    })
+    .await;
+    let extra = "[relay]\nlease = \"60s\"\npoll_interval = \"100ms\"\nretry_schedule = [\"200ms\"]\n\
+                 [cluster]\nheartbeat = \"250ms\"\nnode_timeout = \"2s\"\n";
+    let mut a = Node::start(&db.url, &up, extra).await;
+    let b = Node::start(&db.url, &up, extra).await;
+    wait_nodes(&db, 2).await;
+
+    const N: usize = 60;
+    let mut accepted = Vec::new();
+    let mut by_a = Vec::new();
+    let mut in_flight_at_kill = 0;
+    let mut after_kill = Duration::ZERO;
+    for i in 0..N {
+        let tag = format!("order-{i:04}");
+        let to_a = i % 2 == 0 && i < N / 2;
+        let node = if to_a { &a } else { &b };
+        let reply = try_send(
+            node.smtp,
+            "lin@seller.example",
+            &["hans@buyer.example.de"],
+            &body(&tag),
+        )
+        .await
+        .unwrap();
+        assert!(reply.contains("queued"), "{reply}");
+        if to_a {
+            by_a.push(tag.clone());
+        }
+        accepted.push(tag);
+        if i + 1 == N / 2 {
+            // A burst to the node about to die, so it has copies in flight
+            // (each one waits 300 ms for the upstream's answer).
+            let mut burst = Vec::new();
+            for k in 0..4 {
+                let tag = format!("burst-{k}");
+                let smtp = a.smtp;
+                burst.push((
+                    tag.clone(),
+                    tokio::spawn(async move {
+                        try_send(
+                            smtp,
+                            "lin@seller.example",
+                            &["hans@buyer.example.de"],
+                            &body(&tag),
+                        )
+                        .await
+                    }),
+                ));
+            }
+            for (tag, sent) in burst {
+                let reply = sent.await.unwrap().unwrap();
+                assert!(reply.contains("queued"), "{reply}");
+                by_a.push(tag.clone());
+                accepted.push(tag);
+            }
+            let conn = pg(&db).await;
+            let claimed = Instant::now();
+            loop {
+                in_flight_at_kill = sqlx::query(
+                    "SELECT COUNT(*) AS n FROM deliveries d JOIN nodes n ON d.owner = n.id \
+                     WHERE d.state = 'delivering' AND n.pid = $1",
+                )
+                .bind(i64::from(a.child.id()))
+                .fetch_one(&conn)
+                .await
+                .unwrap()
+                .get::<i64, _>("n");
+                if in_flight_at_kill > 0 || claimed.elapsed() > Duration::from_secs(5) {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            a.kill("-KILL");
+            let killed_at = Instant::now();
+            // The dead node's copies: taken over and sent within the node
+            // timeout (2 s) and a few heartbeats, not the minute-long lease.
+            // Nothing left undelivered in the queue (the survivor is idle
+            // meanwhile), and every copy the dead node accepted arrived.
+            loop {
+                let waiting: i64 =
+                    sqlx::query("SELECT COUNT(*) AS n FROM deliveries WHERE state <> 'delivered'")
+                        .fetch_one(&conn)
+                        .await
+                        .unwrap()
+                        .get("n");
+                let seen = subjects(&up);
+                if waiting == 0 && by_a.iter().all(|t| seen.contains_key(t)) {
+                    break;
+                }
+                assert!(
+                    killed_at.elapsed() < Duration::from_secs(30),
+                    "the dead node's copies never arrived ({waiting} waiting)\nsurvivor's log:\n{}",
+                    b.log()
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            after_kill = killed_at.elapsed();
+        }
+    }
+    // And everything the survivor took.
+    let start = Instant::now();
+    loop {
+        let seen = subjects(&up);
+        let missing: Vec<_> = accepted.iter().filter(|t| !seen.contains_key(*t)).collect();
+        if missing.is_empty() {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{} accepted copies never arrived: {missing:?}\nsurvivor's log:\n{}",
+            missing.len(),
+            b.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let seen = subjects(&up);
+    let duplicates: usize = seen.values().map(|n| n - 1).sum();
+    eprintln!(
+        "cluster kill: {} accepted, all delivered {:.1}s after the kill; {} duplicate(s) at the upstream; \
+         {} claimed by the killed node at the kill",
+        accepted.len(),
+        after_kill.as_secs_f64(),
+        duplicates,
+        in_flight_at_kill
+    );
+    assert!(
+        after_kill < Duration::from_secs(8),
+        "the dead node's mail waited {after_kill:?}: longer than the node timeout allows"
+    );
+    // At most what the dead node was sending: one message per upstream
+    // connection (4), one recipient each.
+    assert!(
+        in_flight_at_kill > 0,
+        "the killed node held nothing: the test proved nothing"
+    );
+    assert!(
+        duplicates as i64 <= in_flight_at_kill.min(4),
+        "{duplicates} copies sent twice: {seen:?}"
+    );
+    assert!(
+        b.log()
+            .contains("took over the claims of a node whose heartbeat stopped"),
+        "{}",
+        b.log()
+    );
+    drop(b);
+    drop(a);
+    db.finish().await;
+}
+
+/// An attempt longer than the lease keeps its claim while its node lives:
+/// the other node never starts it, so the upstream gets each copy once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_attempt_longer_than_the_lease_is_not_started_by_the_other_node() {
+    let Some(db) = Db::postgres("cluster_slow").await else {
+        return;
+    };
+    let up = TestUpstream::start(Opts {
+        data_delay: Duration::from_secs(3),
+        ..Opts::default()
+    })
+    .await;
+    let extra = "[relay]\nlease = \"1s\"\npoll_interval = \"100ms\"\nretry_schedule = [\"200ms\"]\n\
+                 [cluster]\nheartbeat = \"200ms\"\nnode_timeout = \"1s\"\n";
+    let a = Node::start(&db.url, &up, extra).await;
+    let b = Node::start(&db.url, &up, extra).await;
+    wait_nodes(&db, 2).await;
+    for i in 0..3 {
+        let tag = format!("slow-{i}");
+        try_send(
+            a.smtp,
+            "lin@seller.example",
+            &["hans@buyer.example.de"],
+            &body(&tag),
+        )
+        .await
+        .unwrap();
+    }
+    up.wait_for(3, Duration::from_secs(15)).await;
+    // Long enough for a second attempt (3 s) started after the lease ran out.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let seen = subjects(&up);
+    assert_eq!(seen.len(), 3, "{seen:?}");
+    assert!(
+        seen.values().all(|n| *n == 1),
+        "sent twice: {seen:?}\n{}\n{}",
+        a.log(),
+        b.log()
+    );
+    drop(a);
+    drop(b);
+    db.finish().await;
+}
+
+/// `sendwell cluster status --format json` lists both nodes with their
+/// heartbeat, and the review page's overview shows them too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cluster_status_lists_the_live_nodes() {
+    let Some(db) = Db::postgres("cluster_status").await else {
+        return;
+    };
+    let up = TestUpstream::start(Opts::default()).await;
+    let extra = "[cluster]\nheartbeat = \"1s\"\nnode_timeout = \"10s\"\n";
+    let page = TestUpstream::free_port().await;
+    let a = Node::start_with_page(&db.url, &up, extra, Some(page)).await;
+    let b = Node::start(&db.url, &up, extra).await;
+    wait_nodes(&db, 2).await;
+    let file = a.dir.path().join("sendwell.toml");
+    let out = Command::new(env!("CARGO_BIN_EXE_sendwell"))
+        .args(["--config"])
+        .arg(&file)
+        .args(["cluster", "status", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nodes = v["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 2, "{v}");
+    let pids: Vec<u64> = nodes.iter().map(|n| n["pid"].as_u64().unwrap()).collect();
+    assert!(
+        pids.contains(&u64::from(a.child.id())) && pids.contains(&u64::from(b.child.id())),
+        "{v}"
+    );
+    assert!(nodes.iter().all(|n| n["state"] != "dead"), "{v}");
+    assert_eq!(nodes[0]["version"], env!("CARGO_PKG_VERSION"));
+    // The review page's overview shows the same two nodes.
+    let overview = common::http::get(SocketAddr::from(([127, 0, 0, 1], page)), "/", &[]).await;
+    for n in nodes {
+        let id = n["id"].as_str().unwrap();
+        assert!(
+            overview.body.contains(id),
+            "{id} missing from the overview:\n{}",
+            overview.body
+        );
+    }
+    assert!(
+        overview.body.contains("<h2>Nodes</h2>"),
+        "{}",
+        overview.body
+    );
+    drop(a);
+    drop(b);
+    db.finish().await;
+}
