@@ -150,10 +150,11 @@ impl Courier {
     pub fn with_liveness(self, liveness: Liveness) -> Courier {
         let ctx = self.ctx.load_full();
         self.ctx.store(Arc::new(Ctx {
-            route: ctx.route.clone(),
+            routes: ctx.routes.clone(),
+            rates: ctx.rates.clone(),
             rules: ctx.rules.clone(),
             config: ctx.config.clone(),
-            upstream: ctx.upstream.clone(),
+            upstreams: ctx.upstreams.clone(),
             store: ctx.store.clone(),
             clock: ctx.clock.clone(),
             wakeup: ctx.wakeup.clone(),
