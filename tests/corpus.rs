@@ -278,3 +278,139 @@ fn everyday_mail_is_never_held() {
         held.join("\n")
     );
 }
+
+/// Measures the judge on a folder of real legitimate mail that is not part
+/// of the project (e.g. the SpamAssassin public corpus's `easy_ham`,
+/// `easy_ham_2`, `hard_ham`, one message per file): every message is judged
+/// the way `sendwell check --no-dns` judges it (the default configuration,
+/// To and Cc as recipients, the door's address rules), and the test prints
+/// how many were held or refused and which rule decided each. Run with
+/// `SENDWELL_HAM_DIR=path/to/easy_ham cargo test --test corpus -- --ignored --nocapture measure_ham`;
+/// `SENDWELL_HAM_LIST=1` lists every held message with its hits.
+#[test]
+#[ignore = "needs SENDWELL_HAM_DIR: a folder of legitimate mail to measure the judge on"]
+fn measure_ham() {
+    use sendwell::gateway::{self, Recipient, assess, recipient_of};
+    use sendwell::message::prepare;
+    use sendwell::schedule::{Schedule, ScheduleConfig};
+    use sendwell::store::DeliveryState;
+
+    let Some(dir) = std::env::var_os("SENDWELL_HAM_DIR") else {
+        println!("SENDWELL_HAM_DIR is not set: nothing to measure");
+        return;
+    };
+    let dir = PathBuf::from(dir);
+    let list = std::env::var_os("SENDWELL_HAM_LIST").is_some();
+    let mut files: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("cannot read SENDWELL_HAM_DIR {}: {e}", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file())
+        .collect();
+    files.sort();
+    let config = PolicyConfig::default();
+    let judge = Judge::new(&config);
+    let schedule = Schedule::new(&ScheduleConfig::default()).expect("default schedule");
+    let now = jiff::Timestamp::from_second(1_795_000_000).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    let (mut judged, mut unreadable, mut held, mut refused, mut at_rcpt) = (0, 0, 0, 0, 0);
+    let mut deciders: BTreeMap<&'static str, usize> = BTreeMap::new();
+    let mut present: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for file in &files {
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let raw = fs::read(file).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let data = prepare::canonicalize(&raw);
+        let Ok(facts) = MessageFacts::parse(&data) else {
+            unreadable += 1;
+            continue;
+        };
+        judged += 1;
+        let mut rcpts: Vec<String> = facts
+            .to
+            .iter()
+            .chain(&facts.cc)
+            .map(|m| m.address.clone())
+            .collect();
+        if rcpts.is_empty() {
+            rcpts.push("reader@example.com".to_string());
+        }
+        if rcpts
+            .iter()
+            .any(|r| gateway::rcpt_policy(&judge, true, r).is_some())
+        {
+            at_rcpt += 1;
+        }
+        let people: Vec<Recipient> = rcpts
+            .iter()
+            .map(|r| recipient_of(&schedule, r, None))
+            .collect();
+        let a = assess(&gateway::assess::Input {
+            facts: Some(&facts),
+            sender: SenderFacts {
+                mail_from: facts
+                    .from
+                    .as_ref()
+                    .map(|m| m.address.clone())
+                    .unwrap_or_default(),
+                ..SenderFacts::default()
+            },
+            people: &people,
+            judge: Some(&judge),
+            schedule: &schedule,
+            now,
+        });
+        let Some(v) = &a.verdict else { continue };
+        let is_refused =
+            a.refusal.is_some() || a.copies.iter().any(|c| c.state == DeliveryState::Rejected);
+        let is_held = a.copies.iter().any(|c| c.state == DeliveryState::Held);
+        if !is_refused && !is_held {
+            continue;
+        }
+        if is_refused {
+            refused += 1;
+        } else {
+            held += 1;
+        }
+        let hits: Vec<&sendwell::policy::Hit> = v.all_hits().filter(|h| !h.advice).collect();
+        let decider = hits
+            .iter()
+            .filter(|h| h.action.is_some_and(|d| d >= Decision::Hold))
+            .chain(hits.iter().filter(|h| h.action.is_none()))
+            .max_by(|a, b| {
+                (a.action.is_some(), a.score)
+                    .partial_cmp(&(b.action.is_some(), b.score))
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            })
+            .map_or("?", |h| h.id.as_str());
+        *deciders.entry(decider).or_default() += 1;
+        let mut ids: Vec<&'static str> = hits.iter().map(|h| h.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        for id in ids {
+            *present.entry(id).or_default() += 1;
+        }
+        if list {
+            let why: Vec<String> = hits
+                .iter()
+                .map(|h| format!("{} {} ({})", h.id, h.score, h.detail))
+                .collect();
+            println!("{name}: {}", why.join(", "));
+        }
+    }
+    let bad = held + refused;
+    println!(
+        "{}: {judged} messages ({unreadable} unreadable), {held} held, {refused} refused, \
+         rate {:.2} %; {at_rcpt} with a recipient the door refuses at RCPT",
+        dir.display(),
+        100.0 * bad as f64 / judged.max(1) as f64
+    );
+    println!("deciding rule (the forced action, else the highest score):");
+    for (id, n) in &deciders {
+        println!("  {id}: {n}");
+    }
+    println!("rules present in held or refused messages:");
+    for (id, n) in &present {
+        println!("  {id}: {n}");
+    }
+}

@@ -96,6 +96,31 @@ pub const NOT_CONTENT_EXTENSIONS: &[&str] = &["p7s", "asc", "sig", "ics", "vcf"]
 /// that still counts as inline when the HTML shows it.
 pub const MAX_LOGO_BYTES: usize = 32 * 1024;
 
+/// Header fields only a mailing-list manager adds (RFC 2369, RFC 2919,
+/// Mailman, ezmlm).
+const LIST_SERVER_HEADERS: &[&str] = &[
+    "List-Id",
+    "List-Post",
+    "X-BeenThere",
+    "X-Mailman-Version",
+    "Mailing-List",
+];
+
+/// The address a list manager sends a list's posts from: `owner-x@`,
+/// `x-admin@`, `x-request@`, `x-bounces@`, `x-owner@`.
+fn is_list_manager(address: &str) -> bool {
+    let local = address
+        .rsplit_once('@')
+        .map_or(address, |(l, _)| l)
+        .to_ascii_lowercase();
+    // Mailman 2.1 sends as `x-bounces+reader=example.com@`.
+    let local = local.split('+').next().unwrap_or_default();
+    local.starts_with("owner-")
+        || ["-admin", "-request", "-bounces", "-owner"]
+            .iter()
+            .any(|s| local.ends_with(s))
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct HeaderFacts {
     /// Read-receipt fields present, named as in [`RECEIPT_HEADERS`].
@@ -105,6 +130,12 @@ pub struct HeaderFacts {
     pub precedence: Option<String>,
     /// `Auto-Submitted:` value, lower case.
     pub auto_submitted: Option<String>,
+    /// A mailing-list manager relays the message (`List-Id`, `List-Post`,
+    /// `X-BeenThere`, `X-Mailman-Version`, `Mailing-List`, or a `Sender:`
+    /// like `owner-x@`, `x-admin@`, `x-request@`, `x-bounces@`): a post to a
+    /// discussion list, whose `Precedence: list` is the list's, not the
+    /// writer's mark of bulk mail.
+    pub list_server: bool,
     pub has_date: bool,
     pub has_message_id: bool,
 }
@@ -258,6 +289,11 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
             }
         } else if name.eq_ignore_ascii_case("List-Unsubscribe") {
             f.headers.list_unsubscribe = true;
+        } else if LIST_SERVER_HEADERS
+            .iter()
+            .any(|l| l.eq_ignore_ascii_case(name))
+        {
+            f.headers.list_server = true;
         } else if name.eq_ignore_ascii_case("Date") {
             f.headers.has_date = true;
         } else if name.eq_ignore_ascii_case("Message-ID") {
@@ -288,6 +324,12 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
         sender: fields(HeaderName::Sender),
         reply_to: fields(HeaderName::ReplyTo),
     };
+    f.headers.list_server |= f
+        .identity
+        .sender
+        .iter()
+        .flatten()
+        .any(|m| is_list_manager(&m.address));
     f.to = mailboxes(msg.all_to());
     f.cc = mailboxes(msg.all_cc());
 
@@ -301,20 +343,24 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     let mut plain = String::new();
     let fallback = Fallback::of(&msg);
     for part in msg.text_bodies() {
-        encoding_problem |= part.is_encoding_problem;
         if let PartType::Text(t) = &part.body {
             f.has_text_part = true;
             if !plain.is_empty() {
                 plain.push_str("\n\n");
             }
-            plain.push_str(&charset::reader_text(raw, part, t, fallback));
+            let text = charset::reader_text(raw, part, t, fallback);
+            encoding_problem |= part.is_encoding_problem && is_garbled(&text);
+            plain.push_str(&text);
+        } else {
+            encoding_problem |= part.is_encoding_problem;
         }
     }
     let mut html_facts: Option<HtmlFacts> = None;
     for part in msg.html_bodies() {
         if let PartType::Html(h) = &part.body {
-            encoding_problem |= part.is_encoding_problem;
-            let facts = html::analyse(&charset::reader_text(raw, part, h, fallback));
+            let text = charset::reader_text(raw, part, h, fallback);
+            encoding_problem |= part.is_encoding_problem && is_garbled(&text);
+            let facts = html::analyse(&text);
             match &mut html_facts {
                 None => html_facts = Some(facts),
                 Some(acc) => {
@@ -370,6 +416,16 @@ fn parse_inner(raw: &[u8]) -> Result<MessageFacts, FactsError> {
     f.mojibake = moji;
     f.text_urls = urls_in(&f.plain_text);
     Ok(f)
+}
+
+/// Whether a text part the parser could not decode (a broken transfer
+/// encoding, e.g. `=====` lines in a part declared quoted-printable) shows
+/// the reader something other than text: control characters of a binary
+/// part. Mail programs show such a part as it is written, so readable text
+/// is no damage.
+fn is_garbled(text: &str) -> bool {
+    text.chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\u{c}'))
 }
 
 /// Ties the HTML's `cid:` images to their files: a small file referenced
@@ -559,6 +615,42 @@ mod tests {
         for raw in inputs {
             let _ = MessageFacts::parse(raw);
         }
+    }
+
+    /// The public corpus of real mail: a newsletter declared
+    /// quoted-printable whose `=====` rules break the encoding. Mail
+    /// programs show it as written; it is readable, so no MOJIBAKE.
+    #[test]
+    fn broken_quoted_printable_that_reads_fine_is_not_mojibake() {
+        let raw = b"From: a@b.example\r\nTo: c@d.example\r\nSubject: Issue 4\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=US-ASCII\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nWelcome to the fourth edition.\r\n==============================\r\nNEWS =====================\r\nMore text.\r\n";
+        let f = MessageFacts::parse(raw).unwrap();
+        assert!(
+            f.plain_text.contains("fourth edition"),
+            "{:?}",
+            f.plain_text
+        );
+        assert!(f.mojibake.is_empty(), "{:?}", f.mojibake);
+        assert!(is_garbled("text\u{1}\u{2}binary"));
+        assert!(!is_garbled("a line\r\n\tand a tab\u{c}"));
+    }
+
+    #[test]
+    fn list_managers_are_recognised() {
+        let parse = |h: &str| {
+            let raw = format!(
+                "From: a@b.example\r\nTo: l@lists.example\r\n{h}\r\nSubject: x\r\n\r\nHi\r\n"
+            );
+            MessageFacts::parse(raw.as_bytes())
+                .unwrap()
+                .headers
+                .list_server
+        };
+        assert!(parse("List-Id: <l.lists.example>"));
+        assert!(parse("Sender: ilug-admin@linux.example"));
+        assert!(parse("Sender: owner-melbwireless@wireless.example"));
+        assert!(parse("Sender: l-bounces+c=d.example@lists.example"));
+        assert!(!parse("Sender: sales@shop.example"));
+        assert!(!parse("X-Mailer: Outlook"));
     }
 
     #[test]

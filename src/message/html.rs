@@ -97,6 +97,11 @@ struct State {
     hidden_chars: usize,
     links: Vec<Link>,
     images: Vec<Image>,
+    /// A `<body>` start tag was read: a `<head>` after it is a stray tag
+    /// browsers ignore, not a head that hides what follows.
+    seen_body: bool,
+    /// A `<head>` is open and counted in `hidden_depth`.
+    head_open: bool,
 }
 
 /// Parses one HTML document. Never fails: a document lol_html gives up on
@@ -179,10 +184,17 @@ fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
         "td" | "th" => st.text.push(' '),
         _ => {}
     }
-    let hidden = matches!(
-        tag.as_str(),
-        "script" | "style" | "head" | "title" | "template"
-    ) || (has_attributes && el.has_attribute("hidden"))
+    if tag == "body" {
+        st.seen_body = true;
+        // A `<head>` never closed ends where the body starts, as in a browser.
+        if std::mem::take(&mut st.head_open) {
+            st.hidden_depth = st.hidden_depth.saturating_sub(1);
+        }
+    }
+    let head = tag == "head" && !st.seen_body && !st.head_open;
+    let hidden = head
+        || matches!(tag.as_str(), "script" | "style" | "title" | "template")
+        || (has_attributes && el.has_attribute("hidden"))
         || style.as_deref().is_some_and(is_hidden_style);
     let red = style.as_deref().is_some_and(is_red_style)
         || (tag == "font"
@@ -221,6 +233,7 @@ fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
     };
     if hidden {
         st.hidden_depth += 1;
+        st.head_open |= head;
     }
     if red {
         st.red_depth += 1;
@@ -234,7 +247,8 @@ fn on_element(state: &Rc<RefCell<State>>, el: &mut Element<'_, '_>) {
     let s = Rc::clone(state);
     handlers.push(Box::new(move |_end| {
         let mut st = s.borrow_mut();
-        if hidden {
+        // A head's depth may already be given back by its `<body>`.
+        if hidden && (!head || std::mem::take(&mut st.head_open)) {
             st.hidden_depth = st.hidden_depth.saturating_sub(1);
         }
         if red {
@@ -546,6 +560,23 @@ mod tests {
         );
         assert_eq!(f.text, "Hello Anna & co,\n\nYour order shipped.");
         assert!(f.hidden_chars >= 14);
+    }
+
+    /// The public corpus of real mail: a newsletter with `<HEAD>` after
+    /// `<body>` and never closed, and one whose head is never closed before
+    /// its body. Browsers and mail programs show the text; so does this.
+    #[test]
+    fn a_stray_or_unclosed_head_hides_nothing_after_the_body_starts() {
+        let f = analyse(
+            "<HTML><body bgcolor=\"#fff\">\n<HEAD>\n<TITLE>Announcements</TITLE>\n<p>Get the perfect mix of our best stories.</p></body></HTML>",
+        );
+        assert_eq!(f.text, "Get the perfect mix of our best stories.");
+        let f = analyse(
+            "<html><head><title>T</title><style>p{}</style><body><p>Your order shipped.</p></body></html>",
+        );
+        assert_eq!(f.text, "Your order shipped.");
+        let f = analyse("<html><head><title>T</title></head><body><p>Hi</p></body></html>");
+        assert_eq!(f.text, "Hi");
     }
 
     #[test]

@@ -240,7 +240,10 @@ fn fields_in(line: &str, greeting: bool, out: &mut Vec<String>) {
         let glued = line
             .get(..pos)
             .and_then(|t| t.chars().next_back())
-            .is_some_and(|c| matches!(c, '{' | '$' | '%' | '#') || c.is_alphanumeric());
+            .is_some_and(|c| {
+                // `${x}`, `%{x}`, `#{x}`, and TeX: `\\frac{a}{b}`, `v_{T}`, `x^{2}`.
+                matches!(c, '{' | '}' | '$' | '%' | '#' | '\\' | '_' | '^') || c.is_alphanumeric()
+            });
         if !glued
             && m.len() >= 3
             && !m.starts_with('{')
@@ -282,8 +285,13 @@ fn fields_in(line: &str, greeting: bool, out: &mut Vec<String>) {
             push_unique(out, format!("<{m}>"));
         }
     }
-    for m in delimited(line, "[", "]") {
-        if bracket_placeholder(m) {
+    for (pos, m) in delimited_at(line, "[", "]") {
+        // `fake[x]`, `items[customer]`: a name's or an index's bracket.
+        let glued = line
+            .get(..pos)
+            .and_then(|t| t.chars().next_back())
+            .is_some_and(char::is_alphanumeric);
+        if !glued && bracket_placeholder(m) {
             push_unique(out, format!("[{m}]"));
         }
     }
@@ -379,6 +387,11 @@ fn greeting_placeholders(text: &str, mut found: Vec<String>) -> Vec<String> {
     found
 }
 
+/// English prepositions that open an editor's insertion in square brackets.
+const EDITORIAL_OPENERS: &[&str] = &[
+    "from", "to", "for", "of", "by", "with", "about", "at", "in", "on", "like", "among",
+];
+
 /// `[Customer Name]`, `[Su nombre]`, `[客户名字]`, `[XXX]` — but not
 /// `[Order #1234]`, `[URGENT]`, `[...]`, `[sic]` or `[1]`.
 fn bracket_placeholder(inner: &str) -> bool {
@@ -392,6 +405,15 @@ fn bracket_placeholder(inner: &str) -> bool {
     }
     if is_filler(t) {
         return true;
+    }
+    // An editor's insertion in a quotation ("rough questions [from
+    // customers]") starts with a preposition; a field's label never does.
+    let first = t.split_whitespace().next().unwrap_or_default();
+    if EDITORIAL_OPENERS
+        .iter()
+        .any(|w| first.eq_ignore_ascii_case(w))
+    {
+        return false;
     }
     let words = t.split_whitespace().count();
     words <= 5
@@ -859,6 +881,11 @@ fn customer_list_domains(ctx: &Ctx<'_>) -> usize {
 }
 
 pub fn visible_recipients(ctx: &Ctx<'_>) -> Option<Finding> {
+    // A reply goes to the people of a conversation, who already saw each
+    // other's addresses in the mail it answers: it shows nothing new.
+    if ctx.facts.thread.is_reply() {
+        return None;
+    }
     let own_domain = ctx
         .facts
         .from
@@ -904,10 +931,14 @@ pub fn bulk_no_unsubscribe(ctx: &Ctx<'_>) -> Option<Finding> {
         .headers
         .precedence
         .as_deref()
-        .is_some_and(|p| matches!(p, "bulk" | "list" | "junk"));
+        .is_some_and(|p| matches!(p, "bulk" | "list" | "junk"))
+        // A discussion list's manager marks every post it relays; the
+        // writer of the post sent one mail to one list.
+        && !f.headers.list_server;
     let many = ctx.recipient_count.max(f.visible_recipients().count()) > ctx.params.bulk_recipients;
     let domains = customer_list_domains(ctx);
-    let list = domains > ctx.params.max_visible;
+    // The people of a conversation answering each other are no customer list.
+    let list = domains > ctx.params.max_visible && !f.thread.is_reply();
     if !(precedence || many || list) {
         return None;
     }
@@ -1037,6 +1068,20 @@ mod tests {
                 false,
             ),
             ("Hi Bob,\n\nsizes S, M, XL and XXL are in stock.", false),
+            // The public corpus of real mail: TeX in a list post's first
+            // line, an editor's insertion in a quotation, a user name.
+            (
+                "Terminal velocity is $v_{T} = \\sqrt{\\frac{2mg}{CpA}}$ where",
+                false,
+            ),
+            (
+                "Hi Bob,\n\nhe said: \"I don't want rough questions [from customers].\"",
+                false,
+            ),
+            ("Hi all,\n\nIsolation for Photoshop by fake[x]", false),
+            // …while the shapes of an unfilled field still fire there.
+            ("Dear {Name}, $5 off", true),
+            ("Hi Bob,\n\nplease thank [customer name] for me.", true),
         ];
         for (text, fires) in cases {
             assert_eq!(
@@ -1330,5 +1375,34 @@ mod tests {
         assert!(with_facts(raw, bulk_no_unsubscribe).is_some());
         let raw = "From: a@shop.example\r\nTo: b@x.de\r\nPrecedence: bulk\r\nList-Unsubscribe: <https://shop.example/u>\r\nSubject: News\r\n\r\nHello.\r\n";
         assert!(with_facts(raw, bulk_no_unsubscribe).is_none());
+    }
+
+    /// The public corpus of real mail: a person's post to a discussion
+    /// list carries the list manager's `Precedence: bulk`; a reply-all in
+    /// a thread of seven people of seven companies shows them nothing new.
+    #[test]
+    fn list_posts_and_reply_all_are_not_bulk() {
+        let post = "From: dan@home.example\r\nTo: ilug@linux.example\r\nSender: ilug-admin@linux.example\r\nPrecedence: bulk\r\nSubject: Help with a screw\r\n\r\nHello.\r\n";
+        assert!(with_facts(post, bulk_no_unsubscribe).is_none());
+        let post = "From: dan@home.example\r\nTo: l@lists.example\r\nList-Id: <l.lists.example>\r\nPrecedence: list\r\nSubject: Help\r\n\r\nHello.\r\n";
+        assert!(with_facts(post, bulk_no_unsubscribe).is_none());
+        // The same mark from the writer's own program is still bulk mail.
+        let own = "From: dan@shop.example\r\nTo: b@x.de\r\nSender: sales@shop.example\r\nPrecedence: bulk\r\nSubject: News\r\n\r\nHello.\r\n";
+        assert!(with_facts(own, bulk_no_unsubscribe).is_some());
+
+        let to: Vec<String> = (0..7).map(|i| format!("p{i}@org{i}.example")).collect();
+        let reply = format!(
+            "From: a@shop.example\r\nTo: {}\r\nSubject: Re: corpus\r\nIn-Reply-To: <1@org0.example>\r\nReferences: <1@org0.example>\r\n\r\nAgreed.\r\n",
+            to.join(", ")
+        );
+        assert!(with_facts(&reply, visible_recipients).is_none());
+        assert!(with_facts(&reply, bulk_no_unsubscribe).is_none());
+        // The same list on a new mail is still a visible customer list.
+        let fresh = reply.replace(
+            "In-Reply-To: <1@org0.example>\r\nReferences: <1@org0.example>\r\n",
+            "",
+        );
+        assert!(with_facts(&fresh, visible_recipients).is_some());
+        assert!(with_facts(&fresh, bulk_no_unsubscribe).is_some());
     }
 }
