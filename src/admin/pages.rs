@@ -830,8 +830,14 @@ pub async fn queue(State(s): State<Arc<AdminState>>, Query(n): Query<Note>) -> R
                     )
                 })
                 .unwrap_or_default();
+            let why = i
+                .wait_reason
+                .as_ref()
+                .filter(|_| r.state == DeliveryState::Queued)
+                .map(|t| format!("<div class=\"why\">{}</div>", esc(&t.en)))
+                .unwrap_or_default();
             rows.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td><a class=\"subj\" href=\"/held/{}\">{}</a><div class=\"small muted\">{} → {}</div>{reply}</td><td>{}</td>\
+                "<tr><td>{}</td><td>{}</td><td><a class=\"subj\" href=\"/held/{}\">{}</a><div class=\"small muted\">{} → {}</div>{reply}</td><td>{}{why}</td>\
                  <td><div class=\"actions\"><form method=\"post\" action=\"/queue/{}/send-now\"><button class=\"btn small blue\">Send now</button></form>\
                  <details><summary>more</summary><form method=\"post\" action=\"/queue/{}/drop\"><button class=\"btn small danger\">Drop message</button></form></details></div></td></tr>",
                 time_cell(r.deliver_at, &i.recipient_zone, &i.recipient_timezone),

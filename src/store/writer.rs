@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::schema::Dialect;
 use super::{DeliveryId, Error, MessageId, NewMessage, Result};
 use crate::audit::chain::Event;
+use crate::schedule::Wait;
 
 /// Most messages in one group commit: bounds how long the first caller of a
 /// batch waits behind the others.
@@ -292,14 +293,15 @@ async fn insert(
     for d in &msg.deliveries {
         let did: i64 = sqlx::query_scalar(
             "INSERT INTO deliveries \
-             (message_id, rcpt, state, deliver_at, first_due_at, attempts, delay_notified, updated_at) \
-             VALUES ($1, $2, $3, $4, $4, 0, 0, $5) RETURNING id",
+             (message_id, rcpt, state, deliver_at, first_due_at, attempts, delay_notified, updated_at, wait) \
+             VALUES ($1, $2, $3, $4, $4, 0, 0, $5, $6) RETURNING id",
         )
         .bind(id)
         .bind(d.rcpt.as_str())
         .bind(d.state.as_str())
         .bind(d.deliver_at.as_millisecond())
         .bind(received_at)
+        .bind(d.wait.as_ref().map(Wait::code))
         .fetch_one(&mut **tx)
         .await?;
         deliveries.push(DeliveryId(did));

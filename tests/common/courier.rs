@@ -77,6 +77,7 @@ impl Rig {
                     rcpt: r.to_string(),
                     deliver_at: now,
                     state: DeliveryState::Queued,
+                    wait: None,
                 })
                 .collect(),
         };
