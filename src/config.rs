@@ -87,6 +87,10 @@ pub struct AdminConfig {
     /// The senders' time zone (IANA name): the queue page shows each copy's
     /// time in the recipient's zone and in this one. Unset: the machine's zone.
     pub sender_timezone: Option<String>,
+    /// The page's language for everyone (`"en"` or `"zh-CN"`), without the
+    /// switch. Unset: each person's choice (the switch), else their
+    /// browser's language.
+    pub language: Option<crate::policy::Language>,
 }
 
 impl Default for AdminConfig {
@@ -97,6 +101,7 @@ impl Default for AdminConfig {
             token: None,
             public_url: None,
             sender_timezone: None,
+            language: None,
         }
     }
 }

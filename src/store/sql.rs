@@ -700,6 +700,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Delivered copies of sendwell's own mail (notices, delivery reports,
+    /// journal copies: the null envelope sender), which the overview counts
+    /// apart from the sellers' mail.
+    pub async fn own_mail_delivered(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.id = d.message_id \
+             WHERE d.state = 'delivered' AND m.mail_from = ''",
+        )
+        .fetch_one(&self.inner.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Waits for pending writes and closes the pool.
     pub async fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
