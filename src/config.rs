@@ -90,6 +90,10 @@ pub struct AdminConfig {
     /// The senders' time zone (IANA name): the queue page shows each copy's
     /// time in the recipient's zone and in this one. Unset: the machine's zone.
     pub sender_timezone: Option<String>,
+    /// The page's language for everyone (`"en"` or `"zh-CN"`), without the
+    /// switch. Unset: each person's choice (the switch), else their
+    /// browser's language.
+    pub language: Option<crate::policy::Language>,
 }
 
 impl Default for AdminConfig {
@@ -100,6 +104,7 @@ impl Default for AdminConfig {
             token: None,
             public_url: None,
             sender_timezone: None,
+            language: None,
         }
     }
 }
@@ -435,6 +440,11 @@ pub struct UserConfig {
     /// `limits.user_rate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate: Option<Limit>,
+    /// This seller's time zone (IANA name): the 250 reply gives each
+    /// waiting copy's time in the recipient's zone and in this one
+    /// ("your time"). Unset: `admin.sender_timezone`, else the machine's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
 }
 
 impl UserConfig {
@@ -530,6 +540,16 @@ impl Config {
     /// The `[[users]]` entry of a login name.
     pub fn user(&self, name: &str) -> Option<&UserConfig> {
         self.users.iter().find(|u| u.name == name)
+    }
+
+    /// The seller's zone, "your time" in replies and listings: the user's
+    /// `timezone`, else `admin.sender_timezone`, else the machine's zone.
+    pub fn seller_zone(&self, user: Option<&str>) -> jiff::tz::TimeZone {
+        user.and_then(|u| self.user(u))
+            .and_then(|u| u.timezone.as_deref())
+            .or(self.admin.sender_timezone.as_deref())
+            .and_then(|z| jiff::tz::TimeZone::get(z).ok())
+            .unwrap_or_else(jiff::tz::TimeZone::system)
     }
 
     /// The sending rate of a user: their own, or `limits.user_rate`.
@@ -813,6 +833,17 @@ impl Config {
                         format!("user '{}': {m}", u.name),
                     );
                 }
+            }
+            if let Some(z) = &u.timezone
+                && jiff::tz::TimeZone::get(z).is_err()
+            {
+                return bad(
+                    &format!("users[{i}].timezone"),
+                    format!(
+                        "user '{}': '{z}' is not a known time zone (an IANA name such as Asia/Shanghai)",
+                        u.name
+                    ),
+                );
             }
             if argon2::password_hash::PasswordHash::new(&u.password_hash).is_err() {
                 return bad(

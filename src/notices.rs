@@ -53,6 +53,7 @@ pub fn own_mail(
             rcpt: to.to_string(),
             deliver_at: now,
             state: DeliveryState::Queued,
+            wait: None,
         }],
         data: raw,
     };

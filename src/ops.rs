@@ -108,21 +108,17 @@ pub async fn release(
                 view.caps_decision(&asks[k], &config.caps, &schedule, h)
             })
             .await?;
-        let times: Vec<(usize, Timestamp)> = asks
-            .iter()
-            .zip(&reserved)
-            .map(|(ask, r)| (ask.copy, r.decision.deliver_at))
-            .collect();
+        let copies: Vec<usize> = asks.iter().map(|ask| ask.copy).collect();
         slots = reserved.iter().map(|r| r.slot).collect();
         // The caps' time only: a REPEAT_CONTENT hold is not applied again.
-        for (i, at) in times {
-            a.copies[i].deliver_at = at;
+        for (i, r) in copies.into_iter().zip(&reserved) {
+            a.caps_time(i, &r.decision);
         }
     }
-    let plans: Vec<(String, Timestamp)> = a
+    let plans: Vec<(String, Timestamp, Option<crate::schedule::Wait>)> = a
         .copies
         .iter()
-        .map(|c| (c.rcpt.clone(), c.deliver_at))
+        .map(|c| (c.rcpt.clone(), c.deliver_at, c.wait.clone()))
         .collect();
     let zoned: Vec<(String, jiff::Zoned)> = a
         .copies
@@ -138,7 +134,7 @@ pub async fn release(
         now,
         Kind::Released,
         actor,
-        json!({"deliver_at": plans.iter().map(|(r, t)| json!({"rcpt": r, "at": t.to_string()})).collect::<Vec<_>>()}),
+        json!({"deliver_at": plans.iter().map(|(r, t, _)| json!({"rcpt": r, "at": t.to_string()})).collect::<Vec<_>>()}),
     )
     .about(id);
     let n = match store.release_held_at(id, &plans, now, Some(record)).await {

@@ -459,7 +459,7 @@ async fn metrics_count_what_happened_and_healthz_answers() {
 /// A recipient refused at RCPT has no queue row; the decisions page still
 /// shows it, with the reply the mail program showed, from the audit log.
 #[tokio::test]
-async fn refusals_at_the_door_show_on_the_decisions_page() {
+async fn refusals_at_the_door_show_on_their_own_tab() {
     let up = TestUpstream::start(Opts::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let running = server::start(config(dir.path(), &up)).await.unwrap();
@@ -481,7 +481,7 @@ async fn refusals_at_the_door_show_on_the_decisions_page() {
     assert!(refused.is_err(), "a no-reply address is refused at RCPT");
     // Hang up, or stopping the server waits out its grace for this session.
     drop(client);
-    let page = get(addr, "/decisions", &[]).await;
+    let page = get(addr, "/door", &[]).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("Refused at the door"), "{}", page.body);
     let row = page
@@ -507,6 +507,66 @@ async fn refusals_at_the_door_show_on_the_decisions_page() {
         overview.body.contains("refused at the door: 1"),
         "{}",
         overview.body
+    );
+    running.stop().await;
+}
+
+/// Issue 14: the page speaks the browser's language, the switch's cookie
+/// wins over it, `[admin] language` over both; the login page has no tabs.
+#[tokio::test]
+async fn the_page_speaks_chinese_or_english_per_request() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &up)).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let zh = get(
+        addr,
+        "/queue",
+        &[("Accept-Language", "zh-CN,zh;q=0.9,en;q=0.5")],
+    )
+    .await;
+    for words in [
+        "lang=\"zh-CN\"",
+        "概览",
+        "暂扣",
+        "队列",
+        "当场拒发",
+        "没有等待的邮件",
+    ] {
+        assert!(zh.body.contains(words), "{words} missing:\n{}", zh.body);
+    }
+    assert!(!zh.body.contains(">Overview<"), "{}", zh.body);
+    let switch = get(addr, "/lang?to=en&next=/queue", &[]).await;
+    assert_eq!(switch.status, 303, "{}", switch.body);
+    let en = get(
+        addr,
+        "/queue",
+        &[("Accept-Language", "zh-CN"), ("Cookie", "sendwell_lang=en")],
+    )
+    .await;
+    assert!(
+        en.body.contains(">Overview<") && en.body.contains("lang=\"en\""),
+        "{}",
+        en.body
+    );
+    running.stop().await;
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), &up);
+    cfg.admin.language = Some(sendwell::policy::Language::ZhCn);
+    cfg.admin.token = Some(TOKEN.into());
+    let running = server::start(cfg).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let login = get(addr, "/login", &[("Cookie", "sendwell_lang=en")]).await;
+    assert!(login.body.contains("登录"), "{}", login.body);
+    assert!(
+        !login.body.contains("<nav>"),
+        "the login page shows no tabs: {}",
+        login.body
+    );
+    assert!(
+        !login.body.contains("/lang?"),
+        "a fixed language has no switch"
     );
     running.stop().await;
 }

@@ -1,7 +1,10 @@
 //! The review page in a real browser: a message is held through SMTP, Debian's
-//! chromium (driven by playwright-core from npm, `tests/browser/`) opens its
-//! page headless and clicks Release, and the message reaches the test
-//! upstream. Screenshots land in `target/admin-screenshots/`.
+//! chromium (driven by playwright-core from npm, `tests/browser/`) opens
+//! every page headless in English and Chinese, at a desktop width and a
+//! phone's (390 px: nothing wider than the screen; no English word in the
+//! Chinese chrome), then clicks Release on the phone in Chinese, and the
+//! message reaches the test upstream. Screenshots land in
+//! `target/admin-screenshots/`.
 //!
 //! Needs node, /usr/bin/chromium and `npm ci` in tests/browser (`.ci/run`
 //! does all three). Without them the test says so and passes, except under
@@ -96,7 +99,7 @@ async fn a_reviewer_releases_a_held_message_in_the_browser() {
 
     // The click released it back in line: the page said when it goes, and
     // it goes in the customer's business hours (Sydney), or now with Send now.
-    assert!(stdout.contains("back in line"), "{stdout}");
+    assert!(stdout.contains("已放行"), "{stdout}");
     let m = running.store.message(id).await.unwrap().unwrap();
     assert_ne!(m.deliveries[0].state, DeliveryState::Held);
     if m.deliveries[0].deliver_at > jiff::Timestamp::now() + jiff::SignedDuration::from_secs(60) {
@@ -126,9 +129,10 @@ async fn a_reviewer_releases_a_held_message_in_the_browser() {
         got.iter().map(|m| m.rcpt_to.clone()).collect::<Vec<_>>()
     );
     for f in [
-        "overview.png",
-        "held.png",
-        "sender.png",
+        "en-desktop-overview.png",
+        "zh-CN-phone-overview.png",
+        "zh-CN-phone-queue.png",
+        "en-phone-door.png",
         "released.png",
         "queue.png",
     ] {

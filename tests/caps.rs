@@ -370,6 +370,7 @@ async fn forgotten_slots_are_free_again(db: Db) -> Db {
                 rcpt: rcpt.into(),
                 deliver_at: b.decision.deliver_at,
                 state: DeliveryState::Held,
+                wait: None,
             }],
         })
         .await

@@ -15,6 +15,7 @@ use mail_send::SmtpClientBuilder;
 use mail_send::smtp::message::Message;
 use sendwell::clock::FixedClock;
 use sendwell::config::Config;
+use sendwell::schedule::Wait;
 use sendwell::server;
 
 fn config(dir: &Path, upstream: &TestUpstream) -> Config {
@@ -62,9 +63,9 @@ async fn after_hours_mail_waits_for_the_recipients_morning() {
     let up = TestUpstream::start(Opts::default()).await;
     let dir = tempfile::tempdir().unwrap();
     let clock = Arc::new(FixedClock::new(at("2026-11-27T16:30:00Z"))); // Fri 17:30 CET
-    let running = server::start_with_clock(config(dir.path(), &up), clock.clone())
-        .await
-        .unwrap();
+    let mut cfg = config(dir.path(), &up);
+    cfg.admin.sender_timezone = Some("Asia/Shanghai".into());
+    let running = server::start_with_clock(cfg, clock.clone()).await.unwrap();
     let reply = send(
         running.smtp_addrs[0],
         "hans@buyer.example.de",
@@ -73,8 +74,12 @@ async fn after_hours_mail_waits_for_the_recipients_morning() {
     )
     .await
     .unwrap();
+    // The date, both times and the reason, on one ASCII line.
     assert!(
-        reply.contains("hans@buyer.example.de at Mon 09:") && reply.contains("Europe/Berlin"),
+        reply.contains("hans@buyer.example.de: Mon 30 Nov 09:")
+            && reply.contains(" Europe/Berlin (your time 16:")
+            && reply.ends_with(") - weekend")
+            && reply.is_ascii(),
         "{reply}"
     );
     tokio::time::sleep(Duration::from_millis(600)).await;
@@ -90,6 +95,28 @@ async fn after_hours_mail_waits_for_the_recipients_morning() {
     assert!(
         (9..=9).contains(&local.hour()) && local.minute() <= 15,
         "09:00-09:15, got {local}"
+    );
+    assert_eq!(rows[0].wait, Some(Wait::Weekend), "the reason is stored");
+    // `queue list` shows both times and the same reason.
+    let toml = format!(
+        "data_dir = {:?}\n[admin]\nsender_timezone = \"Asia/Shanghai\"\n",
+        dir.path().display().to_string()
+    );
+    std::fs::write(dir.path().join("cli.toml"), toml).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwell"))
+        .args(["--config", "cli.toml", "queue", "list"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        list.contains("WHY IT WAITS")
+            && list.contains("Mon 30 Nov 09:")
+            && list.contains("Europe/Berlin")
+            && list.contains("Mon 30 Nov 16:")
+            && list.contains("weekend"),
+        "{list}{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 
     clock.set(at("2026-11-30T08:20:00Z")); // Mon 09:20 CET
@@ -152,7 +179,8 @@ async fn daily_cap_defers_the_third_mail_and_survives_a_restart() {
     .await
     .unwrap();
     assert!(
-        r.contains("hans@buyer.example.de at Wed"),
+        r.contains("hans@buyer.example.de: Wed 25 Nov")
+            && r.ends_with(" - daily cap for this person"),
         "the third waits for the next day: {r}"
     );
     let rows = running.store.list(None, 10).await.unwrap();
@@ -213,7 +241,7 @@ async fn long_deferral_tells_the_sender() {
     .await
     .unwrap();
     assert!(
-        reply.contains("at Mon 09:"),
+        reply.contains(": Mon 28 Dec 09:") && reply.contains(" - holiday: "),
         "after Christmas (25th, 26th) and the weekend: {reply}"
     );
     let got = up.wait_for(1, Duration::from_secs(10)).await;

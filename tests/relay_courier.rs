@@ -435,6 +435,7 @@ async fn courier_throughput() {
                             rcpt: format!("r{i}@example.org"),
                             deliver_at: now,
                             state: DeliveryState::Queued,
+                            wait: None,
                         }],
                     })
                     .await

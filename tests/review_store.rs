@@ -32,6 +32,7 @@ fn msg(
                 rcpt: r.to_string(),
                 deliver_at: at.checked_add(1.hour()).unwrap(),
                 state: *s,
+                wait: None,
             })
             .collect(),
     }

@@ -87,6 +87,7 @@ fn message(from: &str, rcpts: &[&str], at: Timestamp) -> NewMessage {
                 rcpt: r.to_string(),
                 deliver_at: at,
                 state: DeliveryState::Queued,
+                wait: None,
             })
             .collect(),
     }

@@ -173,6 +173,9 @@ pub struct QueueItem {
     pub recipient_time: String,
     pub sender_timezone: String,
     pub sender_time: String,
+    /// Why a queued copy waits (`wait` holds its code), in both languages.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wait_reason: Option<crate::policy::Text>,
     #[serde(skip)]
     pub recipient_zone: TimeZone,
 }
@@ -198,6 +201,7 @@ pub async fn queue_items(state: &AdminState, limit: usize) -> Result<Vec<QueueIt
                 .datetime()
                 .to_string(),
             recipient_zone: zone,
+            wait_reason: row.wait.as_ref().map(crate::schedule::Wait::text),
             row,
         });
     }

@@ -71,7 +71,7 @@ pub async fn guard(
                 "link"
             } else if cookie(headers, COOKIE).is_some_and(|c| same(c, &hex(token.as_bytes()))) {
                 "browser"
-            } else if path == "/login" {
+            } else if path == "/login" || path == "/lang" {
                 return next.run(req).await;
             } else if let Some(t) = query_token(req.uri().query())
                 && same(&t, token)
@@ -166,7 +166,7 @@ fn bearer(h: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
-fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub fn cookie<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
     h.get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())

@@ -7,6 +7,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
 
+use super::words::Words;
 use crate::store::DeliveryState;
 
 /// The Content-Security-Policy of every page: our own inline styles and
@@ -62,6 +63,7 @@ pub enum Tab {
     Held,
     Queue,
     Decisions,
+    Door,
     Suppressions,
     None,
 }
@@ -76,9 +78,15 @@ pub struct Frame<'a> {
     pub flash: Option<String>,
     /// Whether the logout button makes sense (a token is set).
     pub logout: bool,
-    /// A sender following a hold notice's link, in the notices' language:
-    /// no tabs, no operator links.
-    pub visitor: Option<crate::policy::Language>,
+    /// A sender following a hold notice's link: no tabs, no operator links.
+    pub visitor: bool,
+    /// The login page: no tabs either.
+    pub bare: bool,
+    /// The page's texts, in the request's language.
+    pub words: &'static Words,
+    /// Where the language switch comes back to; `None`: no switch (the
+    /// language is fixed by `[admin] language`, or a visitor's page).
+    pub switch_back: Option<String>,
 }
 
 /// A whole page: frame, stylesheet, body.
@@ -103,52 +111,63 @@ pub fn page(f: &Frame<'_>, body: &str) -> Response {
         .map(|m| format!("<div class=\"flash\" role=\"status\">{m}</div>"))
         .unwrap_or_default();
     // The skeleton is shared; a visitor (a sender with a hold notice's
-    // link) gets no tabs and no operator links, in the notices' language.
-    let (code, bar, foot) = match f.visitor {
-        Some(lang) => {
-            let (code, yours, foot) = match lang {
-                crate::policy::Language::En => (
-                    "en",
-                    "your message",
-                    "this page shows one message to its sender, read only",
-                ),
-                crate::policy::Language::ZhCn => {
-                    ("zh-CN", "您的邮件", "此页面仅向发件人显示这一封邮件，只读")
-                }
-            };
-            (
-                code,
-                format!(
-                    "<span class=\"brand\"><span class=\"logo\">✉</span> sendwell <span class=\"sub\">{yours}</span></span>"
-                ),
-                foot.to_string(),
+    // link) and the login page get no tabs and no operator links.
+    let w = f.words;
+    let switch = f
+        .switch_back
+        .as_ref()
+        .map(|back| {
+            format!(
+                "<a class=\"lang\" href=\"/lang?to={}&amp;next={}\" hreflang=\"{}\">{}</a>",
+                w.other_code,
+                esc(&super::auth::urlencode(back)),
+                w.other_code,
+                w.other_language
             )
-        }
-        None => {
-            let logout = if f.logout {
-                "<form method=\"post\" action=\"/logout\" class=\"logout\"><button class=\"link\">Log out</button></form>"
+        })
+        .unwrap_or_default();
+    let (bar, foot) = if f.visitor || f.bare {
+        let sub = if f.visitor { w.your_message } else { w.review };
+        (
+            format!(
+                "<span class=\"brand\"><span class=\"logo\">✉</span> sendwell <span class=\"sub\">{sub}</span></span>{switch}"
+            ),
+            if f.visitor {
+                w.visitor_foot.to_string()
             } else {
-                ""
-            };
-            (
-                "en",
-                format!(
-                    "<a class=\"brand\" href=\"/\"><span class=\"logo\">✉</span> sendwell <span class=\"sub\">review</span></a>\
-                     <nav>{}{}{}{}{}</nav>{logout}",
-                    tab(Tab::Overview, "/", "Overview", None),
-                    tab(Tab::Held, "/held", "Held", Some(f.held)),
-                    tab(Tab::Queue, "/queue", "Queue", None),
-                    tab(Tab::Decisions, "/decisions", "Decisions", None),
-                    tab(Tab::Suppressions, "/suppressions", "Suppressions", None),
-                ),
-                "times are shown in the recipient's zone and in yours · \
-                 <a href=\"/metrics\">metrics</a> · <a href=\"/healthz\">health</a> · \
-                 <form method=\"post\" action=\"/reload\" class=\"inline\" title=\"Read sendwell.toml again, as SIGHUP does\">\
-                 <button class=\"link foot-link\">reload configuration</button></form>"
-                    .to_string(),
+                String::new()
+            },
+        )
+    } else {
+        let logout = if f.logout {
+            format!(
+                "<form method=\"post\" action=\"/logout\" class=\"logout\"><button class=\"link\">{}</button></form>",
+                w.log_out
             )
-        }
+        } else {
+            String::new()
+        };
+        (
+            format!(
+                "<a class=\"brand\" href=\"/\"><span class=\"logo\">✉</span> sendwell <span class=\"sub\">{}</span></a>\
+                 <nav>{}{}{}{}{}{}</nav><div class=\"right\">{switch}{logout}</div>",
+                w.review,
+                tab(Tab::Overview, "/", w.overview, None),
+                tab(Tab::Held, "/held", w.held, Some(f.held)),
+                tab(Tab::Queue, "/queue", w.queue, None),
+                tab(Tab::Decisions, "/decisions", w.decisions, None),
+                tab(Tab::Door, "/door", w.door, None),
+                tab(Tab::Suppressions, "/suppressions", w.suppressions, None),
+            ),
+            format!(
+                "{} · <a href=\"/metrics\">{}</a> · <a href=\"/healthz\">{}</a> · \
+                 <form method=\"post\" action=\"/reload\" class=\"inline\" title=\"{}\">\
+                 <button class=\"link foot-link\">{}</button></form>",
+                w.foot, w.metrics, w.health, w.reload_title, w.reload
+            ),
+        )
     };
+    let code = w.html_lang;
     let html = format!(
         "<!doctype html><html lang=\"{code}\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -162,27 +181,31 @@ pub fn page(f: &Frame<'_>, body: &str) -> Response {
 }
 
 /// A coloured chip naming a delivery state.
-pub fn state_chip(s: DeliveryState) -> String {
-    format!("<span class=\"chip s-{0}\">{0}</span>", s.as_str())
+pub fn state_chip(w: &Words, s: DeliveryState) -> String {
+    format!(
+        "<span class=\"chip s-{}\">{}</span>",
+        s.as_str(),
+        w.state(s)
+    )
 }
 
 /// A coloured chip naming a verdict (`accept`, `hold`, `reject`).
-pub fn verdict_chip(v: &str) -> String {
+pub fn verdict_chip(w: &Words, v: &str) -> String {
     let (class, word) = match v {
-        "hold" => ("s-held", "held"),
-        "reject" => ("s-rejected", "refused"),
-        "accept" => ("s-delivered", "accepted"),
-        _ => ("s-dropped", "not judged"),
+        "hold" => ("s-held", w.verdict_held),
+        "reject" => ("s-rejected", w.verdict_refused),
+        "accept" => ("s-delivered", w.verdict_accepted),
+        _ => ("s-dropped", w.verdict_not_judged),
     };
     format!("<span class=\"chip {class}\">{word}</span>")
 }
 
 /// `Mon 24 Nov 09:07` in `zone`, with the zone's name below.
-pub fn time_cell(t: Timestamp, zone: &TimeZone, zone_name: &str) -> String {
+pub fn time_cell(w: &Words, t: Timestamp, zone: &TimeZone, zone_name: &str) -> String {
     let z = t.to_zoned(zone.clone());
     format!(
         "<span class=\"when\">{}</span><span class=\"zone\">{}</span>",
-        z.strftime("%a %d %b %H:%M"),
+        w.date_time(&z),
         esc(zone_name)
     )
 }
@@ -256,5 +279,26 @@ iframe.preview{width:100%;height:420px;border:1px solid var(--line);border-radiu
 .inline{display:inline;margin:0}.foot-link{color:var(--link,#2563eb);padding:0;font-size:12px}
 .login{max-width:420px;margin:60px auto}
 details summary{cursor:pointer;color:var(--mute);font-size:13px}
-@media (max-width:860px){.g2{grid-template-columns:1fr}.tiles{grid-template-columns:repeat(2,1fr)}nav a{padding:6px 8px}}
+.right{display:flex;align-items:center;gap:14px;margin-left:auto}.lang{color:#cfd6e4;font-size:13px;border:1px solid rgba(255,255,255,.25);border-radius:7px;padding:3px 9px;white-space:nowrap}
+.bar>.lang{margin-left:auto}
+.why{font-size:12.5px;color:var(--wait);margin-top:3px}.copy{margin-bottom:8px}
+td{overflow-wrap:anywhere}
+.tile.own .n{color:var(--mute)}
+@media (max-width:1000px){.bar{flex-wrap:wrap;height:auto;gap:6px 14px;padding-top:8px;padding-bottom:8px}nav{order:3;flex-basis:100%;flex-wrap:wrap}nav a{padding:5px 9px}}
+@media (max-width:860px){.g2{grid-template-columns:1fr}.tiles{grid-template-columns:repeat(2,1fr)}}
+@media (max-width:640px){
+.wrap{padding:0 12px}main{padding:16px 12px 8px}.top{position:static}
+.card{padding:14px 14px;border-radius:10px}
+.tiles{gap:10px}.tile{padding:10px 12px}.tile .n{font-size:22px}
+table.cards thead{display:none}table.cards,table.cards tbody,table.cards tr,table.cards td{display:block;width:100%}
+table.cards tr{border-bottom:1px solid var(--line);padding:10px 0}table.cards tr:last-child{border-bottom:0}
+table.cards td{border:0;padding:3px 0}table.cards td:empty{display:none}
+.when,.zone{display:inline;margin-right:6px}
+input[type=text],input[type=password],input[type=email]{min-width:0;width:100%}
+.refuse{flex-wrap:wrap}.refuse input{max-width:none}.actions{gap:10px}.actions form{flex:1 1 100%}
+.actions .btn{width:100%;padding:10px 14px}.btn.small{width:auto}
+.meta{grid-template-columns:1fr}.meta dt{margin-top:6px}
+.rule{white-space:normal;word-break:break-all}
+iframe.preview{height:320px}
+}
 "#;

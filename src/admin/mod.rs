@@ -28,8 +28,10 @@ use crate::store::Store;
 mod api;
 mod auth;
 mod html;
+mod lang;
 pub mod link;
 mod pages;
+mod words;
 
 /// What every handler reads.
 pub struct AdminState {
@@ -123,12 +125,14 @@ impl Admin {
             .route("/queue/{id}/send-now", post(pages::send_now))
             .route("/queue/{id}/drop", post(pages::drop_message))
             .route("/decisions", get(pages::decisions))
+            .route("/door", get(pages::door))
             .route("/suppressions", get(pages::suppressions))
             .route("/suppressions/add", post(pages::suppress_add))
             .route("/suppressions/remove", post(pages::suppress_remove))
             .route("/reload", post(pages::reload))
             .route("/login", get(pages::login_form).post(pages::login))
             .route("/logout", post(pages::logout))
+            .route("/lang", get(lang::switch))
             .route("/api/held", get(api::held))
             .route("/api/messages/{id}", get(api::message))
             .route("/api/messages/{id}/release", post(api::release))

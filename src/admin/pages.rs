@@ -19,6 +19,8 @@ use super::auth::{self, Actor};
 use super::html::{
     self, Frame, Tab, clip, esc, page, state_chip, time_cell, verdict_chip, zone_name,
 };
+use super::lang::Lang;
+use super::words::{Words, fill};
 use crate::ops;
 use crate::store::{DayCounts, DeliveryState, MessageId};
 
@@ -43,7 +45,14 @@ impl Note {
     }
 }
 
-async fn frame<'a>(s: &AdminState, title: &'a str, tab: Tab, note: &Note) -> Frame<'a> {
+async fn frame<'a>(
+    s: &AdminState,
+    w: &'static Words,
+    title: &'a str,
+    tab: Tab,
+    back: &str,
+    note: &Note,
+) -> Frame<'a> {
     let held = s
         .store
         .counts()
@@ -58,18 +67,32 @@ async fn frame<'a>(s: &AdminState, title: &'a str, tab: Tab, note: &Note) -> Fra
         held,
         flash: note.flash(),
         logout: s.config().admin.token.is_some(),
-        visitor: None,
+        visitor: false,
+        bare: false,
+        words: w,
+        switch_back: switch_back(s, back),
     }
 }
 
+/// Where the language switch returns to, unless `[admin] language` fixes it.
+fn switch_back(s: &AdminState, back: &str) -> Option<String> {
+    s.config()
+        .admin
+        .language
+        .is_none()
+        .then(|| back.to_string())
+}
+
 /// An error as a page.
-async fn fail_page(s: &AdminState, f: Fail) -> Response {
-    let fr = frame(s, "Problem", Tab::None, &Note::default()).await;
+async fn fail_page(s: &AdminState, w: &'static Words, f: Fail) -> Response {
+    let fr = frame(s, w, w.problem, Tab::None, "/", &Note::default()).await;
     let mut r = page(
         &fr,
         &format!(
-            "<div class=\"card\"><h1>That did not work</h1><p>{}</p><p><a href=\"/\">Back to the overview</a></p></div>",
-            esc(f.message())
+            "<div class=\"card\"><h1>{}</h1><p>{}</p><p><a href=\"/\">{}</a></p></div>",
+            w.did_not_work,
+            esc(f.message()),
+            w.back_to_overview
         ),
     );
     *r.status_mut() = f.status();
@@ -90,10 +113,6 @@ fn actor(a: &Option<Extension<Actor>>) -> String {
         .unwrap_or_else(|| "admin:unknown".into())
 }
 
-fn copies(n: u64) -> String {
-    format!("{n} cop{}", if n == 1 { "y" } else { "ies" })
-}
-
 fn rules_html(rules: &[String]) -> String {
     rules
         .iter()
@@ -101,14 +120,22 @@ fn rules_html(rules: &[String]) -> String {
         .collect()
 }
 
-pub async fn overview(State(s): State<Arc<AdminState>>, Query(n): Query<Note>) -> Response {
-    match overview_body(&s).await {
-        Ok(body) => page(&frame(&s, "Overview", Tab::Overview, &n).await, &body),
-        Err(f) => fail_page(&s, f).await,
+pub async fn overview(
+    State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
+    Query(n): Query<Note>,
+) -> Response {
+    let w = Words::of(l);
+    match overview_body(&s, w).await {
+        Ok(body) => page(
+            &frame(&s, w, w.overview, Tab::Overview, "/", &n).await,
+            &body,
+        ),
+        Err(f) => fail_page(&s, w, f).await,
     }
 }
 
-async fn overview_body(s: &AdminState) -> Result<String, Fail> {
+async fn overview_body(s: &AdminState, w: &'static Words) -> Result<String, Fail> {
     let counts = s.store.counts().await?;
     let count = |st: DeliveryState| {
         counts
@@ -122,32 +149,34 @@ async fn overview_body(s: &AdminState) -> Result<String, Fail> {
             "<a class=\"tile {class}\" href=\"{href}\"><div class=\"n\">{n}</div><div class=\"l\">{label}</div></a>"
         )
     };
+    let own = s.store.own_mail_delivered().await.unwrap_or(0);
     let tiles = [
-        tile(
-            "held",
-            count(DeliveryState::Held),
-            "held for review",
-            "/held",
-        ),
+        tile("held", count(DeliveryState::Held), w.tile_held, "/held"),
         tile(
             "wait",
             count(DeliveryState::Queued) + count(DeliveryState::Delivering),
-            "waiting to go",
+            w.tile_waiting,
             "/queue",
         ),
-        tile("wait", count(DeliveryState::Deferred), "retrying", "/queue"),
+        tile(
+            "wait",
+            count(DeliveryState::Deferred),
+            w.tile_retrying,
+            "/queue",
+        ),
         tile(
             "ok",
-            count(DeliveryState::Delivered),
-            "delivered",
+            count(DeliveryState::Delivered).saturating_sub(own),
+            w.tile_delivered,
             "/decisions",
         ),
         tile(
             "bad",
             count(DeliveryState::Bounced),
-            "bounced",
+            w.tile_bounced,
             "/decisions",
         ),
+        tile("own", own, w.tile_own, "/decisions"),
     ]
     .concat();
     let paused: String = s
@@ -157,15 +186,19 @@ async fn overview_body(s: &AdminState) -> Result<String, Fail> {
         .iter()
         .map(|p| {
             format!(
-                "<section class=\"card\"><h2>Sending paused: route {} ({})</h2>\
-                 <p>The provider refused the account, not the recipients: every copy waits, nothing is bounced. \
-                 Paused since {}; next try {}.</p><p>The provider said: <code>{}</code></p>\
-                 <p class=\"muted small\">Resume now: <code>sendwell upstream resume {}</code></p></section>",
-                esc(&p.route),
-                esc(&p.kind),
-                esc(&p.since.strftime("%Y-%m-%d %H:%M UTC").to_string()),
-                esc(&p.until.strftime("%Y-%m-%d %H:%M UTC").to_string()),
+                "<section class=\"card\"><h2>{}</h2><p>{}</p><p>{} <code>{}</code></p>\
+                 <p class=\"muted small\">{} <code>sendwell upstream resume {}</code></p></section>",
+                fill(w.paused_title, &[&esc(&p.route), &esc(&p.kind)]),
+                fill(
+                    w.paused_text,
+                    &[
+                        &esc(&p.since.strftime("%Y-%m-%d %H:%M UTC").to_string()),
+                        &esc(&p.until.strftime("%Y-%m-%d %H:%M UTC").to_string()),
+                    ]
+                ),
+                w.paused_said,
                 esc(&p.reply),
+                w.paused_resume,
                 esc(&p.route),
             )
         })
@@ -175,14 +208,18 @@ async fn overview_body(s: &AdminState) -> Result<String, Fail> {
     let recent = s.store.recent_decisions(OVERVIEW_DECISIONS).await?;
     let zone = zone_name(&s.sender_zone, s.clock.now());
     Ok(format!(
-        "<h1>Overview</h1><p class=\"lead\">What sendwell decided and delivered, and what waits for you.</p>\
+        "<h1>{}</h1><p class=\"lead\">{}</p>\
          <div class=\"tiles\">{tiles}</div>{paused}{nodes}\
-         <div class=\"grid g2\"><section class=\"card chart\"><h2>Last {} days <span class=\"muted small\">({})</span></h2>{}</section>\
-         <section class=\"card\"><h2>Recent decisions</h2>{}<p class=\"small\"><a href=\"/decisions\">All decisions →</a></p></section></div>",
-        api::CHART_DAYS,
+         <div class=\"grid g2\"><section class=\"card chart\"><h2>{} <span class=\"muted small\">({})</span></h2>{}</section>\
+         <section class=\"card\"><h2>{}</h2>{}<p class=\"small\"><a href=\"/decisions\">{}</a></p></section></div>",
+        w.overview,
+        w.overview_lead,
+        fill(w.last_days, &[&api::CHART_DAYS.to_string()]),
         esc(&zone),
-        chart(&days),
-        decisions_table(s, &recent, true),
+        chart(w, &days),
+        w.recent_decisions,
+        decisions_table(s, w, &recent, true),
+        w.all_decisions,
     ))
 }
 
@@ -218,14 +255,9 @@ async fn nodes_card(s: &AdminState) -> Result<String, Fail> {
 
 /// Grouped bars per day: accepted, held and refused messages, delivered and
 /// bounced copies.
-fn chart(days: &[(String, DayCounts)]) -> String {
-    const SERIES: [(&str, &str); 5] = [
-        ("accepted", "#84adff"),
-        ("held", "#f79009"),
-        ("refused at the door", "#7a271a"),
-        ("delivered", "#12b76a"),
-        ("bounced or refused", "#f04438"),
-    ];
+fn chart(w: &Words, days: &[(String, DayCounts)]) -> String {
+    const COLORS: [&str; 5] = ["#84adff", "#f79009", "#7a271a", "#12b76a", "#f04438"];
+    let series: Vec<(&str, &str)> = w.series.iter().copied().zip(COLORS).collect();
     let value = |c: &DayCounts, i: usize| match i {
         0 => c.accepted,
         1 => c.held,
@@ -235,26 +267,27 @@ fn chart(days: &[(String, DayCounts)]) -> String {
     };
     let max = days
         .iter()
-        .flat_map(|(_, c)| (0..SERIES.len()).map(move |i| value(c, i)))
+        .flat_map(|(_, c)| (0..COLORS.len()).map(move |i| value(c, i)))
         .max()
         .unwrap_or(0)
         .max(1)
         // Four whole-number steps on the axis.
         .div_ceil(4)
         * 4;
-    let (w, h, left, bottom, top) = (640.0, 220.0, 34.0, 26.0, 10.0);
+    let (width, h, left, bottom, top) = (640.0, 220.0, 34.0, 26.0, 10.0);
     let plot_h = h - bottom - top;
     let n = days.len().max(1) as f64;
-    let slot = (w - left) / n;
-    let bar = (slot - 6.0) / SERIES.len() as f64;
+    let slot = (width - left) / n;
+    let bar = (slot - 6.0) / COLORS.len() as f64;
     let mut svg = format!(
-        "<svg viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"messages and deliveries per day\" xmlns=\"http://www.w3.org/2000/svg\">"
+        "<svg viewBox=\"0 0 {width} {h}\" role=\"img\" aria-label=\"{}\" xmlns=\"http://www.w3.org/2000/svg\">",
+        w.chart_label
     );
     for k in 0..=4 {
         let v = max as f64 * k as f64 / 4.0;
         let y = top + plot_h - plot_h * k as f64 / 4.0;
         svg.push_str(&format!(
-            "<line x1=\"{left}\" x2=\"{w}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#eaecf0\"/>\
+            "<line x1=\"{left}\" x2=\"{width}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#eaecf0\"/>\
              <text x=\"{:.1}\" y=\"{:.1}\" font-size=\"10\" fill=\"#98a2b3\" text-anchor=\"end\">{}</text>",
             left - 6.0,
             y + 3.0,
@@ -263,7 +296,7 @@ fn chart(days: &[(String, DayCounts)]) -> String {
     }
     for (d, (date, c)) in days.iter().enumerate() {
         let x0 = left + slot * d as f64 + 3.0;
-        for (i, (name, color)) in SERIES.iter().enumerate() {
+        for (i, (name, color)) in series.iter().enumerate() {
             let v = value(c, i);
             let bh = plot_h * v as f64 / max as f64;
             if v > 0 {
@@ -288,18 +321,24 @@ fn chart(days: &[(String, DayCounts)]) -> String {
         ));
     }
     svg.push_str("</svg>");
-    let legend: String = SERIES
+    let legend: String = series
         .iter()
         .map(|(name, color)| format!("<span><i style=\"background:{color}\"></i>{name}</span>"))
         .collect();
     format!(
-        "{svg}<div class=\"legend\">{legend}</div><p class=\"muted small\">Messages accepted, held, or refused while the mail program waited (each refused recipient or message counts once), per day of arrival; copies delivered, bounced or refused by a reviewer per day it happened.</p>"
+        "{svg}<div class=\"legend\">{legend}</div><p class=\"muted small\">{}</p>",
+        w.chart_note
     )
 }
 
-fn decisions_table(s: &AdminState, list: &[crate::store::Decided], compact: bool) -> String {
+fn decisions_table(
+    s: &AdminState,
+    w: &Words,
+    list: &[crate::store::Decided],
+    compact: bool,
+) -> String {
     if list.is_empty() {
-        return "<p class=\"empty\">No mail yet.</p>".into();
+        return format!("<p class=\"empty\">{}</p>", w.no_mail);
     }
     let zone_n = zone_name(&s.sender_zone, s.clock.now());
     let mut rows = String::new();
@@ -311,11 +350,11 @@ fn decisions_table(s: &AdminState, list: &[crate::store::Decided], compact: bool
             .iter()
             .map(|c| {
                 if compact {
-                    state_chip(c.state)
+                    state_chip(w, c.state)
                 } else {
                     format!(
                         "<div>{} <span class=\"small\">{}</span></div>",
-                        state_chip(c.state),
+                        state_chip(w, c.state),
                         esc(&c.rcpt)
                     )
                 }
@@ -325,47 +364,73 @@ fn decisions_table(s: &AdminState, list: &[crate::store::Decided], compact: bool
         let score = report["score"]
             .as_f64()
             // `+ 0.0` turns a -0 score into 0.
-            .map(|x| format!("<div class=\"score\">score {}</div>", x + 0.0))
+            .map(|x| format!("<div class=\"score\">{} {}</div>", w.score, x + 0.0))
             .unwrap_or_default();
         rows.push_str(&format!(
-            "<tr><td>{}</td><td><a class=\"subj\" href=\"/held/{}\">{}</a><div class=\"small muted\">{}</div><div class=\"rules\">{}</div></td><td>{}{}</td><td>{}</td></tr>",
-            time_cell(d.received_at, &s.sender_zone, &zone_n),
+            "<tr><td data-h=\"{}\">{}</td><td><a class=\"subj\" href=\"/held/{}\">{}</a><div class=\"small muted\">{}</div><div class=\"rules\">{}</div></td><td>{}{}</td><td>{}</td></tr>",
+            w.th_received,
+            time_cell(w, d.received_at, &s.sender_zone, &zone_n),
             d.id,
-            esc(&clip(d.subject.as_deref().unwrap_or("(no subject)"), 70)),
+            esc(&clip(d.subject.as_deref().unwrap_or(w.no_subject), 70)),
             esc(&d.mail_from),
             rules_html(&rules_of(&report)),
-            verdict_chip(verdict),
+            verdict_chip(w, verdict),
             score,
             states
         ));
     }
     format!(
-        "<table><thead><tr><th>Received</th><th>Message</th><th>Verdict</th><th>Copies</th></tr></thead><tbody>{rows}</tbody></table>"
+        "<table class=\"cards\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+        w.th_received, w.th_message, w.th_verdict, w.th_copies
     )
 }
 
-pub async fn decisions(State(s): State<Arc<AdminState>>, Query(n): Query<Note>) -> Response {
+pub async fn decisions(
+    State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
+    Query(n): Query<Note>,
+) -> Response {
+    let w = Words::of(l);
     let list = match s.store.recent_decisions(api::DEFAULT_LIMIT).await {
         Ok(list) => list,
-        Err(e) => return fail_page(&s, e.into()).await,
-    };
-    let refused = match s.store.audit_door_refusals(api::DEFAULT_LIMIT).await {
-        Ok(r) => r,
-        Err(e) => return fail_page(&s, e.into()).await,
+        Err(e) => return fail_page(&s, w, e.into()).await,
     };
     let body = format!(
-        "<h1>Recent decisions</h1><p class=\"lead\">Every message senders handed to sendwell, newest first, with the rules it hit and where each copy stands.</p><div class=\"card\">{}</div>\
-         <h2 class=\"later\">Refused at the door</h2><p class=\"lead\">Refused while the mail program was still connected: it showed the sender this reply, and nothing was queued. From the audit log.</p><div class=\"card\">{}</div>",
-        decisions_table(&s, &list, false),
-        door_refusals_table(&s, &refused)
+        "<h1>{}</h1><p class=\"lead\">{}</p><div class=\"card\">{}</div>",
+        w.recent_decisions,
+        w.decisions_lead,
+        decisions_table(&s, w, &list, false),
     );
-    page(&frame(&s, "Decisions", Tab::Decisions, &n).await, &body)
+    page(
+        &frame(&s, w, w.decisions, Tab::Decisions, "/decisions", &n).await,
+        &body,
+    )
+}
+
+/// The refusals at the door, their own tab: what the mail program showed.
+pub async fn door(
+    State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
+    Query(n): Query<Note>,
+) -> Response {
+    let w = Words::of(l);
+    let refused = match s.store.audit_door_refusals(api::DEFAULT_LIMIT).await {
+        Ok(r) => r,
+        Err(e) => return fail_page(&s, w, e.into()).await,
+    };
+    let body = format!(
+        "<h1>{}</h1><p class=\"lead\">{}</p><div class=\"card\">{}</div>",
+        w.door_title,
+        w.door_lead,
+        door_refusals_table(&s, w, &refused)
+    );
+    page(&frame(&s, w, w.door, Tab::Door, "/door", &n).await, &body)
 }
 
 /// The audit log's refusals at RCPT and at the end of DATA.
-fn door_refusals_table(s: &AdminState, records: &[crate::audit::Record]) -> String {
+fn door_refusals_table(s: &AdminState, w: &Words, records: &[crate::audit::Record]) -> String {
     if records.is_empty() {
-        return "<p class=\"empty\">Nothing was refused at the door.</p>".to_string();
+        return format!("<p class=\"empty\">{}</p>", w.door_empty);
     }
     let zone_n = zone_name(&s.sender_zone, s.clock.now());
     let rows: String = records
@@ -384,59 +449,72 @@ fn door_refusals_table(s: &AdminState, records: &[crate::audit::Record]) -> Stri
             };
             let from = match (text("mail_from"), text("auth_user")) {
                 (m, _) if !m.is_empty() => esc(&m),
-                (_, u) if !u.is_empty() => format!("login {}", esc(&u)),
+                (_, u) if !u.is_empty() => format!("{} {}", w.login_as, esc(&u)),
                 _ => "—".to_string(),
             };
             let at = jiff::Timestamp::from_millisecond(r.at_ms).unwrap_or_default();
             format!(
-                "<tr><td>{}</td><td><span class=\"chip s-rejected\">{}</span></td><td class=\"small\">{from}</td><td class=\"small\">{to}</td><td class=\"small\">{}</td></tr>",
-                time_cell(at, &s.sender_zone, &zone_n),
+                "<tr><td>{}</td><td><span class=\"chip s-rejected\">{}</span></td><td class=\"small\">{from}</td><td class=\"small\">{to}</td><td class=\"small mono\">{}</td></tr>",
+                time_cell(w, at, &s.sender_zone, &zone_n),
                 esc(&text("stage").to_uppercase()),
                 esc(&clip(&text("reply"), 240)),
             )
         })
         .collect();
     format!(
-        "<table><thead><tr><th>When</th><th>At</th><th>From</th><th>To</th><th>Reply the sender saw</th></tr></thead><tbody>{rows}</tbody></table>"
+        "<table class=\"cards\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>{rows}</tbody></table>",
+        w.th_when, w.th_at, w.th_from, w.th_to, w.th_reply_seen
     )
 }
 
-pub async fn held_list(State(s): State<Arc<AdminState>>, Query(n): Query<Note>) -> Response {
+pub async fn held_list(
+    State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
+    Query(n): Query<Note>,
+) -> Response {
+    let w = Words::of(l);
     let items = match held_items(&s, api::DEFAULT_LIMIT).await {
         Ok(i) => i,
-        Err(f) => return fail_page(&s, f).await,
+        Err(f) => return fail_page(&s, w, f).await,
     };
     let zone_n = zone_name(&s.sender_zone, s.clock.now());
     let body = if items.is_empty() {
-        "<div class=\"card\"><p class=\"empty\">Nothing is held. Messages the judge is unsure about wait here for you.</p></div>".to_string()
+        format!(
+            "<div class=\"card\"><p class=\"empty\">{}</p></div>",
+            w.held_empty
+        )
     } else {
         let rows: String = items
             .iter()
             .map(|i| {
                 format!(
-                    "<tr><td>{}</td><td><a class=\"subj\" href=\"/held/{}\">{}</a><div class=\"small muted\">from {}</div><div class=\"rules\">{}</div></td><td class=\"small\">{}</td><td><a class=\"btn small\" href=\"/held/{}\">Review →</a></td></tr>",
-                    time_cell(i.held_since, &s.sender_zone, &zone_n),
+                    "<tr><td>{}</td><td><a class=\"subj\" href=\"/held/{}\">{}</a><div class=\"small muted\">{} {}</div><div class=\"rules\">{}</div></td><td class=\"small\">{}</td><td><a class=\"btn small\" href=\"/held/{}\">{}</a></td></tr>",
+                    time_cell(w, i.held_since, &s.sender_zone, &zone_n),
                     i.id,
-                    esc(&clip(i.subject.as_deref().unwrap_or("(no subject)"), 80)),
+                    esc(&clip(i.subject.as_deref().unwrap_or(w.no_subject), 80)),
+                    w.from,
                     esc(&i.mail_from),
                     rules_html(&i.rules),
                     i.recipients.iter().map(|r| esc(r)).collect::<Vec<_>>().join("<br>"),
-                    i.id
+                    i.id,
+                    w.review_btn
                 )
             })
             .collect();
         format!(
-            "<div class=\"card\"><table><thead><tr><th>Held since</th><th>Message</th><th>To</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>"
+            "<div class=\"card\"><table class=\"cards\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>",
+            w.th_held_since, w.th_message, w.th_to
         )
     };
     let body = format!(
-        "<h1>Held for review</h1><p class=\"lead\">Read the report, look at the message, then release it to the queue or refuse it (the sender is told why).</p>{body}"
+        "<h1>{}</h1><p class=\"lead\">{}</p>{body}",
+        w.held_title, w.held_lead
     );
-    page(&frame(&s, "Held", Tab::Held, &n).await, &body)
+    page(&frame(&s, w, w.held, Tab::Held, "/held", &n).await, &body)
 }
 
 /// The text and (when there is one) HTML body of a stored message.
-fn bodies(data: &[u8]) -> (String, Option<String>, Vec<(String, usize)>) {
+fn bodies(data: &[u8], unreadable: &str) -> (String, Option<String>, Vec<(String, usize)>) {
     use mail_parser::{MessageParser, MimeHeaders, PartType};
     let parsed = std::panic::catch_unwind(|| {
         let m = MessageParser::default().parse(data)?;
@@ -458,22 +536,23 @@ fn bodies(data: &[u8]) -> (String, Option<String>, Vec<(String, usize)>) {
     });
     match parsed {
         Ok(Some(x)) => x,
-        _ => (
-            "(this message could not be read)".to_string(),
-            None,
-            Vec::new(),
-        ),
+        _ => (unreadable.to_string(), None, Vec::new()),
     }
 }
 
 pub async fn message(
     State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
     Path(id): Path<i64>,
     Query(n): Query<Note>,
 ) -> Response {
-    match message_body(&s, id, None).await {
-        Ok((title, body)) => page(&frame(&s, &title, Tab::Held, &n).await, &body),
-        Err(f) => fail_page(&s, f).await,
+    let w = Words::of(l);
+    match message_body(&s, w, id, None).await {
+        Ok((title, body)) => page(
+            &frame(&s, w, &title, Tab::Held, &format!("/held/{id}"), &n).await,
+            &body,
+        ),
+        Err(f) => fail_page(&s, w, f).await,
     }
 }
 
@@ -482,22 +561,42 @@ pub async fn message(
 pub async fn sender_view(
     State(s): State<Arc<AdminState>>,
     Path(id): Path<i64>,
+    headers: axum::http::HeaderMap,
     RawQuery(q): RawQuery,
 ) -> Response {
-    let lang = s.config().notices.language;
+    // The notices' language, unless the sender chose with the switch.
+    let config = s.config();
+    let lang = super::lang::choose(
+        config.admin.language,
+        auth::cookie(&headers, super::lang::LANG_COOKIE),
+        None,
+    );
+    let lang = match (
+        config.admin.language,
+        auth::cookie(&headers, super::lang::LANG_COOKIE),
+    ) {
+        (None, None) => config.notices.language,
+        _ => lang,
+    };
+    let w = Words::of(lang);
+    let query = q.as_deref().unwrap_or("");
+    let back = format!("/m/{id}?{query}");
     let fr = |title| Frame {
         title,
         tab: Tab::None,
         held: 0,
         flash: None,
         logout: false,
-        visitor: Some(lang),
+        visitor: true,
+        bare: false,
+        words: w,
+        switch_back: switch_back(&s, &back),
     };
-    match message_body(&s, id, Some(q.as_deref().unwrap_or(""))).await {
+    match message_body(&s, w, id, Some(query)).await {
         Ok((title, body)) => page(&fr(&title), &body),
         Err(f) => {
             let mut r = page(
-                &fr("Problem"),
+                &fr(w.problem),
                 &format!("<div class=\"card\"><p>{}</p></div>", esc(f.message())),
             );
             *r.status_mut() = f.status();
@@ -510,6 +609,7 @@ pub async fn sender_view(
 /// the preview frame carries too; the page is then read only.
 async fn message_body(
     s: &AdminState,
+    w: &'static Words,
     id: i64,
     visitor: Option<&str>,
 ) -> Result<(String, String), Fail> {
@@ -519,11 +619,11 @@ async fn message_body(
         .await?
         .ok_or_else(|| Fail::NotFound(format!("There is no message {id}.")))?;
     let data = s.store.message_data(m.id).await?;
-    let (text, html_body, atts) = bodies(&data);
+    let (text, html_body, atts) = bodies(&data, w.unreadable);
     let report = report_of(m.report.as_deref());
     let subject = crate::message::headers::decoded_subject(&data)
         .or(m.subject.clone())
-        .unwrap_or_else(|| "(no subject)".into());
+        .unwrap_or_else(|| w.no_subject.into());
     let zone_n = zone_name(&s.sender_zone, s.clock.now());
     let held = m.deliveries.iter().any(|d| d.state == DeliveryState::Held);
     let waiting = m
@@ -531,11 +631,6 @@ async fn message_body(
         .iter()
         .any(|d| matches!(d.state, DeliveryState::Queued | DeliveryState::Deferred));
 
-    // A sender reads the page in the notices' language; reviewers in English.
-    let w = match visitor {
-        Some(_) => Words::of(s.config().notices.language),
-        None => &EN,
-    };
     let mut actions = String::new();
     if visitor.is_some() {
         if held {
@@ -546,15 +641,22 @@ async fn message_body(
         }
     } else if held {
         actions.push_str(&format!(
-            "<section class=\"card\"><h2>Your decision</h2><div class=\"actions\">\
-             <form method=\"post\" action=\"/held/{id}/release\"><button class=\"btn primary\" id=\"release\">Release — send it</button></form>\
-             <form method=\"post\" action=\"/held/{id}/refuse\" class=\"refuse\"><input type=\"text\" name=\"reason\" placeholder=\"Reason for the sender (optional)\" aria-label=\"reason\">\
-             <button class=\"btn danger\" id=\"refuse\">Refuse</button></form></div>\
-             <p class=\"muted small\">Release puts the held copies on the queue, due now. Refuse tells the sender, with your reason, and sends nothing.</p></section>"
+            "<section class=\"card\"><h2>{}</h2><div class=\"actions\">\
+             <form method=\"post\" action=\"/held/{id}/release\"><button class=\"btn primary\" id=\"release\">{}</button></form>\
+             <form method=\"post\" action=\"/held/{id}/refuse\" class=\"refuse\"><input type=\"text\" name=\"reason\" placeholder=\"{}\" aria-label=\"{}\">\
+             <button class=\"btn danger\" id=\"refuse\">{}</button></form></div>\
+             <p class=\"muted small\">{}</p></section>",
+            w.your_decision,
+            w.release_btn,
+            w.reason_placeholder,
+            w.reason_placeholder,
+            w.refuse_btn,
+            w.decision_help
         ));
     } else if waiting {
         actions.push_str(&format!(
-            "<section class=\"card\"><h2>Waiting to go</h2><div class=\"actions\"><form method=\"post\" action=\"/queue/{id}/send-now\"><button class=\"btn blue\">Send now</button></form></div></section>"
+            "<section class=\"card\"><h2>{}</h2><div class=\"actions\"><form method=\"post\" action=\"/queue/{id}/send-now\"><button class=\"btn blue\">{}</button></form></div></section>",
+            w.waiting_title, w.send_now
         ));
     }
 
@@ -578,15 +680,27 @@ async fn message_body(
                 .as_deref()
                 .map(|x| format!("<div class=\"small muted\">{}</div>", esc(&clip(x, 160))))
                 .unwrap_or_default();
+            let why = d
+                .wait
+                .as_ref()
+                .filter(|_| d.state == DeliveryState::Queued)
+                .map(|x| {
+                    format!(
+                        "<div class=\"why\">{} · {}</div>",
+                        w.date_time(&d.deliver_at.to_zoned(s.sender_zone.clone())),
+                        esc(x.text().get(w.lang()))
+                    )
+                })
+                .unwrap_or_default();
             format!(
-                "<div>{} {}{zone}{reply}</div>",
-                state_chip(d.state),
+                "<div class=\"copy\">{} {}{zone}{why}{reply}</div>",
+                state_chip(w, d.state),
                 esc(&d.rcpt)
             )
         })
         .collect();
 
-    let hits_html = report_html(&report);
+    let hits_html = report_html(w, &report);
     let html_view = match &html_body {
         Some(_) => format!(
             "<h3 class=\"small muted\">{}</h3>\
@@ -601,7 +715,8 @@ async fn message_body(
     };
     let mut shown: String = text.chars().take(PREVIEW_TEXT_MAX).collect();
     if text.chars().count() > PREVIEW_TEXT_MAX {
-        shown.push_str("\n[… cut]");
+        shown.push('\n');
+        shown.push_str(w.cut);
     }
     let atts_html: String = atts
         .iter()
@@ -613,6 +728,10 @@ async fn message_body(
             )
         })
         .collect();
+    let back_link = format!(
+        "<p class=\"small\"><a href=\"/held\">{}</a></p>",
+        w.back_to_held
+    );
     let body = format!(
         "{back}<h1>{subj}</h1>\
          <p class=\"lead\">{w_from} <b>{from}</b> · {w_message} {id} · {w_received} {received}</p>\
@@ -634,16 +753,12 @@ async fn message_body(
         w_login = w.logged_in_as,
         w_client = w.client,
         w_size = w.size,
-        back = if visitor.is_some() {
-            ""
-        } else {
-            "<p class=\"small\"><a href=\"/held\">← Held messages</a></p>"
-        },
+        back = if visitor.is_some() { "" } else { &back_link },
         subj = esc(&subject),
         from = esc(&m.mail_from),
         received = {
             let z = m.received_at.to_zoned(s.sender_zone.clone());
-            format!("{} {}", z.strftime("%a %d %b %H:%M"), esc(&zone_n))
+            format!("{} {}", w.date_time(&z), esc(&zone_n))
         },
         text = esc(&shown),
         auth = esc(m.auth_user.as_deref().unwrap_or("—")),
@@ -654,92 +769,31 @@ async fn message_body(
     Ok((subject, body))
 }
 
-/// The labels of a message's page.
-struct Words {
-    from: &'static str,
-    message: &'static str,
-    received: &'static str,
-    why: &'static str,
-    the_message: &'static str,
-    recipients: &'static str,
-    details: &'static str,
-    envelope_from: &'static str,
-    logged_in_as: &'static str,
-    client: &'static str,
-    size: &'static str,
-    as_html: &'static str,
-    what_now: &'static str,
-    what_now_text: &'static str,
-}
-
-const EN: Words = Words {
-    from: "from",
-    message: "message",
-    received: "received",
-    why: "Why it was held",
-    the_message: "The message",
-    recipients: "Recipients",
-    details: "Details",
-    envelope_from: "Envelope from",
-    logged_in_as: "Logged in as",
-    client: "Client",
-    size: "Size",
-    as_html: "As HTML <span>(shown in a sandbox; nothing is loaded from outside)</span>",
-    what_now: "What now",
-    what_now_text: "Fix what is listed under <b>Why it was held</b> and send the message again. \
-         If it is fine as it is, ask your mail administrator to release it. Either way you will be told.",
-};
-
-const ZH_CN: Words = Words {
-    from: "发件人",
-    message: "邮件编号",
-    received: "收到于",
-    why: "暂扣原因",
-    the_message: "邮件内容",
-    recipients: "收件人",
-    details: "详细信息",
-    envelope_from: "信封发件人",
-    logged_in_as: "登录账号",
-    client: "客户端",
-    size: "大小",
-    as_html: "HTML 版本 <span>（在沙盒中显示，不加载任何外部内容）</span>",
-    what_now: "接下来怎么做",
-    what_now_text: "请按<b>暂扣原因</b>中列出的建议修改后重新发送。如果邮件本身没有问题，\
-         请联系邮件管理员放行。无论结果如何，您都会收到通知。",
-};
-
-impl Words {
-    fn of(lang: crate::policy::Language) -> &'static Words {
-        match lang {
-            crate::policy::Language::En => &EN,
-            crate::policy::Language::ZhCn => &ZH_CN,
-        }
-    }
-}
-
 /// The report's hits, message first, then each recipient's, with explanation and fix.
-fn report_html(report: &Value) -> String {
+fn report_html(w: &Words, report: &Value) -> String {
     if report.is_null() {
-        return "<p class=\"muted\">This message was not judged (the judge was off when it arrived).</p>".into();
+        return format!("<p class=\"muted\">{}</p>", w.not_judged_text);
     }
     let hit = |h: &Value| {
         let score = h["score"].as_f64().unwrap_or(0.0);
         format!(
-            "<div class=\"hit\"><span class=\"id\">{}</span><span class=\"w\">+{}</span><p>{}</p><p class=\"fix\"><b>Fix:</b> {}</p></div>",
+            "<div class=\"hit\"><span class=\"id\">{}</span><span class=\"w\">+{}</span><p>{}</p><p class=\"fix\"><b>{}</b> {}</p></div>",
             esc(h["id"].as_str().unwrap_or("?")),
             score,
             esc(h["explanation"].as_str().unwrap_or("")),
+            w.fix,
             esc(h["fix"].as_str().unwrap_or(""))
         )
     };
     let mut out = format!(
-        "<p>{} <span class=\"score\">message score {}</span></p>",
-        verdict_chip(report["verdict"].as_str().unwrap_or("")),
+        "<p>{} <span class=\"score\">{} {}</span></p>",
+        verdict_chip(w, report["verdict"].as_str().unwrap_or("")),
+        w.message_score,
         report["score"]
     );
     let hits: Vec<&Value> = report["hits"].as_array().into_iter().flatten().collect();
     if hits.is_empty() {
-        out.push_str("<p class=\"muted\">Nothing to fix in the message itself.</p>");
+        out.push_str(&format!("<p class=\"muted\">{}</p>", w.nothing_to_fix));
     }
     for h in hits {
         out.push_str(&hit(h));
@@ -750,9 +804,9 @@ fn report_html(report: &Value) -> String {
             continue;
         }
         out.push_str(&format!(
-            "<h3 class=\"small\">For {} {}</h3>",
-            esc(r["address"].as_str().unwrap_or("")),
-            verdict_chip(r["verdict"].as_str().unwrap_or(""))
+            "<h3 class=\"small\">{} {}</h3>",
+            fill(w.for_rcpt, &[&esc(r["address"].as_str().unwrap_or(""))]),
+            verdict_chip(w, r["verdict"].as_str().unwrap_or(""))
         ));
         for h in hits {
             out.push_str(&hit(h));
@@ -767,7 +821,7 @@ pub async fn preview(State(s): State<Arc<AdminState>>, Path(id): Path<i64>) -> R
         Ok(d) => d,
         Err(e) => return Fail::from(ops::Error::from(e)).into_response(),
     };
-    let html_body = bodies(&data).1.unwrap_or_default();
+    let html_body = bodies(&data, "").1.unwrap_or_default();
     let mut r = html::html_response(html_body, html::PREVIEW_CSP);
     r.headers_mut().remove(header::REFERRER_POLICY);
     r.headers_mut().insert(
@@ -779,6 +833,7 @@ pub async fn preview(State(s): State<Arc<AdminState>>, Path(id): Path<i64>) -> R
 
 pub async fn release(
     State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
     a: Option<Extension<Actor>>,
     Path(id): Path<i64>,
 ) -> Response {
@@ -794,18 +849,19 @@ pub async fn release(
     back(
         &format!("/held/{id}"),
         r.map(|plans| {
-            format!(
-                "Released: {} back in line; it goes {} (business hours and pace kept; Send now on the queue page sends at once).",
-                copies(plans.len() as u64),
-                ops::when_text(&plans)
+            let w = Words::of(l);
+            fill(
+                w.released,
+                &[&w.copies(plans.len() as u64), &ops::when_text(&plans)],
             )
         })
-            .map_err(Fail::from),
+        .map_err(Fail::from),
     )
 }
 
 pub async fn refuse(
     State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
     a: Option<Extension<Actor>>,
     Path(id): Path<i64>,
     Form(f): Form<api::RefuseBody>,
@@ -823,28 +879,34 @@ pub async fn refuse(
     back(
         &format!("/held/{id}"),
         r.map(|r| {
-            format!(
-                "Refused: {} not sent{}.",
-                copies(r.copies),
-                if r.sender_notified {
-                    "; the sender is told why"
-                } else {
-                    ""
-                }
-            )
+            let w = Words::of(l);
+            let t = if r.sender_notified {
+                w.refused_told
+            } else {
+                w.refused_quiet
+            };
+            fill(t, &[&w.copies(r.copies)])
         })
         .map_err(Fail::from),
     )
 }
 
-pub async fn queue(State(s): State<Arc<AdminState>>, Query(n): Query<Note>) -> Response {
+pub async fn queue(
+    State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
+    Query(n): Query<Note>,
+) -> Response {
+    let w = Words::of(l);
     let items = match queue_items(&s, api::DEFAULT_LIMIT).await {
         Ok(i) => i,
-        Err(f) => return fail_page(&s, f).await,
+        Err(f) => return fail_page(&s, w, f).await,
     };
     let sender_zone_n = zone_name(&s.sender_zone, s.clock.now());
     let body = if items.is_empty() {
-        "<div class=\"card\"><p class=\"empty\">Nothing is waiting: every accepted copy has gone out.</p></div>".to_string()
+        format!(
+            "<div class=\"card\"><p class=\"empty\">{}</p></div>",
+            w.queue_empty
+        )
     } else {
         let mut rows = String::new();
         for i in &items {
@@ -854,40 +916,54 @@ pub async fn queue(State(s): State<Arc<AdminState>>, Query(n): Query<Note>) -> R
                 .as_deref()
                 .map(|x| {
                     format!(
-                        "<div class=\"small muted\">{} attempt{} · {}</div>",
-                        r.attempts,
-                        if r.attempts == 1 { "" } else { "s" },
+                        "<div class=\"small muted\">{} · {}</div>",
+                        fill(w.attempts, &[&r.attempts.to_string()]),
                         esc(&clip(x, 90))
                     )
                 })
                 .unwrap_or_default();
+            let why = i
+                .wait_reason
+                .as_ref()
+                .filter(|_| r.state == DeliveryState::Queued)
+                .map(|t| format!("<div class=\"why\">{}</div>", esc(t.get(l))))
+                .unwrap_or_default();
             rows.push_str(&format!(
-                "<tr><td>{}</td><td>{}</td><td><a class=\"subj\" href=\"/held/{}\">{}</a><div class=\"small muted\">{} → {}</div>{reply}</td><td>{}</td>\
-                 <td><div class=\"actions\"><form method=\"post\" action=\"/queue/{}/send-now\"><button class=\"btn small blue\">Send now</button></form>\
-                 <details><summary>more</summary><form method=\"post\" action=\"/queue/{}/drop\"><button class=\"btn small danger\">Drop message</button></form></details></div></td></tr>",
-                time_cell(r.deliver_at, &i.recipient_zone, &i.recipient_timezone),
-                time_cell(r.deliver_at, &s.sender_zone, &sender_zone_n),
+                "<tr><td>{}</td><td>{}</td><td><a class=\"subj\" href=\"/held/{}\">{}</a><div class=\"small muted\">{} → {}</div>{reply}</td><td>{}{why}</td>\
+                 <td><div class=\"actions\"><form method=\"post\" action=\"/queue/{}/send-now\"><button class=\"btn small blue\">{}</button></form>\
+                 <details><summary>{}</summary><form method=\"post\" action=\"/queue/{}/drop\"><button class=\"btn small danger\">{}</button></form></details></div></td></tr>",
+                time_cell(w, r.deliver_at, &i.recipient_zone, &i.recipient_timezone),
+                time_cell(w, r.deliver_at, &s.sender_zone, &sender_zone_n),
                 r.message_id,
-                esc(&clip(r.subject.as_deref().unwrap_or("(no subject)"), 60)),
+                esc(&clip(r.subject.as_deref().unwrap_or(w.no_subject), 60)),
                 esc(&r.mail_from),
                 esc(&r.rcpt),
-                state_chip(r.state),
+                state_chip(w, r.state),
                 r.message_id,
+                w.send_now,
+                w.more,
                 r.message_id,
+                w.drop_btn,
             ));
         }
         format!(
-            "<div class=\"card\"><table><thead><tr><th>Goes at (recipient's time)</th><th>(sender's time)</th><th>Message</th><th>State</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>"
+            "<div class=\"card\"><table class=\"cards\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{rows}</tbody></table></div>",
+            w.th_goes_at, w.th_your_time, w.th_message, w.th_state
         )
     };
     let body = format!(
-        "<h1>Queue</h1><p class=\"lead\">Copies waiting for the recipient's business hours, a free slot, or a retry. Send now skips the wait for every copy of that message.</p>{body}"
+        "<h1>{}</h1><p class=\"lead\">{}</p>{body}",
+        w.queue_title, w.queue_lead
     );
-    page(&frame(&s, "Queue", Tab::Queue, &n).await, &body)
+    page(
+        &frame(&s, w, w.queue, Tab::Queue, "/queue", &n).await,
+        &body,
+    )
 }
 
 pub async fn send_now(
     State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
     a: Option<Extension<Actor>>,
     Path(id): Path<i64>,
 ) -> Response {
@@ -895,64 +971,88 @@ pub async fn send_now(
     s.wakeup.notify_one();
     back(
         "/queue",
-        r.map(|n| format!("Message {id}: {} due now.", copies(n)))
-            .map_err(Fail::from),
+        r.map(|n| {
+            let w = Words::of(l);
+            fill(w.due_now, &[&id.to_string(), &w.copies(n)])
+        })
+        .map_err(Fail::from),
     )
 }
 
 pub async fn drop_message(
     State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
     a: Option<Extension<Actor>>,
     Path(id): Path<i64>,
 ) -> Response {
     let r = ops::drop_message(&s.store, MessageId(id), &actor(&a), s.clock.now()).await;
     back(
         "/queue",
-        r.map(|n| format!("Message {id}: {} dropped; nothing more is sent.", copies(n)))
-            .map_err(Fail::from),
+        r.map(|n| {
+            let w = Words::of(l);
+            fill(w.dropped, &[&id.to_string(), &w.copies(n)])
+        })
+        .map_err(Fail::from),
     )
 }
 
-pub async fn suppressions(State(s): State<Arc<AdminState>>, Query(n): Query<Note>) -> Response {
+pub async fn suppressions(
+    State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
+    Query(n): Query<Note>,
+) -> Response {
+    let w = Words::of(l);
     let list = match s.store.list_suppressions(api::DEFAULT_LIMIT).await {
         Ok(l) => l,
-        Err(e) => return fail_page(&s, e.into()).await,
+        Err(e) => return fail_page(&s, w, e.into()).await,
     };
     let zone_n = zone_name(&s.sender_zone, s.clock.now());
     let rows: String = list
         .iter()
         .map(|x| {
             format!(
-                "<tr><td class=\"mono\">{}</td><td>{}</td><td><span class=\"chip\">{}</span></td><td>{}</td><td><form method=\"post\" action=\"/suppressions/remove\"><input type=\"hidden\" name=\"address\" value=\"{}\"><button class=\"btn small\">Remove</button></form></td></tr>",
+                "<tr><td class=\"mono\">{}</td><td>{}</td><td><span class=\"chip mono\">{}</span></td><td>{}</td><td><form method=\"post\" action=\"/suppressions/remove\"><input type=\"hidden\" name=\"address\" value=\"{}\"><button class=\"btn small\">{}</button></form></td></tr>",
                 esc(&x.address),
                 esc(&clip(&x.reason, 100)),
                 x.source,
-                time_cell(x.created_at, &s.sender_zone, &zone_n),
-                esc(&x.address)
+                time_cell(w, x.created_at, &s.sender_zone, &zone_n),
+                esc(&x.address),
+                w.remove_btn
             )
         })
         .collect();
     let table = if list.is_empty() {
-        "<p class=\"empty\">No address is suppressed.</p>".to_string()
+        format!("<p class=\"empty\">{}</p>", w.supp_empty)
     } else {
         format!(
-            "<table><thead><tr><th>Address</th><th>Why</th><th>Source</th><th>Since</th><th></th></tr></thead><tbody>{rows}</tbody></table>"
+            "<table class=\"cards\"><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th></th></tr></thead><tbody>{rows}</tbody></table>",
+            w.th_address, w.th_why, w.th_source, w.th_since
         )
     };
     let body = format!(
-        "<h1>Suppression list</h1><p class=\"lead\">Mail to these addresses is refused while the mail program is still connected. Hard bounces add themselves.</p>\
-         <div class=\"card\"><form method=\"post\" action=\"/suppressions/add\" class=\"actions\"><input type=\"email\" name=\"address\" placeholder=\"address@example.com\" required aria-label=\"address\">\
-         <input type=\"text\" name=\"reason\" placeholder=\"Why (optional)\" aria-label=\"reason\"><button class=\"btn blue\">Suppress</button></form></div>\
-         <div class=\"card\">{table}</div>"
+        "<h1>{}</h1><p class=\"lead\">{}</p>\
+         <div class=\"card\"><form method=\"post\" action=\"/suppressions/add\" class=\"actions\"><input type=\"email\" name=\"address\" placeholder=\"address@example.com\" required aria-label=\"{}\">\
+         <input type=\"text\" name=\"reason\" placeholder=\"{}\" aria-label=\"{}\"><button class=\"btn blue\">{}</button></form></div>\
+         <div class=\"card\">{table}</div>",
+        w.supp_title, w.supp_lead, w.th_address, w.why_placeholder, w.th_why, w.suppress_btn
     );
     page(
-        &frame(&s, "Suppressions", Tab::Suppressions, &n).await,
+        &frame(
+            &s,
+            w,
+            w.suppressions,
+            Tab::Suppressions,
+            "/suppressions",
+            &n,
+        )
+        .await,
         &body,
     )
 }
 
 pub async fn suppress_add(
     State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
     a: Option<Extension<Actor>>,
     Form(f): Form<api::SuppressBody>,
 ) -> Response {
@@ -967,11 +1067,10 @@ pub async fn suppress_add(
     back(
         "/suppressions",
         r.map(|r| match r {
-            ops::Suppressed::Added => format!("{} is suppressed.", f.address.trim()),
-            ops::Suppressed::Already(e) => format!(
-                "{} was already suppressed since {}.",
-                e.address,
-                e.created_at.strftime("%Y-%m-%d")
+            ops::Suppressed::Added => fill(Words::of(l).supp_added, &[f.address.trim()]),
+            ops::Suppressed::Already(e) => fill(
+                Words::of(l).supp_already,
+                &[&e.address, &e.created_at.strftime("%Y-%m-%d").to_string()],
             ),
         })
         .map_err(Fail::from),
@@ -980,28 +1079,31 @@ pub async fn suppress_add(
 
 pub async fn suppress_remove(
     State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
     a: Option<Extension<Actor>>,
     Form(f): Form<api::SuppressBody>,
 ) -> Response {
     let r = ops::unsuppress(&s.store, &f.address, &actor(&a), s.clock.now()).await;
     back(
         "/suppressions",
-        r.map(|()| format!("{} may receive mail again.", f.address.trim()))
+        r.map(|()| fill(Words::of(l).supp_removed, &[f.address.trim()]))
             .map_err(Fail::from),
     )
 }
 
-pub async fn reload(State(s): State<Arc<AdminState>>, a: Option<Extension<Actor>>) -> Response {
+pub async fn reload(
+    State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
+    a: Option<Extension<Actor>>,
+) -> Response {
+    let w = Words::of(l);
     tracing::info!(actor = %actor(&a), "configuration reload asked");
     let r = s.live.reload().await.map_err(|e| Fail::Bad(e.to_string()));
     back(
         "/",
         r.map(|applied| match applied.restart_needed.as_slice() {
-            [] => "Configuration reloaded.".to_string(),
-            keys => format!(
-                "Configuration reloaded; {} keep their running values until a restart.",
-                keys.join(", ")
-            ),
+            [] => w.reloaded.to_string(),
+            keys => fill(w.reloaded_restart, &[&keys.join(", ")]),
         }),
     )
 }
@@ -1012,27 +1114,39 @@ pub struct LoginQuery {
 }
 
 /// The login form; with `error`, that message above it and the status.
-fn login_page(next: &str, error: Option<(axum::http::StatusCode, String)>) -> Response {
+fn login_page(
+    w: &'static Words,
+    switch: bool,
+    next: &str,
+    error: Option<(axum::http::StatusCode, String)>,
+) -> Response {
     let err = error
         .as_ref()
         .map(|(_, m)| format!("<div class=\"flash err\">{}</div>", esc(m)))
         .unwrap_or_default();
     let f = Frame {
-        title: "Log in",
+        title: w.log_in,
         tab: Tab::None,
         held: 0,
         flash: None,
         logout: false,
-        visitor: None,
+        visitor: false,
+        bare: true,
+        words: w,
+        switch_back: switch.then(|| format!("/login?next={}", auth::urlencode(next))),
     };
     let mut r = page(
         &f,
         &format!(
-            "<div class=\"login card\"><h1>Log in</h1><p class=\"lead\">Enter the admin token (<span class=\"mono\">[admin] token</span> in sendwell.toml).</p>{err}\
+            "<div class=\"login card\"><h1>{}</h1><p class=\"lead\">{}</p>{err}\
              <form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"next\" value=\"{}\">\
-             <p><input type=\"password\" name=\"token\" autocomplete=\"current-password\" required autofocus aria-label=\"token\"></p>\
-             <button class=\"btn blue\">Log in</button></form></div>",
-            esc(next)
+             <p><input type=\"password\" name=\"token\" autocomplete=\"current-password\" required autofocus aria-label=\"{}\"></p>\
+             <button class=\"btn blue\">{}</button></form></div>",
+            w.log_in,
+            w.login_lead,
+            esc(next),
+            w.log_in,
+            w.log_in
         ),
     );
     if let Some((status, _)) = error {
@@ -1041,8 +1155,17 @@ fn login_page(next: &str, error: Option<(axum::http::StatusCode, String)>) -> Re
     r
 }
 
-pub async fn login_form(Query(q): Query<LoginQuery>) -> Response {
-    login_page(&auth::safe_next(q.next.as_deref()), None)
+pub async fn login_form(
+    State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
+    Query(q): Query<LoginQuery>,
+) -> Response {
+    login_page(
+        Words::of(l),
+        s.config().admin.language.is_none(),
+        &auth::safe_next(q.next.as_deref()),
+        None,
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -1056,11 +1179,14 @@ pub struct LoginForm {
 /// looking at the token.
 pub async fn login(
     State(s): State<Arc<AdminState>>,
+    Lang(l): Lang,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Form(f): Form<LoginForm>,
 ) -> Response {
     let next = auth::safe_next(f.next.as_deref());
     let config = s.config();
+    let w = Words::of(l);
+    let switch = config.admin.language.is_none();
     let Some(token) = &config.admin.token else {
         return Redirect::to(&next).into_response();
     };
@@ -1068,7 +1194,7 @@ pub async fn login(
     let ip = peer.ip();
     if let Some(retry_secs) = s.login_failures.blocked(&ip, limit) {
         tracing::warn!(client = %ip, retry_secs, "review page login refused: too many wrong tokens");
-        return login_locked(&next, ip, retry_secs);
+        return login_locked(w, switch, &next, ip, retry_secs);
     }
     if auth::same(f.token.trim(), token) {
         let mut r = Redirect::to(&next).into_response();
@@ -1080,24 +1206,31 @@ pub async fn login(
     let locked = s.login_failures.failed(&ip, limit);
     s.login_failures.housekeeping(std::time::Instant::now());
     match locked {
-        Some(retry_secs) => login_locked(&next, ip, retry_secs),
+        Some(retry_secs) => login_locked(w, switch, &next, ip, retry_secs),
         None => login_page(
+            w,
+            switch,
             &next,
-            Some((
-                axum::http::StatusCode::UNAUTHORIZED,
-                "That is not the token.".into(),
-            )),
+            Some((axum::http::StatusCode::UNAUTHORIZED, w.wrong_token.into())),
         ),
     }
 }
 
 /// The login form, refused for now: 429 with `Retry-After`.
-fn login_locked(next: &str, ip: IpAddr, retry_secs: u64) -> Response {
+fn login_locked(
+    w: &'static Words,
+    switch: bool,
+    next: &str,
+    ip: IpAddr,
+    retry_secs: u64,
+) -> Response {
     let mut r = login_page(
+        w,
+        switch,
         next,
         Some((
             axum::http::StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many wrong tokens from {ip}; try again in {retry_secs} s."),
+            fill(w.locked, &[&ip.to_string(), &retry_secs.to_string()]),
         )),
     );
     r.headers_mut()

@@ -164,7 +164,7 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
         }
     }
     let lang = config.notices.language;
-    let reply = a.reply("ID");
+    let reply = a.reply("ID", &config.seller_zone(args.user.as_deref()), false);
     match args.format {
         Format::Json => {
             let mut j = a.report_json(lang).unwrap_or_else(

@@ -303,7 +303,7 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
                 println!("the queue is empty");
             } else {
                 let schedule = crate::schedule::Schedule::new(&config.schedule)?;
-                let here = jiff::tz::TimeZone::system();
+                let here = config.seller_zone(None);
                 let mut table = Vec::new();
                 for r in &rows {
                     let contact = store.contact(&r.rcpt).await.ok().flatten();
@@ -320,6 +320,11 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
                             who.placement.zone_name()
                         ),
                         yours.strftime("%a %d %b %H:%M").to_string(),
+                        r.wait
+                            .as_ref()
+                            .filter(|_| r.state == DeliveryState::Queued)
+                            .map(|w| w.text().get(config.notices.language).to_string())
+                            .unwrap_or_default(),
                         r.attempts.to_string(),
                         crate::display::clip(&r.mail_from, 26),
                         crate::display::clip(&r.rcpt, 26),
@@ -339,6 +344,7 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
                             "STATE",
                             "DELIVER AT (RECIPIENT'S TIME)",
                             "(YOUR TIME)",
+                            "WHY IT WAITS",
                             "TRY",
                             "FROM",
                             "TO",

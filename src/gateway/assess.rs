@@ -7,6 +7,7 @@
 //! the history under the store's lock, `check` reads a snapshot).
 
 use jiff::Timestamp;
+use jiff::tz::TimeZone;
 
 use super::replies;
 use crate::message::MessageFacts;
@@ -17,7 +18,7 @@ use crate::policy::{
 use crate::schedule::caps::{
     Candidate, CapDecision, CapsConfig, ContentHashes, History, SendKind, plan_with_window,
 };
-use crate::schedule::{Known, Placement, Schedule};
+use crate::schedule::{Known, Placement, Schedule, Wait};
 use crate::smtp::Reply;
 use crate::store::{Contact, DeliveryState, SlotRequest};
 
@@ -70,6 +71,8 @@ pub struct Copy {
     pub state: DeliveryState,
     pub rewrites: Vec<Rewrite>,
     pub deliver_at: Timestamp,
+    /// Why the copy waits past now, if it does (stored with the delivery).
+    pub wait: Option<Wait>,
     pub placement: Placement,
     pub kind: SendKind,
 }
@@ -117,20 +120,18 @@ pub fn assess(input: &Input<'_>) -> Assessment {
                 _ if message_hold => DeliveryState::Held,
                 _ => DeliveryState::Queued,
             };
-            let deliver_at = input
-                .schedule
-                .plan(
-                    now,
-                    &person.placement,
-                    is_reply,
-                    &format!("{key}/{}", person.address),
-                )
-                .at;
+            let slot = input.schedule.plan(
+                now,
+                &person.placement,
+                is_reply,
+                &format!("{key}/{}", person.address),
+            );
             Copy {
                 rcpt: person.address.clone(),
                 state,
                 rewrites: rv.map(|r| r.rewrites.clone()).unwrap_or_default(),
-                deliver_at,
+                deliver_at: slot.at,
+                wait: Wait::from_slot(&slot.why),
                 placement: person.placement.clone(),
                 kind: match (is_reply, person.facts.established) {
                     (true, _) => SendKind::Reply,
@@ -226,8 +227,8 @@ impl Assessment {
     /// content repeats what this recipient got recently (REPEAT_CONTENT, a
     /// recipient-level hold every surface shows).
     pub fn apply_caps(&mut self, i: usize, d: CapDecision) {
+        self.caps_time(i, &d);
         let c = &mut self.copies[i];
-        c.deliver_at = d.deliver_at;
         let Some(reason) = d.repeat else { return };
         c.state = DeliveryState::Held;
         if let Some(v) = self.verdict.as_mut()
@@ -239,6 +240,19 @@ impl Assessment {
             rv.action = rv.action.max(Decision::Hold);
             rv.hits.push(repeat_hit(&reason));
         }
+    }
+
+    /// The caps' time for copy `i`, and their reason when they moved it
+    /// (the first cap that fired speaks for the wait), without the
+    /// REPEAT_CONTENT hold (a release applies only this).
+    pub fn caps_time(&mut self, i: usize, d: &CapDecision) {
+        let c = &mut self.copies[i];
+        if d.deliver_at > c.deliver_at
+            && let Some(w) = d.hits.first().and_then(|(rule, _)| Wait::from_cap(*rule))
+        {
+            c.wait = Some(w);
+        }
+        c.deliver_at = d.deliver_at;
     }
 
     /// The content hashes the caps compare for REPEAT_CONTENT.
@@ -279,12 +293,20 @@ impl Assessment {
         }
     }
 
-    /// The reply the mail program sees; `ids` names the stored messages.
-    pub fn reply(&self, ids: &str) -> Reply {
+    /// The reply the mail program sees; `ids` names the stored messages,
+    /// `you` is the seller's zone (each waiting copy's time is given in the
+    /// recipient's zone and in theirs), `utf8` whether the client announced
+    /// SMTPUTF8 (else the line stays ASCII).
+    pub fn reply(&self, ids: &str, you: &TimeZone, utf8: bool) -> Reply {
         if let Some(r) = &self.refusal {
             return r.clone();
         }
-        replies::accepted(ids, &self.plan_text(), &self.held(), self.copies.len())
+        replies::accepted(
+            ids,
+            &self.plan_text(you, utf8),
+            &self.held(),
+            self.copies.len(),
+        )
     }
 
     /// The verdict as JSON (the `check --format json` and audit shape),
@@ -308,6 +330,10 @@ impl Assessment {
                     r["deliver_at"] = serde_json::Value::String(c.deliver_at.to_string());
                     r["timezone"] = c.placement.zone_name().into();
                     r["timezone_source"] = c.placement.source.to_string().into();
+                    if let Some(w) = &c.wait {
+                        r["wait"] = w.code().into();
+                        r["wait_reason"] = w.text().get(lang).into();
+                    }
                     if c.state == DeliveryState::Held {
                         r["verdict"] = "hold".into();
                     }
@@ -320,27 +346,28 @@ impl Assessment {
         Some(j)
     }
 
-    /// "; buyer@example.de at Mon 09:07 Europe/Berlin" for copies that wait.
-    fn plan_text(&self) -> String {
+    /// "; hans@firma.de: Mon 7 Dec 09:07 Europe/Berlin (your time 16:07) -
+    /// weekend" for copies that wait (the first few; the rest counted).
+    fn plan_text(&self, you: &TimeZone, utf8: bool) -> String {
         const SHOWN: usize = 3;
         let waiting: Vec<String> = self
             .waiting(60)
             .map(|c| {
-                let local = c.deliver_at.to_zoned(c.placement.zone.clone());
-                format!(
-                    "{} at {} {}",
-                    c.rcpt,
-                    local.strftime("%a %H:%M"),
-                    c.placement.zone_name()
+                replies::waiting_copy(
+                    &c.rcpt,
+                    &c.deliver_at.to_zoned(c.placement.zone.clone()),
+                    &c.deliver_at.to_zoned(you.clone()),
+                    c.wait.as_ref(),
+                    utf8,
                 )
             })
             .collect();
         match waiting.len() {
             0 => String::new(),
-            n if n <= SHOWN => format!("; {}", waiting.join(", ")),
+            n if n <= SHOWN => format!("; {}", waiting.join("; ")),
             n => format!(
-                "; {} and {} more later",
-                waiting[..SHOWN].join(", "),
+                "; {}; and {} more later",
+                waiting[..SHOWN].join("; "),
                 n - SHOWN
             ),
         }

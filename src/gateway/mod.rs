@@ -297,6 +297,7 @@ impl Gateway {
                         rcpt: a.copies[i].rcpt.clone(),
                         deliver_at: a.copies[i].deliver_at,
                         state: a.copies[i].state,
+                        wait: a.copies[i].wait.clone(),
                     })
                     .collect(),
                 data: body,
@@ -353,7 +354,8 @@ impl Gateway {
         if let Some(after) = self.config.schedule.notify_deferred_after {
             self.notify_deferred(&sub, &a, &head, after, now).await;
         }
-        a.reply(&ids_text)
+        let you = self.config.seller_zone(sub.client.auth_user.as_deref());
+        a.reply(&ids_text, &you, sub.smtputf8)
     }
 
     /// A resend replaces what it fixes: copies of an earlier message from

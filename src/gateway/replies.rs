@@ -7,6 +7,7 @@ use crate::display;
 use crate::policy::verdict::MAX_SMTP_SUMMARY;
 use crate::policy::{Hit, RecipientVerdict, Refusal, RuleId};
 use crate::recipient::dns::{DomainProblem, DomainVerdict};
+use crate::schedule::Wait;
 use crate::smtp::Reply;
 use crate::store::Suppression;
 
@@ -199,6 +200,34 @@ pub fn domain(v: &DomainVerdict) -> Option<Reply> {
     })
 }
 
+/// One waiting copy in the `250`: `hans@firma.de: Mon 7 Dec 09:07
+/// Europe/Berlin (your time 16:07) - weekend`. The seller's time gets its
+/// weekday when it falls on another day, and is left out when both zones
+/// are one. The dash is an em dash only when the client speaks SMTPUTF8.
+pub fn waiting_copy(
+    rcpt: &str,
+    theirs: &jiff::Zoned,
+    yours: &jiff::Zoned,
+    wait: Option<&Wait>,
+    utf8: bool,
+) -> String {
+    let zone = theirs.time_zone().iana_name().unwrap_or("UTC");
+    let mut out = format!("{rcpt}: {} {zone}", theirs.strftime("%a %-d %b %H:%M"));
+    if yours.time_zone().iana_name() != theirs.time_zone().iana_name() {
+        let fmt = if yours.date() == theirs.date() {
+            "%H:%M"
+        } else {
+            "%a %H:%M"
+        };
+        out.push_str(&format!(" (your time {})", yours.strftime(fmt)));
+    }
+    if let Some(w) = wait {
+        out.push_str(if utf8 { " \u{2014} " } else { " - " });
+        out.push_str(&w.phrase());
+    }
+    out
+}
+
 /// `250` after the final dot: where the message went.
 pub fn accepted(ids: &str, plan: &str, held: &[&str], copies: usize) -> Reply {
     if held.is_empty() {
@@ -261,6 +290,36 @@ mod tests {
             "<buyer@example.de> is suppressed since 2026-11-20: 550 5.1.1 no such user  second"
         );
         assert_eq!(r.to_wire().iter().filter(|&&b| b == b'\n').count(), 1);
+    }
+
+    #[test]
+    fn a_waiting_copy_names_date_both_times_and_why() {
+        let t: jiff::Timestamp = "2026-12-07T08:00:00Z".parse().expect("a time");
+        let zone = |n: &str| jiff::tz::TimeZone::get(n).expect("a zone");
+        let berlin = t.to_zoned(zone("Europe/Berlin"));
+        let shanghai = t.to_zoned(zone("Asia/Shanghai"));
+        let line = waiting_copy(
+            "hans@firma.de",
+            &berlin,
+            &shanghai,
+            Some(&Wait::Weekend),
+            false,
+        );
+        assert_eq!(
+            line,
+            "hans@firma.de: Mon 7 Dec 09:00 Europe/Berlin (your time 16:00) - weekend"
+        );
+        let utf8 = waiting_copy("hans@firma.de", &berlin, &shanghai, None, true);
+        assert!(!utf8.contains(" - "), "{utf8}");
+        let hawaii = t.to_zoned(zone("Pacific/Honolulu"));
+        assert_eq!(
+            waiting_copy("a@b.de", &berlin, &hawaii, Some(&Wait::ColdGap), true),
+            "a@b.de: Mon 7 Dec 09:00 Europe/Berlin (your time Sun 22:00) \u{2014} gap between first-contact mails"
+        );
+        assert_eq!(
+            waiting_copy("a@b.de", &berlin, &berlin, None, false),
+            "a@b.de: Mon 7 Dec 09:00 Europe/Berlin"
+        );
     }
 
     #[test]

@@ -1200,6 +1200,7 @@ async fn enqueue_report(
             rcpt: claim.mail_from.clone(),
             deliver_at: now,
             state: DeliveryState::Queued,
+            wait: None,
         }],
     };
     let event = Event::new(

@@ -19,6 +19,7 @@ pub mod config;
 pub mod holidays;
 pub mod placement;
 pub mod slot;
+pub mod wait;
 
 use std::path::PathBuf;
 
@@ -28,6 +29,7 @@ pub use config::{BusinessHours, ScheduleConfig, Window};
 pub use holidays::{Calendar, Holiday};
 pub use placement::{Known, Placement, PlacementSource, Placer};
 pub use slot::{Slot, Why, next_slot, plan};
+pub use wait::Wait;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {

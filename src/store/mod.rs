@@ -16,6 +16,8 @@ use std::fmt;
 use jiff::Timestamp;
 use serde::Serialize;
 
+use crate::schedule::Wait;
+
 mod audit;
 mod ledger;
 mod nodes;
@@ -162,6 +164,8 @@ pub struct NewDelivery {
     pub deliver_at: Timestamp,
     /// `Queued` or `Held`.
     pub state: DeliveryState,
+    /// Why a queued copy waits past now, if it does.
+    pub wait: Option<Wait>,
 }
 
 /// A delivery a courier has claimed (state `delivering`, lease held).
@@ -222,6 +226,9 @@ pub struct DeliveryRow {
     pub rcpt: String,
     pub state: DeliveryState,
     pub deliver_at: Timestamp,
+    /// Why a queued copy waits (the schedule's or the caps' reason);
+    /// `None` once it is tried or made due by hand.
+    pub wait: Option<Wait>,
     pub attempts: u32,
     pub last_reply: Option<String>,
     pub updated_at: Timestamp,

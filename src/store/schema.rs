@@ -30,6 +30,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0008_message_parts.sql"),
     include_str!("../../migrations/sqlite/0009_route_budgets.sql"),
     include_str!("../../migrations/sqlite/0010_nodes.sql"),
+    include_str!("../../migrations/sqlite/0011_delivery_wait.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -42,6 +43,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0008_message_parts.sql"),
     include_str!("../../migrations/postgres/0009_route_budgets.sql"),
     include_str!("../../migrations/postgres/0010_nodes.sql"),
+    include_str!("../../migrations/postgres/0011_delivery_wait.sql"),
 ];
 
 impl Dialect {

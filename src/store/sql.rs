@@ -386,7 +386,7 @@ impl Store {
                 Outcome::Delivered { id, reply } => final_update(DeliveryState::Delivered, *id, reply, now_ms, owner),
                 Outcome::Bounced { id, reply } => final_update(DeliveryState::Bounced, *id, reply, now_ms, owner),
                 Outcome::Deferred { id, reply, retry_at, delay_notified } => sqlx::query(
-                    "UPDATE deliveries SET state = 'deferred', attempts = attempts + 1, deliver_at = $1, \
+                    "UPDATE deliveries SET state = 'deferred', attempts = attempts + 1, deliver_at = $1, wait = NULL, \
                      delay_notified = $2, last_reply = $3, owner = NULL, lease_until = NULL, updated_at = $4 \
                      WHERE id = $5 AND owner = $6 AND state = 'delivering' \
                      RETURNING message_id, rcpt, attempts, route",
@@ -535,7 +535,7 @@ impl Store {
     pub async fn retry(&self, id: MessageId, now: Timestamp, record: Option<Event>) -> Result<u64> {
         self.admin_update(
             id,
-            "UPDATE deliveries SET deliver_at = $2, updated_at = $2 \
+            "UPDATE deliveries SET deliver_at = $2, wait = NULL, updated_at = $2 \
              WHERE message_id = $1 AND state IN ('queued', 'deferred')",
             now,
             None,
@@ -572,37 +572,38 @@ impl Store {
         record: Option<Event>,
     ) -> Result<u64> {
         let m = self.message(id).await?.ok_or(Error::NoSuchMessage(id))?;
-        let plans: Vec<(String, Timestamp)> = m
+        let plans: Vec<(String, Timestamp, Option<Wait>)> = m
             .deliveries
             .into_iter()
             .filter(|d| d.state == DeliveryState::Held)
-            .map(|d| (d.rcpt, now))
+            .map(|d| (d.rcpt, now, None))
             .collect();
         self.release_held_at(id, &plans, now, record).await
     }
 
     /// Held deliveries of a message go on to the queue, each due at its
-    /// planned time (`plans`: recipient and time), in one transaction with
-    /// the record. Returns how many copies were released.
+    /// planned time (`plans`: recipient, time and why it waits), in one
+    /// transaction with the record. Returns how many copies were released.
     pub async fn release_held_at(
         &self,
         id: MessageId,
-        plans: &[(String, Timestamp)],
+        plans: &[(String, Timestamp, Option<Wait>)],
         now: Timestamp,
         record: Option<Event>,
     ) -> Result<u64> {
         let mut tx = self.begin_write().await?;
         must_exist(&mut tx, id).await?;
         let mut n = 0;
-        for (rcpt, at) in plans {
+        for (rcpt, at, wait) in plans {
             n += sqlx::query(
-                "UPDATE deliveries SET state = 'queued', deliver_at = $3, first_due_at = $3, updated_at = $4 \
-                 WHERE message_id = $1 AND rcpt = $2 AND state = 'held'",
+                "UPDATE deliveries SET state = 'queued', deliver_at = $3, first_due_at = $3, updated_at = $4, \
+                 wait = $5 WHERE message_id = $1 AND rcpt = $2 AND state = 'held'",
             )
             .bind(id.0)
             .bind(rcpt.as_str())
             .bind(at.as_millisecond())
             .bind(now.as_millisecond())
+            .bind(wait.as_ref().map(Wait::code))
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -782,6 +783,19 @@ impl Store {
         Ok(out)
     }
 
+    /// Delivered copies of sendwell's own mail (notices, delivery reports,
+    /// journal copies: the null envelope sender), which the overview counts
+    /// apart from the sellers' mail.
+    pub async fn own_mail_delivered(&self) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries d JOIN messages m ON m.id = d.message_id \
+             WHERE d.state = 'delivered' AND m.mail_from = ''",
+        )
+        .fetch_one(&self.inner.pool)
+        .await?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
     /// Waits for pending writes and closes the pool.
     pub async fn close(&self) {
         self.inner.closed.store(true, Ordering::Release);
@@ -829,7 +843,7 @@ async fn must_exist(tx: &mut sqlx::Transaction<'static, sqlx::Any>, id: MessageI
 }
 
 pub(super) const DELIVERY_ROW_SELECT: &str = "SELECT d.id, d.message_id, m.mail_from, d.rcpt, d.state, d.deliver_at, \
-     d.attempts, d.last_reply, d.updated_at, m.subject, d.route \
+     d.wait, d.attempts, d.last_reply, d.updated_at, m.subject, d.route \
      FROM deliveries d JOIN messages m ON m.id = d.message_id";
 
 pub(super) fn delivery_row(r: &AnyRow) -> Result<DeliveryRow> {
@@ -840,6 +854,10 @@ pub(super) fn delivery_row(r: &AnyRow) -> Result<DeliveryRow> {
         rcpt: r.try_get("rcpt")?,
         state: parse_state(&r.try_get::<String, _>("state")?)?,
         deliver_at: ts(r.try_get("deliver_at")?)?,
+        wait: r
+            .try_get::<Option<String>, _>("wait")?
+            .as_deref()
+            .and_then(Wait::parse),
         attempts: u32::try_from(r.try_get::<i64, _>("attempts")?.max(0)).unwrap_or(u32::MAX),
         last_reply: r.try_get("last_reply")?,
         updated_at: ts(r.try_get("updated_at")?)?,

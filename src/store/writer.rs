@@ -16,6 +16,7 @@ use tokio::sync::{Mutex, mpsc, oneshot};
 use super::schema::Dialect;
 use super::{DeliveryId, Error, MessageId, NewMessage, Result};
 use crate::audit::chain::Event;
+use crate::schedule::Wait;
 
 /// Most messages in one group commit: bounds how long the first caller of a
 /// batch waits behind the others.
@@ -315,8 +316,8 @@ async fn insert(
     for d in &msg.deliveries {
         let did: i64 = sqlx::query_scalar(
             "INSERT INTO deliveries \
-             (message_id, rcpt, state, deliver_at, first_due_at, attempts, delay_notified, updated_at, route) \
-             VALUES ($1, $2, $3, $4, $4, 0, 0, $5, $6) RETURNING id",
+             (message_id, rcpt, state, deliver_at, first_due_at, attempts, delay_notified, updated_at, route, wait) \
+             VALUES ($1, $2, $3, $4, $4, 0, 0, $5, $6, $7) RETURNING id",
         )
         .bind(id)
         .bind(d.rcpt.as_str())
@@ -324,6 +325,7 @@ async fn insert(
         .bind(d.deliver_at.as_millisecond())
         .bind(received_at)
         .bind(msg.route.as_str())
+        .bind(d.wait.as_ref().map(Wait::code))
         .fetch_one(&mut **tx)
         .await?;
         deliveries.push(DeliveryId(did));

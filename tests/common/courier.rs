@@ -78,6 +78,7 @@ impl Rig {
                     rcpt: r.to_string(),
                     deliver_at: now,
                     state: DeliveryState::Queued,
+                    wait: None,
                 })
                 .collect(),
         };
