@@ -45,6 +45,9 @@ pub struct Config {
     pub source: Option<PathBuf>,
     /// The review page, its JSON API, `/metrics` and `/healthz`.
     pub admin: AdminConfig,
+    /// `[[inbox]]`: the sellers' mailboxes sendwell reads (read-only) to
+    /// learn from replies, out-of-office answers and late bounces.
+    pub inbox: Vec<crate::inbox::InboxConfig>,
 }
 
 impl Default for Config {
@@ -65,6 +68,7 @@ impl Default for Config {
             limits: LimitsConfig::default(),
             source: None,
             admin: AdminConfig::default(),
+            inbox: Vec::new(),
         }
     }
 }
@@ -758,6 +762,9 @@ impl Config {
         self.schedule.validate()?;
         self.caps.validate()?;
         self.dns.validate()?;
+        for (i, ib) in self.inbox.iter().enumerate() {
+            ib.validate(i)?;
+        }
         if self.limits.housekeeping_interval.is_zero() {
             return bad("limits.housekeeping_interval", "must be above zero".into());
         }

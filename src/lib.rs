@@ -31,6 +31,7 @@ pub mod clock;
 pub mod config;
 pub mod display;
 pub mod gateway;
+pub mod inbox;
 pub mod lockout;
 pub mod message;
 pub mod metrics;

@@ -37,6 +37,9 @@ pub enum Why {
     Holiday(String),
     /// No working window within [`MAX_SCAN_DAYS`] (a config without one).
     NoWindow,
+    /// The recipient said they are out of the office until then (an
+    /// automatic reply the inbox read).
+    Away(Timestamp),
 }
 
 impl Why {
@@ -46,6 +49,7 @@ impl Why {
             Why::OutsideHours => Some("OUTSIDE_BUSINESS_HOURS"),
             Why::Weekend => Some("WEEKEND"),
             Why::Holiday(_) => Some("PUBLIC_HOLIDAY"),
+            Why::Away(_) => Some("RECIPIENT_AWAY"),
             _ => None,
         }
     }
@@ -66,6 +70,11 @@ impl fmt::Display for Why {
             Why::Weekend => f.write_str("weekend"),
             Why::Holiday(n) => write!(f, "public holiday: {n}"),
             Why::NoWindow => f.write_str("no business window configured"),
+            Why::Away(until) => write!(
+                f,
+                "away until {}",
+                until.to_zoned(TimeZone::UTC).strftime("%a %d %b")
+            ),
         }
     }
 }
@@ -132,6 +141,9 @@ pub fn plan(
             why: Why::Reply,
         };
     }
+    if !placement.markets.is_empty() {
+        return plan_markets(now, placement, calendar, cfg, jitter_key);
+    }
     let tz = &placement.zone;
     let country = placement.country.as_deref();
     let hours = placement
@@ -194,6 +206,138 @@ pub fn plan(
         at: now,
         why: Why::NoWindow,
     }
+}
+
+/// [`plan`] for a recipient who may be away: nothing goes before
+/// `away_until`; from then on the usual plan (their business hours).
+pub fn plan_away(
+    now: Timestamp,
+    placement: &Placement,
+    calendar: &Calendar,
+    cfg: &ScheduleConfig,
+    is_reply: bool,
+    jitter_key: &str,
+    away_until: Option<Timestamp>,
+) -> Slot {
+    match away_until {
+        Some(until) if until > now && cfg.enabled => Slot {
+            at: plan(until, placement, calendar, cfg, false, jitter_key).at,
+            why: Why::Away(until),
+        },
+        _ => plan(now, placement, calendar, cfg, is_reply, jitter_key),
+    }
+}
+
+/// Steps of a UTC day the markets guess looks at.
+const MARKET_STEP_MINUTES: i64 = 15;
+
+/// The markets guess: on each UTC day that is a working day in every
+/// market (Saturday and Sunday off, and the holidays they all share), the
+/// stretches when the most markets are inside their business hours; the
+/// copy goes at the first of them still ahead (now, when inside one).
+fn plan_markets(
+    now: Timestamp,
+    placement: &Placement,
+    calendar: &Calendar,
+    cfg: &ScheduleConfig,
+    jitter_key: &str,
+) -> Slot {
+    use jiff::civil::Weekday;
+    let mut date = now.to_zoned(TimeZone::UTC).date();
+    let mut first_closed: Option<Why> = None;
+    let steps = 24 * 60 / MARKET_STEP_MINUTES;
+    for _ in 0..MAX_SCAN_DAYS {
+        let shared_holiday = placement
+            .markets
+            .iter()
+            .map(|(cc, _)| calendar.holiday(Some(cc), date))
+            .try_fold(None::<&str>, |first, h| h.map(|n| first.or(Some(n))))
+            .flatten();
+        let closed = if matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            Some(Why::Weekend)
+        } else {
+            shared_holiday.map(|n| Why::Holiday(n.to_string()))
+        };
+        if let Some(why) = closed {
+            first_closed.get_or_insert(why);
+        } else if let Some(midnight) = local(date, 0, &TimeZone::UTC) {
+            let at = |i: i64| {
+                midnight
+                    .checked_add(SignedDuration::from_mins(i * MARKET_STEP_MINUTES))
+                    .unwrap_or(midnight)
+            };
+            let counts: Vec<usize> = (0..steps)
+                .map(|i| {
+                    let t = at(i);
+                    placement
+                        .markets
+                        .iter()
+                        .filter(|(cc, tz)| at_work(t, cc, tz, calendar, cfg))
+                        .count()
+                })
+                .collect();
+            let best = counts.iter().copied().max().unwrap_or(0);
+            if best > 0 {
+                let mut i = 0;
+                while i < steps {
+                    if counts.get(i as usize) != Some(&best) {
+                        i += 1;
+                        continue;
+                    }
+                    let mut j = i;
+                    while counts.get(j as usize) == Some(&best) {
+                        j += 1;
+                    }
+                    let (start, end) = (at(i), at(j));
+                    if now < start {
+                        let span = end.duration_since(start).as_secs();
+                        let jit = jitter_seconds(jitter_key, cfg.jitter, span);
+                        return Slot {
+                            at: start
+                                .checked_add(SignedDuration::from_secs(jit))
+                                .unwrap_or(start),
+                            why: first_closed.unwrap_or(Why::OutsideHours),
+                        };
+                    }
+                    if now < end {
+                        return Slot {
+                            at: now,
+                            why: Why::InWindow,
+                        };
+                    }
+                    i = j;
+                }
+            }
+        }
+        match date.tomorrow() {
+            Ok(d) => date = d,
+            Err(_) => break,
+        }
+    }
+    Slot {
+        at: now,
+        why: Why::NoWindow,
+    }
+}
+
+/// Whether a market is at work at `t`: a working day there (its weekend and
+/// holidays) and inside its business hours.
+fn at_work(t: Timestamp, cc: &str, tz: &TimeZone, calendar: &Calendar, cfg: &ScheduleConfig) -> bool {
+    let local = t.to_zoned(tz.clone());
+    let date = local.date();
+    if calendar.holiday(Some(cc), date).is_some() || calendar.is_weekend(Some(cc), date) {
+        return false;
+    }
+    let hours = cfg
+        .countries
+        .get(cc)
+        .and_then(|o| o.business_hours.as_ref())
+        .unwrap_or(&cfg.business_hours);
+    let minutes = u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).unwrap_or(0);
+    hours
+        .on(date.weekday())
+        .iter()
+        .any(|w| w.start <= minutes && minutes < w.end)
 }
 
 /// [`plan`]'s time alone.

@@ -17,6 +17,7 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 mod audit;
+mod learned;
 mod ledger;
 mod review;
 mod routes;
@@ -26,6 +27,7 @@ mod suppression;
 mod writer;
 
 pub use audit::{AUDIT_PAGE, Pruned};
+pub use learned::{Learned, WaitingCopy};
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
 pub use review::{DayCounts, Decided, RecipientCopy};
 pub use routes::RoutePause;

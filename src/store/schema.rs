@@ -27,6 +27,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0005_review_indexes.sql"),
     include_str!("../../migrations/sqlite/0006_journal_address.sql"),
     include_str!("../../migrations/sqlite/0007_route_pauses.sql"),
+    include_str!("../../migrations/sqlite/0010_inbox.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -36,6 +37,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0005_review_indexes.sql"),
     include_str!("../../migrations/postgres/0006_journal_address.sql"),
     include_str!("../../migrations/postgres/0007_route_pauses.sql"),
+    include_str!("../../migrations/postgres/0010_inbox.sql"),
 ];
 
 impl Dialect {
