@@ -28,6 +28,7 @@ fn at(s: &str) -> Timestamp {
 fn config(dir: &Path, up: &TestUpstream, dovecot: &Dovecot) -> Config {
     let mut c = common::relay_config(dir, up);
     c.schedule.enabled = true;
+    std::fs::create_dir_all(dir).unwrap();
     let pw = dir.join("imap-password");
     std::fs::write(&pw, format!("{}\n", imap::PASSWORD)).unwrap();
     let entry = format!(
@@ -221,7 +222,14 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
         .iter()
         .find(|m| m.rcpt_to == ["lin@seller.example"])
         .expect("a notice to the seller");
-    let text = notice.text();
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&notice.data)
+        .unwrap();
+    let text = format!(
+        "{}\n{}",
+        parsed.subject().unwrap_or_default(),
+        parsed.body_text(0).unwrap_or_default()
+    );
     assert!(
         text.contains("ben@gmail.com replied") && text.contains("Re: Quote") && text.contains("Checking in"),
         "{text}"
@@ -250,15 +258,19 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
             ),
         )
         .await;
+    let port = dovecot.port.to_string();
+    let mine = || {
+        sendwell::inbox::health()
+            .into_iter()
+            .find(|h| h.mailbox.contains(&port))
+            .unwrap()
+    };
     until("the new mail read after the restart", || async {
         api(&running, "/api/contacts/anna@gmail.com").await["timezone"] == "America/Los_Angeles"
+            && mine().read > 0
     })
     .await;
-    let health = sendwell::inbox::health();
-    let mine = health
-        .iter()
-        .find(|h| h.mailbox.contains(&dovecot.port.to_string()))
-        .unwrap();
+    let mine = mine();
     assert_eq!(mine.read, 1, "only the new message is read after a restart: {mine:?}");
 
     // The IMAP server goes away: /healthz says so; it comes back: read again.

@@ -119,7 +119,11 @@ impl Dovecot {
 
     async fn spawn(&mut self) {
         let _ = std::fs::remove_file(self.dir.join("run/master.pid"));
+        use std::os::unix::process::CommandExt;
         let child = Command::new(DOVECOT)
+            // Its own process group: stopping it ends the imap processes
+            // too, which outlive their master otherwise.
+            .process_group(0)
             .arg("-c")
             .arg(self.dir.join("dovecot.conf"))
             .arg("-F")
@@ -141,9 +145,7 @@ impl Dovecot {
     /// Stops the server (its master process and, with it, the children).
     pub async fn stop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            // SIGTERM to the master only: it stops its own children.
-            let _ = Command::new("kill").arg(c.id().to_string()).status();
-            let _ = c.wait();
+            kill_group(&mut c);
         }
         for _ in 0..100 {
             if TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
@@ -206,11 +208,21 @@ impl Dovecot {
     }
 }
 
+/// SIGTERM to the server's process group (the master and every imap
+/// process it started, and nothing else).
+fn kill_group(c: &mut Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg("--")
+        .arg(format!("-{}", c.id()))
+        .status();
+    let _ = c.wait();
+}
+
 impl Drop for Dovecot {
     fn drop(&mut self) {
         if let Some(mut c) = self.child.take() {
-            let _ = Command::new("kill").arg(c.id().to_string()).status();
-            let _ = c.wait();
+            kill_group(&mut c);
         }
     }
 }
