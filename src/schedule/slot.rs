@@ -228,9 +228,6 @@ pub fn plan_away(
     }
 }
 
-/// Steps of a UTC day the markets guess looks at.
-const MARKET_STEP_MINUTES: i64 = 15;
-
 /// The markets guess: on each UTC day that is a working day in every
 /// market (Saturday and Sunday off, and the holidays they all share), the
 /// stretches when the most markets are inside their business hours; the
@@ -245,7 +242,6 @@ fn plan_markets(
     use jiff::civil::Weekday;
     let mut date = now.to_zoned(TimeZone::UTC).date();
     let mut first_closed: Option<Why> = None;
-    let steps = 24 * 60 / MARKET_STEP_MINUTES;
     for _ in 0..MAX_SCAN_DAYS {
         let shared_holiday = placement
             .markets
@@ -258,37 +254,12 @@ fn plan_markets(
         } else {
             shared_holiday.map(|n| Why::Holiday(n.to_string()))
         };
-        if let Some(why) = closed {
-            first_closed.get_or_insert(why);
-        } else if let Some(midnight) = local(date, 0, &TimeZone::UTC) {
-            let at = |i: i64| {
-                midnight
-                    .checked_add(SignedDuration::from_mins(i * MARKET_STEP_MINUTES))
-                    .unwrap_or(midnight)
-            };
-            let counts: Vec<usize> = (0..steps)
-                .map(|i| {
-                    let t = at(i);
-                    placement
-                        .markets
-                        .iter()
-                        .filter(|(cc, tz)| at_work(t, cc, tz, calendar, cfg))
-                        .count()
-                })
-                .collect();
-            let best = counts.iter().copied().max().unwrap_or(0);
-            if best > 0 {
-                let mut i = 0;
-                while i < steps {
-                    if counts.get(i as usize) != Some(&best) {
-                        i += 1;
-                        continue;
-                    }
-                    let mut j = i;
-                    while counts.get(j as usize) == Some(&best) {
-                        j += 1;
-                    }
-                    let (start, end) = (at(i), at(j));
+        match closed {
+            Some(why) => {
+                first_closed.get_or_insert(why);
+            }
+            None => {
+                for (start, end) in best_overlap(date, placement, calendar, cfg) {
                     if now < start {
                         let span = end.duration_since(start).as_secs();
                         let jit = jitter_seconds(jitter_key, cfg.jitter, span);
@@ -305,7 +276,6 @@ fn plan_markets(
                             why: Why::InWindow,
                         };
                     }
-                    i = j;
                 }
             }
         }
@@ -320,24 +290,83 @@ fn plan_markets(
     }
 }
 
-/// Whether a market is at work at `t`: a working day there (its weekend and
-/// holidays) and inside its business hours.
-fn at_work(t: Timestamp, cc: &str, tz: &TimeZone, calendar: &Calendar, cfg: &ScheduleConfig) -> bool {
-    let local = t.to_zoned(tz.clone());
-    let date = local.date();
-    if calendar.holiday(Some(cc), date).is_some() || calendar.is_weekend(Some(cc), date) {
-        return false;
+/// The stretches of the UTC day `date` when the most markets are at work
+/// (business hours on one of their working days), in time order; none when
+/// no market is.
+fn best_overlap(
+    date: Date,
+    placement: &Placement,
+    calendar: &Calendar,
+    cfg: &ScheduleConfig,
+) -> Vec<(Timestamp, Timestamp)> {
+    let utc = TimeZone::UTC;
+    let (Some(day_start), Some(day_end)) = (local(date, 0, &utc), local(date, 24 * 60, &utc))
+    else {
+        return Vec::new();
+    };
+    // Each market's windows that touch this UTC day (its local yesterday,
+    // today and tomorrow), cut to the day.
+    let mut spans: Vec<Vec<(Timestamp, Timestamp)>> = Vec::with_capacity(placement.markets.len());
+    for (cc, tz) in &placement.markets {
+        let hours = cfg
+            .countries
+            .get(cc)
+            .and_then(|o| o.business_hours.as_ref())
+            .unwrap_or(&cfg.business_hours);
+        let mut own = Vec::new();
+        for d in [date.yesterday().ok(), Some(date), date.tomorrow().ok()]
+            .into_iter()
+            .flatten()
+        {
+            if calendar.holiday(Some(cc), d).is_some() || calendar.is_weekend(Some(cc), d) {
+                continue;
+            }
+            for w in hours.on(d.weekday()) {
+                if let (Some(s), Some(e)) = (local(d, w.start, tz), local(d, w.end, tz)) {
+                    let (s, e) = (s.max(day_start), e.min(day_end));
+                    if s < e {
+                        own.push((s, e));
+                    }
+                }
+            }
+        }
+        spans.push(own);
     }
-    let hours = cfg
-        .countries
-        .get(cc)
-        .and_then(|o| o.business_hours.as_ref())
-        .unwrap_or(&cfg.business_hours);
-    let minutes = u16::try_from(i32::from(local.hour()) * 60 + i32::from(local.minute())).unwrap_or(0);
-    hours
-        .on(date.weekday())
+    let mut points: Vec<Timestamp> = spans
         .iter()
-        .any(|w| w.start <= minutes && minutes < w.end)
+        .flatten()
+        .flat_map(|(s, e)| [*s, *e])
+        .collect();
+    points.sort();
+    points.dedup();
+    let covering = |t: Timestamp| {
+        spans
+            .iter()
+            .filter(|own| own.iter().any(|(s, e)| *s <= t && t < *e))
+            .count()
+    };
+    let segments: Vec<(Timestamp, Timestamp, usize)> = points
+        .windows(2)
+        .filter_map(|p| match p {
+            [a, b] => Some((*a, *b, covering(*a))),
+            _ => None,
+        })
+        .collect();
+    let best = segments.iter().map(|s| s.2).max().unwrap_or(0);
+    if best == 0 {
+        return Vec::new();
+    }
+    let mut out: Vec<(Timestamp, Timestamp)> = Vec::new();
+    for (a, b, n) in segments {
+        if n != best {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last.1 == a => last.1 = b,
+            _ => out.push((a, b)),
+        }
+    }
+    out
 }
 
 /// [`plan`]'s time alone.
