@@ -130,9 +130,14 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
         .unwrap();
 
     // Nobody knows anna yet: the markets guess.
-    let r = send(running.smtp_addrs[0], "anna@gmail.com", "Quote for 500 power banks", "")
-        .await
-        .unwrap();
+    let r = send(
+        running.smtp_addrs[0],
+        "anna@gmail.com",
+        "Quote for 500 power banks",
+        "",
+    )
+    .await
+    .unwrap();
     assert!(r.contains("guessed from markets US, DE, GB"), "{r}");
     // And a follow-up to ben, queued for business hours.
     send(running.smtp_addrs[0], "ben@gmail.com", "Checking in", "")
@@ -184,19 +189,29 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
     .await;
     let card = api(&running, "/api/contacts/anna@gmail.com").await;
     assert_eq!(
-        card["timezone_source"],
-        "learned from their mail of 2026-12-01 (UTC−05:00)",
+        card["timezone_source"], "learned from their mail of 2026-12-01 (UTC−05:00)",
         "{card}"
     );
     assert_eq!(card["country"], "US", "{card}");
     assert_eq!(card["established"], true, "{card}");
-    assert!(card["last_reply_at"].as_str().unwrap().starts_with("2026-12-01T15:02"), "{card}");
+    assert!(
+        card["last_reply_at"]
+            .as_str()
+            .unwrap()
+            .starts_with("2026-12-01T15:02"),
+        "{card}"
+    );
     assert_eq!(card["suppressed"], serde_json::Value::Null);
 
     // Her next copy: New York business hours, and the 250 says why.
-    let r = send(running.smtp_addrs[0], "anna@gmail.com", "Sample shipping", "")
-        .await
-        .unwrap();
+    let r = send(
+        running.smtp_addrs[0],
+        "anna@gmail.com",
+        "Sample shipping",
+        "",
+    )
+    .await
+    .unwrap();
     assert!(
         r.contains("America/New_York") && r.contains("learned from their mail of 2026-12-01"),
         "{r}"
@@ -207,7 +222,9 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
         .filter(|r| r.rcpt == "anna@gmail.com")
         .max_by_key(|r| r.message_id)
         .unwrap();
-    let local = newest.deliver_at.to_zoned(TimeZone::get("America/New_York").unwrap());
+    let local = newest
+        .deliver_at
+        .to_zoned(TimeZone::get("America/New_York").unwrap());
     assert!((9..17).contains(&local.hour()), "{local}");
 
     // Ben's follow-up is held, and Lin hears why.
@@ -231,14 +248,19 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
         parsed.body_text(0).unwrap_or_default()
     );
     assert!(
-        text.contains("ben@gmail.com replied") && text.contains("Re: Quote") && text.contains("Checking in"),
+        text.contains("ben@gmail.com replied")
+            && text.contains("Re: Quote")
+            && text.contains("Checking in"),
         "{text}"
     );
 
     // Read-only: every message keeps its flags.
     let flags_after = dovecot.flags("INBOX").await;
     assert_eq!(&flags_after[..flags_before.len()], &flags_before[..]);
-    assert!(flags_after.iter().skip(1).all(|(_, f)| f.is_empty()), "{flags_after:?}");
+    assert!(
+        flags_after.iter().skip(1).all(|(_, f)| f.is_empty()),
+        "{flags_after:?}"
+    );
 
     // A restart does not read the mailbox from the start again.
     running.stop().await;
@@ -271,7 +293,10 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
     })
     .await;
     let mine = mine();
-    assert_eq!(mine.read, 1, "only the new message is read after a restart: {mine:?}");
+    assert_eq!(
+        mine.read, 1,
+        "only the new message is read after a restart: {mine:?}"
+    );
 
     // The IMAP server goes away: /healthz says so; it comes back: read again.
     dovecot.stop().await;
@@ -394,6 +419,9 @@ async fn out_of_office_and_late_bounces() {
         .await
         .unwrap_err()
         .to_string();
-    assert!(err.contains("550") && err.contains("5.1.1") && err.contains("suppressed"), "{err}");
+    assert!(
+        err.contains("550") && err.contains("5.1.1") && err.contains("suppressed"),
+        "{err}"
+    );
     running.stop().await;
 }

@@ -187,12 +187,8 @@ pub async fn queue_items(state: &AdminState, limit: usize) -> Result<Vec<QueueIt
     for row in rows {
         let contact = state.store.contact(&row.rcpt).await.ok().flatten();
         let learned = state.store.learned(&row.rcpt).await.ok().flatten();
-        let who = crate::gateway::recipient_of(
-            schedule,
-            &row.rcpt,
-            contact.as_ref(),
-            learned.as_ref(),
-        );
+        let who =
+            crate::gateway::recipient_of(schedule, &row.rcpt, contact.as_ref(), learned.as_ref());
         let zone = who.placement.zone.clone();
         out.push(QueueItem {
             recipient_timezone: who.placement.zone_name().to_string(),

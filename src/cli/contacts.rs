@@ -56,9 +56,8 @@ pub async fn run(_config: &Config, store: &Store, cmd: ContactsCmd) -> Result<Ex
             json,
         } => {
             let schedule = crate::schedule::Schedule::new(&_config.schedule)?;
-            let card =
-                crate::ops::contact_card(store, &schedule, &address, jiff::Timestamp::now())
-                    .await?;
+            let card = crate::ops::contact_card(store, &schedule, &address, jiff::Timestamp::now())
+                .await?;
             if json || matches!(format, super::check::Format::Json) {
                 println!("{}", serde_json::to_string(&card)?);
                 return Ok(ExitCode::SUCCESS);
@@ -71,7 +70,11 @@ pub async fn run(_config: &Config, store: &Store, cmd: ContactsCmd) -> Result<Ex
                 println!("away until:  {}", t.strftime("%Y-%m-%d %H:%M UTC"));
             }
             if let Some(s) = &card.suppressed {
-                println!("suppressed:  since {}: {}", s.created_at.strftime("%Y-%m-%d"), s.reason);
+                println!(
+                    "suppressed:  since {}: {}",
+                    s.created_at.strftime("%Y-%m-%d"),
+                    s.reason
+                );
             }
             let Some(c) = store.contact(&address).await? else {
                 println!("nothing is known about {address}");

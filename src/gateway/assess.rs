@@ -55,8 +55,8 @@ pub fn recipient_of(
     if placement.country.is_some() {
         facts.country = placement.country.clone();
     }
-    facts.established =
-        contact.is_some_and(|c| c.established) || learned.is_some_and(|l| l.last_reply_at.is_some());
+    facts.established = contact.is_some_and(|c| c.established)
+        || learned.is_some_and(|l| l.last_reply_at.is_some());
     Recipient {
         address: rcpt.to_string(),
         facts,

@@ -132,9 +132,7 @@ impl Ears<'_> {
 
     async fn reply(&self, r: &Reply, now: Timestamp) -> store::Result<Applied> {
         let mut out = Applied::default();
-        if self
-            .owner
-            .is_some_and(|o| o.eq_ignore_ascii_case(&r.from))
+        if self.owner.is_some_and(|o| o.eq_ignore_ascii_case(&r.from))
             || !self.store.wrote_to(&r.from).await?
         {
             return Ok(out); // the seller's own mail, or a stranger's first letter

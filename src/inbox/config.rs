@@ -125,7 +125,10 @@ impl InboxConfig {
             ));
         }
         if self.folders.is_empty() {
-            return Err((key("folders"), "name at least one folder, e.g. [\"INBOX\"]".into()));
+            return Err((
+                key("folders"),
+                "name at least one folder, e.g. [\"INBOX\"]".into(),
+            ));
         }
         if self.poll_interval < Duration::from_secs(1) {
             return Err((key("poll_interval"), "must be at least 1s".into()));

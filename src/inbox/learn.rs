@@ -98,9 +98,12 @@ pub fn learn(raw: &[u8]) -> Lesson {
         .and_then(|d| Timestamp::from_second(d.to_timestamp()).ok());
 
     // A delivery report, standard first.
-    let report = msg
-        .content_type()
-        .is_some_and(|ct| ct.ctype().eq_ignore_ascii_case("multipart") && ct.subtype().is_some_and(|s| s.eq_ignore_ascii_case("report")));
+    let report = msg.content_type().is_some_and(|ct| {
+        ct.ctype().eq_ignore_ascii_case("multipart")
+            && ct
+                .subtype()
+                .is_some_and(|s| s.eq_ignore_ascii_case("report"))
+    });
     if report {
         let mut facts = Vec::new();
         for part in msg.parts.iter() {
@@ -173,10 +176,7 @@ pub fn learn(raw: &[u8]) -> Lesson {
         sign * (i32::from(d.tz_hour) * 3600 + i32::from(d.tz_minute) * 60)
     });
     // A forwarded message's Date is the forwarder's: keep the time, not the zone.
-    let forwarded = subject
-        .trim_start()
-        .to_ascii_lowercase()
-        .starts_with("fw")
+    let forwarded = subject.trim_start().to_ascii_lowercase().starts_with("fw")
         || text.contains("---------- Forwarded message")
         || text.contains("-----Original Message-----") && subject.to_lowercase().starts_with("fw");
     Lesson::Reply(Reply {
@@ -225,43 +225,157 @@ otomatik yanıt|ofis dışında|izindeyim|\
 /// Month names → month number, every language above (lower case).
 const MONTHS: &[(&str, i8)] = &[
     // en
-    ("january", 1), ("february", 2), ("march", 3), ("april", 4), ("may", 5), ("june", 6),
-    ("july", 7), ("august", 8), ("september", 9), ("october", 10), ("november", 11), ("december", 12),
-    ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("jun", 6), ("jul", 7), ("aug", 8),
-    ("sep", 9), ("sept", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+    ("january", 1),
+    ("february", 2),
+    ("march", 3),
+    ("april", 4),
+    ("may", 5),
+    ("june", 6),
+    ("july", 7),
+    ("august", 8),
+    ("september", 9),
+    ("october", 10),
+    ("november", 11),
+    ("december", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
     // de
-    ("januar", 1), ("jänner", 1), ("februar", 2), ("märz", 3), ("mai", 5), ("juni", 6),
-    ("juli", 7), ("oktober", 10), ("dezember", 12),
+    ("januar", 1),
+    ("jänner", 1),
+    ("februar", 2),
+    ("märz", 3),
+    ("mai", 5),
+    ("juni", 6),
+    ("juli", 7),
+    ("oktober", 10),
+    ("dezember", 12),
     // fr
-    ("janvier", 1), ("février", 2), ("mars", 3), ("avril", 4), ("juin", 6), ("juillet", 7),
-    ("août", 8), ("septembre", 9), ("octobre", 10), ("novembre", 11), ("décembre", 12),
+    ("janvier", 1),
+    ("février", 2),
+    ("mars", 3),
+    ("avril", 4),
+    ("juin", 6),
+    ("juillet", 7),
+    ("août", 8),
+    ("septembre", 9),
+    ("octobre", 10),
+    ("novembre", 11),
+    ("décembre", 12),
     // es
-    ("enero", 1), ("febrero", 2), ("marzo", 3), ("abril", 4), ("mayo", 5), ("junio", 6),
-    ("julio", 7), ("agosto", 8), ("septiembre", 9), ("setiembre", 9), ("octubre", 10),
-    ("noviembre", 11), ("diciembre", 12),
+    ("enero", 1),
+    ("febrero", 2),
+    ("marzo", 3),
+    ("abril", 4),
+    ("mayo", 5),
+    ("junio", 6),
+    ("julio", 7),
+    ("agosto", 8),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("octubre", 10),
+    ("noviembre", 11),
+    ("diciembre", 12),
     // it
-    ("gennaio", 1), ("febbraio", 2), ("aprile", 4), ("maggio", 5), ("giugno", 6),
-    ("luglio", 7), ("settembre", 9), ("ottobre", 10), ("dicembre", 12),
+    ("gennaio", 1),
+    ("febbraio", 2),
+    ("aprile", 4),
+    ("maggio", 5),
+    ("giugno", 6),
+    ("luglio", 7),
+    ("settembre", 9),
+    ("ottobre", 10),
+    ("dicembre", 12),
     // pt
-    ("janeiro", 1), ("fevereiro", 2), ("março", 3), ("maio", 5), ("junho", 6), ("julho", 7),
-    ("setembro", 9), ("outubro", 10), ("novembro", 11), ("dezembro", 12),
+    ("janeiro", 1),
+    ("fevereiro", 2),
+    ("março", 3),
+    ("maio", 5),
+    ("junho", 6),
+    ("julho", 7),
+    ("setembro", 9),
+    ("outubro", 10),
+    ("novembro", 11),
+    ("dezembro", 12),
     // nl
-    ("januari", 1), ("februari", 2), ("maart", 3), ("mei", 5), ("augustus", 8),
+    ("januari", 1),
+    ("februari", 2),
+    ("maart", 3),
+    ("mei", 5),
+    ("augustus", 8),
     // pl (nominative and genitive)
-    ("styczeń", 1), ("stycznia", 1), ("luty", 2), ("lutego", 2), ("marzec", 3), ("marca", 3),
-    ("kwiecień", 4), ("kwietnia", 4), ("maj", 5), ("maja", 5), ("czerwiec", 6), ("czerwca", 6),
-    ("lipiec", 7), ("lipca", 7), ("sierpień", 8), ("sierpnia", 8), ("wrzesień", 9),
-    ("września", 9), ("październik", 10), ("października", 10), ("listopad", 11),
-    ("listopada", 11), ("grudzień", 12), ("grudnia", 12),
+    ("styczeń", 1),
+    ("stycznia", 1),
+    ("luty", 2),
+    ("lutego", 2),
+    ("marzec", 3),
+    ("marca", 3),
+    ("kwiecień", 4),
+    ("kwietnia", 4),
+    ("maj", 5),
+    ("maja", 5),
+    ("czerwiec", 6),
+    ("czerwca", 6),
+    ("lipiec", 7),
+    ("lipca", 7),
+    ("sierpień", 8),
+    ("sierpnia", 8),
+    ("wrzesień", 9),
+    ("września", 9),
+    ("październik", 10),
+    ("października", 10),
+    ("listopad", 11),
+    ("listopada", 11),
+    ("grudzień", 12),
+    ("grudnia", 12),
     // tr
-    ("ocak", 1), ("şubat", 2), ("mart", 3), ("nisan", 4), ("mayıs", 5), ("haziran", 6),
-    ("temmuz", 7), ("ağustos", 8), ("eylül", 9), ("ekim", 10), ("kasım", 11), ("aralık", 12),
+    ("ocak", 1),
+    ("şubat", 2),
+    ("mart", 3),
+    ("nisan", 4),
+    ("mayıs", 5),
+    ("haziran", 6),
+    ("temmuz", 7),
+    ("ağustos", 8),
+    ("eylül", 9),
+    ("ekim", 10),
+    ("kasım", 11),
+    ("aralık", 12),
     // ru (genitive, as in dates)
-    ("января", 1), ("февраля", 2), ("марта", 3), ("апреля", 4), ("мая", 5), ("июня", 6),
-    ("июля", 7), ("августа", 8), ("сентября", 9), ("октября", 10), ("ноября", 11), ("декабря", 12),
+    ("января", 1),
+    ("февраля", 2),
+    ("марта", 3),
+    ("апреля", 4),
+    ("мая", 5),
+    ("июня", 6),
+    ("июля", 7),
+    ("августа", 8),
+    ("сентября", 9),
+    ("октября", 10),
+    ("ноября", 11),
+    ("декабря", 12),
     // ar
-    ("يناير", 1), ("فبراير", 2), ("مارس", 3), ("أبريل", 4), ("مايو", 5), ("يونيو", 6),
-    ("يوليو", 7), ("أغسطس", 8), ("سبتمبر", 9), ("أكتوبر", 10), ("نوفمبر", 11), ("ديسمبر", 12),
+    ("يناير", 1),
+    ("فبراير", 2),
+    ("مارس", 3),
+    ("أبريل", 4),
+    ("مايو", 5),
+    ("يونيو", 6),
+    ("يوليو", 7),
+    ("أغسطس", 8),
+    ("سبتمبر", 9),
+    ("أكتوبر", 10),
+    ("نوفمبر", 11),
+    ("ديسمبر", 12),
 ];
 
 fn month_number(name: &str) -> Option<i8> {
@@ -280,7 +394,10 @@ static DATE_PATTERNS: LazyLock<Vec<(Regex, &'static str)>> = LazyLock::new(|| {
     let p = |s: &str| Regex::new(s).expect("date patterns are valid");
     vec![
         // 2026年12月14日 (ja, zh), 2026년 12월 14일 (ko)
-        (p(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"), "ymd"),
+        (
+            p(r"(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]?"),
+            "ymd",
+        ),
         // 12月14日, 12월 14일: no year
         (p(r"(\d{1,2})\s*[月월]\s*(\d{1,2})\s*[日일]"), "md"),
         (p(r"(\d{4})-(\d{2})-(\d{2})"), "ymd"),
@@ -354,9 +471,8 @@ pub fn return_date(text: &str, after: Option<Date>) -> Option<Date> {
     best
 }
 
-static PHONE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\+\d[\d \-().]{6,18}\d").expect("the phone pattern is valid")
-});
+static PHONE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\+\d[\d \-().]{6,18}\d").expect("the phone pattern is valid"));
 
 /// The country of the last international phone number in the text (a
 /// signature sits at the end; quoted mail below it starts with `>`).
@@ -432,13 +548,23 @@ const COUNTRY_ZONES: &[(&str, &[&str])] = &[
     ),
     (
         "AU",
-        &["Australia/Sydney", "Australia/Brisbane", "Australia/Adelaide", "Australia/Perth"],
+        &[
+            "Australia/Sydney",
+            "Australia/Brisbane",
+            "Australia/Adelaide",
+            "Australia/Perth",
+        ],
     ),
     ("BR", &["America/Sao_Paulo", "America/Manaus"]),
     ("MX", &["America/Mexico_City", "America/Tijuana"]),
     (
         "RU",
-        &["Europe/Moscow", "Asia/Yekaterinburg", "Asia/Novosibirsk", "Asia/Vladivostok"],
+        &[
+            "Europe/Moscow",
+            "Asia/Yekaterinburg",
+            "Asia/Novosibirsk",
+            "Asia/Vladivostok",
+        ],
     ),
 ];
 
@@ -451,7 +577,12 @@ pub fn zone_for_offset(
     hints: &[&str],
     placer: &Placer,
 ) -> Option<(TimeZone, Option<String>)> {
-    let fits = |tz: &TimeZone| tz.to_offset(at) == Offset::from_seconds(offset_seconds).ok().unwrap_or(Offset::UTC);
+    let fits = |tz: &TimeZone| {
+        tz.to_offset(at)
+            == Offset::from_seconds(offset_seconds)
+                .ok()
+                .unwrap_or(Offset::UTC)
+    };
     for cc in hints {
         let cc = cc.to_ascii_uppercase();
         let several = COUNTRY_ZONES
@@ -489,23 +620,25 @@ pub fn offset_label(seconds: i32) -> String {
 fn looks_like_bounce(from: &str, subject: &str) -> bool {
     let local = from.split('@').next().unwrap_or_default();
     let s = subject.to_lowercase();
-    matches!(local, "mailer-daemon" | "postmaster" | "mail-daemon" | "maildelivery")
-        || [
-            "delivery status notification",
-            "undeliverable",
-            "undelivered mail",
-            "mail delivery failed",
-            "delivery failure",
-            "failure notice",
-            "returned mail",
-            "delivery has failed",
-            "系统退信",
-            "退信",
-            "邮件投递失败",
-            "无法投递",
-        ]
-        .iter()
-        .any(|p| s.contains(p))
+    matches!(
+        local,
+        "mailer-daemon" | "postmaster" | "mail-daemon" | "maildelivery"
+    ) || [
+        "delivery status notification",
+        "undeliverable",
+        "undelivered mail",
+        "mail delivery failed",
+        "delivery failure",
+        "failure notice",
+        "returned mail",
+        "delivery has failed",
+        "系统退信",
+        "退信",
+        "邮件投递失败",
+        "无法投递",
+    ]
+    .iter()
+    .any(|p| s.contains(p))
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
@@ -604,7 +737,10 @@ fn provider_bounce(text: &str, subject: &str) -> Vec<BounceFact> {
 pub fn delivery_status(body: &str) -> Vec<BounceFact> {
     let mut out = Vec::new();
     // Unfold continuation lines, then read blank-line-separated groups.
-    let unfolded = body.replace("\r\n", "\n").replace("\n ", " ").replace("\n\t", " ");
+    let unfolded = body
+        .replace("\r\n", "\n")
+        .replace("\n ", " ")
+        .replace("\n\t", " ");
     for group in unfolded.split("\n\n") {
         let mut recipient = None;
         let mut action = String::new();
@@ -639,7 +775,11 @@ pub fn delivery_status(body: &str) -> Vec<BounceFact> {
                 "action" => action = value.to_ascii_lowercase(),
                 "status" => status = value.split_whitespace().next().unwrap_or("").to_string(),
                 "diagnostic-code" => {
-                    diagnostic = value.split_once(';').map_or(value, |(_, d)| d).trim().to_string();
+                    diagnostic = value
+                        .split_once(';')
+                        .map_or(value, |(_, d)| d)
+                        .trim()
+                        .to_string();
                 }
                 _ => {}
             }
@@ -657,7 +797,9 @@ pub fn delivery_status(body: &str) -> Vec<BounceFact> {
         let gone = failed
             && !temporary
             && (bounce_means_gone(&format!("{code} {status} {diagnostic}"))
-                || GONE_TEXT.iter().any(|p| diagnostic.to_lowercase().contains(p)));
+                || GONE_TEXT
+                    .iter()
+                    .any(|p| diagnostic.to_lowercase().contains(p)));
         if !failed && !temporary {
             continue; // delivered, relayed, expanded: nothing went wrong
         }
@@ -685,13 +827,31 @@ mod tests {
     fn return_dates_in_many_languages() {
         let after = Some(d(2026, 12, 3));
         let cases = [
-            ("I am out of the office until 14 December 2026.", d(2026, 12, 14)),
+            (
+                "I am out of the office until 14 December 2026.",
+                d(2026, 12, 14),
+            ),
             ("Back on December 14, 2026", d(2026, 12, 14)),
-            ("Ich bin bis zum 14. Dezember 2026 nicht im Büro.", d(2026, 12, 14)),
-            ("Je serai absent jusqu'au 14 décembre 2026.", d(2026, 12, 14)),
-            ("Estaré fuera hasta el 14 de diciembre de 2026.", d(2026, 12, 14)),
-            ("Sarò fuori ufficio fino al 14 dicembre 2026.", d(2026, 12, 14)),
-            ("Estarei ausente até 14 de dezembro de 2026.", d(2026, 12, 14)),
+            (
+                "Ich bin bis zum 14. Dezember 2026 nicht im Büro.",
+                d(2026, 12, 14),
+            ),
+            (
+                "Je serai absent jusqu'au 14 décembre 2026.",
+                d(2026, 12, 14),
+            ),
+            (
+                "Estaré fuera hasta el 14 de diciembre de 2026.",
+                d(2026, 12, 14),
+            ),
+            (
+                "Sarò fuori ufficio fino al 14 dicembre 2026.",
+                d(2026, 12, 14),
+            ),
+            (
+                "Estarei ausente até 14 de dezembro de 2026.",
+                d(2026, 12, 14),
+            ),
             ("Ik ben afwezig tot 14 december 2026.", d(2026, 12, 14)),
             ("Jestem nieobecny do 14 grudnia 2026.", d(2026, 12, 14)),
             ("14 Aralık 2026 tarihine kadar izindeyim.", d(2026, 12, 14)),
@@ -722,7 +882,10 @@ mod tests {
         assert_eq!((tz.iana_name(), cc), (Some("America/New_York"), None));
         // A Colombian phone number explains −05:00 better than New York.
         let (tz, cc) = zone_for_offset(-5 * 3600, winter, &["CO"], &p).unwrap();
-        assert_eq!((tz.iana_name(), cc.as_deref()), (Some("America/Bogota"), Some("CO")));
+        assert_eq!(
+            (tz.iana_name(), cc.as_deref()),
+            (Some("America/Bogota"), Some("CO"))
+        );
         // A US number at −08:00 is the west coast.
         let (tz, _) = zone_for_offset(-8 * 3600, winter, &["US"], &p).unwrap();
         assert_eq!(tz.iana_name(), Some("America/Los_Angeles"));
@@ -764,12 +927,16 @@ mod tests {
     #[test]
     fn replies_and_auto_replies() {
         let reply = b"From: Anna <anna@gmail.com>\r\nTo: seller@shop.cn\r\nSubject: Re: Quote\r\nIn-Reply-To: <1@shop.cn>\r\nDate: Tue, 01 Dec 2026 10:02:00 -0500\r\n\r\nYes please.\r\n\r\nAnna\r\n+1 212 555 0199\r\n";
-        let Lesson::Reply(r) = learn(reply) else { panic!() };
+        let Lesson::Reply(r) = learn(reply) else {
+            panic!()
+        };
         assert_eq!(r.offset, Some(-5 * 3600));
         assert!(r.answers);
         assert_eq!(r.phone_country.as_deref(), Some("US"));
         let ooo = b"From: hans@firma.de\r\nSubject: Abwesenheitsnotiz: Quote\r\nAuto-Submitted: auto-replied\r\nDate: Thu, 03 Dec 2026 10:02:00 +0100\r\n\r\nIch bin bis zum 14. Dezember 2026 nicht im B\xc3\xbcro.\r\n";
-        let Lesson::AutoReply(a) = learn(ooo) else { panic!() };
+        let Lesson::AutoReply(a) = learn(ooo) else {
+            panic!()
+        };
         assert_eq!(a.until, Some(d(2026, 12, 14)));
         assert!(a.out_of_office);
     }

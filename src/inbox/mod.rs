@@ -54,8 +54,11 @@ pub fn health() -> Vec<MailboxHealth> {
 }
 
 fn set_health(mailbox: &str, up: bool, error: Option<String>, now: Timestamp, read: u64) {
-    metrics::gauge!(crate::metrics::INBOX_UP, "mailbox" => mailbox.to_string())
-        .set(if up { 1.0 } else { 0.0 });
+    metrics::gauge!(crate::metrics::INBOX_UP, "mailbox" => mailbox.to_string()).set(if up {
+        1.0
+    } else {
+        0.0
+    });
     if let Ok(mut h) = HEALTH.lock() {
         let since = h
             .get(mailbox)

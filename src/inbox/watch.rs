@@ -107,9 +107,7 @@ enum WatchError {
     Timeout,
 }
 
-async fn timed<T, E>(
-    f: impl std::future::Future<Output = Result<T, E>>,
-) -> Result<T, WatchError>
+async fn timed<T, E>(f: impl std::future::Future<Output = Result<T, E>>) -> Result<T, WatchError>
 where
     WatchError: From<E>,
 {
@@ -186,10 +184,7 @@ impl Watcher {
 
     async fn connect(&self) -> Result<Session<Stream>, WatchError> {
         let ep = self.inbox.endpoint().map_err(WatchError::Setup)?;
-        let password = self
-            .inbox
-            .password(self.index)
-            .map_err(WatchError::Setup)?;
+        let password = self.inbox.password(self.index).map_err(WatchError::Setup)?;
         let tcp = timed(TcpStream::connect((ep.host.as_str(), ep.port))).await?;
         let loopback = ep.host == "localhost"
             || ep

@@ -153,7 +153,10 @@ mod tests {
         assert_eq!(z.weekday(), jiff::civil::Weekday::Monday, "{slot:?}");
         assert!((14..16).contains(&z.hour()), "{slot:?}");
         // A ccTLD still wins over the guess.
-        assert_eq!(s.place("x@firma.de", None, None).zone_name(), "Europe/Berlin");
+        assert_eq!(
+            s.place("x@firma.de", None, None).zone_name(),
+            "Europe/Berlin"
+        );
         // No markets: the default zone, as before.
         let cfg = ScheduleConfig {
             markets: Vec::new(),
@@ -161,7 +164,9 @@ mod tests {
         };
         let s = Schedule::new(&cfg).unwrap();
         assert_eq!(
-            s.place("buyer@acme-trading.com", None, None).source.to_string(),
+            s.place("buyer@acme-trading.com", None, None)
+                .source
+                .to_string(),
             "default"
         );
     }

@@ -153,10 +153,15 @@ impl Placer {
         let mut markets = Vec::with_capacity(cfg.markets.len());
         for (i, cc) in cfg.markets.iter().enumerate() {
             let cc = cc.to_ascii_uppercase();
-            let tz = country_zones.get(&cc).cloned().ok_or_else(|| Error::Config {
-                key: format!("schedule.markets[{i}]"),
-                message: format!("no zone known for '{cc}' (add [schedule.countries.{cc}] timezone)"),
-            })?;
+            let tz = country_zones
+                .get(&cc)
+                .cloned()
+                .ok_or_else(|| Error::Config {
+                    key: format!("schedule.markets[{i}]"),
+                    message: format!(
+                        "no zone known for '{cc}' (add [schedule.countries.{cc}] timezone)"
+                    ),
+                })?;
             markets.push((cc, tz));
         }
         Ok(Placer {

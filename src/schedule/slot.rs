@@ -332,11 +332,7 @@ fn best_overlap(
         }
         spans.push(own);
     }
-    let mut points: Vec<Timestamp> = spans
-        .iter()
-        .flatten()
-        .flat_map(|(s, e)| [*s, *e])
-        .collect();
+    let mut points: Vec<Timestamp> = spans.iter().flatten().flat_map(|(s, e)| [*s, *e]).collect();
     points.sort();
     points.dedup();
     let covering = |t: Timestamp| {

@@ -68,7 +68,12 @@ impl Dovecot {
         // Dovecot refuses to run its login processes or a mail user as root:
         // as root the test runs them as the system's unprivileged users.
         let (login_user, internal_user, mail_user, mail_group) = if root {
-            ("dovenull".to_string(), "dovecot".to_string(), "nobody".to_string(), "nogroup".to_string())
+            (
+                "dovenull".to_string(),
+                "dovecot".to_string(),
+                "nobody".to_string(),
+                "nogroup".to_string(),
+            )
         } else {
             (user.clone(), user.clone(), user, group)
         };
@@ -79,11 +84,17 @@ impl Dovecot {
             use std::os::unix::fs::PermissionsExt;
             std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
             let uid = |name: &str, flag: &str| -> u32 {
-                String::from_utf8(Command::new("id").args([flag, name]).output().unwrap().stdout)
-                    .unwrap()
-                    .trim()
-                    .parse()
-                    .unwrap()
+                String::from_utf8(
+                    Command::new("id")
+                        .args([flag, name])
+                        .output()
+                        .unwrap()
+                        .stdout,
+                )
+                .unwrap()
+                .trim()
+                .parse()
+                .unwrap()
             };
             for sub in ["mail", "home"] {
                 std::os::unix::fs::chown(
@@ -169,7 +180,11 @@ impl Dovecot {
         let tcp = TcpStream::connect(("127.0.0.1", self.port)).await.unwrap();
         let mut client = Client::new(tcp);
         client.read_response().await.unwrap();
-        client.login(USER, PASSWORD).await.map_err(|(e, _)| e).unwrap()
+        client
+            .login(USER, PASSWORD)
+            .await
+            .map_err(|(e, _)| e)
+            .unwrap()
     }
 
     /// APPENDs a message to `folder` with `flags` (e.g. `(\Seen)`).
