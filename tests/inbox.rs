@@ -425,3 +425,99 @@ async fn out_of_office_and_late_bounces() {
     );
     running.stop().await;
 }
+
+/// Peak resident memory of this process so far (Linux), in KiB.
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// The measurement of issue 13: learning from 10,000 messages in a mailbox
+/// (replies from 2,000 buyers sendwell wrote to, out-of-office replies,
+/// strangers). `cargo test --release --test inbox -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement: run by hand"]
+async fn learning_from_10000_messages() {
+    if !imap::available() {
+        return;
+    }
+    common::install_crypto();
+    let tmp = tempfile::tempdir().unwrap();
+    let dovecot = Dovecot::start(&tmp.path().join("imap")).await;
+    let up = TestUpstream::start(Opts::default()).await;
+    let data = tmp.path().join("data");
+    let n = 10_000usize;
+    let t = std::time::Instant::now();
+    dovecot
+        .append_many(
+            "INBOX",
+            (0..n).map(|i| {
+                let from = format!("buyer{}@gmail.com", i % 2000);
+                match i % 10 {
+                    0 => format!(
+                        "From: <{from}>\nSubject: Automatic reply: Offer\nAuto-Submitted: auto-replied\n\
+                         Date: Thu, 03 Dec 2026 10:00:00 +0100\n\nI am out of the office until 14 December 2026.\n"
+                    ),
+                    _ => reply_from(
+                        &from,
+                        "lin@seller.example",
+                        "Re: Offer",
+                        "Wed, 02 Dec 2026 10:02:00 -0500",
+                        &format!("Thanks for offer {i}.\n\n> quoted text\n\nAnna\n+1 212 555 0199"),
+                    ),
+                }
+            }),
+        )
+        .await;
+    println!("appended {n} messages in {:?}", t.elapsed());
+    // sendwell wrote to the buyers before: one queued copy each.
+    let clock = Arc::new(FixedClock::new(at("2026-12-05T12:00:00Z")));
+    let mut cfg = config(&data, &up, &dovecot);
+    let inbox = std::mem::take(&mut cfg.inbox);
+    let running = server::start_with_clock(cfg.clone(), clock.clone())
+        .await
+        .unwrap();
+    let mut sent = 0;
+    for batch in 0..20 {
+        let addr = running.smtp_addrs[0];
+        let mut client = SmtpClientBuilder::new(addr.ip().to_string(), addr.port())
+            .unwrap()
+            .connect_plain()
+            .await
+            .unwrap();
+        let mut m = Message::empty().from("lin@seller.example");
+        for i in 0..100 {
+            m = m.to(format!("buyer{}@gmail.com", batch * 100 + i));
+        }
+        let body = "From: Lin <lin@seller.example>\r\nTo: buyers\r\nSubject: Offer\r\n\r\nDear buyer,\r\n\r\nour offer.\r\n";
+        if client.send(m.body(body.as_bytes().to_vec())).await.is_ok() {
+            sent += 100;
+        }
+    }
+    running.stop().await;
+    println!("{sent} copies queued");
+    cfg.inbox = inbox;
+    let rss_before = peak_rss_kib();
+    let t = std::time::Instant::now();
+    let running = server::start_with_clock(cfg, clock.clone()).await.unwrap();
+    let port = dovecot.port.to_string();
+    while !sendwell::inbox::health()
+        .into_iter()
+        .find(|h| h.mailbox.contains(&port))
+        .is_some_and(|h| h.read as usize >= n)
+    {
+        assert!(t.elapsed() < Duration::from_secs(1200), "too slow");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "learned from {n} messages in {:?}; peak RSS {} KiB before, {} KiB after",
+        t.elapsed(),
+        rss_before,
+        peak_rss_kib()
+    );
+    running.stop().await;
+}

@@ -195,6 +195,16 @@ impl Dovecot {
         s.logout().await.unwrap();
     }
 
+    /// APPENDs many messages over one connection.
+    pub async fn append_many(&self, folder: &str, raws: impl Iterator<Item = String>) {
+        let mut s = self.session().await;
+        for raw in raws {
+            let raw = raw.replace("\r\n", "\n").replace('\n', "\r\n");
+            s.append(folder, None, None, raw.as_bytes()).await.unwrap();
+        }
+        s.logout().await.unwrap();
+    }
+
     /// Every message's flags in `folder`, by UID (read-only).
     pub async fn flags(&self, folder: &str) -> Vec<(u32, Vec<String>)> {
         let mut s = self.session().await;
