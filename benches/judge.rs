@@ -20,7 +20,12 @@ struct Decider {
 impl Decider {
     fn new() -> Decider {
         let schedule = Schedule::new(&ScheduleConfig::default()).expect("default schedule");
-        let people = vec![recipient_of(&schedule, "weber@firma.example.de", None)];
+        let people = vec![recipient_of(
+            &schedule,
+            "weber@firma.example.de",
+            None,
+            None,
+        )];
         Decider {
             judge: Judge::new(&PolicyConfig::default()),
             schedule,

@@ -47,6 +47,9 @@ pub struct Config {
     pub admin: AdminConfig,
     /// Several nodes on one queue: heartbeat and node timeout.
     pub cluster: crate::cluster::ClusterConfig,
+    /// `[[inbox]]`: the sellers' mailboxes sendwell reads (read-only) to
+    /// learn from replies, out-of-office answers and late bounces.
+    pub inbox: Vec<crate::inbox::InboxConfig>,
 }
 
 impl Default for Config {
@@ -68,6 +71,7 @@ impl Default for Config {
             source: None,
             admin: AdminConfig::default(),
             cluster: crate::cluster::ClusterConfig::default(),
+            inbox: Vec::new(),
         }
     }
 }
@@ -807,6 +811,9 @@ impl Config {
         self.schedule.validate()?;
         self.caps.validate()?;
         self.dns.validate()?;
+        for (i, ib) in self.inbox.iter().enumerate() {
+            ib.validate(i)?;
+        }
         if self.limits.housekeeping_interval.is_zero() {
             return bad("limits.housekeeping_interval", "must be above zero".into());
         }

@@ -34,6 +34,7 @@ pub mod cluster;
 pub mod config;
 pub mod display;
 pub mod gateway;
+pub mod inbox;
 pub mod lockout;
 pub mod message;
 pub mod metrics;

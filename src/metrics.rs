@@ -44,6 +44,12 @@ pub const JOURNALED: &str = "sendwell_journal_copies_total";
 /// past `[store] keep_days`), `ledger_rows` (the caps' record).
 pub const RETENTION_REMOVED: &str = "sendwell_retention_removed_total";
 
+/// 1 while a watched `mailbox` answers, 0 while it is down (retried with backoff).
+pub const INBOX_UP: &str = "sendwell_inbox_up";
+/// Messages the inbox watcher read, by `lesson`: `reply`, `auto_reply`,
+/// `bounce`, `nothing`.
+pub const INBOX_READ: &str = "sendwell_inbox_messages_total";
+
 /// 1 while a `route` is paused (its provider refused the account), else 0.
 pub const UPSTREAM_PAUSED: &str = "sendwell_upstream_paused";
 

@@ -76,10 +76,12 @@ pub async fn release(
     let mut people = Vec::with_capacity(held.len());
     for rcpt in &held {
         let contact = store.contact(rcpt).await?;
+        let learned = store.learned(rcpt).await?;
         people.push(crate::gateway::recipient_of(
             &schedule,
             rcpt,
             contact.as_ref(),
+            learned.as_ref(),
         ));
     }
     // Planned as the gateway plans a message that has just arrived; the
@@ -357,4 +359,45 @@ async fn held_copies(store: &Store, id: MessageId) -> Result<(store::MessageRow,
         .map(|d| d.rcpt.clone())
         .collect();
     Ok((m, held))
+}
+
+/// What is known about a buyer, in one place (`GET /api/contacts/ADDRESS`,
+/// `sendwell contacts show ADDRESS --format json`): where they are and how
+/// that is known, whether a conversation is under way, whether they are
+/// away, whether they are suppressed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ContactCard {
+    pub address: String,
+    pub timezone: String,
+    pub timezone_source: String,
+    pub country: Option<String>,
+    pub established: bool,
+    pub last_reply_at: Option<Timestamp>,
+    pub away_until: Option<Timestamp>,
+    pub suppressed: Option<Suppression>,
+}
+
+/// Reads everything known about `address` (see [`ContactCard`]).
+pub async fn contact_card(
+    store: &Store,
+    schedule: &crate::schedule::Schedule,
+    address: &str,
+    now: Timestamp,
+) -> Result<ContactCard> {
+    if !valid_address(address) {
+        return Err(Error::BadAddress(address.to_string()));
+    }
+    let contact = store.contact(address).await?;
+    let learned = store.learned(address).await?;
+    let who = crate::gateway::recipient_of(schedule, address, contact.as_ref(), learned.as_ref());
+    Ok(ContactCard {
+        address: store::normalize_address(address),
+        timezone: who.placement.zone_name().to_string(),
+        timezone_source: who.placement.source.to_string(),
+        country: who.placement.country.clone(),
+        established: who.facts.established,
+        last_reply_at: learned.as_ref().and_then(|l| l.last_reply_at),
+        away_until: who.away_until.filter(|u| *u > now),
+        suppressed: store.suppression(address).await?,
+    })
 }

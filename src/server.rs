@@ -69,6 +69,7 @@ pub struct Running {
     courier: JoinHandle<()>,
     retention: JoinHandle<()>,
     admin: Option<JoinHandle<()>>,
+    inboxes: Vec<JoinHandle<()>>,
 }
 
 /// Starts everything the config asks for and returns once the listeners are
@@ -133,6 +134,11 @@ pub fn preflight(config: &Config) -> Vec<String> {
         && let Err(e) = crate::recipient::RecipientChecker::new(&config.dns)
     {
         problems.push(e.to_string());
+    }
+    for (i, ib) in config.inbox.iter().enumerate() {
+        if let Err(e) = ib.password(i) {
+            problems.push(e);
+        }
     }
     problems
 }
@@ -270,6 +276,13 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
         clock.clone(),
         shutdown.clone(),
     ));
+    let inboxes = crate::inbox::spawn_all(
+        config.clone(),
+        store.clone(),
+        clock.clone(),
+        wakeup.clone(),
+        shutdown.clone(),
+    );
     let admin_addr = admin_listener.as_ref().and_then(|l| l.local_addr().ok());
     let admin = admin_listener.map(|listener| {
         let admin = Admin::new(reloader.clone(), store.clone(), wakeup.clone());
@@ -346,6 +359,7 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
         doors,
         courier,
         retention,
+        inboxes,
     })
 }
 
@@ -367,6 +381,9 @@ impl Running {
             let _ = a.await;
         }
         let _ = self.retention.await;
+        for i in self.inboxes {
+            let _ = i.await;
+        }
         self.store.close().await;
         tracing::info!("stopped");
     }

@@ -35,8 +35,8 @@ fuzz_target!(|input: &[u8]| {
         )
     });
     let people = [
-        recipient_of(schedule, "hans@buyer.example.de", None),
-        recipient_of(schedule, "ben@example.com.au", None),
+        recipient_of(schedule, "hans@buyer.example.de", None, None),
+        recipient_of(schedule, "ben@example.com.au", None, None),
     ];
     let a = assess(&Input {
         facts: Some(&facts),

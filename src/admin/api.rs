@@ -189,7 +189,9 @@ pub async fn queue_items(state: &AdminState, limit: usize) -> Result<Vec<QueueIt
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let contact = state.store.contact(&row.rcpt).await.ok().flatten();
-        let who = crate::gateway::recipient_of(schedule, &row.rcpt, contact.as_ref());
+        let learned = state.store.learned(&row.rcpt).await.ok().flatten();
+        let who =
+            crate::gateway::recipient_of(schedule, &row.rcpt, contact.as_ref(), learned.as_ref());
         let zone = who.placement.zone.clone();
         out.push(QueueItem {
             recipient_timezone: who.placement.zone_name().to_string(),
@@ -387,6 +389,13 @@ pub async fn suppress_remove(
     Ok(Json(json!({ "address": address, "removed": true })))
 }
 
+/// What is known about a buyer (see [`ops::ContactCard`]).
+pub async fn contact(State(s): State<Arc<AdminState>>, Path(address): Path<String>) -> ApiResult {
+    let gateway = s.gateway();
+    let card = ops::contact_card(&s.store, gateway.schedule(), &address, s.clock.now()).await?;
+    Ok(Json(serde_json::to_value(card).unwrap_or(Value::Null)))
+}
+
 pub async fn stats(State(s): State<Arc<AdminState>>) -> ApiResult {
     let days: Vec<Value> = daily(&s)
         .await?
@@ -436,10 +445,25 @@ pub async fn metrics(State(s): State<Arc<AdminState>>) -> Response {
     r
 }
 
-/// `200 ok` when the store answers, `503` with the reason when not.
+/// `200 ok` when the store answers, `503` with the reason when not. A
+/// watched mailbox that is down is a detail line (mail still flows, so the
+/// status stays 200): `inbox NAME: down since …: the error`.
 pub async fn healthz(State(s): State<Arc<AdminState>>) -> Response {
+    let mut details = String::new();
+    for m in crate::inbox::health() {
+        if m.up {
+            details.push_str(&format!("inbox {}: up, {} read\n", m.mailbox, m.read));
+        } else {
+            details.push_str(&format!(
+                "inbox {}: down since {}: {}\n",
+                m.mailbox,
+                m.since.strftime("%Y-%m-%d %H:%M:%S UTC"),
+                m.error.as_deref().unwrap_or("unknown")
+            ));
+        }
+    }
     match s.store.counts().await {
-        Ok(_) => (StatusCode::OK, "ok\n").into_response(),
+        Ok(_) => (StatusCode::OK, format!("ok\n{details}")).into_response(),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
             format!("store not answering: {e}\n"),

@@ -151,6 +151,7 @@ impl Admin {
                 axum::routing::delete(api::suppress_remove),
             )
             .route("/api/stats", get(api::stats))
+            .route("/api/contacts/{address}", get(api::contact))
             .route("/api/reload", post(api::reload))
             .route("/metrics", get(api::metrics))
             .route("/healthz", get(api::healthz))

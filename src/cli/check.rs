@@ -110,7 +110,13 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
             let mut people = Vec::new();
             for r in &rcpts {
                 let contact = rt.block_on(store.contact(r)).ok().flatten();
-                people.push(recipient_of(&schedule, r, contact.as_ref()));
+                let learned = rt.block_on(store.learned(r)).ok().flatten();
+                people.push(recipient_of(
+                    &schedule,
+                    r,
+                    contact.as_ref(),
+                    learned.as_ref(),
+                ));
             }
             (
                 people,
@@ -120,7 +126,7 @@ pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
         Err(e) => (
             rcpts
                 .iter()
-                .map(|r| recipient_of(&schedule, r, None))
+                .map(|r| recipient_of(&schedule, r, None, None))
                 .collect::<Vec<Recipient>>(),
             format!("none (cannot open the queue's store: {e})"),
         ),

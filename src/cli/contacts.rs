@@ -25,10 +25,13 @@ pub enum ContactsCmd {
         #[arg(long)]
         skip_bad: bool,
     },
-    /// What is known about an address.
+    /// What is known about an address: zone and how it is known, whether a
+    /// conversation is under way, away, suppressed.
     Show {
         address: String,
-        /// Print JSON instead of text.
+        #[arg(long, value_enum, default_value_t = super::check::Format::Text)]
+        format: super::check::Format,
+        /// Same as `--format json`.
         #[arg(long)]
         json: bool,
     },
@@ -47,7 +50,32 @@ pub async fn run(_config: &Config, store: &Store, cmd: ContactsCmd) -> Result<Ex
             let n = store.import_contacts(&parsed.rows).await?;
             println!("{}: {n} contact(s) imported", file.display());
         }
-        ContactsCmd::Show { address, json } => {
+        ContactsCmd::Show {
+            address,
+            format,
+            json,
+        } => {
+            let schedule = crate::schedule::Schedule::new(&_config.schedule)?;
+            let card = crate::ops::contact_card(store, &schedule, &address, jiff::Timestamp::now())
+                .await?;
+            if json || matches!(format, super::check::Format::Json) {
+                println!("{}", serde_json::to_string(&card)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("time zone:   {} ({})", card.timezone, card.timezone_source);
+            if let Some(t) = card.last_reply_at {
+                println!("last reply:  {}", t.strftime("%Y-%m-%d %H:%M UTC"));
+            }
+            if let Some(t) = card.away_until {
+                println!("away until:  {}", t.strftime("%Y-%m-%d %H:%M UTC"));
+            }
+            if let Some(s) = &card.suppressed {
+                println!(
+                    "suppressed:  since {}: {}",
+                    s.created_at.strftime("%Y-%m-%d"),
+                    s.reason
+                );
+            }
             let Some(c) = store.contact(&address).await? else {
                 println!("nothing is known about {address}");
                 return Ok(ExitCode::from(1));

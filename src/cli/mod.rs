@@ -307,7 +307,13 @@ async fn queue(config: Config, cmd: QueueCmd) -> Result<ExitCode> {
                 let mut table = Vec::new();
                 for r in &rows {
                     let contact = store.contact(&r.rcpt).await.ok().flatten();
-                    let who = crate::gateway::recipient_of(&schedule, &r.rcpt, contact.as_ref());
+                    let learned = store.learned(&r.rcpt).await.ok().flatten();
+                    let who = crate::gateway::recipient_of(
+                        &schedule,
+                        &r.rcpt,
+                        contact.as_ref(),
+                        learned.as_ref(),
+                    );
                     let theirs = r.deliver_at.to_zoned(who.placement.zone.clone());
                     let yours = r.deliver_at.to_zoned(here.clone());
                     table.push(vec![

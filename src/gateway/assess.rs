@@ -20,7 +20,7 @@ use crate::schedule::caps::{
 };
 use crate::schedule::{Known, Placement, Schedule, Wait};
 use crate::smtp::Reply;
-use crate::store::{Contact, DeliveryState, SlotRequest};
+use crate::store::{Contact, DeliveryState, Learned, SlotRequest};
 
 /// Who a recipient is and where: what the stages after RCPT need.
 #[derive(Debug, Clone)]
@@ -28,24 +28,56 @@ pub struct Recipient {
     pub address: String,
     pub facts: RecipientFacts,
     pub placement: Placement,
+    /// They said they are out of the office until then (learned from an
+    /// automatic reply): no copy goes before.
+    pub away_until: Option<Timestamp>,
 }
 
-/// Who and where one recipient is, from what is known of them.
-pub fn recipient_of(schedule: &Schedule, rcpt: &str, contact: Option<&Contact>) -> Recipient {
+/// Who and where one recipient is, from what is known of them: their
+/// contacts-file row and what the inbox learned from their mail.
+pub fn recipient_of(
+    schedule: &Schedule,
+    rcpt: &str,
+    contact: Option<&Contact>,
+    learned: Option<&Learned>,
+) -> Recipient {
     let known = contact.map(|c| Known {
         timezone: c.timezone.clone(),
         country: c.country.clone(),
+        note: None,
     });
-    let placement = schedule.place(rcpt, known.as_ref(), None);
+    let taught = learned.map(|l| Known {
+        timezone: l.timezone.clone(),
+        country: l.country.clone(),
+        note: l.zone_source.clone(),
+    });
+    let placement = schedule.place(rcpt, known.as_ref(), taught.as_ref());
     let mut facts = RecipientFacts::from_address(rcpt);
     if placement.country.is_some() {
         facts.country = placement.country.clone();
     }
-    facts.established = contact.is_some_and(|c| c.established);
+    facts.established = contact.is_some_and(|c| c.established)
+        || learned.is_some_and(|l| l.last_reply_at.is_some());
     Recipient {
         address: rcpt.to_string(),
         facts,
         placement,
+        away_until: learned.and_then(|l| l.away_until),
+    }
+}
+
+/// Why a waiting copy's time is what it is, when that is news to the
+/// sender: the buyer is away, or their zone was learned or guessed.
+fn copy_note(c: &Copy) -> String {
+    use crate::schedule::PlacementSource;
+    if let Some(until) = c.away_until {
+        let local = until.to_zoned(c.placement.zone.clone());
+        return format!(" (away until {})", local.strftime("%a %d %b"));
+    }
+    match &c.placement.source {
+        PlacementSource::Learned(Some(how)) => format!(" (zone {how})"),
+        PlacementSource::Markets(_) => format!(" ({})", c.placement.source),
+        _ => String::new(),
     }
 }
 
@@ -75,6 +107,8 @@ pub struct Copy {
     pub wait: Option<Wait>,
     pub placement: Placement,
     pub kind: SendKind,
+    /// Waits because the recipient is out of the office until then.
+    pub away_until: Option<Timestamp>,
 }
 
 /// The whole decision about a message.
@@ -120,11 +154,12 @@ pub fn assess(input: &Input<'_>) -> Assessment {
                 _ if message_hold => DeliveryState::Held,
                 _ => DeliveryState::Queued,
             };
-            let slot = input.schedule.plan(
+            let slot = input.schedule.plan_away(
                 now,
                 &person.placement,
                 is_reply,
                 &format!("{key}/{}", person.address),
+                person.away_until,
             );
             Copy {
                 rcpt: person.address.clone(),
@@ -133,6 +168,7 @@ pub fn assess(input: &Input<'_>) -> Assessment {
                 deliver_at: slot.at,
                 wait: Wait::from_slot(&slot.why),
                 placement: person.placement.clone(),
+                away_until: person.away_until.filter(|u| *u > now),
                 kind: match (is_reply, person.facts.established) {
                     (true, _) => SendKind::Reply,
                     (false, true) => SendKind::Warm,
@@ -353,13 +389,14 @@ impl Assessment {
         let waiting: Vec<String> = self
             .waiting(60)
             .map(|c| {
-                replies::waiting_copy(
+                let line = replies::waiting_copy(
                     &c.rcpt,
                     &c.deliver_at.to_zoned(c.placement.zone.clone()),
                     &c.deliver_at.to_zoned(you.clone()),
                     c.wait.as_ref(),
                     utf8,
-                )
+                );
+                format!("{line}{}", copy_note(c))
             })
             .collect();
         match waiting.len() {

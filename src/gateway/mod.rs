@@ -609,7 +609,16 @@ impl Gateway {
                 tracing::error!(error = %e, "cannot read the contacts");
                 replies::local_problem()
             })?;
-            out.push(recipient_of(&self.schedule, rcpt, contact.as_ref()));
+            let learned = self.store.learned(rcpt).await.map_err(|e| {
+                tracing::error!(error = %e, "cannot read what was learned of the recipients");
+                replies::local_problem()
+            })?;
+            out.push(recipient_of(
+                &self.schedule,
+                rcpt,
+                contact.as_ref(),
+                learned.as_ref(),
+            ));
         }
         Ok(out)
     }

@@ -28,6 +28,7 @@ use std::sync::Arc;
 pub use courier::{Courier, DEFAULT_ROUTE};
 pub use outbox::OutboxUpstream;
 pub use smtp::SmtpUpstream;
+pub(crate) use smtp::tls_connector;
 pub use upstream::{OutboundMessage, RcptResult, Upstream};
 
 use std::collections::BTreeMap;

@@ -761,7 +761,7 @@ fn read_password_file(path: &Path) -> Result<String, Error> {
 /// The TLS client: the platform's trust store when `verify`, else a verifier
 /// that accepts any certificate (still checking the handshake signatures, so
 /// the session keys belong to whoever holds that certificate's key).
-fn tls_connector(verify: bool) -> Result<TlsConnector, Error> {
+pub(crate) fn tls_connector(verify: bool) -> Result<TlsConnector, Error> {
     if verify {
         // mail-send's builder uses rustls-platform-verifier with the
         // process-level provider, which is aws-lc-rs (the only one compiled in).

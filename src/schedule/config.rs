@@ -66,7 +66,24 @@ pub struct ScheduleConfig {
     /// `[schedule.domains."example.de"]`: every recipient at a domain (and its
     /// subdomains).
     pub domains: BTreeMap<String, RecipientOverride>,
+    /// The seller's main markets (ISO 3166 alpha-2): a recipient about whom
+    /// nothing tells a zone (a `gmail.com` or company `.com` address nobody
+    /// has heard from) gets the hour that is business time in as many of
+    /// them as possible, on a day that is a working day in all of them.
+    /// Empty: `default_timezone` instead.
+    pub markets: Vec<String>,
+    /// An out-of-office reply that gives no return date: the buyer counts as
+    /// away this long from their reply.
+    #[serde(with = "humantime_serde")]
+    pub away_default: Duration,
+    /// Days added to the date an out-of-office reply gives ("until 14
+    /// December"): their copies wait for the first business hour from then.
+    pub away_margin_days: u8,
 }
+
+/// `[schedule] markets` when the file says nothing: where most of our
+/// sellers' buyers are (the US, Germany, the UK).
+pub const DEFAULT_MARKETS: [&str; 3] = ["US", "DE", "GB"];
 
 impl Default for ScheduleConfig {
     fn default() -> Self {
@@ -82,6 +99,9 @@ impl Default for ScheduleConfig {
             countries: BTreeMap::new(),
             addresses: BTreeMap::new(),
             domains: BTreeMap::new(),
+            markets: DEFAULT_MARKETS.iter().map(|c| c.to_string()).collect(),
+            away_default: Duration::from_secs(7 * 24 * 3600),
+            away_margin_days: 1,
         }
     }
 }
@@ -364,6 +384,9 @@ impl ScheduleConfig {
             ));
         }
         self.business_hours.check("schedule.business_hours")?;
+        for (i, cc) in self.markets.iter().enumerate() {
+            check_country(format!("schedule.markets[{i}]"), cc)?;
+        }
         for (cc, o) in &self.countries {
             let key = format!("schedule.countries.{cc}");
             check_country(key.clone(), cc)?;

@@ -28,7 +28,7 @@ use jiff::Timestamp;
 pub use config::{BusinessHours, ScheduleConfig, Window};
 pub use holidays::{Calendar, Holiday};
 pub use placement::{Known, Placement, PlacementSource, Placer};
-pub use slot::{Slot, Why, next_slot, plan};
+pub use slot::{Slot, Why, next_slot, plan, plan_away};
 pub use wait::Wait;
 
 #[derive(Debug, thiserror::Error)]
@@ -100,5 +100,90 @@ impl Schedule {
             is_reply,
             jitter_key,
         )
+    }
+
+    /// See [`slot::plan_away`].
+    pub fn plan_away(
+        &self,
+        now: Timestamp,
+        placement: &Placement,
+        is_reply: bool,
+        jitter_key: &str,
+        away_until: Option<Timestamp>,
+    ) -> Slot {
+        slot::plan_away(
+            now,
+            placement,
+            &self.calendar,
+            &self.config,
+            is_reply,
+            jitter_key,
+            away_until,
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// Issue 13: an unknown `.com` buyer on a Thursday at 02:00 UTC goes in
+    /// the afternoon of Europe and the morning of New York, not 09:00 UTC.
+    #[test]
+    fn markets_guess_for_an_unknown_buyer() {
+        let s = Schedule::new(&ScheduleConfig::default()).unwrap();
+        let p = s.place("buyer@acme-trading.com", None, None);
+        assert_eq!(p.source.to_string(), "guessed from markets US, DE, GB");
+        // Thursday 3 December 2026, 02:00 UTC.
+        let slot = s.plan(at("2026-12-03T02:00:00Z"), &p, false, "k");
+        let hour = slot.at.to_zoned(jiff::tz::TimeZone::UTC).hour();
+        assert!((13..17).contains(&hour), "{slot:?}");
+        // Summer: New York is UTC−4, the overlap moves an hour earlier.
+        let slot = s.plan(at("2026-07-02T02:00:00Z"), &p, false, "k");
+        let hour = slot.at.to_zoned(jiff::tz::TimeZone::UTC).hour();
+        assert!((13..17).contains(&hour), "{slot:?}");
+        // Inside the overlap: at once.
+        let now = at("2026-12-03T14:30:00Z");
+        assert_eq!(s.plan(now, &p, false, "k").at, now);
+        // Friday evening → Monday's overlap.
+        let slot = s.plan(at("2026-12-04T20:00:00Z"), &p, false, "k");
+        let z = slot.at.to_zoned(jiff::tz::TimeZone::UTC);
+        assert_eq!(z.weekday(), jiff::civil::Weekday::Monday, "{slot:?}");
+        assert!((14..16).contains(&z.hour()), "{slot:?}");
+        // A ccTLD still wins over the guess.
+        assert_eq!(
+            s.place("x@firma.de", None, None).zone_name(),
+            "Europe/Berlin"
+        );
+        // No markets: the default zone, as before.
+        let cfg = ScheduleConfig {
+            markets: Vec::new(),
+            ..ScheduleConfig::default()
+        };
+        let s = Schedule::new(&cfg).unwrap();
+        assert_eq!(
+            s.place("buyer@acme-trading.com", None, None)
+                .source
+                .to_string(),
+            "default"
+        );
+    }
+
+    #[test]
+    fn away_moves_the_copy_past_the_return() {
+        let s = Schedule::new(&ScheduleConfig::default()).unwrap();
+        let p = s.place("hans@firma.de", None, None);
+        let until = at("2026-12-14T23:00:00Z"); // 15 Dec 00:00 in Berlin
+        let slot = s.plan_away(at("2026-12-03T10:00:00Z"), &p, false, "k", Some(until));
+        let z = slot.at.to_zoned(p.zone.clone());
+        assert_eq!((z.month(), z.day(), z.hour()), (12, 15, 9), "{slot:?}");
+        assert_eq!(slot.why, Why::Away(until));
+        // Back already: the usual plan.
+        let now = at("2026-12-16T10:00:00Z");
+        assert_eq!(s.plan_away(now, &p, false, "k", Some(until)).at, now);
     }
 }

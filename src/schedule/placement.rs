@@ -28,6 +28,9 @@ pub struct Known {
     pub timezone: Option<String>,
     /// ISO 3166 alpha-2.
     pub country: Option<String>,
+    /// How it was learned, shown as the source (`learned from their mail of
+    /// 2026-12-01 (UTC−05:00)`); `None`: plain "learned".
+    pub note: Option<String>,
 }
 
 /// How the zone was chosen: shown in reports and the queue listing.
@@ -36,9 +39,12 @@ pub enum PlacementSource {
     Contact,
     AddressOverride,
     DomainOverride,
-    Learned,
+    /// Learned from their mail; the text says how.
+    Learned(Option<String>),
     /// The ccTLD, without its dot (`"de"`).
     CcTld(String),
+    /// Nothing known: the hour that suits most of `[schedule] markets`.
+    Markets(Vec<String>),
     Default,
 }
 
@@ -49,8 +55,10 @@ impl fmt::Display for PlacementSource {
             PlacementSource::AddressOverride | PlacementSource::DomainOverride => {
                 f.write_str("override")
             }
-            PlacementSource::Learned => f.write_str("learned"),
+            PlacementSource::Learned(None) => f.write_str("learned"),
+            PlacementSource::Learned(Some(how)) => f.write_str(how),
             PlacementSource::CcTld(tld) => write!(f, "ccTLD .{tld}"),
+            PlacementSource::Markets(m) => write!(f, "guessed from markets {}", m.join(", ")),
             PlacementSource::Default => f.write_str("default"),
         }
     }
@@ -65,6 +73,9 @@ pub struct Placement {
     pub source: PlacementSource,
     /// Business hours configured for this very address or domain.
     pub business_hours: Option<BusinessHours>,
+    /// With [`PlacementSource::Markets`]: each market's country and zone;
+    /// the plan picks the hour most of them are at work.
+    pub markets: Vec<(String, TimeZone)>,
 }
 
 impl Placement {
@@ -88,6 +99,7 @@ pub struct Placer {
     country_zones: HashMap<String, TimeZone>,
     addresses: HashMap<String, Resolved>,
     domains: HashMap<String, Resolved>,
+    markets: Vec<(String, TimeZone)>,
 }
 
 #[derive(Debug, Clone)]
@@ -138,12 +150,32 @@ impl Placer {
                 })
                 .collect::<Result<HashMap<_, _>, Error>>()
         };
+        let mut markets = Vec::with_capacity(cfg.markets.len());
+        for (i, cc) in cfg.markets.iter().enumerate() {
+            let cc = cc.to_ascii_uppercase();
+            let tz = country_zones
+                .get(&cc)
+                .cloned()
+                .ok_or_else(|| Error::Config {
+                    key: format!("schedule.markets[{i}]"),
+                    message: format!(
+                        "no zone known for '{cc}' (add [schedule.countries.{cc}] timezone)"
+                    ),
+                })?;
+            markets.push((cc, tz));
+        }
         Ok(Placer {
+            markets,
             default_zone: zone("schedule.default_timezone", &cfg.default_timezone)?,
             country_zones,
             addresses: resolve("addresses", &cfg.addresses)?,
             domains: resolve("domains", &cfg.domains)?,
         })
+    }
+
+    /// `[schedule] default_timezone`, resolved.
+    pub fn default_zone(&self) -> &TimeZone {
+        &self.default_zone
     }
 
     /// The zone we assume for a country (`None`: not in the table).
@@ -196,7 +228,12 @@ impl Placer {
                     .map(|r| (r.clone(), PlacementSource::AddressOverride))
             })
             .or_else(|| by_domain().map(|r| (r, PlacementSource::DomainOverride)))
-            .or_else(|| known(learned).map(|r| (r, PlacementSource::Learned)));
+            .or_else(|| {
+                known(learned).map(|r| {
+                    let note = learned.and_then(|l| l.note.clone());
+                    (r, PlacementSource::Learned(note))
+                })
+            });
 
         if let Some((r, source)) = hit {
             // Fill the missing half: a zone alone keeps the ccTLD's country
@@ -215,6 +252,7 @@ impl Placer {
                 country,
                 source,
                 business_hours: r.business_hours,
+                markets: Vec::new(),
             };
         }
         if let Some(cc) = tld_country {
@@ -227,6 +265,18 @@ impl Placer {
                 country: Some(cc.to_string()),
                 source: PlacementSource::CcTld(tld),
                 business_hours: None,
+                markets: Vec::new(),
+            };
+        }
+        if !self.markets.is_empty() {
+            return Placement {
+                zone: TimeZone::UTC,
+                country: None,
+                source: PlacementSource::Markets(
+                    self.markets.iter().map(|(cc, _)| cc.clone()).collect(),
+                ),
+                business_hours: None,
+                markets: self.markets.clone(),
             };
         }
         Placement {
@@ -234,6 +284,7 @@ impl Placer {
             country: None,
             source: PlacementSource::Default,
             business_hours: None,
+            markets: Vec::new(),
         }
     }
 }
@@ -272,6 +323,7 @@ mod tests {
         let cfg: ScheduleConfig = toml::from_str(
             r#"
             default_timezone = "Asia/Shanghai"
+            markets = []
             [countries.US]
             timezone = "America/Chicago"
             [addresses."boss@firma.de"]
@@ -285,10 +337,12 @@ mod tests {
         let contact = Known {
             timezone: Some("Asia/Tokyo".into()),
             country: None,
+            note: None,
         };
         let learned = Known {
             timezone: None,
             country: Some("fr".into()),
+            note: None,
         };
         let cases: [Case; 8] = [
             (
@@ -345,6 +399,7 @@ mod tests {
                 Some(&Known {
                     timezone: Some("Nowhere/Land".into()),
                     country: None,
+                    note: None,
                 }),
                 None,
                 "Asia/Shanghai",

@@ -37,6 +37,9 @@ pub enum Why {
     Holiday(String),
     /// No working window within [`MAX_SCAN_DAYS`] (a config without one).
     NoWindow,
+    /// The recipient said they are out of the office until then (an
+    /// automatic reply the inbox read).
+    Away(Timestamp),
 }
 
 impl Why {
@@ -46,6 +49,7 @@ impl Why {
             Why::OutsideHours => Some("OUTSIDE_BUSINESS_HOURS"),
             Why::Weekend => Some("WEEKEND"),
             Why::Holiday(_) => Some("PUBLIC_HOLIDAY"),
+            Why::Away(_) => Some("RECIPIENT_AWAY"),
             _ => None,
         }
     }
@@ -66,6 +70,11 @@ impl fmt::Display for Why {
             Why::Weekend => f.write_str("weekend"),
             Why::Holiday(n) => write!(f, "public holiday: {n}"),
             Why::NoWindow => f.write_str("no business window configured"),
+            Why::Away(until) => write!(
+                f,
+                "away until {}",
+                until.to_zoned(TimeZone::UTC).strftime("%a %d %b")
+            ),
         }
     }
 }
@@ -132,6 +141,9 @@ pub fn plan(
             why: Why::Reply,
         };
     }
+    if !placement.markets.is_empty() {
+        return plan_markets(now, placement, calendar, cfg, jitter_key);
+    }
     let tz = &placement.zone;
     let country = placement.country.as_deref();
     let hours = placement
@@ -194,6 +206,163 @@ pub fn plan(
         at: now,
         why: Why::NoWindow,
     }
+}
+
+/// [`plan`] for a recipient who may be away: nothing goes before
+/// `away_until`; from then on the usual plan (their business hours).
+pub fn plan_away(
+    now: Timestamp,
+    placement: &Placement,
+    calendar: &Calendar,
+    cfg: &ScheduleConfig,
+    is_reply: bool,
+    jitter_key: &str,
+    away_until: Option<Timestamp>,
+) -> Slot {
+    match away_until {
+        Some(until) if until > now && cfg.enabled => Slot {
+            at: plan(until, placement, calendar, cfg, false, jitter_key).at,
+            why: Why::Away(until),
+        },
+        _ => plan(now, placement, calendar, cfg, is_reply, jitter_key),
+    }
+}
+
+/// The markets guess: on each UTC day that is a working day in every
+/// market (Saturday and Sunday off, and the holidays they all share), the
+/// stretches when the most markets are inside their business hours; the
+/// copy goes at the first of them still ahead (now, when inside one).
+fn plan_markets(
+    now: Timestamp,
+    placement: &Placement,
+    calendar: &Calendar,
+    cfg: &ScheduleConfig,
+    jitter_key: &str,
+) -> Slot {
+    use jiff::civil::Weekday;
+    let mut date = now.to_zoned(TimeZone::UTC).date();
+    let mut first_closed: Option<Why> = None;
+    for _ in 0..MAX_SCAN_DAYS {
+        let shared_holiday = placement
+            .markets
+            .iter()
+            .map(|(cc, _)| calendar.holiday(Some(cc), date))
+            .try_fold(None::<&str>, |first, h| h.map(|n| first.or(Some(n))))
+            .flatten();
+        let closed = if matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
+            Some(Why::Weekend)
+        } else {
+            shared_holiday.map(|n| Why::Holiday(n.to_string()))
+        };
+        match closed {
+            Some(why) => {
+                first_closed.get_or_insert(why);
+            }
+            None => {
+                for (start, end) in best_overlap(date, placement, calendar, cfg) {
+                    if now < start {
+                        let span = end.duration_since(start).as_secs();
+                        let jit = jitter_seconds(jitter_key, cfg.jitter, span);
+                        return Slot {
+                            at: start
+                                .checked_add(SignedDuration::from_secs(jit))
+                                .unwrap_or(start),
+                            why: first_closed.unwrap_or(Why::OutsideHours),
+                        };
+                    }
+                    if now < end {
+                        return Slot {
+                            at: now,
+                            why: Why::InWindow,
+                        };
+                    }
+                }
+            }
+        }
+        match date.tomorrow() {
+            Ok(d) => date = d,
+            Err(_) => break,
+        }
+    }
+    Slot {
+        at: now,
+        why: Why::NoWindow,
+    }
+}
+
+/// The stretches of the UTC day `date` when the most markets are at work
+/// (business hours on one of their working days), in time order; none when
+/// no market is.
+fn best_overlap(
+    date: Date,
+    placement: &Placement,
+    calendar: &Calendar,
+    cfg: &ScheduleConfig,
+) -> Vec<(Timestamp, Timestamp)> {
+    let utc = TimeZone::UTC;
+    let (Some(day_start), Some(day_end)) = (local(date, 0, &utc), local(date, 24 * 60, &utc))
+    else {
+        return Vec::new();
+    };
+    // Each market's windows that touch this UTC day (its local yesterday,
+    // today and tomorrow), cut to the day.
+    let mut spans: Vec<Vec<(Timestamp, Timestamp)>> = Vec::with_capacity(placement.markets.len());
+    for (cc, tz) in &placement.markets {
+        let hours = cfg
+            .countries
+            .get(cc)
+            .and_then(|o| o.business_hours.as_ref())
+            .unwrap_or(&cfg.business_hours);
+        let mut own = Vec::new();
+        for d in [date.yesterday().ok(), Some(date), date.tomorrow().ok()]
+            .into_iter()
+            .flatten()
+        {
+            if calendar.holiday(Some(cc), d).is_some() || calendar.is_weekend(Some(cc), d) {
+                continue;
+            }
+            for w in hours.on(d.weekday()) {
+                if let (Some(s), Some(e)) = (local(d, w.start, tz), local(d, w.end, tz)) {
+                    let (s, e) = (s.max(day_start), e.min(day_end));
+                    if s < e {
+                        own.push((s, e));
+                    }
+                }
+            }
+        }
+        spans.push(own);
+    }
+    let mut points: Vec<Timestamp> = spans.iter().flatten().flat_map(|(s, e)| [*s, *e]).collect();
+    points.sort();
+    points.dedup();
+    let covering = |t: Timestamp| {
+        spans
+            .iter()
+            .filter(|own| own.iter().any(|(s, e)| *s <= t && t < *e))
+            .count()
+    };
+    let segments: Vec<(Timestamp, Timestamp, usize)> = points
+        .windows(2)
+        .filter_map(|p| match p {
+            [a, b] => Some((*a, *b, covering(*a))),
+            _ => None,
+        })
+        .collect();
+    let best = segments.iter().map(|s| s.2).max().unwrap_or(0);
+    if best == 0 {
+        return Vec::new();
+    }
+    let mut out: Vec<(Timestamp, Timestamp)> = Vec::new();
+    for (a, b, n) in segments {
+        if n != best {
+            continue;
+        }
+        match out.last_mut() {
+            Some(last) if last.1 == a => last.1 = b,
+            _ => out.push((a, b)),
+        }
+    }
+    out
 }
 
 /// [`plan`]'s time alone.

@@ -31,6 +31,9 @@ pub enum Wait {
     ColdGap,
     /// CAP_DOMAIN_DAILY: enough copies to this company within 24 hours.
     DomainCap,
+    /// The recipient's out-of-office reply says they are away (the inbox
+    /// watcher learned it); the copy goes once they are back.
+    Away,
 }
 
 impl Wait {
@@ -40,6 +43,7 @@ impl Wait {
             Why::OutsideHours => Some(Wait::Hours),
             Why::Weekend => Some(Wait::Weekend),
             Why::Holiday(name) => Some(Wait::Holiday(name.clone())),
+            Why::Away(_) => Some(Wait::Away),
             Why::Disabled | Why::Reply | Why::InWindow | Why::NoWindow => None,
         }
     }
@@ -64,6 +68,7 @@ impl Wait {
             Wait::DailyCap => "daily_cap".into(),
             Wait::ColdGap => "cold_gap".into(),
             Wait::DomainCap => "domain_cap".into(),
+            Wait::Away => "away".into(),
         }
     }
 
@@ -76,6 +81,7 @@ impl Wait {
             "daily_cap" => Wait::DailyCap,
             "cold_gap" => Wait::ColdGap,
             "domain_cap" => Wait::DomainCap,
+            "away" => Wait::Away,
             _ => Wait::Holiday(code.strip_prefix("holiday:")?.to_string()),
         })
     }
@@ -100,6 +106,7 @@ impl Wait {
             Wait::DailyCap => "daily cap for this person".into(),
             Wait::ColdGap => "gap between first-contact mails".into(),
             Wait::DomainCap => "daily cap for this company".into(),
+            Wait::Away => "out of office".into(),
         }
     }
 
@@ -116,6 +123,7 @@ impl Wait {
             Wait::DailyCap => Text::new("daily cap for this person", "每日上限（这位收件人）"),
             Wait::ColdGap => Text::new("gap between first-contact mails", "初次联系邮件的间隔"),
             Wait::DomainCap => Text::new("daily cap for this company", "每日上限（这家公司）"),
+            Wait::Away => Text::new("out of office (their auto-reply)", "对方外出（自动回复）"),
         }
     }
 }

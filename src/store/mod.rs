@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::schedule::Wait;
 
 mod audit;
+mod learned;
 mod ledger;
 mod nodes;
 mod review;
@@ -29,6 +30,7 @@ mod suppression;
 mod writer;
 
 pub use audit::{AUDIT_PAGE, Pruned};
+pub use learned::{Learned, WaitingCopy};
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
 pub use nodes::{Heartbeat, Node};
 pub use review::{DayCounts, Decided, RecipientCopy};

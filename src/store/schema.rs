@@ -31,6 +31,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0009_route_budgets.sql"),
     include_str!("../../migrations/sqlite/0010_nodes.sql"),
     include_str!("../../migrations/sqlite/0011_delivery_wait.sql"),
+    include_str!("../../migrations/sqlite/0012_inbox.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -44,6 +45,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0009_route_budgets.sql"),
     include_str!("../../migrations/postgres/0010_nodes.sql"),
     include_str!("../../migrations/postgres/0011_delivery_wait.sql"),
+    include_str!("../../migrations/postgres/0012_inbox.sql"),
 ];
 
 impl Dialect {

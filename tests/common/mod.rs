@@ -9,6 +9,7 @@ pub mod courier;
 pub mod db;
 pub mod dns;
 pub mod http;
+pub mod imap;
 pub mod review;
 pub mod upstream;
 
