@@ -76,7 +76,9 @@ fn return_large_buffers() {
         .env("GLIBC_TUNABLES", value)
         .exec();
     // Only reached when exec failed: go on as we are.
-    eprintln!("note: cannot restart with a fixed glibc mmap threshold ({error}); large messages may cost more memory");
+    eprintln!(
+        "note: cannot restart with a fixed glibc mmap threshold ({error}); large messages may cost more memory"
+    );
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]

@@ -343,7 +343,7 @@ fn measure_ham() {
         }
         let people: Vec<Recipient> = rcpts
             .iter()
-            .map(|r| recipient_of(&schedule, r, None))
+            .map(|r| recipient_of(&schedule, r, None, None))
             .collect();
         let a = assess(&gateway::assess::Input {
             facts: Some(&facts),

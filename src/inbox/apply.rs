@@ -200,16 +200,21 @@ impl Ears<'_> {
                 ),
             ),
         };
+        // The seller's own route (by their address), so the notice goes out
+        // under a login that may send to them.
+        let route = self.config.route_for(None, &c.mail_from);
         let raw = notice::build(&Notice {
             host: &self.config.server.hostname,
-            from: self.config.own_sender(),
+            from: self.config.own_sender_on(route),
             to: &c.mail_from,
             subject: &title,
             body: &body,
             in_reply_to: None,
             now,
         });
-        if let Err(e) = crate::notices::queue_notice(self.store, &c.mail_from, raw, now).await {
+        if let Err(e) =
+            crate::notices::queue_notice(self.store, route, &c.mail_from, raw, now).await
+        {
             tracing::error!(error = %e, to = %c.mail_from, "could not queue the follow-up notice");
         }
     }

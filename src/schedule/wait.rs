@@ -154,6 +154,7 @@ mod tests {
             Wait::DailyCap,
             Wait::ColdGap,
             Wait::DomainCap,
+            Wait::Away,
         ];
         for w in all {
             assert_eq!(Wait::parse(&w.code()), Some(w.clone()));
