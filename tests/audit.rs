@@ -444,10 +444,18 @@ async fn a_relayed_message_has_its_history_in_the_log() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // The upstream's acceptance goes to the outcome writer before the
+    // journal copy is queued (issue 15: the duplicate window after a crash);
+    // the two commit on different writers, so either may come first.
+    let mut last_two = kinds[2..].to_vec();
+    last_two.sort();
     assert_eq!(
-        kinds,
-        ["received", "verdict", "journaled", "delivered"],
-        "the message's history in order"
+        (&kinds[..2], last_two.as_slice()),
+        (
+            &["received".to_string(), "verdict".to_string()][..],
+            &["delivered".to_string(), "journaled".to_string()][..]
+        ),
+        "the message's history in order: {kinds:?}"
     );
     let journal: Vec<_> = std::fs::read_dir(dir.path().join("journal"))
         .unwrap()

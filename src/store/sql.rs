@@ -48,12 +48,22 @@ fn claim_sql(dialect: Dialect, routes: &str) -> String {
     } else {
         format!("{CLAIMABLE} AND {routes}")
     };
+    let pick = format!(
+        "SELECT id FROM deliveries WHERE {claimable} ORDER BY deliver_at, id LIMIT $4{}",
+        dialect.claim_lock()
+    );
     format!(
         "UPDATE deliveries SET state = 'delivering', owner = $1, lease_until = $2, updated_at = $3 \
-         WHERE id IN (SELECT id FROM deliveries WHERE {claimable} ORDER BY deliver_at, id LIMIT $4{lock}) \
-         {recheck} \
+         WHERE {target} {recheck} \
          RETURNING {CLAIM_RETURNING}",
-        lock = dialect.claim_lock(),
+        target = match dialect {
+            Dialect::Sqlite => format!("id IN ({pick})"),
+            // An array built once (an InitPlan): with `id IN (subquery)`
+            // PostgreSQL may plan a join that runs the LIMITed, SKIP LOCKED
+            // pick more than once and claims more rows than asked (seen
+            // once the deliveries_owner index existed: 2 claimed for 1).
+            Dialect::Postgres => format!("id = ANY(ARRAY({pick}))"),
+        },
         recheck = match dialect {
             // SQLite runs the statement under its single write lock, so
             // nothing can change between pick and update; a recheck here
