@@ -505,10 +505,10 @@ async fn learning_from_10000_messages() {
     let t = std::time::Instant::now();
     let running = server::start_with_clock(cfg, clock.clone()).await.unwrap();
     let port = dovecot.port.to_string();
-    while !sendwell::inbox::health()
+    while sendwell::inbox::health()
         .into_iter()
         .find(|h| h.mailbox.contains(&port))
-        .is_some_and(|h| h.read as usize >= n)
+        .is_none_or(|h| (h.read as usize) < n)
     {
         assert!(t.elapsed() < Duration::from_secs(1200), "too slow");
         tokio::time::sleep(Duration::from_millis(200)).await;
