@@ -349,6 +349,45 @@ pub struct UpstreamConfig {
     pub per_day: Option<u32>,
     /// Most recipients in one message; more go as several transactions.
     pub max_rcpts_per_message: Option<usize>,
+    /// How sendwell logs in: `password` (the default when `username` is
+    /// set) or `xoauth2` (Microsoft 365, Google: an access token fetched
+    /// with the `oauth_*` keys).
+    pub auth: UpstreamAuth,
+    /// XOAUTH2: the provider's token endpoint (presets fill it).
+    pub oauth_token_url: Option<String>,
+    /// XOAUTH2: the application (client) id registered with the provider.
+    pub oauth_client_id: Option<String>,
+    /// XOAUTH2: the environment variable holding the client secret (public
+    /// clients have none).
+    pub oauth_client_secret_env: Option<String>,
+    /// XOAUTH2: a file whose first line is the client secret.
+    pub oauth_client_secret_file: Option<PathBuf>,
+    /// XOAUTH2: the environment variable holding the refresh token.
+    pub oauth_refresh_token_env: Option<String>,
+    /// XOAUTH2: a file whose first line is the refresh token.
+    pub oauth_refresh_token_file: Option<PathBuf>,
+    /// XOAUTH2: the scopes asked for on refresh (presets fill it).
+    pub oauth_scope: Option<String>,
+    /// Reach the upstream through a proxy: `socks5://host:port` (the proxy
+    /// resolves the host name) or `http://host:port` (HTTP CONNECT).
+    pub proxy: Option<String>,
+    /// The proxy's user name, when it wants one.
+    pub proxy_username: Option<String>,
+    /// The environment variable holding the proxy's password.
+    pub proxy_password_env: Option<String>,
+    /// A file whose first line is the proxy's password.
+    pub proxy_password_file: Option<PathBuf>,
+}
+
+/// How a route logs in to its upstream.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UpstreamAuth {
+    /// AUTH PLAIN/LOGIN with `password_env`/`password_file`.
+    #[default]
+    Password,
+    /// AUTH XOAUTH2 with an access token from `oauth_token_url`.
+    Xoauth2,
 }
 
 impl Default for UpstreamConfig {
@@ -373,6 +412,18 @@ impl Default for UpstreamConfig {
             per_minute: None,
             per_day: None,
             max_rcpts_per_message: None,
+            auth: UpstreamAuth::Password,
+            oauth_token_url: None,
+            oauth_client_id: None,
+            oauth_client_secret_env: None,
+            oauth_client_secret_file: None,
+            oauth_refresh_token_env: None,
+            oauth_refresh_token_file: None,
+            oauth_scope: None,
+            proxy: None,
+            proxy_username: None,
+            proxy_password_env: None,
+            proxy_password_file: None,
         }
     }
 }
@@ -900,6 +951,36 @@ impl Config {
                         crate::relay::providers::names()
                     ),
                 );
+            }
+            if u.auth == UpstreamAuth::Xoauth2 {
+                for (k, missing) in [
+                    ("username", u.username.is_none()),
+                    ("oauth_token_url", u.oauth_token_url.is_none()),
+                    ("oauth_client_id", u.oauth_client_id.is_none()),
+                    (
+                        "oauth_refresh_token_env",
+                        u.oauth_refresh_token_env.is_none() && u.oauth_refresh_token_file.is_none(),
+                    ),
+                ] {
+                    if missing {
+                        return bad(
+                            &at(k),
+                            format!(
+                                "auth = \"xoauth2\" needs {k}{} (see the README, \"Signing in with OAuth\")",
+                                if k == "oauth_refresh_token_env" {
+                                    " or oauth_refresh_token_file"
+                                } else {
+                                    ""
+                                }
+                            ),
+                        );
+                    }
+                }
+            }
+            if let Some(p) = &u.proxy
+                && let Err(m) = crate::relay::proxy::Proxy::parse(p)
+            {
+                return bad(&at("proxy"), m);
             }
             for (k, zero) in [
                 ("per_minute", u.per_minute == Some(0)),

@@ -23,6 +23,8 @@
 //! - [`cluster`]: several nodes on one PostgreSQL queue (heartbeat,
 //!   takeover of a dead node's claims).
 //! - [`config`], [`cli`]: the schema and the commands.
+//! - [`oauth`]: XOAUTH2 access tokens from a provider's token endpoint,
+//!   for the courier's and the inbox's logins.
 //! - [`lockout`]: smooth rate limits and lock-outs (governor), for AUTH and
 //!   the review page's `/login`.
 
@@ -39,6 +41,7 @@ pub mod lockout;
 pub mod message;
 pub mod metrics;
 pub mod notices;
+pub mod oauth;
 pub mod ops;
 pub mod policy;
 pub mod recipient;

@@ -18,6 +18,7 @@ pub mod dsn;
 pub mod outbox;
 pub mod pause_notice;
 pub mod providers;
+pub mod proxy;
 pub mod replies;
 pub mod smtp;
 pub mod upstream;
@@ -54,6 +55,10 @@ pub enum Error {
         "upstream.username is set but neither upstream.password_env nor upstream.password_file is"
     )]
     NoPassword,
+    #[error("upstream.{0}")]
+    OAuth(String),
+    #[error("upstream.proxy: {0}")]
+    Proxy(String),
     #[error("upstream TLS: {0}")]
     Tls(String),
     #[error("outbox folder {path}: {source}")]

@@ -18,6 +18,9 @@ pub struct Preset {
     pub per_day: Option<u32>,
     /// Recipients one message may have.
     pub max_rcpts_per_message: Option<usize>,
+    /// XOAUTH2 (`auth = "xoauth2"`): the token endpoint and the scopes to
+    /// ask for, when the provider takes OAuth logins over SMTP.
+    pub oauth: Option<(&'static str, &'static str)>,
 }
 
 /// The presets. Limits are the published defaults for a paid business
@@ -34,6 +37,13 @@ pub const PRESETS: &[Preset] = &[
         per_minute: Some(30),
         per_day: Some(10_000),
         max_rcpts_per_message: Some(500),
+        oauth: Some((
+            // learn.microsoft.com "Authenticate an IMAP, POP or SMTP connection using OAuth":
+            // the v2.0 endpoint ("organizations" for work accounts; put
+            // your tenant id in oauth_token_url to pin it) and SMTP.Send.
+            "https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
+            "https://outlook.office.com/SMTP.Send offline_access",
+        )),
     },
     // Google Workspace "Gmail sending limits in Google Workspace"
     // (support.google.com/a/answer/166852): 2,000 messages a day per user;
@@ -45,6 +55,12 @@ pub const PRESETS: &[Preset] = &[
         per_minute: None,
         per_day: Some(2_000),
         max_rcpts_per_message: Some(100),
+        oauth: Some((
+            // developers.google.com/gmail/imap/xoauth2-protocol: scope
+            // https://mail.google.com/ for SMTP and IMAP.
+            "https://oauth2.googleapis.com/token",
+            "https://mail.google.com/",
+        )),
     },
     // Google Workspace "SMTP relay service sending limits"
     // (support.google.com/a/answer/2956491): 10,000 recipients per user a
@@ -56,6 +72,7 @@ pub const PRESETS: &[Preset] = &[
         per_minute: None,
         per_day: Some(10_000),
         max_rcpts_per_message: Some(100),
+        oauth: None,
     },
     // Amazon SES "Service quotas" (docs.aws.amazon.com/ses): a new account
     // (sandbox) sends 200 messages a day at 1 a second; 50 recipients per
@@ -67,6 +84,7 @@ pub const PRESETS: &[Preset] = &[
         per_minute: Some(60),
         per_day: Some(200),
         max_rcpts_per_message: Some(50),
+        oauth: None,
     },
     // Alibaba Mail (Aliyun enterprise mail, qiye.aliyun.com help centre):
     // SMTP smtp.qiye.aliyun.com, SSL on 465. Its budgets depend on the
@@ -78,6 +96,7 @@ pub const PRESETS: &[Preset] = &[
         per_minute: None,
         per_day: None,
         max_rcpts_per_message: None,
+        oauth: None,
     },
     // Tencent Exmail (exmail.qq.com help "client settings"): smtp.exmail.qq.com,
     // SSL on 465 (overseas: hwsmtp.exmail.qq.com). Budgets per edition,
@@ -89,6 +108,7 @@ pub const PRESETS: &[Preset] = &[
         per_minute: None,
         per_day: None,
         max_rcpts_per_message: None,
+        oauth: None,
     },
     // NetEase enterprise mail (qiye.163.com help): smtp.qiye.163.com, SSL on
     // 465; 163/126 personal mail: smtp.163.com / smtp.126.com with an
@@ -100,6 +120,7 @@ pub const PRESETS: &[Preset] = &[
         per_minute: None,
         per_day: None,
         max_rcpts_per_message: None,
+        oauth: None,
     },
     // Zoho Mail (zoho.com/mail/help/zoho-smtp.html): smtp.zoho.com, SSL on
     // 465 (China data centre: smtp.zoho.com.cn; EU: smtp.zoho.eu).
@@ -110,6 +131,7 @@ pub const PRESETS: &[Preset] = &[
         per_minute: None,
         per_day: None,
         max_rcpts_per_message: None,
+        oauth: None,
     },
 ];
 
@@ -153,6 +175,10 @@ pub fn fill(table: &mut toml::Table) {
     if let Some(n) = p.per_day {
         set("per_day", i64::from(n).into());
     }
+    if let Some((url, scope)) = p.oauth {
+        set("oauth_token_url", url.into());
+        set("oauth_scope", scope.into());
+    }
     if let Some(n) = p.max_rcpts_per_message {
         set(
             "max_rcpts_per_message",
@@ -175,6 +201,10 @@ mod tests {
         assert_eq!(t["connections"].as_integer(), Some(1));
         assert_eq!(t["per_minute"].as_integer(), Some(30));
         assert_eq!(t["require_tls"].as_bool(), Some(true));
+        assert_eq!(
+            t["oauth_scope"].as_str(),
+            Some("https://outlook.office.com/SMTP.Send offline_access")
+        );
         for p in PRESETS {
             assert!(p.connections >= 1, "{}", p.name);
         }

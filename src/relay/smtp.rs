@@ -20,7 +20,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
 use smtp_proto::{
-    EXT_8BIT_MIME, EXT_AUTH, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, Response,
+    AUTH_XOAUTH2, EXT_8BIT_MIME, EXT_AUTH, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse,
+    Response,
 };
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -28,8 +29,12 @@ use tokio::sync::Semaphore;
 use tokio_rustls::TlsConnector;
 
 use super::Error;
+use super::proxy::Proxy;
 use super::upstream::{OutboundMessage, RcptResult, SendFuture, Upstream};
-use crate::config::UpstreamConfig;
+use crate::config::{UpstreamAuth, UpstreamConfig};
+use crate::oauth::{TokenError, TokenSource};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
 
 /// A pooled connection idle longer than this is probed with NOOP before use:
 /// smarthosts drop idle clients (Postfix after 300 s, some much sooner).
@@ -170,7 +175,9 @@ pub struct SmtpUpstream {
     port: u16,
     implicit_tls: bool,
     require_tls: bool,
-    credentials: Option<Credentials<String>>,
+    auth: Login,
+    /// `proxy`: the connection goes through this SOCKS5 proxy.
+    proxy: Option<Proxy>,
     helo: String,
     timeout: Duration,
     tls: TlsConnector,
@@ -184,6 +191,29 @@ pub struct SmtpUpstream {
     /// refusal instead of each trying the password again (providers lock
     /// an account after a burst of failed logins).
     login: tokio::sync::Mutex<Option<(Instant, String)>>,
+}
+
+/// How we log in to the upstream.
+enum Login {
+    None,
+    /// AUTH PLAIN/LOGIN (mail-send picks from what EHLO offers).
+    Password(Credentials<String>),
+    /// AUTH XOAUTH2 as `user` with an access token from `tokens`.
+    XOAuth2 {
+        user: String,
+        tokens: Arc<TokenSource>,
+    },
+}
+
+impl Login {
+    fn user(&self) -> Option<&str> {
+        match self {
+            Login::None => None,
+            Login::Password(Credentials::Plain { username, .. }) => Some(username),
+            Login::Password(_) => None,
+            Login::XOAuth2 { user, .. } => Some(user),
+        }
+    }
 }
 
 /// Why no connection could be made.
@@ -234,9 +264,31 @@ impl SmtpUpstream {
         implicit_tls: bool,
         helo: String,
     ) -> Result<SmtpUpstream, Error> {
-        let credentials = match &cfg.username {
+        let login = match (&cfg.username, cfg.auth) {
+            (None, _) => Login::None,
+            (Some(user), UpstreamAuth::Password) => {
+                Login::Password(Credentials::new(user.clone(), read_password(cfg)?))
+            }
+            (Some(user), UpstreamAuth::Xoauth2) => Login::XOAuth2 {
+                user: user.clone(),
+                tokens: Arc::new(token_source(cfg)?),
+            },
+        };
+        let proxy = match &cfg.proxy {
             None => None,
-            Some(user) => Some(Credentials::new(user.clone(), read_password(cfg)?)),
+            Some(url) => {
+                let mut p = Proxy::parse(url).map_err(Error::Proxy)?;
+                if let Some(user) = &cfg.proxy_username {
+                    let pass = crate::oauth::read_secret(
+                        "proxy_password",
+                        cfg.proxy_password_env.as_deref(),
+                        cfg.proxy_password_file.as_deref(),
+                    )
+                    .map_err(Error::Proxy)?;
+                    p.credentials = Some((user.clone(), pass));
+                }
+                Some(p)
+            }
         };
         let tls = tls_connector(cfg.tls_verify)?;
         Ok(SmtpUpstream {
@@ -244,7 +296,8 @@ impl SmtpUpstream {
             port,
             implicit_tls,
             require_tls: cfg.require_tls,
-            credentials,
+            auth: login,
+            proxy,
             helo,
             timeout: cfg.timeout,
             tls,
@@ -258,9 +311,12 @@ impl SmtpUpstream {
     /// Connection establishment: TCP, TLS (implicit or STARTTLS), EHLO, AUTH.
     async fn connect(&self) -> Result<Conn, ConnectError> {
         let addr = format!("{}:{}", bracket_v6(&self.host), self.port);
-        let tcp = tokio::time::timeout(self.timeout, TcpStream::connect(addr.as_str()))
-            .await
-            .map_err(|_| mail_send::Error::Timeout)??;
+        let tcp = match &self.proxy {
+            Some(proxy) => proxy.connect(&self.host, self.port, self.timeout).await?,
+            None => tokio::time::timeout(self.timeout, TcpStream::connect(addr.as_str()))
+                .await
+                .map_err(|_| mail_send::Error::Timeout)??,
+        };
         // Nagle would hold each small command back waiting for an ACK.
         let _ = tcp.set_nodelay(true);
         let mut plain = SmtpClient {
@@ -291,7 +347,7 @@ impl SmtpUpstream {
                 }
             } else if self.require_tls {
                 return Err(mail_send::Error::MissingStartTls.into());
-            } else if self.credentials.is_some() && !is_loopback(&self.host) {
+            } else if !matches!(self.auth, Login::None) && !is_loopback(&self.host) {
                 // The password would cross the network in the clear.
                 return Err(mail_send::Error::Io(std::io::Error::other(
                     "refusing to send the upstream password without TLS (no STARTTLS offered)",
@@ -308,16 +364,29 @@ impl SmtpUpstream {
             read_greeting(&mut client).await?;
         }
         let ehlo = client.ehlo(&self.helo).await?;
-        if let Some(credentials) = &self.credentials {
-            if !ehlo.has_capability(EXT_AUTH) {
-                return Err(mail_send::Error::UnsupportedAuthMechanism.into());
-            }
-            match client.authenticate(credentials, &ehlo).await {
-                Ok(_) => {}
-                Err(mail_send::Error::AuthenticationFailed(r)) => {
-                    return Err(ConnectError::Auth(heard.text(&r)));
+        match &self.auth {
+            Login::None => {}
+            Login::Password(credentials) => {
+                if !ehlo.has_capability(EXT_AUTH) {
+                    return Err(mail_send::Error::UnsupportedAuthMechanism.into());
                 }
-                Err(e) => return Err(e.into()),
+                match client.authenticate(credentials, &ehlo).await {
+                    Ok(_) => {}
+                    Err(mail_send::Error::AuthenticationFailed(r)) => {
+                        return Err(ConnectError::Auth(heard.text(&r)));
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            Login::XOAuth2 { user, tokens } => {
+                if !ehlo.has_capability(EXT_AUTH) || ehlo.auth_mechanisms & AUTH_XOAUTH2 == 0 {
+                    return Err(ConnectError::Smtp(mail_send::Error::Io(
+                        std::io::Error::other(
+                            "the upstream does not offer AUTH XOAUTH2 (auth = \"xoauth2\" needs it)",
+                        ),
+                    )));
+                }
+                xoauth2(&mut client, &heard, user, tokens).await?;
             }
         }
         Ok(Conn {
@@ -526,12 +595,22 @@ impl Upstream for SmtpUpstream {
         } else {
             ", certificate NOT verified"
         };
-        let auth = match &self.credentials {
-            Some(Credentials::Plain { username, .. }) => format!(", AUTH as {username}"),
+        let auth = match (&self.auth, self.auth.user()) {
+            (Login::XOAuth2 { tokens, .. }, Some(user)) => {
+                format!(
+                    ", AUTH XOAUTH2 as {user}, tokens from {}",
+                    tokens.endpoint()
+                )
+            }
+            (_, Some(user)) => format!(", AUTH as {user}"),
             _ => String::new(),
         };
+        let via = match &self.proxy {
+            Some(p) => format!(" via {}", p.describe()),
+            None => String::new(),
+        };
         format!(
-            "SMTP smarthost {}:{} ({security}{verify}{auth})",
+            "SMTP smarthost {}:{}{via} ({security}{verify}{auth})",
             self.host, self.port
         )
     }
@@ -732,6 +811,88 @@ fn bracket_v6(host: &str) -> String {
     } else {
         host.to_string()
     }
+}
+
+/// AUTH XOAUTH2 with the current token; a refused token is forgotten and
+/// a new one tried once (it may have been revoked or expired early). The
+/// provider's refusal is kept verbatim, so the reply rules read it as a
+/// login failure and pause the route.
+async fn xoauth2(
+    client: &mut Client,
+    heard: &Heard,
+    user: &str,
+    tokens: &TokenSource,
+) -> Result<(), ConnectError> {
+    let mut refused = None;
+    for _ in 0..2 {
+        let token = tokens.token().await.map_err(|e| match e {
+            // A person must sign in again: pause the route like a refused login.
+            TokenError::Refused(_) => ConnectError::Auth(e.to_string()),
+            TokenError::Unavailable(_) => {
+                ConnectError::Smtp(mail_send::Error::Io(std::io::Error::other(e.to_string())))
+            }
+        })?;
+        let response = B64.encode(crate::oauth::xoauth2_response(user, &token));
+        let mut reply = client.cmd(format!("AUTH XOAUTH2 {response}\r\n")).await?;
+        if reply.code() == 334 {
+            // Google first sends its error as a base64 JSON challenge; the
+            // client answers with an empty line to get the final reply.
+            let detail = B64
+                .decode(reply.message().trim())
+                .ok()
+                .map(|b| String::from_utf8_lossy(&b).into_owned());
+            reply = client.cmd(b"\r\n").await?;
+            if let Some(d) = detail {
+                tracing::debug!(detail = %d, "upstream explained the XOAUTH2 refusal");
+            }
+        }
+        if reply.code() == 235 {
+            return Ok(());
+        }
+        let text = heard.text(&reply);
+        if reply.code() / 100 == 4 {
+            // "454 4.7.0 Too many login attempts": not the token's fault.
+            return Err(ConnectError::Auth(text));
+        }
+        tokens.refused(&token).await;
+        refused = Some(text);
+    }
+    Err(ConnectError::Auth(refused.unwrap_or_default()))
+}
+
+/// The token source of an `auth = "xoauth2"` route; secrets are read now.
+fn token_source(cfg: &UpstreamConfig) -> Result<TokenSource, Error> {
+    let need = |v: &Option<String>, key: &str| {
+        v.clone()
+            .ok_or_else(|| Error::OAuth(format!("{key} is not set")))
+    };
+    let settings = crate::oauth::OAuthSettings {
+        token_url: need(&cfg.oauth_token_url, "oauth_token_url")?,
+        client_id: need(&cfg.oauth_client_id, "oauth_client_id")?,
+        client_secret: if cfg.oauth_client_secret_env.is_some()
+            || cfg.oauth_client_secret_file.is_some()
+        {
+            Some(
+                crate::oauth::read_secret(
+                    "oauth_client_secret",
+                    cfg.oauth_client_secret_env.as_deref(),
+                    cfg.oauth_client_secret_file.as_deref(),
+                )
+                .map_err(Error::OAuth)?,
+            )
+        } else {
+            None
+        },
+        refresh_token: crate::oauth::read_secret(
+            "oauth_refresh_token",
+            cfg.oauth_refresh_token_env.as_deref(),
+            cfg.oauth_refresh_token_file.as_deref(),
+        )
+        .map_err(Error::OAuth)?,
+        scope: cfg.oauth_scope.clone(),
+    };
+    TokenSource::new(settings, cfg.timeout)
+        .map_err(|m| Error::OAuth(format!("oauth_token_url: {m}")))
 }
 
 fn read_password(cfg: &UpstreamConfig) -> Result<String, Error> {

@@ -47,9 +47,9 @@ use base64::engine::general_purpose::STANDARD as B64;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
 use smtp_proto::{
-    AUTH_LOGIN, AUTH_PLAIN, EXT_8BIT_MIME, EXT_AUTH, EXT_ENHANCED_STATUS_CODES, EXT_PIPELINING,
-    EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, MAIL_BODY_8BITMIME, MAIL_SMTPUTF8,
-    Request,
+    AUTH_LOGIN, AUTH_PLAIN, AUTH_XOAUTH2, EXT_8BIT_MIME, EXT_AUTH, EXT_ENHANCED_STATUS_CODES,
+    EXT_PIPELINING, EXT_SIZE, EXT_SMTP_UTF8, EXT_START_TLS, EhloResponse, MAIL_BODY_8BITMIME,
+    MAIL_SMTPUTF8, Request,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -135,7 +135,14 @@ pub struct Opts {
     /// Refuse any MAIL FROM but this address, as Microsoft 365 refuses
     /// anything not sent as its login (`550 5.7.60`).
     pub only_sender: Option<String>,
+    /// Offer AUTH XOAUTH2 and require it: the check says whether the
+    /// (user, access token) pair is good now. A refusal is answered as
+    /// Google does (a 334 with a base64 JSON error, then 535).
+    pub xoauth2: Option<TokenCheck>,
 }
+
+/// Whether an XOAUTH2 login with (user, token) is accepted now.
+pub type TokenCheck = Arc<dyn Fn(&str, &str) -> bool + Send + Sync>;
 
 impl Default for Opts {
     fn default() -> Self {
@@ -152,6 +159,7 @@ impl Default for Opts {
             silent: false,
             data_delay: Duration::ZERO,
             only_sender: None,
+            xoauth2: None,
         }
     }
 }
@@ -171,6 +179,8 @@ pub struct Received {
     pub smtputf8: bool,
     pub body_8bitmime: bool,
     pub size_param: usize,
+    /// Where the connection came from (a proxy's outgoing address, say).
+    pub peer: SocketAddr,
 }
 
 impl Received {
@@ -329,12 +339,12 @@ impl TestUpstream {
             // Owned by the accept task, so aborting it drops every session.
             let mut sessions = JoinSet::new();
             loop {
-                let Ok((tcp, _)) = listener.accept().await else {
+                let Ok((tcp, peer)) = listener.accept().await else {
                     continue;
                 };
                 while sessions.try_join_next().is_some() {}
                 let id = shared.connections.fetch_add(1, Ordering::SeqCst) + 1;
-                sessions.spawn(connection(shared.clone(), tcp, id));
+                sessions.spawn(connection(shared.clone(), tcp, id, peer));
             }
         });
         *self.running.lock().unwrap_or_else(|e| e.into_inner()) = Some(handle);
@@ -387,7 +397,7 @@ fn tls_acceptor() -> TlsAcceptor {
     TlsAcceptor::from(Arc::new(config))
 }
 
-async fn connection(shared: Arc<Shared>, tcp: TcpStream, id: u64) {
+async fn connection(shared: Arc<Shared>, tcp: TcpStream, id: u64, peer: SocketAddr) {
     if shared.opts.silent {
         let _hold = tcp;
         std::future::pending::<()>().await;
@@ -400,16 +410,16 @@ async fn connection(shared: Arc<Shared>, tcp: TcpStream, id: u64) {
         let Ok(tls) = acceptor.accept(tcp).await else {
             return;
         };
-        let _ = session(tls, &shared, id, true).await;
+        let _ = session(tls, &shared, id, true, peer).await;
         return;
     }
     // Some(stream): the client asked for STARTTLS.
-    if let Ok(Some(tcp)) = session(tcp, &shared, id, false).await {
+    if let Ok(Some(tcp)) = session(tcp, &shared, id, false, peer).await {
         let Some(acceptor) = acceptor else { return };
         let Ok(tls) = acceptor.accept(tcp).await else {
             return;
         };
-        let _ = session(tls, &shared, id, true).await;
+        let _ = session(tls, &shared, id, true, peer).await;
     }
 }
 
@@ -429,7 +439,9 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
     sh: &Shared,
     conn_id: u64,
     tls: bool,
+    peer: SocketAddr,
 ) -> std::io::Result<Option<S>> {
+    let requires_auth = sh.opts.auth.is_some() || sh.opts.xoauth2.is_some();
     // After STARTTLS the client speaks first (EHLO); no greeting.
     let greet = !tls || sh.opts.implicit_tls;
     if greet {
@@ -481,6 +493,10 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                     e.capabilities |= EXT_AUTH;
                     e.auth_mechanisms = sh.opts.auth_mechanisms;
                 }
+                if sh.opts.xoauth2.is_some() {
+                    e.capabilities |= EXT_AUTH;
+                    e.auth_mechanisms |= AUTH_XOAUTH2;
+                }
                 let mut out = Vec::new();
                 e.write(&mut out)?;
                 s.write_all(&out).await?;
@@ -490,6 +506,44 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 reply(&mut s, 220, "2.0.0 ready to start TLS").await?;
                 s.flush().await?;
                 return Ok(Some(s));
+            }
+            Request::Auth {
+                mechanism: AUTH_XOAUTH2,
+                initial_response,
+            } if sh.opts.xoauth2.is_some() => {
+                sh.auth_attempts.fetch_add(1, Ordering::SeqCst);
+                let raw = B64.decode(initial_response.trim()).unwrap_or_default();
+                let raw = String::from_utf8_lossy(&raw).into_owned();
+                // user=U ^A auth=Bearer T ^A ^A
+                let mut user = None;
+                let mut token = None;
+                for part in raw.split('\x01') {
+                    if let Some(u) = part.strip_prefix("user=") {
+                        user = Some(u.to_string());
+                    } else if let Some(t) = part.strip_prefix("auth=Bearer ") {
+                        token = Some(t.to_string());
+                    }
+                }
+                let check = sh.opts.xoauth2.as_ref().expect("guarded");
+                match (user, token) {
+                    (Some(u), Some(t)) if check(&u, &t) => {
+                        auth_user = Some(u);
+                        reply(&mut s, 235, "2.7.0 Accepted").await?;
+                    }
+                    _ => {
+                        let err = B64.encode(
+                            r#"{"status":"400","schemes":"Bearer","scope":"https://mail.google.com/"}"#,
+                        );
+                        reply(&mut s, 334, &err).await?;
+                        let _ = read_line(&mut s, &mut buf).await?;
+                        reply(
+                            &mut s,
+                            535,
+                            "5.7.8 Username and Password not accepted. For more information, go to https://support.google.com/mail/?p=BadCredentials - gsmtp",
+                        )
+                        .await?;
+                    }
+                }
             }
             Request::Auth {
                 mechanism,
@@ -545,7 +599,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
             Request::Mail { from } => {
-                if sh.opts.auth.is_some() && auth_user.is_none() {
+                if requires_auth && auth_user.is_none() {
                     reply(&mut s, 530, "5.7.0 authentication required").await?;
                     continue;
                 }
@@ -620,6 +674,7 @@ async fn session<S: AsyncRead + AsyncWrite + Unpin>(
                                 smtputf8: t.smtputf8,
                                 body_8bitmime: t.body_8bitmime,
                                 size_param: t.size,
+                                peer,
                             });
                             got.len()
                         };

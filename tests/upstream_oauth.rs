@@ -1,0 +1,383 @@
+//! Issue 10 §5 and §6: logging in to the upstream with XOAUTH2 (Microsoft
+//! 365 and Google take no passwords), and reaching it through a SOCKS5
+//! proxy. The real courier over a real store; a token endpoint on loopback
+//! (axum, answering as Google's and Microsoft's do); the test upstream
+//! accepting only the access tokens that endpoint issued and that have not
+//! expired; Debian's `microsocks` as the proxy.
+
+mod common;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Form, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::post;
+use common::courier::{Rig, WAIT, start};
+use common::upstream::{Opts, TestUpstream};
+use sendwell::config::{Config, UpstreamAuth};
+use sendwell::relay;
+use sendwell::store::{DeliveryState, MessageId};
+
+const USER: &str = "li@shop.example";
+const CLIENT_ID: &str = "app-0001";
+const CLIENT_SECRET: &str = "client-secret";
+
+/// A provider's token endpoint: trades the one good refresh token for
+/// access tokens that live `lifetime`; the upstream asks it which tokens
+/// are good now.
+struct Issuer {
+    refresh_token: Mutex<String>,
+    lifetime: Duration,
+    issued: Mutex<HashMap<String, Instant>>,
+    requests: AtomicU64,
+}
+
+impl Issuer {
+    fn new(refresh_token: &str, lifetime: Duration) -> Arc<Issuer> {
+        Arc::new(Issuer {
+            refresh_token: Mutex::new(refresh_token.into()),
+            lifetime,
+            issued: Mutex::new(HashMap::new()),
+            requests: AtomicU64::new(0),
+        })
+    }
+
+    /// Whether `token` was issued and has not expired or been revoked.
+    fn good(&self, token: &str) -> bool {
+        self.issued
+            .lock()
+            .unwrap()
+            .get(token)
+            .is_some_and(|until| Instant::now() < *until)
+    }
+
+    /// The provider revokes every access token it gave (a password change,
+    /// an admin's "sign out everywhere").
+    fn revoke_access_tokens(&self) {
+        self.issued.lock().unwrap().clear();
+    }
+
+    fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+async fn token(
+    State(issuer): State<Arc<Issuer>>,
+    Form(form): Form<HashMap<String, String>>,
+) -> impl IntoResponse {
+    let n = issuer.requests.fetch_add(1, Ordering::SeqCst) + 1;
+    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
+    if field("client_id") != CLIENT_ID || field("client_secret") != CLIENT_SECRET {
+        return (
+            StatusCode::UNAUTHORIZED,
+            r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#.to_string(),
+        );
+    }
+    if field("grant_type") != "refresh_token"
+        || field("refresh_token") != *issuer.refresh_token.lock().unwrap()
+    {
+        // Google's answer for a revoked or expired refresh token.
+        return (
+            StatusCode::BAD_REQUEST,
+            r#"{"error": "invalid_grant", "error_description": "Token has been expired or revoked."}"#.to_string(),
+        );
+    }
+    let access = format!("ya29.token-{n}");
+    issuer
+        .issued
+        .lock()
+        .unwrap()
+        .insert(access.clone(), Instant::now() + issuer.lifetime);
+    (
+        StatusCode::OK,
+        serde_json::json!({
+            "access_token": access,
+            "expires_in": issuer.lifetime.as_secs(),
+            "scope": field("scope"),
+            "token_type": "Bearer",
+        })
+        .to_string(),
+    )
+}
+
+/// The token endpoint on a free loopback port; its URL.
+async fn token_endpoint(issuer: Arc<Issuer>) -> String {
+    let app = axum::Router::new()
+        .route("/token", post(token))
+        .with_state(issuer);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr: SocketAddr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}/token")
+}
+
+fn config(upstream_url: String) -> Config {
+    common::install_crypto();
+    let mut c = Config::default();
+    c.server.hostname = "relay.test".into();
+    c.upstream.url = Some(upstream_url);
+    c.upstream.timeout = Duration::from_secs(2);
+    c.upstream.connections = 1;
+    c.relay.retry_schedule = vec![Duration::from_millis(100)];
+    c.relay.poll_interval = Duration::from_millis(50);
+    c.relay.lease = Duration::from_secs(30);
+    c
+}
+
+async fn delivered(rig: &Rig, id: MessageId, what: &str) {
+    let s = rig.settled(id).await;
+    assert!(
+        s.iter().all(|(_, st, _)| *st == DeliveryState::Delivered),
+        "{what}: {s:?}"
+    );
+}
+
+/// The first token is fetched; one about to expire is renewed before it is
+/// used; one the upstream refuses (revoked) is replaced at once; a refused
+/// refresh token pauses the route (nothing bounced) until a new one is put
+/// in place and the config reloaded.
+#[tokio::test]
+async fn xoauth2_fetches_renews_and_a_revoked_refresh_token_pauses_the_route() {
+    let issuer = Issuer::new("refresh-1", Duration::from_secs(2));
+    let token_url = token_endpoint(issuer.clone()).await;
+    let check = issuer.clone();
+    let up = TestUpstream::start(Opts {
+        xoauth2: Some(Arc::new(move |user: &str, token: &str| {
+            user == USER && check.good(token)
+        })),
+        ..Opts::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let refresh_file = dir.path().join("refresh-token");
+    std::fs::write(&refresh_file, "refresh-1\n").unwrap();
+    let secret_file = dir.path().join("client-secret");
+    std::fs::write(&secret_file, format!("{CLIENT_SECRET}\n")).unwrap();
+    let mut c = config(up.url());
+    c.upstream.username = Some(USER.into());
+    c.upstream.auth = UpstreamAuth::Xoauth2;
+    c.upstream.oauth_token_url = Some(token_url);
+    c.upstream.oauth_client_id = Some(CLIENT_ID.into());
+    c.upstream.oauth_client_secret_file = Some(secret_file);
+    c.upstream.oauth_refresh_token_file = Some(refresh_file.clone());
+    c.upstream.oauth_scope = Some("https://mail.google.com/".into());
+    let rig = start(c.clone()).await;
+
+    // The first message: a token is fetched, the login works.
+    let id = rig.enqueue(USER, &["anna@example.org"], "first").await;
+    delivered(&rig, id, "the first message goes with a fetched token").await;
+    assert_eq!(issuer.requests(), 1);
+    assert_eq!(up.auth_attempts(), 1);
+    assert_eq!(up.messages()[0].auth_user.as_deref(), Some(USER));
+
+    // Later the token has expired; the next login (on a new connection)
+    // uses a renewed one, so the upstream refuses nothing.
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    up.restart().await; // drops the pooled connection
+    let id = rig.enqueue(USER, &["ben@example.org"], "second").await;
+    delivered(&rig, id, "an expired token is renewed before use").await;
+    assert_eq!(issuer.requests(), 2, "one renewal");
+    assert_eq!(up.auth_attempts(), 2, "no login was refused");
+
+    // The provider revokes the access tokens: the refused token is
+    // replaced and the login tried once more, at once.
+    issuer.revoke_access_tokens();
+    up.restart().await;
+    let id = rig.enqueue(USER, &["carl@example.org"], "third").await;
+    delivered(&rig, id, "a refused token is replaced").await;
+    assert_eq!(issuer.requests(), 3);
+    assert_eq!(up.auth_attempts(), 4, "refused once, then accepted");
+
+    // The refresh token is revoked (the seller changed the password, or
+    // the admin removed the app): the route pauses, nothing bounces.
+    *issuer.refresh_token.lock().unwrap() = "refresh-2".into();
+    issuer.revoke_access_tokens();
+    up.restart().await;
+    let ids = [
+        rig.enqueue(USER, &["dora@example.org"], "fourth").await,
+        rig.enqueue(USER, &["emil@example.org"], "fifth").await,
+    ];
+    let start = Instant::now();
+    let pause = loop {
+        if let Some(p) = rig.store.route_pauses().await.unwrap().pop() {
+            break p;
+        }
+        assert!(start.elapsed() < WAIT, "the route never paused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(pause.kind, "login", "{pause:?}");
+    assert!(
+        pause.reply.contains("invalid_grant") && pause.reply.contains("sign in again"),
+        "the pause says what the endpoint answered and what to do: {}",
+        pause.reply
+    );
+    let requests_at_pause = issuer.requests();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(
+        issuer.requests() <= requests_at_pause + 1,
+        "a paused route does not hammer the token endpoint"
+    );
+    for id in ids {
+        let s = rig.states(id).await;
+        assert!(
+            s.iter()
+                .all(|(_, st, _)| *st == DeliveryState::Deferred || *st == DeliveryState::Queued),
+            "waits, not bounced: {s:?}"
+        );
+    }
+
+    // Signed in again: the new refresh token in its file, a reload.
+    std::fs::write(&refresh_file, "refresh-2\n").unwrap();
+    let fixed = Instant::now();
+    let upstreams = relay::build_upstreams(&c).expect("upstream");
+    rig.reconfigure.apply(Arc::new(c), upstreams);
+    for id in ids {
+        delivered(
+            &rig,
+            id,
+            "the reload with a new refresh token resumes the route",
+        )
+        .await;
+    }
+    assert!(
+        fixed.elapsed() < Duration::from_secs(5),
+        "delivered {:?} after the reload",
+        fixed.elapsed()
+    );
+    let got = up.messages();
+    for buyer in ["anna", "ben", "carl", "dora", "emil"] {
+        let to = format!("{buyer}@example.org");
+        assert_eq!(
+            got.iter().filter(|m| m.rcpt_to == [to.as_str()]).count(),
+            1,
+            "{to} got it once"
+        );
+    }
+    let notices: Vec<_> = got.iter().filter(|m| m.rcpt_to == [USER]).collect();
+    assert_eq!(notices.len(), 1, "the seller got one notice of the pause");
+    let text = notices[0].text();
+    let body = text.split("\r\n\r\n").nth(1).unwrap_or_default();
+    let body = base64::engine::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        body.split_whitespace().collect::<String>(),
+    )
+    .map(|b| String::from_utf8_lossy(&b).into_owned())
+    .unwrap_or_else(|_| body.to_string());
+    assert!(
+        body.contains("invalid_grant") && body.matches("refused our AUTH").count() <= 1,
+        "the notice says why, once: {body}"
+    );
+    rig.stop().await;
+}
+
+/// A route whose client secret is wrong pauses too, and says so.
+#[tokio::test]
+async fn a_wrong_client_secret_pauses_the_route_with_the_endpoints_words() {
+    let issuer = Issuer::new("refresh-1", Duration::from_secs(3600));
+    let token_url = token_endpoint(issuer.clone()).await;
+    let check = issuer.clone();
+    let up = TestUpstream::start(Opts {
+        xoauth2: Some(Arc::new(move |_: &str, token: &str| check.good(token))),
+        ..Opts::default()
+    })
+    .await;
+    let mut c = config(up.url());
+    c.upstream.username = Some(USER.into());
+    c.upstream.auth = UpstreamAuth::Xoauth2;
+    c.upstream.oauth_token_url = Some(token_url);
+    c.upstream.oauth_client_id = Some(CLIENT_ID.into());
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "not-the-secret\n").unwrap();
+    let refresh = dir.path().join("refresh");
+    std::fs::write(&refresh, "refresh-1\n").unwrap();
+    c.upstream.oauth_client_secret_file = Some(secret);
+    c.upstream.oauth_refresh_token_file = Some(refresh);
+    let rig = start(c).await;
+    let id = rig.enqueue(USER, &["anna@example.org"], "first").await;
+    let start = Instant::now();
+    let pause = loop {
+        if let Some(p) = rig.store.route_pauses().await.unwrap().pop() {
+            break p;
+        }
+        assert!(start.elapsed() < WAIT, "the route never paused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(pause.kind, "login");
+    assert!(pause.reply.contains("AADSTS7000215"), "{}", pause.reply);
+    assert_eq!(up.auth_attempts(), 0, "no login without a token");
+    assert_ne!(rig.states(id).await[0].1, DeliveryState::Bounced);
+    rig.stop().await;
+}
+
+/// A SOCKS5 proxy (Debian's microsocks, with a login) carries the upstream
+/// connection: the upstream sees the proxy's outgoing address, 127.0.0.2.
+/// A wrong proxy password keeps the mail waiting with the proxy named.
+#[tokio::test]
+async fn a_socks5_proxy_carries_the_upstream_connection() {
+    if !common::external("microsocks") {
+        return;
+    }
+    let up = TestUpstream::start(Opts::default()).await;
+    let port = TestUpstream::free_port().await;
+    let mut proxy = tokio::process::Command::new("microsocks")
+        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-b", "127.0.0.2", "-u", "seller", "-P", "proxy-pass"])
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start microsocks");
+    let begun = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(begun.elapsed() < WAIT, "microsocks did not listen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let pass = dir.path().join("proxy-pass");
+    std::fs::write(&pass, "wrong\n").unwrap();
+    let mut c = config(up.url());
+    c.upstream.proxy = Some(format!("socks5://127.0.0.1:{port}"));
+    c.upstream.proxy_username = Some("seller".into());
+    c.upstream.proxy_password_file = Some(pass.clone());
+    let rig = start(c.clone()).await;
+
+    let id = rig.enqueue(USER, &["anna@example.org"], "via-proxy").await;
+    let begun = Instant::now();
+    loop {
+        let m = rig.store.message(id).await.unwrap().unwrap();
+        let d = &m.deliveries[0];
+        if d.attempts > 0 {
+            assert_ne!(d.state, DeliveryState::Bounced);
+            let reply = d.last_reply.clone().unwrap_or_default();
+            assert!(reply.contains("proxy"), "names the proxy: {reply}");
+            break;
+        }
+        assert!(begun.elapsed() < WAIT, "never tried");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(up.messages().is_empty(), "nothing reached the upstream");
+
+    std::fs::write(&pass, "proxy-pass\n").unwrap();
+    let upstreams = relay::build_upstreams(&c).expect("upstream");
+    rig.reconfigure.apply(Arc::new(c), upstreams);
+    delivered(&rig, id, "through the proxy once its password is right").await;
+    let got = up.messages();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].peer.ip().to_string(),
+        "127.0.0.2",
+        "the connection came from the proxy's outgoing address"
+    );
+    rig.stop().await;
+    let _ = proxy.kill().await;
+}
