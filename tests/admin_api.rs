@@ -635,6 +635,7 @@ async fn the_overview_shows_a_paused_route() {
             "550 5.4.5 Daily user sending limit exceeded.",
             now,
             now + jiff::SignedDuration::from_hours(1),
+            "node-1",
         )
         .await
         .unwrap();

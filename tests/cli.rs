@@ -254,6 +254,7 @@ fn upstream_status_and_resume() {
                 "550 5.4.5 Daily user sending limit exceeded.",
                 now,
                 now + jiff::SignedDuration::from_hours(1),
+                "node-1",
             )
             .await
             .unwrap();

@@ -243,7 +243,7 @@ async fn an_operator_resume_sends_at_once() {
     .await;
     assert_eq!(
         rig.store
-            .resume_routes(Some("default"), None)
+            .resume_routes(Some("default"), None, "cli:root", "an operator resumed it")
             .await
             .unwrap(),
         1

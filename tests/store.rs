@@ -1247,7 +1247,7 @@ async fn a_route_pause_is_kept_and_lifted(db: &Db) {
     );
     let until = now + 1.hour();
     assert!(
-        s.pause_route("default", "login", "535 5.7.8 no", now, until)
+        s.pause_route("default", "login", "535 5.7.8 no", now, until, "node-1")
             .await
             .unwrap()
     );
@@ -1258,7 +1258,8 @@ async fn a_route_pause_is_kept_and_lifted(db: &Db) {
             "login",
             "535 5.7.8 still no",
             later,
-            later + 1.hour()
+            later + 1.hour(),
+            "node-1"
         )
         .await
         .unwrap()
@@ -1270,16 +1271,51 @@ async fn a_route_pause_is_kept_and_lifted(db: &Db) {
         (p[0].reply.as_str(), p[0].probes),
         ("535 5.7.8 still no", 1)
     );
-    assert_eq!(s.resume_routes(None, Some("quota")).await.unwrap(), 0);
     assert_eq!(
-        s.resume_routes(Some("default"), Some("login"))
+        s.resume_routes(None, Some("quota"), "node-1", "probe")
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        s.resume_routes(Some("default"), Some("login"), "node-1", "reload")
             .await
             .unwrap(),
         1
     );
     assert!(s.route_pauses().await.unwrap().is_empty());
-    s.pause_route("default", "quota", "550 5.4.5", now, until)
+    s.pause_route("default", "quota", "550 5.4.5", now, until, "node-1")
         .await
         .unwrap();
-    assert_eq!(s.resume_routes(None, None).await.unwrap(), 1);
+    assert_eq!(
+        s.resume_routes(None, None, "cli:wang", "an operator resumed it")
+            .await
+            .unwrap(),
+        1
+    );
+    // The audit log: each new pause and each resume, once, with who and why
+    // (a pause that was already on is not a new record).
+    let log: Vec<(String, String, String)> = s
+        .audit_records(0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.kind == "paused" || r.kind == "resumed")
+        .map(|r| (r.kind.clone(), r.actor.clone(), r.fields.clone()))
+        .collect();
+    let kinds: Vec<(&str, &str)> = log
+        .iter()
+        .map(|(k, a, _)| (k.as_str(), a.as_str()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("paused", "node-1"),
+            ("resumed", "node-1"),
+            ("paused", "node-1"),
+            ("resumed", "cli:wang")
+        ]
+    );
+    assert!(log[0].2.contains("535 5.7.8 no"), "{}", log[0].2);
+    assert!(log[3].2.contains("an operator resumed it"), "{}", log[3].2);
 }

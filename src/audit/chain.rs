@@ -59,10 +59,15 @@ pub enum Kind {
     Superseded,
     /// Retention removed older records (fields: the last removed seq and hash).
     Pruned,
+    /// A route stopped sending: its provider refused the account (fields:
+    /// route, reason, the provider's reply, the first probe).
+    Paused,
+    /// A paused route sends again (fields: route, why).
+    Resumed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 17] = [
+    pub const ALL: [Kind; 19] = [
         Kind::Received,
         Kind::Verdict,
         Kind::Held,
@@ -80,6 +85,8 @@ impl Kind {
         Kind::Journaled,
         Kind::Superseded,
         Kind::Pruned,
+        Kind::Paused,
+        Kind::Resumed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -101,6 +108,8 @@ impl Kind {
             Kind::Journaled => "journaled",
             Kind::Superseded => "superseded",
             Kind::Pruned => "pruned",
+            Kind::Paused => "paused",
+            Kind::Resumed => "resumed",
         }
     }
 

@@ -34,7 +34,14 @@ pub async fn run(config: &Config, store: &Store, cmd: UpstreamCmd) -> Result<Exi
                 eprintln!("error: no route named '{r}' (routes: {})", names.join(", "));
                 return Ok(ExitCode::FAILURE);
             }
-            let n = store.resume_routes(route.as_deref(), None).await?;
+            let n = store
+                .resume_routes(
+                    route.as_deref(),
+                    None,
+                    &crate::ops::cli_actor(),
+                    "an operator resumed it",
+                )
+                .await?;
             if n == 0 {
                 println!("nothing to resume: no route is paused");
             } else {

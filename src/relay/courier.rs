@@ -405,7 +405,12 @@ async fn refresh_pauses(ctx: &Ctx) -> Vec<RoutePause> {
     if ctx.routes.reloaded.swap(false, Ordering::SeqCst) {
         match ctx
             .store
-            .resume_routes(None, Some(PauseKind::Login.as_str()))
+            .resume_routes(
+                None,
+                Some(PauseKind::Login.as_str()),
+                &ctx.owner,
+                "the config was reloaded: the login is tried again",
+            )
             .await
         {
             Ok(0) => {}
@@ -899,7 +904,16 @@ async fn route_learns(ctx: &Ctx, route: &str, readings: &[Reading], probe: bool,
         .iter()
         .any(|r| matches!(r, Reading::Delivered(_) | Reading::Bounce(_)));
     if works {
-        match ctx.store.resume_routes(Some(route), None).await {
+        match ctx
+            .store
+            .resume_routes(
+                Some(route),
+                None,
+                &ctx.owner,
+                "a probe went through: the provider takes mail again",
+            )
+            .await
+        {
             Ok(_) => {
                 tracing::info!(route, "route resumed: the provider takes mail again");
                 ctx.routes.set(route, None);
@@ -930,7 +944,7 @@ async fn pause(
 ) {
     match ctx
         .store
-        .pause_route(route, kind.as_str(), reply, now, until)
+        .pause_route(route, kind.as_str(), reply, now, until, &ctx.owner)
         .await
     {
         Ok(new) => {

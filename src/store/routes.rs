@@ -9,6 +9,7 @@ use sqlx::Row;
 
 use super::sql::ts;
 use super::{Result, Store};
+use crate::audit::{Event, Kind};
 
 /// One paused route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -27,7 +28,8 @@ pub struct RoutePause {
 
 impl Store {
     /// Pauses `route` (or, when it already is, keeps `since`, takes the new
-    /// reply and `until`, and counts a probe). True when the pause is new.
+    /// reply and `until`, and counts a probe). True when the pause is new;
+    /// a new pause is recorded in the audit log as done by `actor`.
     pub async fn pause_route(
         &self,
         route: &str,
@@ -35,6 +37,7 @@ impl Store {
         reply: &str,
         now: Timestamp,
         until: Timestamp,
+        actor: &str,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let updated = sqlx::query(
@@ -61,8 +64,18 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        tx.commit().await?;
-        Ok(updated == 0)
+        let record = Event::new(
+            now,
+            Kind::Paused,
+            actor,
+            serde_json::json!({
+                "route": route,
+                "reason": kind,
+                "reply": reply,
+                "until": until.to_string(),
+            }),
+        );
+        self.commit_audited(tx, updated == 0, Some(record)).await
     }
 
     /// Every paused route, by name.
@@ -87,8 +100,15 @@ impl Store {
     }
 
     /// Resumes `route` (every route when `None`; only pauses of `kind` when
-    /// given). Returns how many were paused.
-    pub async fn resume_routes(&self, route: Option<&str>, kind: Option<&str>) -> Result<u64> {
+    /// given), recording each in the audit log as done by `actor` for
+    /// `why`. Returns how many were paused.
+    pub async fn resume_routes(
+        &self,
+        route: Option<&str>,
+        kind: Option<&str>,
+        actor: &str,
+        why: &str,
+    ) -> Result<u64> {
         // Conditions written out: PostgreSQL cannot type `$1 IS NULL`.
         let mut sql = String::from("DELETE FROM route_pauses WHERE 1 = 1");
         let mut args = Vec::new();
@@ -98,12 +118,29 @@ impl Store {
                 sql.push_str(&format!(" AND {column} = ${}", args.len()));
             }
         }
+        sql.push_str(" RETURNING route, kind");
         // Only fixed column names and placeholders are put into the text.
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in args {
             q = q.bind(a);
         }
-        Ok(q.execute(self.pool()).await?.rows_affected())
+        let mut tx = self.begin_write().await?;
+        let rows = q.fetch_all(&mut *tx).await?;
+        let now = Timestamp::now();
+        let mut events = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let route: String = r.try_get("route")?;
+            let kind: String = r.try_get("kind")?;
+            events.push(Event::new(
+                now,
+                Kind::Resumed,
+                actor,
+                serde_json::json!({ "route": route, "reason": kind, "why": why }),
+            ));
+        }
+        super::audit::append(&mut tx, self.dialect(), &events).await?;
+        tx.commit().await?;
+        Ok(rows.len() as u64)
     }
 
     /// Copies of `route` waiting to go (queued, deferred or being
