@@ -379,6 +379,21 @@ pub struct UpstreamConfig {
     pub proxy_password_file: Option<PathBuf>,
 }
 
+impl UpstreamConfig {
+    /// This route's `oauth_*` keys.
+    pub fn oauth_keys(&self) -> crate::oauth::OAuthKeys<'_> {
+        crate::oauth::OAuthKeys {
+            token_url: self.oauth_token_url.as_deref(),
+            client_id: self.oauth_client_id.as_deref(),
+            client_secret_env: self.oauth_client_secret_env.as_deref(),
+            client_secret_file: self.oauth_client_secret_file.as_deref(),
+            refresh_token_env: self.oauth_refresh_token_env.as_deref(),
+            refresh_token_file: self.oauth_refresh_token_file.as_deref(),
+            scope: self.oauth_scope.as_deref(),
+        }
+    }
+}
+
 /// How a route logs in to its upstream.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -953,28 +968,19 @@ impl Config {
                 );
             }
             if u.auth == UpstreamAuth::Xoauth2 {
-                for (k, missing) in [
-                    ("username", u.username.is_none()),
-                    ("oauth_token_url", u.oauth_token_url.is_none()),
-                    ("oauth_client_id", u.oauth_client_id.is_none()),
-                    (
-                        "oauth_refresh_token_env",
-                        u.oauth_refresh_token_env.is_none() && u.oauth_refresh_token_file.is_none(),
-                    ),
-                ] {
-                    if missing {
-                        return bad(
-                            &at(k),
-                            format!(
-                                "auth = \"xoauth2\" needs {k}{} (see the README, \"Signing in with OAuth\")",
-                                if k == "oauth_refresh_token_env" {
-                                    " or oauth_refresh_token_file"
-                                } else {
-                                    ""
-                                }
-                            ),
-                        );
-                    }
+                if u.username.is_none() {
+                    return bad(
+                        &at("username"),
+                        "auth = \"xoauth2\" needs the mailbox to log in as".into(),
+                    );
+                }
+                if let Some((k, what)) = u.oauth_keys().missing() {
+                    return bad(
+                        &at(k),
+                        format!(
+                            "auth = \"xoauth2\" needs {k}: {what} (README: \"Signing in with OAuth\")"
+                        ),
+                    );
                 }
             }
             if let Some(p) = &u.proxy

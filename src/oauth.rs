@@ -41,6 +41,69 @@ pub struct OAuthSettings {
     pub scope: Option<String>,
 }
 
+/// The `oauth_*` keys of a route or a mailbox, as written in the config.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OAuthKeys<'a> {
+    pub token_url: Option<&'a str>,
+    pub client_id: Option<&'a str>,
+    pub client_secret_env: Option<&'a str>,
+    pub client_secret_file: Option<&'a Path>,
+    pub refresh_token_env: Option<&'a str>,
+    pub refresh_token_file: Option<&'a Path>,
+    pub scope: Option<&'a str>,
+}
+
+impl OAuthKeys<'_> {
+    /// The first key `auth = "xoauth2"` needs that is not set, with what
+    /// to write (for the config check).
+    pub fn missing(&self) -> Option<(&'static str, &'static str)> {
+        if self.token_url.is_none() {
+            return Some((
+                "oauth_token_url",
+                "the provider's token endpoint (https://…)",
+            ));
+        }
+        if self.client_id.is_none() {
+            return Some(("oauth_client_id", "the application (client) id"));
+        }
+        if self.refresh_token_env.is_none() && self.refresh_token_file.is_none() {
+            return Some((
+                "oauth_refresh_token_env",
+                "or oauth_refresh_token_file: where the refresh token is",
+            ));
+        }
+        None
+    }
+
+    /// The settings, with the secrets read now (start-up, reload).
+    pub fn settings(&self) -> Result<OAuthSettings, String> {
+        if let Some((key, what)) = self.missing() {
+            return Err(format!("{key} is not set ({what})"));
+        }
+        let client_secret = if self.client_secret_env.is_some() || self.client_secret_file.is_some()
+        {
+            Some(read_secret(
+                "oauth_client_secret",
+                self.client_secret_env,
+                self.client_secret_file,
+            )?)
+        } else {
+            None
+        };
+        Ok(OAuthSettings {
+            token_url: self.token_url.unwrap_or_default().to_string(),
+            client_id: self.client_id.unwrap_or_default().to_string(),
+            client_secret,
+            refresh_token: read_secret(
+                "oauth_refresh_token",
+                self.refresh_token_env,
+                self.refresh_token_file,
+            )?,
+            scope: self.scope.map(str::to_string),
+        })
+    }
+}
+
 /// Why no access token could be had.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TokenError {
@@ -286,8 +349,9 @@ fn check_url(url: &str) -> Result<(), String> {
 /// `file`; `key` names the config key pair in errors (`oauth_refresh_token`).
 pub fn read_secret(key: &str, env: Option<&str>, file: Option<&Path>) -> Result<String, String> {
     if let Some(name) = env {
+        // Only line ends are cut: a password may end in a space.
         return match std::env::var(name) {
-            Ok(v) if !v.trim().is_empty() => Ok(v.trim().to_string()),
+            Ok(v) if !v.trim().is_empty() => Ok(v.trim_end_matches(['\r', '\n']).to_string()),
             _ => Err(format!(
                 "{key}_env: the environment variable {name} is not set (or empty, or not UTF-8)"
             )),
@@ -302,8 +366,8 @@ pub fn read_secret(key: &str, env: Option<&str>, file: Option<&Path>) -> Result<
 fn first_line(path: &Path) -> Result<String, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", PathBuf::from(path).display()))?;
-    let first = text.lines().next().unwrap_or("").trim();
-    if first.is_empty() {
+    let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
+    if first.trim().is_empty() {
         return Err(format!("{} is empty", path.display()));
     }
     Ok(first.to_string())

@@ -521,3 +521,56 @@ async fn learning_from_10000_messages() {
     );
     running.stop().await;
 }
+
+/// A mailbox that takes only OAuth (as Microsoft 365 and Google do): the
+/// watcher logs in with XOAUTH2, using an access token from the token
+/// endpoint, which Dovecot checks at the provider's introspection endpoint;
+/// it reads what is there (a late bounce).
+#[tokio::test]
+async fn an_oauth_mailbox_is_read_with_xoauth2() {
+    if !imap::available() {
+        return;
+    }
+    common::install_crypto();
+    let tmp = tempfile::tempdir().unwrap();
+    let issuer =
+        common::oauth::Issuer::for_owner("refresh-1", Duration::from_secs(3600), imap::USER);
+    let token_url = common::oauth::token_endpoint(issuer.clone()).await;
+    let introspect = token_url.replace("/token", "/introspect");
+    let dovecot = Dovecot::start_oauth(&tmp.path().join("imap"), &introspect).await;
+    let up = TestUpstream::start(Opts::default()).await;
+    let mut c = config(&tmp.path().join("data"), &up, &dovecot);
+    let refresh = tmp.path().join("refresh-token");
+    std::fs::write(&refresh, "refresh-1\n").unwrap();
+    let secret = tmp.path().join("client-secret");
+    std::fs::write(&secret, format!("{}\n", common::oauth::CLIENT_SECRET)).unwrap();
+    let entry = format!(
+        "url = \"{}\"\nusername = \"{}\"\nauth = \"xoauth2\"\noauth_token_url = \"{token_url}\"\n\
+         oauth_client_id = \"{}\"\noauth_client_secret_file = \"{}\"\noauth_refresh_token_file = \"{}\"\n\
+         user = \"lin@seller.example\"\npoll_interval = \"1s\"\n",
+        dovecot.url(),
+        imap::USER,
+        common::oauth::CLIENT_ID,
+        secret.display(),
+        refresh.display()
+    );
+    c.inbox = vec![toml::from_str(&entry).unwrap()];
+    let running = server::start(c).await.unwrap();
+    let dsn = "From: Mail Delivery System <MAILER-DAEMON@mx.shop.example>\n\
+               To: lin@seller.example\nSubject: Undelivered Mail Returned to Sender\n\
+               Date: Sat, 05 Dec 2026 13:05:00 +0000\nMIME-Version: 1.0\n\
+               Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n\
+               --b1\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n\
+               --b1\nContent-Type: message/delivery-status\n\n\
+               Reporting-MTA: dns; mx.shop.example\n\n\
+               Final-Recipient: rfc822; gone@shop.example\nAction: failed\nStatus: 5.1.1\n\
+               Diagnostic-Code: smtp; 550 5.1.1 <gone@shop.example>: User unknown\n\n\
+               --b1--\n";
+    dovecot.append("INBOX", None, dsn).await;
+    until("the bounce read through an XOAUTH2 login", || async {
+        api(&running, "/api/contacts/gone@shop.example").await["suppressed"].is_object()
+    })
+    .await;
+    assert_eq!(issuer.requests(), 1, "one token for the watcher");
+    running.stop().await;
+}

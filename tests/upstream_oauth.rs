@@ -7,115 +7,17 @@
 
 mod common;
 
-use std::collections::HashMap;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::{Form, State};
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
-use axum::routing::post;
 use common::courier::{Rig, WAIT, start};
+use common::oauth::{CLIENT_ID, CLIENT_SECRET, Issuer, token_endpoint};
 use common::upstream::{Opts, TestUpstream};
 use sendwell::config::{Config, UpstreamAuth};
 use sendwell::relay;
 use sendwell::store::{DeliveryState, MessageId};
 
 const USER: &str = "li@shop.example";
-const CLIENT_ID: &str = "app-0001";
-const CLIENT_SECRET: &str = "client-secret";
-
-/// A provider's token endpoint: trades the one good refresh token for
-/// access tokens that live `lifetime`; the upstream asks it which tokens
-/// are good now.
-struct Issuer {
-    refresh_token: Mutex<String>,
-    lifetime: Duration,
-    issued: Mutex<HashMap<String, Instant>>,
-    requests: AtomicU64,
-}
-
-impl Issuer {
-    fn new(refresh_token: &str, lifetime: Duration) -> Arc<Issuer> {
-        Arc::new(Issuer {
-            refresh_token: Mutex::new(refresh_token.into()),
-            lifetime,
-            issued: Mutex::new(HashMap::new()),
-            requests: AtomicU64::new(0),
-        })
-    }
-
-    /// Whether `token` was issued and has not expired or been revoked.
-    fn good(&self, token: &str) -> bool {
-        self.issued
-            .lock()
-            .unwrap()
-            .get(token)
-            .is_some_and(|until| Instant::now() < *until)
-    }
-
-    /// The provider revokes every access token it gave (a password change,
-    /// an admin's "sign out everywhere").
-    fn revoke_access_tokens(&self) {
-        self.issued.lock().unwrap().clear();
-    }
-
-    fn requests(&self) -> u64 {
-        self.requests.load(Ordering::SeqCst)
-    }
-}
-
-async fn token(
-    State(issuer): State<Arc<Issuer>>,
-    Form(form): Form<HashMap<String, String>>,
-) -> impl IntoResponse {
-    let n = issuer.requests.fetch_add(1, Ordering::SeqCst) + 1;
-    let field = |k: &str| form.get(k).map(String::as_str).unwrap_or("");
-    if field("client_id") != CLIENT_ID || field("client_secret") != CLIENT_SECRET {
-        return (
-            StatusCode::UNAUTHORIZED,
-            r#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}"#.to_string(),
-        );
-    }
-    if field("grant_type") != "refresh_token"
-        || field("refresh_token") != *issuer.refresh_token.lock().unwrap()
-    {
-        // Google's answer for a revoked or expired refresh token.
-        return (
-            StatusCode::BAD_REQUEST,
-            r#"{"error": "invalid_grant", "error_description": "Token has been expired or revoked."}"#.to_string(),
-        );
-    }
-    let access = format!("ya29.token-{n}");
-    issuer
-        .issued
-        .lock()
-        .unwrap()
-        .insert(access.clone(), Instant::now() + issuer.lifetime);
-    (
-        StatusCode::OK,
-        serde_json::json!({
-            "access_token": access,
-            "expires_in": issuer.lifetime.as_secs(),
-            "scope": field("scope"),
-            "token_type": "Bearer",
-        })
-        .to_string(),
-    )
-}
-
-/// The token endpoint on a free loopback port; its URL.
-async fn token_endpoint(issuer: Arc<Issuer>) -> String {
-    let app = axum::Router::new()
-        .route("/token", post(token))
-        .with_state(issuer);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr: SocketAddr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{addr}/token")
-}
 
 fn config(upstream_url: String) -> Config {
     common::install_crypto();

@@ -6,13 +6,14 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// How sendwell logs in to a mailbox. Only a password today; `xoauth2`
-/// (the upstream routes' token settings) fits here as a second variant.
+/// How sendwell logs in to a mailbox: a password, or XOAUTH2 with the
+/// same `oauth_*` keys as an upstream route.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InboxAuth {
     #[default]
     Password,
+    Xoauth2,
 }
 
 /// One mailbox to read.
@@ -31,6 +32,21 @@ pub struct InboxConfig {
     pub password_file: Option<PathBuf>,
     #[serde(default)]
     pub auth: InboxAuth,
+    /// XOAUTH2 (`auth = "xoauth2"`): as for an upstream route.
+    #[serde(default)]
+    pub oauth_token_url: Option<String>,
+    #[serde(default)]
+    pub oauth_client_id: Option<String>,
+    #[serde(default)]
+    pub oauth_client_secret_env: Option<String>,
+    #[serde(default)]
+    pub oauth_client_secret_file: Option<PathBuf>,
+    #[serde(default)]
+    pub oauth_refresh_token_env: Option<String>,
+    #[serde(default)]
+    pub oauth_refresh_token_file: Option<PathBuf>,
+    #[serde(default)]
+    pub oauth_scope: Option<String>,
     /// Folders to read: where buyers' replies and bounces land.
     #[serde(default = "default_folders")]
     pub folders: Vec<String>,
@@ -118,11 +134,20 @@ impl InboxConfig {
         if self.username.trim().is_empty() {
             return Err((key("username"), "must name the mailbox's login".into()));
         }
-        if self.password_env.is_none() && self.password_file.is_none() {
-            return Err((
-                key("password_env"),
-                "set password_env (an environment variable) or password_file".into(),
-            ));
+        match self.auth {
+            InboxAuth::Password => {
+                if self.password_env.is_none() && self.password_file.is_none() {
+                    return Err((
+                        key("password_env"),
+                        "set password_env (an environment variable) or password_file".into(),
+                    ));
+                }
+            }
+            InboxAuth::Xoauth2 => {
+                if let Some((k, what)) = self.oauth_keys().missing() {
+                    return Err((key(k), format!("auth = \"xoauth2\" needs {k}: {what}")));
+                }
+            }
         }
         if self.folders.is_empty() {
             return Err((
@@ -138,29 +163,24 @@ impl InboxConfig {
 
     /// The password, from the environment or the file.
     pub fn password(&self, i: usize) -> Result<String, String> {
-        if let Some(name) = &self.password_env {
-            return std::env::var(name).map_err(|_| {
-                format!("inbox[{i}].password_env: the environment variable {name} is not set")
-            });
+        crate::oauth::read_secret(
+            &format!("inbox[{i}].password"),
+            self.password_env.as_deref(),
+            self.password_file.as_deref(),
+        )
+    }
+
+    /// This mailbox's `oauth_*` keys.
+    pub fn oauth_keys(&self) -> crate::oauth::OAuthKeys<'_> {
+        crate::oauth::OAuthKeys {
+            token_url: self.oauth_token_url.as_deref(),
+            client_id: self.oauth_client_id.as_deref(),
+            client_secret_env: self.oauth_client_secret_env.as_deref(),
+            client_secret_file: self.oauth_client_secret_file.as_deref(),
+            refresh_token_env: self.oauth_refresh_token_env.as_deref(),
+            refresh_token_file: self.oauth_refresh_token_file.as_deref(),
+            scope: self.oauth_scope.as_deref(),
         }
-        if let Some(path) = &self.password_file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                format!(
-                    "inbox[{i}].password_file: cannot read {}: {}",
-                    path.display(),
-                    crate::display::io_cause(&e)
-                )
-            })?;
-            let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
-            if first.is_empty() {
-                return Err(format!(
-                    "inbox[{i}].password_file: {} is empty",
-                    path.display()
-                ));
-            }
-            return Ok(first.to_string());
-        }
-        Err(format!("inbox[{i}]: set password_env or password_file"))
     }
 }
 

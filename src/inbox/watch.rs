@@ -21,10 +21,11 @@ use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
 use super::apply::Ears;
-use super::config::InboxConfig;
+use super::config::{InboxAuth, InboxConfig};
 use super::learn;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::oauth::TokenSource;
 use crate::schedule::Schedule;
 use crate::shutdown::Shutdown;
 use crate::store::Store;
@@ -71,10 +72,30 @@ pub fn spawn_all(
                 schedule: schedule.clone(),
                 clock: clock.clone(),
                 wakeup: wakeup.clone(),
+                tokens: token_source(i, ib),
             };
             tokio::spawn(w.run(shutdown.clone()))
         })
         .collect()
+}
+
+/// The token source of an `auth = "xoauth2"` mailbox; a setting that
+/// cannot work is logged, and the watcher reports it on each try.
+fn token_source(i: usize, inbox: &InboxConfig) -> Option<Arc<TokenSource>> {
+    if inbox.auth != InboxAuth::Xoauth2 {
+        return None;
+    }
+    match inbox
+        .oauth_keys()
+        .settings()
+        .and_then(|s| TokenSource::new(s, IO_TIMEOUT))
+    {
+        Ok(t) => Some(Arc::new(t)),
+        Err(e) => {
+            tracing::error!(mailbox = %inbox.name(), "inbox[{i}]: {e}");
+            None
+        }
+    }
 }
 
 struct Watcher {
@@ -85,6 +106,8 @@ struct Watcher {
     schedule: Arc<Schedule>,
     clock: Arc<dyn Clock>,
     wakeup: Arc<tokio::sync::Notify>,
+    /// `auth = "xoauth2"`: access tokens, kept across reconnections.
+    tokens: Option<Arc<TokenSource>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -97,7 +120,7 @@ enum WatchError {
     Tls(std::io::Error),
     #[error("the server offers no STARTTLS; set require_tls = false to log in without TLS")]
     NoStartTls,
-    #[error("login refused: {0} (check username and password)")]
+    #[error("login refused: {0} (check username and password, or the OAuth settings)")]
     Login(async_imap::error::Error),
     #[error("IMAP: {0}")]
     Imap(#[from] async_imap::error::Error),
@@ -117,12 +140,42 @@ where
     }
 }
 
+/// What the watcher logs in with.
+enum Secret {
+    Password(String),
+    /// An XOAUTH2 access token.
+    Token(String),
+}
+
+/// SASL XOAUTH2 for async-imap: the first answer carries the token; a
+/// second challenge is the server's error (base64 JSON), answered with an
+/// empty line so it sends its final NO.
+struct XOAuth2 {
+    response: Option<String>,
+}
+
+impl async_imap::Authenticator for XOAuth2 {
+    type Response = String;
+    fn process(&mut self, _challenge: &[u8]) -> String {
+        self.response.take().unwrap_or_default()
+    }
+}
+
 async fn login(
     client: Client<Stream>,
     username: &str,
-    password: &str,
+    secret: &Secret,
 ) -> Result<Session<Stream>, WatchError> {
-    match tokio::time::timeout(IO_TIMEOUT, client.login(username, password)).await {
+    let attempt = async {
+        match secret {
+            Secret::Password(p) => client.login(username, p).await,
+            Secret::Token(t) => {
+                let response = Some(crate::oauth::xoauth2_response(username, t));
+                client.authenticate("XOAUTH2", XOAuth2 { response }).await
+            }
+        }
+    };
+    match tokio::time::timeout(IO_TIMEOUT, attempt).await {
         Ok(Ok(s)) => Ok(s),
         Ok(Err((e, _))) => Err(WatchError::Login(e)),
         Err(_) => Err(WatchError::Timeout),
@@ -184,7 +237,7 @@ impl Watcher {
 
     async fn connect(&self) -> Result<Session<Stream>, WatchError> {
         let ep = self.inbox.endpoint().map_err(WatchError::Setup)?;
-        let password = self.inbox.password(self.index).map_err(WatchError::Setup)?;
+        let secret = self.secret().await?;
         let tcp = timed(TcpStream::connect((ep.host.as_str(), ep.port))).await?;
         let loopback = ep.host == "localhost"
             || ep
@@ -205,7 +258,7 @@ impl Watcher {
                     Box::new(self.tls(inner, &ep.host).await?)
                 }
                 Err(_) if !self.inbox.require_tls || loopback => {
-                    return login(plain, &self.inbox.username, &password).await;
+                    return self.login(plain, &secret).await;
                 }
                 Err(_) => return Err(WatchError::NoStartTls),
             }
@@ -216,7 +269,47 @@ impl Watcher {
                 .await?
                 .ok_or(WatchError::Timeout)?;
         }
-        login(client, &self.inbox.username, &password).await
+        self.login(client, &secret).await
+    }
+
+    /// The password, or a good access token.
+    async fn secret(&self) -> Result<Secret, WatchError> {
+        match self.inbox.auth {
+            InboxAuth::Password => self
+                .inbox
+                .password(self.index)
+                .map(Secret::Password)
+                .map_err(WatchError::Setup),
+            InboxAuth::Xoauth2 => {
+                let tokens = self.tokens.as_ref().ok_or_else(|| {
+                    WatchError::Setup(format!(
+                        "inbox[{}]: the OAuth settings cannot work (see the log at start-up)",
+                        self.index
+                    ))
+                })?;
+                let token = tokens
+                    .token()
+                    .await
+                    .map_err(|e| WatchError::Setup(e.to_string()))?;
+                Ok(Secret::Token(token))
+            }
+        }
+    }
+
+    /// Logs in; a refused access token is forgotten, so the next try
+    /// fetches a new one.
+    async fn login(
+        &self,
+        client: Client<Stream>,
+        secret: &Secret,
+    ) -> Result<Session<Stream>, WatchError> {
+        let result = login(client, &self.inbox.username, secret).await;
+        if let (Err(WatchError::Login(_)), Secret::Token(t), Some(tokens)) =
+            (&result, secret, &self.tokens)
+        {
+            tokens.refused(t).await;
+        }
+        result
     }
 
     async fn tls<S: AsyncRead + AsyncWrite + Unpin + Send + Debug + 'static>(

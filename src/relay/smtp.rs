@@ -862,35 +862,7 @@ async fn xoauth2(
 
 /// The token source of an `auth = "xoauth2"` route; secrets are read now.
 fn token_source(cfg: &UpstreamConfig) -> Result<TokenSource, Error> {
-    let need = |v: &Option<String>, key: &str| {
-        v.clone()
-            .ok_or_else(|| Error::OAuth(format!("{key} is not set")))
-    };
-    let settings = crate::oauth::OAuthSettings {
-        token_url: need(&cfg.oauth_token_url, "oauth_token_url")?,
-        client_id: need(&cfg.oauth_client_id, "oauth_client_id")?,
-        client_secret: if cfg.oauth_client_secret_env.is_some()
-            || cfg.oauth_client_secret_file.is_some()
-        {
-            Some(
-                crate::oauth::read_secret(
-                    "oauth_client_secret",
-                    cfg.oauth_client_secret_env.as_deref(),
-                    cfg.oauth_client_secret_file.as_deref(),
-                )
-                .map_err(Error::OAuth)?,
-            )
-        } else {
-            None
-        },
-        refresh_token: crate::oauth::read_secret(
-            "oauth_refresh_token",
-            cfg.oauth_refresh_token_env.as_deref(),
-            cfg.oauth_refresh_token_file.as_deref(),
-        )
-        .map_err(Error::OAuth)?,
-        scope: cfg.oauth_scope.clone(),
-    };
+    let settings = cfg.oauth_keys().settings().map_err(Error::OAuth)?;
     TokenSource::new(settings, cfg.timeout)
         .map_err(|m| Error::OAuth(format!("oauth_token_url: {m}")))
 }

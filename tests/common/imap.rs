@@ -32,6 +32,9 @@ pub struct Dovecot {
     pub port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// An RFC 7662 introspection URL: XOAUTH2 logins are checked there
+    /// (Dovecot's oauth2 passdb), as a provider's IMAP server does.
+    oauth: Option<String>,
 }
 
 fn unix_user() -> (String, String, bool) {
@@ -48,6 +51,16 @@ fn unix_user() -> (String, String, bool) {
 impl Dovecot {
     /// Writes the config under `dir` and starts Dovecot on a free port.
     pub async fn start(dir: &Path) -> Dovecot {
+        Dovecot::start_with(dir, None).await
+    }
+
+    /// [`Dovecot::start`], also taking XOAUTH2 logins whose tokens
+    /// `introspection_url` says are active.
+    pub async fn start_oauth(dir: &Path, introspection_url: &str) -> Dovecot {
+        Dovecot::start_with(dir, Some(introspection_url.to_string())).await
+    }
+
+    async fn start_with(dir: &Path, oauth: Option<String>) -> Dovecot {
         let port = {
             let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             l.local_addr().unwrap().port()
@@ -56,6 +69,7 @@ impl Dovecot {
             port,
             dir: dir.to_path_buf(),
             child: None,
+            oauth,
         };
         d.write_config();
         d.spawn().await;
@@ -107,6 +121,25 @@ impl Dovecot {
         }
         std::fs::write(dir.join("passwd"), format!("{USER}:{{PLAIN}}{PASSWORD}\n")).unwrap();
         let d = dir.display();
+        let (mechanisms, oauth_passdb) = match &self.oauth {
+            None => ("plain login", String::new()),
+            Some(url) => {
+                std::fs::write(
+                    dir.join("oauth2.conf.ext"),
+                    format!(
+                        "introspection_mode = post\nintrospection_url = {url}\n\
+                         username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+                    ),
+                )
+                .unwrap();
+                (
+                    "plain login xoauth2",
+                    format!(
+                        "passdb {{\n  driver = oauth2\n  mechanisms = xoauth2\n  args = {d}/oauth2.conf.ext\n}}\n"
+                    ),
+                )
+            }
+        };
         let conf = format!(
             "base_dir = {d}/run\n\
              state_dir = {d}/state\n\
@@ -115,10 +148,11 @@ impl Dovecot {
              listen = 127.0.0.1\n\
              ssl = no\n\
              disable_plaintext_auth = no\n\
-             auth_mechanisms = plain login\n\
+             auth_mechanisms = {mechanisms}\n\
              default_login_user = {login_user}\n\
              default_internal_user = {internal_user}\n\
              mail_location = maildir:{d}/mail/%u\n\
+             {oauth_passdb}\
              passdb {{\n  driver = passwd-file\n  args = scheme=PLAIN username_format=%u {d}/passwd\n}}\n\
              userdb {{\n  driver = static\n  args = uid={mail_user} gid={mail_group} home={d}/home/%u\n}}\n\
              service imap-login {{\n  chroot =\n  inet_listener imap {{\n    address = 127.0.0.1\n    port = {port}\n  }}\n  inet_listener imaps {{\n    port = 0\n  }}\n}}\n\

@@ -10,6 +10,7 @@ pub mod db;
 pub mod dns;
 pub mod http;
 pub mod imap;
+pub mod oauth;
 pub mod review;
 pub mod upstream;
 
