@@ -59,13 +59,12 @@ async fn send(
         subject.len(),
         to.replace('@', ".")
     );
+    let mut message = Message::empty().from("lin@seller.example");
+    for rcpt in to.split(", ") {
+        message = message.to(rcpt);
+    }
     client
-        .send(
-            Message::empty()
-                .from("lin@seller.example")
-                .to(to)
-                .body(body.into_bytes()),
-        )
+        .send(message.body(body.into_bytes()))
         .await
         .map(|r| r.message)
 }
@@ -572,5 +571,91 @@ async fn an_oauth_mailbox_is_read_with_xoauth2() {
     })
     .await;
     assert_eq!(issuer.requests(), 1, "one token for the watcher");
+    running.stop().await;
+}
+
+/// `[notices] remind_after = "7days"` (seed 000 §6): a message that opened
+/// a conversation and got no answer from any recipient in a week earns its
+/// sender one reminder; one that was answered, or that answered a thread,
+/// earns none; and a reminder is sent once, not on every pass.
+#[tokio::test]
+async fn an_unanswered_first_mail_earns_one_reminder() {
+    if !imap::available() {
+        return;
+    }
+    common::install_crypto();
+    let tmp = tempfile::tempdir().unwrap();
+    let dovecot = Dovecot::start(&tmp.path().join("imap")).await;
+    let up = TestUpstream::start(Opts::default()).await;
+    // Tuesday 1 December 2026.
+    let clock = Arc::new(FixedClock::new(at("2026-12-01T10:00:00Z")));
+    let mut c = config(&tmp.path().join("data"), &up, &dovecot);
+    c.schedule.enabled = false; // everything goes at once
+    c.notices.remind_after = Some(Duration::from_secs(7 * 24 * 3600));
+    let running = server::start_with_clock(c, clock.clone()).await.unwrap();
+    let addr = running.smtp_addrs[0];
+    send(
+        addr,
+        "hans@firma.de, anna@shop.example",
+        "Quote for 500 power banks",
+        "",
+    )
+    .await
+    .unwrap();
+    send(addr, "carl@example.com", "Offer for cables", "")
+        .await
+        .unwrap();
+    send(
+        addr,
+        "dora@example.net",
+        "Re: your question",
+        "In-Reply-To: <q1@example.net>\r\nReferences: <q1@example.net>\r\n",
+    )
+    .await
+    .unwrap();
+    up.wait_for(3, Duration::from_secs(10)).await;
+
+    // Carl answers two days later.
+    clock.set(at("2026-12-03T09:00:00Z"));
+    dovecot
+        .append(
+            "INBOX",
+            None,
+            &reply_from(
+                "carl@example.com",
+                "lin@seller.example",
+                "Re: Offer for cables",
+                "Thu, 03 Dec 2026 09:00:00 +0100",
+                "Please send 200 pieces.\n\nCarl",
+            ),
+        )
+        .await;
+    until("carl's reply read", || async {
+        api(&running, "/api/contacts/carl@example.com").await["last_reply_at"].is_string()
+    })
+    .await;
+    // Nothing is due before a week has passed.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(up.messages().len(), 3, "no reminder before a week");
+
+    // Wednesday 9 December: a week and a day.
+    clock.set(at("2026-12-09T10:00:00Z"));
+    let reminders = || {
+        up.messages()
+            .into_iter()
+            .filter(|m| m.rcpt_to == ["lin@seller.example"])
+            .collect::<Vec<_>>()
+    };
+    until("the reminder", || async { !reminders().is_empty() }).await;
+    // Two more passes of the watcher (poll_interval 1s): still one.
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let got = reminders();
+    assert_eq!(got.len(), 1, "one reminder, for the unanswered quote only");
+    let text = got[0].text();
+    assert!(
+        text.contains("No answer yet: Quote for 500 power banks"),
+        "{text}"
+    );
+    assert!(text.contains("Auto-Submitted: auto-generated"), "{text}");
     running.stop().await;
 }

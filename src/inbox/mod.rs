@@ -7,6 +7,7 @@
 //! - [`learn`]: one message → a [`learn::Lesson`] (pure).
 //! - [`apply`]: a lesson → the store (learned facts, moved or held copies,
 //!   suppressions, notices).
+//! - [`remind`]: one reminder per unanswered message (`[notices] remind_after`).
 //! - [`watch`]: the IMAP loop per mailbox (EXAMINE, `UID FETCH BODY.PEEK[]`,
 //!   IDLE or polling, resume from the last UID, backoff when down).
 //!
@@ -15,6 +16,7 @@
 pub mod apply;
 pub mod config;
 pub mod learn;
+pub mod remind;
 pub mod watch;
 
 use std::collections::BTreeMap;

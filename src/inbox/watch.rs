@@ -219,6 +219,7 @@ impl Watcher {
                 *read += self.read_folder(&mut session, folder).await?;
             }
             super::set_health(&name, true, None, self.clock.now(), *read);
+            self.remind().await;
             if idle {
                 // IDLE on the first folder; the others are read when it wakes.
                 let first = self.inbox.folders.first().map_or("INBOX", String::as_str);
@@ -270,6 +271,37 @@ impl Watcher {
                 .ok_or(WatchError::Timeout)?;
         }
         self.login(client, &secret).await
+    }
+
+    /// After reading: the owner's unanswered messages earn one reminder
+    /// each (`[notices] remind_after`); their replies were read just now.
+    async fn remind(&self) {
+        let Some(after) = self.config.notices.remind_after else {
+            return;
+        };
+        let owner = [
+            self.inbox.user.as_deref(),
+            Some(self.inbox.username.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|a| a.contains('@'));
+        let Some(owner) = owner else {
+            return;
+        };
+        let now = self.clock.now();
+        match super::remind::pass(&self.store, &self.config, &self.schedule, owner, after, now)
+            .await
+        {
+            Ok(done) if done.sent > 0 => {
+                tracing::info!(mailbox = %self.inbox.name(), reminders = done.sent, "inbox: no-reply reminders queued");
+                self.wakeup.notify_one();
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(mailbox = %self.inbox.name(), error = %e, "inbox: cannot look for unanswered mail")
+            }
+        }
     }
 
     /// The password, or a good access token.

@@ -283,6 +283,11 @@ pub struct NoticesConfig {
     /// mail to a seller takes while the seller's own route is paused.
     /// Unset: `default` (the `[upstream]` route).
     pub route: Option<String>,
+    /// Remind a seller once when a message that opened a conversation got
+    /// no reply from any recipient for this long (read from their
+    /// `[[inbox]]`). Unset: no reminders.
+    #[serde(with = "humantime_serde")]
+    pub remind_after: Option<std::time::Duration>,
 }
 
 #[cfg(test)]

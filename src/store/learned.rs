@@ -46,7 +46,70 @@ pub struct WaitingCopy {
     pub deliver_at: Timestamp,
 }
 
+/// A message whose copies went out and whose reminder is not decided yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentMessage {
+    pub message: MessageId,
+    pub subject: Option<String>,
+    pub received_at: Timestamp,
+    /// When the last of its delivered copies went.
+    pub delivered_at: Timestamp,
+    /// The recipients whose copies were delivered.
+    pub rcpts: Vec<String>,
+}
+
 impl Store {
+    /// Messages from `sender` received since `since`, with every copy
+    /// settled, at least one delivered at or before `delivered_by`, and no
+    /// reminder decided yet (`[notices] remind_after`).
+    pub async fn unreminded(
+        &self,
+        sender: &str,
+        since: Timestamp,
+        delivered_by: Timestamp,
+    ) -> Result<Vec<SentMessage>> {
+        let rows = sqlx::query(
+            "SELECT m.id AS id, m.subject AS subject, m.received_at AS received_at,              d.rcpt AS rcpt, d.updated_at AS updated_at              FROM messages m JOIN deliveries d ON d.message_id = m.id              WHERE LOWER(m.mail_from) = $1 AND m.reminder IS NULL AND m.received_at >= $2              AND d.state = 'delivered'              AND NOT EXISTS (SELECT 1 FROM deliveries w WHERE w.message_id = m.id                  AND w.state IN ('queued', 'deferred', 'delivering', 'held'))              ORDER BY m.id, d.rcpt",
+        )
+        .bind(normalize_address(sender))
+        .bind(since.as_millisecond())
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<SentMessage> = Vec::new();
+        for r in &rows {
+            let id = MessageId(r.try_get("id")?);
+            let at = ts(r.try_get("updated_at")?)?;
+            let rcpt: String = r.try_get("rcpt")?;
+            match out.last_mut() {
+                Some(m) if m.message == id => {
+                    m.delivered_at = m.delivered_at.max(at);
+                    m.rcpts.push(rcpt);
+                }
+                _ => out.push(SentMessage {
+                    message: id,
+                    subject: r.try_get("subject")?,
+                    received_at: ts(r.try_get("received_at")?)?,
+                    delivered_at: at,
+                    rcpts: vec![rcpt],
+                }),
+            }
+        }
+        out.retain(|m| m.delivered_at <= delivered_by);
+        Ok(out)
+    }
+
+    /// Records what became of message `id`'s reminder (`sent`, `answered`,
+    /// `not_cold`); false when it was decided before (by another node).
+    pub async fn decide_reminder(&self, id: MessageId, what: &str) -> Result<bool> {
+        let done =
+            sqlx::query("UPDATE messages SET reminder = $1 WHERE id = $2 AND reminder IS NULL")
+                .bind(what)
+                .bind(id.0)
+                .execute(self.pool())
+                .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// What was learned about an address, if anything.
     pub async fn learned(&self, address: &str) -> Result<Option<Learned>> {
         let row = sqlx::query(

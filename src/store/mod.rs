@@ -30,7 +30,7 @@ mod suppression;
 mod writer;
 
 pub use audit::{AUDIT_PAGE, Pruned};
-pub use learned::{Learned, WaitingCopy};
+pub use learned::{Learned, SentMessage, WaitingCopy};
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};
 pub use nodes::{Heartbeat, Node};
 pub use review::{DayCounts, Decided, RecipientCopy};
