@@ -225,6 +225,30 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
         .deliver_at
         .to_zoned(TimeZone::get("America/New_York").unwrap());
     assert!((9..17).contains(&local.hour()), "{local}");
+    // The review page says how her zone is known, in both languages.
+    let page = common::http::get(
+        running.admin_addr.unwrap(),
+        &format!("/held/{}", newest.message_id.0),
+        &[("Accept-Language", "en")],
+    )
+    .await;
+    assert!(
+        page.body
+            .contains("zone learned from their mail of 2026-12-01"),
+        "{}",
+        page.body
+    );
+    let page = common::http::get(
+        running.admin_addr.unwrap(),
+        &format!("/held/{}", newest.message_id.0),
+        &[("Accept-Language", "zh-CN")],
+    )
+    .await;
+    assert!(
+        page.body.contains("时区来自对方 2026-12-01 的来信"),
+        "{}",
+        page.body
+    );
 
     // Ben's follow-up is held, and Lin hears why.
     until("ben's follow-up held", || async {
@@ -389,6 +413,22 @@ async fn out_of_office_and_late_bounces() {
         assert!((9..17).contains(&local.hour()), "{to}: {local}");
         let card = api(&running, &format!("/api/contacts/{to}")).await;
         assert!(card["away_until"].is_string(), "{card}");
+        let id = running
+            .store
+            .list(None, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|r| r.rcpt == to)
+            .unwrap()
+            .message_id;
+        let page = common::http::get(
+            running.admin_addr.unwrap(),
+            &format!("/held/{}", id.0),
+            &[("Accept-Language", "en")],
+        )
+        .await;
+        assert!(page.body.contains("away until"), "{}", page.body);
         // An automatic reply is not a reply.
         assert_eq!(card["last_reply_at"], serde_json::Value::Null, "{card}");
     }

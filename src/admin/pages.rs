@@ -605,6 +605,53 @@ pub async fn sender_view(
     }
 }
 
+/// What is known of a copy's buyer, in the page's words: where their zone
+/// came from (learned from their mail, or guessed from the markets), when
+/// they replied since this message, until when they are away.
+fn about_buyer(
+    w: &Words,
+    source: Option<&str>,
+    known: Option<&crate::store::Learned>,
+    received_at: jiff::Timestamp,
+    s: &AdminState,
+) -> String {
+    let mut parts = Vec::new();
+    if let Some(src) = source {
+        if src.starts_with("learned") {
+            // "learned from their mail of 2026-12-01 (UTC−05:00)"
+            let date = src
+                .split_whitespace()
+                .find(|t| t.len() == 10 && t.as_bytes().get(4) == Some(&b'-'))
+                .unwrap_or("");
+            parts.push(fill(w.zone_learned, &[date]));
+        } else if let Some(markets) = src.strip_prefix("guessed from markets ") {
+            parts.push(fill(w.zone_guessed, &[markets]));
+        }
+    }
+    if let Some(k) = known {
+        let now = s.clock.now();
+        if let Some(at) = k.last_reply_at.filter(|at| *at >= received_at) {
+            parts.push(fill(
+                w.replied_at,
+                &[&w.date_time(&at.to_zoned(s.sender_zone.clone()))],
+            ));
+        }
+        if let Some(until) = k.away_until.filter(|u| *u > now) {
+            parts.push(fill(
+                w.away_until,
+                &[&w.date_time(&until.to_zoned(s.sender_zone.clone()))],
+            ));
+        }
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(
+        "<div class=\"small muted\">{}</div>",
+        esc(&parts.join(" · "))
+    )
+}
+
 /// A message's page. `visitor`: the query of a sender's signed link, which
 /// the preview frame carries too; the page is then read only.
 async fn message_body(
@@ -660,45 +707,50 @@ async fn message_body(
         ));
     }
 
-    let copies_html: String = m
-        .deliveries
-        .iter()
-        .map(|d| {
-            let r = report["recipients"].as_array().and_then(|rs| {
-                rs.iter().find(|r| {
-                    r["address"]
-                        .as_str()
-                        .is_some_and(|a| a.eq_ignore_ascii_case(&d.rcpt))
-                })
-            });
-            let zone = r
-                .and_then(|r| r["timezone"].as_str())
-                .map(|z| format!(" <span class=\"muted small\">{}</span>", esc(z)))
-                .unwrap_or_default();
-            let reply = d
-                .last_reply
-                .as_deref()
-                .map(|x| format!("<div class=\"small muted\">{}</div>", esc(&clip(x, 160))))
-                .unwrap_or_default();
-            let why = d
-                .wait
-                .as_ref()
-                .filter(|_| d.state == DeliveryState::Queued)
-                .map(|x| {
-                    format!(
-                        "<div class=\"why\">{} · {}</div>",
-                        w.date_time(&d.deliver_at.to_zoned(s.sender_zone.clone())),
-                        esc(x.text().get(w.lang()))
-                    )
-                })
-                .unwrap_or_default();
-            format!(
-                "<div class=\"copy\">{} {}{zone}{why}{reply}</div>",
-                state_chip(w, d.state),
-                esc(&d.rcpt)
-            )
-        })
-        .collect();
+    let mut copies_html = String::new();
+    for d in &m.deliveries {
+        let r = report["recipients"].as_array().and_then(|rs| {
+            rs.iter().find(|r| {
+                r["address"]
+                    .as_str()
+                    .is_some_and(|a| a.eq_ignore_ascii_case(&d.rcpt))
+            })
+        });
+        let zone = r
+            .and_then(|r| r["timezone"].as_str())
+            .map(|z| format!(" <span class=\"muted small\">{}</span>", esc(z)))
+            .unwrap_or_default();
+        let known = s.store.learned(&d.rcpt).await.ok().flatten();
+        let about = about_buyer(
+            w,
+            r.and_then(|r| r["timezone_source"].as_str()),
+            known.as_ref(),
+            m.received_at,
+            s,
+        );
+        let reply = d
+            .last_reply
+            .as_deref()
+            .map(|x| format!("<div class=\"small muted\">{}</div>", esc(&clip(x, 160))))
+            .unwrap_or_default();
+        let why = d
+            .wait
+            .as_ref()
+            .filter(|_| d.state == DeliveryState::Queued)
+            .map(|x| {
+                format!(
+                    "<div class=\"why\">{} · {}</div>",
+                    w.date_time(&d.deliver_at.to_zoned(s.sender_zone.clone())),
+                    esc(x.text().get(w.lang()))
+                )
+            })
+            .unwrap_or_default();
+        copies_html.push_str(&format!(
+            "<div class=\"copy\">{} {}{zone}{about}{why}{reply}</div>",
+            state_chip(w, d.state),
+            esc(&d.rcpt)
+        ));
+    }
 
     let hits_html = report_html(w, &report);
     let html_view = match &html_body {

@@ -131,6 +131,10 @@ pub const WORDS: Words = Words {
     verdict_refused: "refused",
     verdict_accepted: "accepted",
     verdict_not_judged: "not judged",
+    zone_learned: "zone learned from their mail of {}",
+    zone_guessed: "zone unknown: the hour that suits your markets {}",
+    away_until: "away until {}",
+    replied_at: "replied {}",
     date_format: "{wd} {d} {mon} {hm}",
     series: [
         "accepted",

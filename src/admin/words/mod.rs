@@ -170,6 +170,10 @@ words!(
     verdict_refused,
     verdict_accepted,
     verdict_not_judged,
+    zone_learned,
+    zone_guessed,
+    away_until,
+    replied_at,
     date_format,
 );
 

@@ -131,6 +131,10 @@ pub const WORDS: Words = Words {
     verdict_refused: "拒发",
     verdict_accepted: "通过",
     verdict_not_judged: "未检查",
+    zone_learned: "时区来自对方 {} 的来信",
+    zone_guessed: "时区未知：按您的主要市场 {} 选择时间",
+    away_until: "外出至 {}",
+    replied_at: "已于 {} 回复",
     date_format: "{mon}{d}日 {wd} {hm}",
     series: ["收下", "暂扣", "当场拒发", "已投递", "退信或拒发"],
     states: [
