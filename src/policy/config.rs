@@ -283,6 +283,20 @@ pub struct NoticesConfig {
     /// mail to a seller takes while the seller's own route is paused.
     /// Unset: `default` (the `[upstream]` route).
     pub route: Option<String>,
+    /// What the writer hears of warnings below the hold line (the message
+    /// went out): `"digest"` (one mail a day listing those messages with
+    /// their fixes), `"each"` (a notice per message) or `"off"`.
+    pub advice: Advice,
+}
+
+/// `[notices] advice`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Advice {
+    Off,
+    #[default]
+    Digest,
+    Each,
 }
 
 #[cfg(test)]
