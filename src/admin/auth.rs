@@ -163,7 +163,7 @@ pub fn logout_cookie() -> HeaderValue {
 
 /// The secret a login cookie carries (hex, so any token fits a cookie).
 fn unhex(s: &str) -> Option<String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..s.len())
