@@ -98,6 +98,30 @@ pub struct AdminConfig {
     /// switch. Unset: each person's choice (the switch), else their
     /// browser's language.
     pub language: Option<crate::policy::Language>,
+    /// Named reviewers, each with a token of their own: what they release
+    /// or refuse is recorded as `admin:NAME`. The single `token` stays the
+    /// simple case (recorded as `admin`).
+    pub reviewers: Vec<ReviewerConfig>,
+}
+
+/// One person who may use the review page under their own name.
+#[derive(Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewerConfig {
+    /// Their name in the audit log (`admin:NAME`): letters, digits, `.`, `_`, `-`.
+    pub name: String,
+    /// Their secret for the login form and `Authorization: Bearer` (at
+    /// least [`MIN_ADMIN_TOKEN_LEN`] characters, unlike everyone else's).
+    pub token: String,
+}
+
+impl std::fmt::Debug for ReviewerConfig {
+    // The token stays out of logs and of the reload's change list.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReviewerConfig")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for AdminConfig {
@@ -109,6 +133,7 @@ impl Default for AdminConfig {
             public_url: None,
             sender_timezone: None,
             language: None,
+            reviewers: Vec::new(),
         }
     }
 }
@@ -117,6 +142,43 @@ impl Default for AdminConfig {
 pub const MIN_ADMIN_TOKEN_LEN: usize = 16;
 
 impl AdminConfig {
+    /// Whether the page asks who you are (a token or a reviewer is set).
+    pub fn needs_login(&self) -> bool {
+        self.token.is_some() || !self.reviewers.is_empty()
+    }
+
+    /// Who shows the secret `given`: `admin` for the single token,
+    /// `admin:NAME` for a named reviewer; `None` for no one. Compared in
+    /// time independent of where they differ.
+    pub fn who(&self, given: &str) -> Option<String> {
+        let same = |t: &str| {
+            let (a, b) = (given.as_bytes(), t.as_bytes());
+            a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+        };
+        let mut found = None;
+        // Every secret is looked at, so the time does not tell which matched.
+        for r in &self.reviewers {
+            if same(&r.token) && found.is_none() {
+                found = Some(format!("admin:{}", r.name));
+            }
+        }
+        if let Some(t) = &self.token
+            && same(t)
+            && found.is_none()
+        {
+            found = Some("admin".to_string());
+        }
+        found
+    }
+
+    /// The key that signs the read-only links of hold notices: the single
+    /// token, else the first reviewer's. `None` when no login is needed.
+    pub fn link_key(&self) -> Option<&str> {
+        self.token
+            .as_deref()
+            .or_else(|| self.reviewers.first().map(|r| r.token.as_str()))
+    }
+
     /// Checks the rules a started page depends on.
     fn validate(&self) -> Result<(), (String, String)> {
         let bad = |k: &str, m: String| Err((k.to_string(), m));
@@ -130,7 +192,50 @@ impl AdminConfig {
                 ),
             );
         }
-        if self.enabled && self.token.is_none() && !self.listen.ip().is_loopback() {
+        let mut names = std::collections::BTreeSet::new();
+        for (i, r) in self.reviewers.iter().enumerate() {
+            let key = format!("admin.reviewers[{i}]");
+            if r.name.is_empty()
+                || !r
+                    .name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+            {
+                return bad(
+                    &key,
+                    format!(
+                        "name '{}' must be letters, digits, '.', '_', '-' or '@' (it is written into the audit log as admin:NAME)",
+                        r.name
+                    ),
+                );
+            }
+            if !names.insert(r.name.to_lowercase()) {
+                return bad(
+                    &key,
+                    format!("the reviewer '{}' is listed twice: keep one entry", r.name),
+                );
+            }
+            if r.token.chars().count() < MIN_ADMIN_TOKEN_LEN {
+                return bad(
+                    &key,
+                    format!(
+                        "{}'s token is too short: use at least {MIN_ADMIN_TOKEN_LEN} characters (e.g. `openssl rand -hex 24`)",
+                        r.name
+                    ),
+                );
+            }
+            let others = self.reviewers.iter().filter(|o| o.token == r.token).count();
+            if others > 1 || self.token.as_deref() == Some(r.token.as_str()) {
+                return bad(
+                    &key,
+                    format!(
+                        "{}'s token is also someone else's: give each reviewer their own, or the audit log cannot tell them apart",
+                        r.name
+                    ),
+                );
+            }
+        }
+        if self.enabled && !self.needs_login() && !self.listen.ip().is_loopback() {
             return bad(
                 "admin.token",
                 format!(

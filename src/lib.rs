@@ -17,6 +17,8 @@
 //! - [`audit`]: the hash-chained record of every event, verify, export.
 //! - [`retention`]: how long the audit log, finished messages and the caps
 //!   ledger are kept.
+//! - [`advice`]: warnings below the hold line told to the writer, at once
+//!   or in a daily digest (`[notices] advice`).
 //! - [`admin`]: the review page, its JSON API, `/metrics` and `/healthz`.
 //! - [`ops`]: what an operator does to mail (release, refuse, send now…),
 //!   shared by the CLI and the review page.
@@ -29,6 +31,7 @@
 //!   the review page's `/login`.
 
 pub mod admin;
+pub mod advice;
 pub mod audit;
 pub mod cli;
 pub mod clock;

@@ -320,12 +320,43 @@ pub async fn unsuppress(store: &Store, address: &str, actor: &str, now: Timestam
     Ok(())
 }
 
-/// Who runs a command line: `cli:<login name>`.
+/// Who runs a command line: `cli:<login name>`, from `$USER` or `$LOGNAME`,
+/// else the name of the process's user in `/etc/passwd`, else `cli:uid-N`
+/// (cron jobs and containers often have no `$USER`).
 pub fn cli_actor() -> String {
-    let user = std::env::var("USER")
-        .or_else(|_| std::env::var("LOGNAME"))
-        .unwrap_or_else(|_| "unknown".to_string());
-    format!("cli:{user}")
+    let from_env = ["USER", "LOGNAME"]
+        .iter()
+        .filter_map(|k| std::env::var(k).ok())
+        .find(|v| !v.trim().is_empty());
+    if let Some(user) = from_env {
+        return format!("cli:{user}");
+    }
+    match process_uid() {
+        Some(uid) => {
+            let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+            match user_of_uid(&passwd, uid) {
+                Some(name) => format!("cli:{name}"),
+                None => format!("cli:uid-{uid}"),
+            }
+        }
+        None => "cli:uid-unknown".to_string(),
+    }
+}
+
+/// This process's (effective) user id: the owner of `/proc/self`.
+fn process_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// The name of user `uid` in a passwd file's text (`name:x:uid:…`).
+fn user_of_uid(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _password = f.next()?;
+        (f.next()?.parse::<u32>().ok()? == uid && !name.is_empty()).then(|| name.to_string())
+    })
 }
 
 fn refusal_text(lang: Language, subject: &str, rcpts: &[String], reason: &str) -> (String, String) {

@@ -111,16 +111,19 @@ const PINNED: &[Pinned] = &[
         |n, o| n.limits.housekeeping_interval = o.limits.housekeeping_interval,
     ),
     (
-        "admin (all but token)",
+        "admin (all but token and reviewers)",
         |c| {
             let mut a = c.admin.clone();
             a.token = None;
+            a.reviewers.clear();
             format!("{a:?}")
         },
         |n, o| {
             let token = n.admin.token.take();
+            let reviewers = std::mem::take(&mut n.admin.reviewers);
             n.admin = o.admin.clone();
             n.admin.token = token;
+            n.admin.reviewers = reviewers;
         },
     ),
     (

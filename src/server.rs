@@ -68,6 +68,7 @@ pub struct Running {
     doors: Vec<JoinHandle<()>>,
     courier: JoinHandle<()>,
     retention: JoinHandle<()>,
+    advice: JoinHandle<()>,
     admin: Option<JoinHandle<()>>,
     inboxes: Vec<JoinHandle<()>>,
 }
@@ -276,6 +277,16 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
         clock.clone(),
         shutdown.clone(),
     ));
+    let advice = tokio::spawn(crate::advice::run(
+        store.clone(),
+        {
+            let reloader = reloader.clone();
+            move || reloader.config()
+        },
+        clock.clone(),
+        wakeup.clone(),
+        shutdown.clone(),
+    ));
     let inboxes = crate::inbox::spawn_all(
         config.clone(),
         store.clone(),
@@ -359,6 +370,7 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
         doors,
         courier,
         retention,
+        advice,
         inboxes,
     })
 }
@@ -381,6 +393,7 @@ impl Running {
             let _ = a.await;
         }
         let _ = self.retention.await;
+        let _ = self.advice.await;
         for i in self.inboxes {
             let _ = i.await;
         }

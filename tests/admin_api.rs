@@ -258,17 +258,13 @@ async fn release_and_refuse_over_the_api_reach_the_upstream_and_the_sender() {
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["released"], 1);
-    // The compliance log says who released it, from the web.
+    // The compliance log says who released it: the single token is `admin`.
     let records = running.store.audit_records(0, 1000).await.unwrap();
     let released = records
         .iter()
         .find(|r| r.kind == "released" && r.message == Some(a.0))
         .expect("a 'released' audit record for the message");
-    assert!(
-        released.actor.starts_with("admin:"),
-        "actor: {}",
-        released.actor
-    );
+    assert_eq!(released.actor, "admin");
     // So is the hold notice sendwell itself sent to the seller.
     assert!(
         records
@@ -357,6 +353,120 @@ async fn release_and_refuse_over_the_api_reach_the_upstream_and_the_sender() {
     assert_eq!(today["held"], 2, "{today}");
     assert!(today["delivered"].as_u64().unwrap() >= 3, "{today}");
     assert_eq!(today["refused"], 1, "{today}");
+    running.stop().await;
+}
+
+/// Issue 14 §7: named reviewers. Wang releases over the API with his own
+/// token, Li refuses from the page after logging in with hers, and the
+/// audit log names each; the single token still works, as `admin`.
+#[tokio::test]
+async fn each_reviewer_is_named_in_the_audit_log() {
+    const WANG: &str = "wang-token-0123456789abcdef";
+    const LI: &str = "li-token-0123456789abcdef";
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut cfg = config(dir.path(), &up);
+    cfg.admin.token = Some(TOKEN.into());
+    cfg.admin.reviewers = vec![
+        sendwell::config::ReviewerConfig {
+            name: "wang".into(),
+            token: WANG.into(),
+        },
+        sendwell::config::ReviewerConfig {
+            name: "li".into(),
+            token: LI.into(),
+        },
+    ];
+    let running = server::start(cfg).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let smtp = running.smtp_addrs[0];
+    let mut ids = Vec::new();
+    for (i, to) in [
+        CUSTOMER,
+        "kim@buyer.example.com.au",
+        "amy@buyer.example.com.au",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let reply = send(
+            smtp,
+            "lin@seller.example",
+            to,
+            &held_body(to, &format!("r{i}")),
+        )
+        .await;
+        ids.push(held_id(&reply));
+    }
+
+    // Wang, over the API with his token.
+    let wang = format!("Bearer {WANG}");
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/messages/{}/release", ids[0]),
+        &[("Authorization", &wang)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    // Li, from the page: her token at the login form, then the Refuse button.
+    let r = request(
+        addr,
+        "POST",
+        "/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("token={LI}&next=%2Fheld"),
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let cookie = r.header("set-cookie").unwrap().to_string();
+    let pair = cookie.split(';').next().unwrap().to_string();
+    let r = request(
+        addr,
+        "POST",
+        &format!("/held/{}/refuse", ids[1]),
+        &[
+            ("Cookie", &pair),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        "reason=wrong+name",
+    )
+    .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    // The single token, as before.
+    let admin = format!("Bearer {TOKEN}");
+    let r = request(
+        addr,
+        "POST",
+        &format!("/api/messages/{}/release", ids[2]),
+        &[("Authorization", &admin)],
+        "",
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A token nobody has opens nothing.
+    let r = get(
+        addr,
+        "/api/held",
+        &[("Authorization", "Bearer zhao-token-0123456789abcdef")],
+    )
+    .await;
+    assert_eq!(r.status, 401);
+
+    let records = running.store.audit_records(0, 1000).await.unwrap();
+    let actor_of = |kind: &str, id: sendwell::store::MessageId| {
+        records
+            .iter()
+            .find(|r| r.kind == kind && r.message == Some(id.0))
+            .map(|r| r.actor.clone())
+            .unwrap_or_else(|| panic!("no '{kind}' record for message {id}"))
+    };
+    assert_eq!(actor_of("released", ids[0]), "admin:wang");
+    assert_eq!(actor_of("rejected", ids[1]), "admin:li");
+    assert_eq!(actor_of("released", ids[2]), "admin");
     running.stop().await;
 }
 

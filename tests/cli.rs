@@ -346,3 +346,151 @@ fn serve_runs_with_a_fixed_mmap_threshold() {
         assert_eq!(seen, expected);
     }
 }
+
+/// Issue 14 §7: `user list`, `passwd` and `remove` work on the `[[users]]`
+/// of the config file (the one place users live), leave every other line
+/// as it was, and name the user when something is wrong.
+#[test]
+fn user_list_passwd_and_remove_edit_the_config_file() {
+    use argon2::PasswordVerifier;
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = String::from(
+        "# our gateway\n[admin]\nsender_timezone = \"Asia/Shanghai\"\n\n[limits]\nuser_rate = \"200/hour\"\n\n",
+    );
+    for (name, pw) in [
+        ("lin", "first password"),
+        ("wang@shop.example", "wang's password"),
+    ] {
+        let out = sendwell(
+            dir.path(),
+            &["user", "add", name, "--password-stdin"],
+            Some(&format!("{pw}\n")),
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        file.push_str(&text(&out.stdout));
+        file.push_str("\n\n");
+    }
+    file = file.replace(
+        "name = \"wang@shop.example\"\n",
+        "name = \"wang@shop.example\"\ntimezone = \"Europe/Berlin\"\nrate = \"20/hour\"\n",
+    );
+    file.push_str("# the review page's secret\n[server]\nhostname = \"gw.shop.example\"\n");
+    std::fs::write(dir.path().join("sendwell.toml"), &file).unwrap();
+
+    let out = sendwell(dir.path(), &["user", "list"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    let row = |who: &str| {
+        table
+            .lines()
+            .find(|l| l.starts_with(who))
+            .unwrap_or_else(|| panic!("no row for {who}:\n{table}"))
+            .to_string()
+    };
+    assert!(row("lin ").contains("Asia/Shanghai (default)"), "{table}");
+    assert!(row("lin ").contains("200/hour (default)"), "{table}");
+    assert!(row("wang@").contains("Europe/Berlin"), "{table}");
+    assert!(row("wang@").contains("20/hour"), "{table}");
+    assert!(row("wang@").contains("yes"), "{table}");
+    let out = sendwell(dir.path(), &["user", "list", "--format", "json"], None);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["users"][1]["name"], "wang@shop.example");
+    assert_eq!(json["users"][1]["allowed_from"], "wang@shop.example");
+    assert_eq!(json["users"][1]["has_password"], true);
+    assert_eq!(json["users"][0]["rate"], "200/hour");
+
+    // A new password for lin, from stdin: the old one stops working.
+    let out = sendwell(
+        dir.path(),
+        &["user", "passwd", "lin", "--password-stdin"],
+        Some("second password\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (config, _) =
+        sendwell::config::Config::load(Some(&dir.path().join("sendwell.toml"))).unwrap();
+    let phc = &config.user("lin").unwrap().password_hash;
+    let hash = argon2::PasswordHash::new(phc).unwrap();
+    let argon = argon2::Argon2::default();
+    assert!(argon.verify_password(b"second password", &hash).is_ok());
+    assert!(argon.verify_password(b"first password", &hash).is_err());
+    let edited = std::fs::read_to_string(dir.path().join("sendwell.toml")).unwrap();
+    assert!(edited.starts_with("# our gateway\n"), "{edited}");
+    assert!(edited.contains("# the review page's secret\n"), "{edited}");
+
+    // Remove wang: lin and every comment stay.
+    let out = sendwell(dir.path(), &["user", "remove", "wang@shop.example"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let edited = std::fs::read_to_string(dir.path().join("sendwell.toml")).unwrap();
+    assert!(!edited.contains("wang@shop.example"), "{edited}");
+    assert!(edited.contains("name = \"lin\""), "{edited}");
+    assert!(
+        edited.contains("# the review page's secret\n[server]"),
+        "{edited}"
+    );
+    let out = sendwell(dir.path(), &["config", "check"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Mistakes name the user and what to do.
+    let out = sendwell(dir.path(), &["user", "remove", "zhao"], None);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("no user zhao") && err.contains("lin") && err.contains("user list"),
+        "{err}"
+    );
+    let out = sendwell(
+        dir.path(),
+        &["user", "passwd", "lin", "--password-stdin"],
+        Some("short\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("for lin"),
+        "{}",
+        text(&out.stderr)
+    );
+    let empty = tempfile::tempdir().unwrap();
+    let out = sendwell(
+        empty.path(),
+        &["user", "passwd", "lin"],
+        Some("long enough pw\n"),
+    );
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("user add lin"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// Issue 14 §7: without `$USER` (cron, containers) an operator action is
+/// recorded under the account's name, never `cli:unknown`.
+#[test]
+fn cli_actions_name_the_account_without_user_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_sendwell"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("USER")
+            .env_remove("LOGNAME")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["suppress", "add", "gone@example.org"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["audit", "search", "--rcpt", "gone@example.org"]);
+    let rec: serde_json::Value = serde_json::from_str(text(&out.stdout).trim()).unwrap();
+    let actor = rec["actor"].as_str().unwrap().to_string();
+    assert!(
+        actor.starts_with("cli:") && actor != "cli:unknown" && actor.len() > 4,
+        "{actor}"
+    );
+    // Where `id` runs, the name is the one it gives.
+    match Command::new("id").arg("-un").output() {
+        Ok(id) if id.status.success() => {
+            assert_eq!(actor, format!("cli:{}", text(&id.stdout).trim()));
+        }
+        _ => assert!(actor.starts_with("cli:uid-"), "{actor}"),
+    }
+}

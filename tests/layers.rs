@@ -77,6 +77,7 @@ fn nothing_below_the_gateway_imports_it() {
         "notices",
         "clock",
         "retention",
+        "advice",
     ] {
         let bad = uses(room, &["gateway", "smtp", "admin", "cli", "ops"]);
         assert!(

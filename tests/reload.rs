@@ -276,3 +276,91 @@ async fn the_admin_api_reloads_and_reports_a_bad_file() {
     wait_subject(&b, "unchanged").await;
     running.stop().await;
 }
+
+/// STARTTLS on `port`, checking the certificate served against the one in
+/// `data_dir/tls/cert.pem` (as the only root) for `hostname`: a real TLS
+/// client's check of name and dates. Returns the handshake's error, if any.
+async fn starttls_as(port: u16, data_dir: &Path, hostname: &str) -> Result<(), String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, ServerName};
+    use std::sync::Arc;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(data_dir.join("tls").join("cert.pem")).unwrap() {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let client = rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let mut lines = BufReader::new(&mut stream);
+    let mut reply = String::new();
+    lines.read_line(&mut reply).await.unwrap();
+    stream
+        .write_all(b"EHLO pc.seller.example\r\n")
+        .await
+        .unwrap();
+    let mut lines = BufReader::new(&mut stream);
+    loop {
+        reply.clear();
+        lines.read_line(&mut reply).await.unwrap();
+        if reply.as_bytes().get(3) == Some(&b' ') {
+            break;
+        }
+    }
+    stream.write_all(b"STARTTLS\r\n").await.unwrap();
+    let mut ready = [0u8; 64];
+    let n = tokio::io::AsyncReadExt::read(&mut stream, &mut ready)
+        .await
+        .unwrap();
+    assert!(ready[..n].starts_with(b"220 "), "{:?}", &ready[..n]);
+    let name = ServerName::try_from(hostname.to_string()).unwrap();
+    tokio_rustls::TlsConnector::from(Arc::new(client))
+        .connect(name, stream)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+/// Issue 14 §7: the generated certificate names `server.hostname`, so a
+/// mail program that checks it against that name accepts it; a new host
+/// name in the file gets a new certificate on reload.
+#[tokio::test]
+async fn the_generated_certificate_follows_the_host_name_on_reload() {
+    let up = TestUpstream::start(Opts::default()).await;
+    common::install_crypto();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sendwell.toml");
+    let text = |host: &str| {
+        config_text(dir.path(), "127.0.0.1:0", &up, 10_000_000)
+            .replace("[server]\n", &format!("[server]\nhostname = \"{host}\"\n"))
+    };
+    std::fs::write(&file, text("gw-one.shop.example")).unwrap();
+    let (config, _) = Config::load(Some(&file)).unwrap();
+    let running = server::start(config).await.unwrap();
+    let port = running.smtp_addrs[0].port();
+    let data = dir.path().join("data");
+
+    starttls_as(port, &data, "gw-one.shop.example")
+        .await
+        .expect("the certificate names the host");
+    assert!(
+        starttls_as(port, &data, "elsewhere.example").await.is_err(),
+        "a name the certificate does not carry is refused by the client"
+    );
+
+    std::fs::write(&file, text("gw-two.shop.example")).unwrap();
+    running.reloader().reload().await.expect("reloads");
+    starttls_as(port, &data, "gw-two.shop.example")
+        .await
+        .expect("after the reload, a certificate for the new name");
+    assert!(
+        starttls_as(port, &data, "gw-one.shop.example")
+            .await
+            .is_err(),
+        "the old name is gone"
+    );
+    running.stop().await;
+}

@@ -63,6 +63,7 @@ store_suite!(
     an_action_is_never_without_its_record,
     finished_messages_go_after_keep_days,
     a_route_pause_is_kept_and_lifted,
+    advice_waits_per_sender_until_taken,
 );
 
 fn t0() -> Timestamp {
@@ -115,6 +116,62 @@ async fn state_of(store: &Store, msg: MessageId, id: DeliveryId) -> DeliveryStat
         .find(|d| d.id == id)
         .expect("delivery exists")
         .state
+}
+
+/// Issue 14 §4: the messages waiting for a sender's advice digest, with the
+/// subject and verdict the digest shows; noting twice keeps one; taken
+/// ones are gone.
+async fn advice_waits_per_sender_until_taken(db: &Db) {
+    let s = &db.store;
+    let t = t0();
+    let (a, _) = s
+        .enqueue(message("lin@shop.example", &["x@buyer.example"], t))
+        .await
+        .unwrap();
+    let (b, _) = s
+        .enqueue(message("wang@shop.example", &["y@buyer.example"], t))
+        .await
+        .unwrap();
+    let later = t + jiff::SignedDuration::from_mins(5);
+    s.note_advice(b, "wang@shop.example", "wang-route", t)
+        .await
+        .unwrap();
+    s.note_advice(a, "lin@shop.example", "default", later)
+        .await
+        .unwrap();
+    s.note_advice(a, "lin@shop.example", "default", later)
+        .await
+        .unwrap();
+    let due = s.advice_due().await.unwrap();
+    let got: Vec<_> = due
+        .iter()
+        .map(|d| {
+            (
+                d.message,
+                d.mail_from.as_str(),
+                d.route.as_str(),
+                d.noted_at,
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (a, "lin@shop.example", "default", later),
+            (b, "wang@shop.example", "wang-route", t)
+        ]
+    );
+    assert_eq!(due[0].subject.as_deref(), Some("hello"));
+    assert_eq!(due[0].report.as_deref(), Some(r#"{"verdict":"accept"}"#));
+    s.forget_advice(&[a]).await.unwrap();
+    let left: Vec<_> = s
+        .advice_due()
+        .await
+        .unwrap()
+        .iter()
+        .map(|d| d.message)
+        .collect();
+    assert_eq!(left, vec![b]);
 }
 
 async fn round_trip_enqueue_claim_finish(db: &Db) {

@@ -28,7 +28,9 @@ use crate::audit::chain::hex;
 /// The cookie holding the (hex-encoded) token in a browser.
 pub const COOKIE: &str = "sendwell_admin";
 
-/// Who made a request, for the log and the audit record (`admin:<how>@<ip>`).
+/// Who made a request, for the audit record: `admin` (the single token, or
+/// no login on loopback), `admin:NAME` (a named reviewer), `admin:link` (a
+/// hold notice's read-only link, which can do nothing).
 #[derive(Debug, Clone)]
 pub struct Actor(pub String);
 
@@ -45,63 +47,65 @@ pub async fn guard(
     }
     let headers = req.headers();
     let api = path.starts_with("/api/") || path == "/metrics";
-    let how = match &state.config().admin.token {
-        None => {
-            if !host_is_local(headers, &state.public_host) {
-                return deny(
-                    api,
-                    StatusCode::FORBIDDEN,
-                    "this page answers only to its own address (Host header)",
-                );
-            }
-            "local"
+    let config = state.config();
+    let admin = &config.admin;
+    let mut by_bearer = false;
+    let who = if !admin.needs_login() {
+        if !host_is_local(headers, &state.public_host) {
+            return deny(
+                api,
+                StatusCode::FORBIDDEN,
+                "this page answers only to its own address (Host header)",
+            );
         }
-        Some(token) => {
-            if bearer(headers).is_some_and(|b| same(b, token)) {
-                "token"
-            } else if path.starts_with("/m/") && req.method() == Method::GET {
-                // A sender with a hold notice's link: that message, read only.
-                if !super::link::allows(token, &path, req.uri().query(), state.clock.now()) {
-                    return deny(
-                        false,
-                        StatusCode::FORBIDDEN,
-                        "this link is not valid or has expired: ask your mail administrator",
-                    );
-                }
-                "link"
-            } else if cookie(headers, COOKIE).is_some_and(|c| same(c, &hex(token.as_bytes()))) {
-                "browser"
-            } else if path == "/login" || path == "/lang" {
-                return next.run(req).await;
-            } else if let Some(t) = query_token(req.uri().query())
-                && same(&t, token)
-                && req.method() == Method::GET
-            {
-                // A one-time link: set the cookie, then drop the token from the address bar.
-                let mut r = Redirect::to(&path).into_response();
-                r.headers_mut()
-                    .insert(header::SET_COOKIE, login_cookie(&state, token));
-                return r;
-            } else if api {
-                return deny(
-                    true,
-                    StatusCode::UNAUTHORIZED,
-                    "this API needs the admin token: Authorization: Bearer TOKEN",
-                );
-            } else {
-                let next_path = req
-                    .uri()
-                    .path_and_query()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_else(|| "/".into());
-                return Redirect::to(&format!("/login?next={}", urlencode(&next_path)))
-                    .into_response();
-            }
+        "admin".to_string()
+    } else if let Some(who) = bearer(headers).and_then(|b| admin.who(b)) {
+        by_bearer = true;
+        who
+    } else if path.starts_with("/m/") && req.method() == Method::GET {
+        // A sender with a hold notice's link: that message, read only.
+        let key = admin.link_key().unwrap_or_default();
+        if !super::link::allows(key, &path, req.uri().query(), state.clock.now()) {
+            return deny(
+                false,
+                StatusCode::FORBIDDEN,
+                "this link is not valid or has expired: ask your mail administrator",
+            );
         }
+        "admin:link".to_string()
+    } else if let Some(who) = cookie(headers, COOKIE)
+        .and_then(unhex)
+        .and_then(|c| admin.who(&c))
+    {
+        who
+    } else if path == "/login" || path == "/lang" {
+        return next.run(req).await;
+    } else if let Some(t) = query_token(req.uri().query())
+        && admin.who(&t).is_some()
+        && req.method() == Method::GET
+    {
+        // A one-time link: set the cookie, then drop the token from the address bar.
+        let mut r = Redirect::to(&path).into_response();
+        r.headers_mut()
+            .insert(header::SET_COOKIE, login_cookie(&state, &t));
+        return r;
+    } else if api {
+        return deny(
+            true,
+            StatusCode::UNAUTHORIZED,
+            "this API needs the admin token or a reviewer's: Authorization: Bearer TOKEN",
+        );
+    } else {
+        let next_path = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str().to_string())
+            .unwrap_or_else(|| "/".into());
+        return Redirect::to(&format!("/login?next={}", urlencode(&next_path))).into_response();
     };
     if req.method() != Method::GET
         && req.method() != Method::HEAD
-        && how != "token"
+        && !by_bearer
         && let Some(origin) = headers.get(header::ORIGIN)
     {
         let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
@@ -118,7 +122,10 @@ pub async fn guard(
             );
         }
     }
-    let actor = Actor(format!("admin:{how}@{}", peer.ip()));
+    if req.method() != Method::GET && req.method() != Method::HEAD {
+        tracing::info!(actor = %who, client = %peer.ip(), path = %path, "review page action");
+    }
+    let actor = Actor(who);
     req.extensions_mut().insert(actor);
     next.run(req).await
 }
@@ -152,6 +159,18 @@ pub fn login_cookie(state: &AdminState, token: &str) -> HeaderValue {
 /// The `Set-Cookie` that logs a browser out.
 pub fn logout_cookie() -> HeaderValue {
     HeaderValue::from_static("sendwell_admin=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0")
+}
+
+/// The secret a login cookie carries (hex, so any token fits a cookie).
+fn unhex(s: &str) -> Option<String> {
+    if !s.len().is_multiple_of(2) {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
+        .collect();
+    String::from_utf8(bytes?).ok()
 }
 
 /// Whether `given` is the token (in time independent of where they differ).
@@ -246,6 +265,14 @@ mod tests {
         assert_eq!(safe_next(Some("//evil.example/")), "/");
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn cookie_round_trip() {
+        let t = "wang-0123456789abcdef";
+        assert_eq!(unhex(&hex(t.as_bytes())).as_deref(), Some(t));
+        assert_eq!(unhex("zz"), None);
+        assert_eq!(unhex("abc"), None);
     }
 
     #[test]

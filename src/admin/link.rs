@@ -23,7 +23,7 @@ pub fn for_notice(config: &Config, id: i64, now: Timestamp) -> Option<String> {
         return None;
     }
     let base = admin.base_url(&config.server.hostname);
-    Some(match &admin.token {
+    Some(match admin.link_key() {
         None => format!("{base}/held/{id}"),
         Some(token) => format!("{base}{}", view_path(token, id, now + VALID_FOR)),
     })

@@ -66,7 +66,7 @@ async fn frame<'a>(
         tab,
         held,
         flash: note.flash(),
-        logout: s.config().admin.token.is_some(),
+        logout: s.config().admin.needs_login(),
         visitor: false,
         bare: false,
         words: w,
@@ -1239,19 +1239,21 @@ pub async fn login(
     let config = s.config();
     let w = Words::of(l);
     let switch = config.admin.language.is_none();
-    let Some(token) = &config.admin.token else {
+    if !config.admin.needs_login() {
         return Redirect::to(&next).into_response();
-    };
+    }
     let limit = config.limits.auth_failures;
     let ip = peer.ip();
     if let Some(retry_secs) = s.login_failures.blocked(&ip, limit) {
         tracing::warn!(client = %ip, retry_secs, "review page login refused: too many wrong tokens");
         return login_locked(w, switch, &next, ip, retry_secs);
     }
-    if auth::same(f.token.trim(), token) {
+    let given = f.token.trim();
+    if let Some(who) = config.admin.who(given) {
+        tracing::info!(client = %ip, reviewer = %who, "review page login");
         let mut r = Redirect::to(&next).into_response();
         r.headers_mut()
-            .insert(header::SET_COOKIE, auth::login_cookie(&s, token));
+            .insert(header::SET_COOKIE, auth::login_cookie(&s, given));
         return r;
     }
     tracing::warn!(client = %ip, "review page login: wrong token");

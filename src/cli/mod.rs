@@ -2,7 +2,6 @@
 //! library, print for a person. Thin on purpose (like ripgrep's core): the
 //! work lives in the library. `anyhow` is used here and in `main.rs` only.
 
-use std::io::{IsTerminal, Read};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -16,6 +15,7 @@ mod contacts;
 mod held;
 mod suppress;
 mod upstream;
+mod user;
 
 use crate::config::Config;
 use crate::store::{DeliveryState, MessageId, Store};
@@ -44,9 +44,9 @@ pub enum Command {
     /// Validate a config file.
     #[command(subcommand)]
     Config(ConfigCmd),
-    /// Manage the accounts that may AUTH.
+    /// The accounts that may AUTH ([[users]] in the config file): add, list, passwd, remove.
     #[command(subcommand)]
-    User(UserCmd),
+    User(user::UserCmd),
     /// Review held messages: list, show, release, reject.
     #[command(subcommand)]
     Held(held::HeldCmd),
@@ -115,17 +115,6 @@ pub enum ConfigCmd {
     Check { file: Option<PathBuf> },
 }
 
-#[derive(Debug, Subcommand)]
-pub enum UserCmd {
-    /// Hash a password for NAME and print the [[users]] entry to paste into sendwell.toml.
-    Add {
-        name: String,
-        /// Read the password from standard input instead of prompting.
-        #[arg(long)]
-        password_stdin: bool,
-    },
-}
-
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
@@ -164,10 +153,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
-        Command::User(UserCmd::Add {
-            name,
-            password_stdin,
-        }) => user_add(&name, password_stdin),
+        Command::User(cmd) => user::run(cli.config.as_deref(), cmd),
         Command::Held(cmd) => {
             let config = load(&cli.config)?;
             runtime()?.block_on(async {
@@ -450,45 +436,4 @@ fn holidays(
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn user_add(name: &str, password_stdin: bool) -> Result<ExitCode> {
-    use argon2::password_hash::{PasswordHasher, SaltString};
-    if name.is_empty() || name.contains(char::is_whitespace) {
-        bail!("a user name needs at least one character and no spaces");
-    }
-    let password = if password_stdin || !std::io::stdin().is_terminal() {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("cannot read the password from standard input")?;
-        s.lines().next().unwrap_or_default().to_string()
-    } else {
-        let p = rpassword::prompt_password(format!("password for {name}: "))?;
-        let again = rpassword::prompt_password("again: ")?;
-        if p != again {
-            bail!("the two passwords differ");
-        }
-        p
-    };
-    if password.len() < 8 {
-        bail!("use a password of at least 8 characters");
-    }
-    let salt_bytes: [u8; 16] = rand::random();
-    let salt = SaltString::encode_b64(&salt_bytes)
-        .map_err(|e| anyhow::anyhow!("cannot make a salt: {e}"))?;
-    let hash = argon2::Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| anyhow::anyhow!("cannot hash the password: {e}"))?;
-    println!(
-        "[[users]]\nname = {}\npassword_hash = \"{hash}\"\n\
-         # allowed_from = [\"*@your-domain.example\"]  # unset: the login itself when it is an address\n\
-         # rate = \"300/hour\"                         # unset: limits.user_rate",
-        toml_string(name)
-    );
-    Ok(ExitCode::SUCCESS)
-}
-
-fn toml_string(s: &str) -> String {
-    toml::Value::String(s.to_string()).to_string()
 }

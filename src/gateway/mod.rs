@@ -25,7 +25,7 @@ use crate::message::prepare::{self, Trace};
 use crate::metrics;
 use crate::notices::{self, hold_notice_text};
 use crate::policy::{
-    self, Decision, Judge, Language, RecipientFacts, RuleId, SenderFacts, Verdict,
+    self, Advice, Decision, Judge, Language, RecipientFacts, RuleId, SenderFacts, Verdict,
 };
 use crate::recipient::{self, RecipientChecker};
 use crate::schedule::Schedule;
@@ -351,6 +351,21 @@ impl Gateway {
         {
             self.notify_sender(&sub, v, &ids, &head, now).await;
         }
+        if let Some(v) = &a.verdict
+            && held.is_empty()
+            && refused == 0
+            && crate::advice::has_advice(v)
+        {
+            self.advise(
+                &sub,
+                &ids,
+                subject.as_deref(),
+                report_json.as_ref(),
+                &head,
+                now,
+            )
+            .await;
+        }
         if let Some(after) = self.config.schedule.notify_deferred_after {
             self.notify_deferred(&sub, &a, &head, after, now).await;
         }
@@ -652,6 +667,47 @@ impl Gateway {
             .route_for(sub.client.auth_user.as_deref(), &sub.mail_from);
         self.notice_about(route, &sub.mail_from, data, &title, &body, now)
             .await;
+    }
+
+    /// A message went out with warnings below the hold line: its writer
+    /// hears of them now (`[notices] advice = "each"`), in the day's digest
+    /// (`"digest"`: noted for [`crate::advice::run`]), or not at all.
+    async fn advise(
+        &self,
+        sub: &Submission,
+        ids: &[MessageId],
+        subject: Option<&str>,
+        report: Option<&serde_json::Value>,
+        data: &[u8],
+        now: Timestamp,
+    ) {
+        let (Some(&id), Some(report)) = (ids.first(), report) else {
+            return;
+        };
+        if sub.mail_from.is_empty() {
+            return;
+        }
+        let route = self
+            .config
+            .route_for(sub.client.auth_user.as_deref(), &sub.mail_from);
+        match self.config.notices.advice {
+            Advice::Off => {}
+            Advice::Each => {
+                let item = crate::advice::Item {
+                    id,
+                    subject: subject.unwrap_or(""),
+                    report,
+                };
+                let (title, body) = crate::advice::text(&[item], self.language());
+                self.notice_about(route, &sub.mail_from, data, &title, &body, now)
+                    .await;
+            }
+            Advice::Digest => {
+                if let Err(e) = self.store.note_advice(id, &sub.mail_from, route, now).await {
+                    tracing::warn!(error = %e, message = %id, "cannot note the message for the advice digest");
+                }
+            }
+        }
     }
 
     /// Tells the sender which copies wait longer than `after`, and until when

@@ -288,6 +288,20 @@ pub struct NoticesConfig {
     /// `[[inbox]]`). Unset: no reminders.
     #[serde(with = "humantime_serde")]
     pub remind_after: Option<std::time::Duration>,
+    /// What the writer hears of warnings below the hold line (the message
+    /// went out): `"digest"` (one mail a day listing those messages with
+    /// their fixes), `"each"` (a notice per message) or `"off"`.
+    pub advice: Advice,
+}
+
+/// `[notices] advice`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Advice {
+    Off,
+    #[default]
+    Digest,
+    Each,
 }
 
 #[cfg(test)]

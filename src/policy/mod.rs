@@ -35,7 +35,7 @@ pub mod subject;
 pub mod verdict;
 pub mod words;
 
-pub use config::{Language, NoticesConfig, PolicyConfig, RuleConfig};
+pub use config::{Advice, Language, NoticesConfig, PolicyConfig, RuleConfig};
 pub use engine::Judge;
 pub use inputs::{RecipientFacts, SenderFacts};
 pub use rewrite::apply_rewrites;

@@ -160,6 +160,33 @@ fn push_hit(out: &mut String, h: &Value, lang: Language, st: &Style, indent: &st
     ));
 }
 
+/// Only the hits of a report in its JSON shape, each with its fix: the
+/// message's, then each recipient's under their address. Empty when there
+/// are none. For a message that went out (the advice notices), where the
+/// verdict itself says nothing.
+pub fn render_hits(j: &Value, lang: Language) -> String {
+    let st = Style { color: false };
+    let none = Vec::new();
+    let mut out = String::new();
+    for h in j["hits"].as_array().unwrap_or(&none) {
+        push_hit(&mut out, h, lang, &st, "  ");
+    }
+    for r in j["recipients"].as_array().unwrap_or(&none) {
+        let hits = r["hits"].as_array().unwrap_or(&none);
+        if hits.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "  {}:\n",
+            r["address"].as_str().unwrap_or_default()
+        ));
+        for h in hits {
+            push_hit(&mut out, h, lang, &st, "    ");
+        }
+    }
+    out
+}
+
 /// A readable report; ANSI colour only when `color` is set.
 pub fn render_text(v: &Verdict, lang: Language, color: bool) -> String {
     render_report(&to_json(v, lang), lang, color)

@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use crate::schedule::Wait;
 
+mod advice;
 mod audit;
 mod learned;
 mod ledger;
@@ -29,6 +30,7 @@ mod sql;
 mod suppression;
 mod writer;
 
+pub use advice::AdviceDue;
 pub use audit::{AUDIT_PAGE, Pruned};
 pub use learned::{Learned, SentMessage, WaitingCopy};
 pub use ledger::{LedgerRow, Reserved, SlotId, SlotRequest};

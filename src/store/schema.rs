@@ -33,6 +33,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0011_delivery_wait.sql"),
     include_str!("../../migrations/sqlite/0012_inbox.sql"),
     include_str!("../../migrations/sqlite/0013_reminder.sql"),
+    include_str!("../../migrations/sqlite/0014_advice.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -48,6 +49,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0011_delivery_wait.sql"),
     include_str!("../../migrations/postgres/0012_inbox.sql"),
     include_str!("../../migrations/postgres/0013_reminder.sql"),
+    include_str!("../../migrations/postgres/0014_advice.sql"),
 ];
 
 impl Dialect {

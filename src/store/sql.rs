@@ -760,6 +760,7 @@ impl Store {
         for table in [
             "deliveries WHERE message_id",
             "message_parts WHERE message_id",
+            "advice_due WHERE message_id",
             "messages WHERE id",
         ] {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -124,7 +124,7 @@ pub const WORDS: Words = Words {
     reloaded: "Configuration reloaded.",
     reloaded_restart: "Configuration reloaded; {} keep their running values until a restart.",
     log_in: "Log in",
-    login_lead: "Enter the admin token (<span class=\"mono\">[admin] token</span> in sendwell.toml).",
+    login_lead: "Enter your reviewer token (<span class=\"mono\">[[admin.reviewers]]</span> in sendwell.toml) or the admin token (<span class=\"mono\">[admin] token</span>).",
     wrong_token: "That is not the token.",
     locked: "Too many wrong tokens from {}; try again in {} s.",
     verdict_held: "held",

@@ -124,7 +124,7 @@ pub const WORDS: Words = Words {
     reloaded: "配置已重新读取。",
     reloaded_restart: "配置已重新读取；{} 要重启后才生效。",
     log_in: "登录",
-    login_lead: "请输入管理口令（配置文件里的 <span class=\"mono\">[admin] token</span>）。",
+    login_lead: "请输入您的审核人口令（配置文件里的 <span class=\"mono\">[[admin.reviewers]]</span>）或管理口令（<span class=\"mono\">[admin] token</span>）。",
     wrong_token: "口令不对。",
     locked: "来自 {} 的错误口令太多；请 {} 秒后再试。",
     verdict_held: "暂扣",
