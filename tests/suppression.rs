@@ -334,7 +334,7 @@ async fn hard_bounces_feed_the_suppression_list() {
         reply
             .text
             .starts_with("<gone@example.org> is suppressed since ")
-            && reply.text.ends_with("no such user here"),
+            && reply.text.ends_with("no such user here [RCPT_SUPPRESSED]"),
         "{}",
         reply.text
     );
