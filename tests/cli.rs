@@ -345,3 +345,68 @@ fn serve_runs_with_a_fixed_mmap_threshold() {
         assert_eq!(seen, expected);
     }
 }
+
+/// Issue 14 §5: the code in brackets at the end of a refusal is looked up
+/// with `sendwell explain`, in the notices' language or the one asked for.
+#[test]
+fn explain_prints_the_rule_of_a_refusal_in_the_sellers_language() {
+    let dir = tempfile::tempdir().unwrap();
+    // The code as the mail program shows it, cut from a real refusal.
+    let refusal = sendwell::gateway::replies::catalogue()
+        .into_iter()
+        .map(|r| r.to_string())
+        .find(|r| r.contains("gmial.com"))
+        .expect("the typo refusal is in the catalogue");
+    let code = &refusal[refusal.rfind('[').expect("a code in brackets")..];
+    assert_eq!(code, "[RCPT_TYPO]");
+
+    let out = sendwell(dir.path(), &["explain", code, "--lang", "zh-CN"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let zh = text(&out.stdout);
+    assert!(zh.starts_with("RCPT_TYPO\n"), "{zh}");
+    for label in ["处理方式：", "检查什么：", "买家为什么在意：", "怎么改："]
+    {
+        assert!(zh.contains(label), "{label} in {zh}");
+    }
+    assert!(zh.contains("当场拒发") && zh.contains("gmial.com"), "{zh}");
+
+    let out = sendwell(dir.path(), &["explain", "template_placeholder"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let en = text(&out.stdout);
+    assert!(
+        en.contains("How it acts: holds the message for review whatever the score (weight 7).")
+            && en.contains("How to fix: Replace every field"),
+        "{en}"
+    );
+    assert!(
+        !en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{en}"
+    );
+
+    // Without --lang: the notices' language, and the rule as configured.
+    std::fs::write(
+        dir.path().join("sendwell.toml"),
+        "[notices]\nlanguage = \"zh-CN\"\n[policy.rules.SUBJECT_EMOJI]\nweight = 3\n",
+    )
+    .unwrap();
+    let out = sendwell(dir.path(), &["explain", "SUBJECT_EMOJI"], None);
+    let zh = text(&out.stdout);
+    assert!(
+        zh.contains("处理方式：分数加 3（满 6 分暂扣待审核，满 12 分拒发）。"),
+        "{zh}"
+    );
+    let out = sendwell(
+        dir.path(),
+        &["explain", "SUBJECT_EMOJI", "--lang", "en"],
+        None,
+    );
+    assert!(text(&out.stdout).contains("adds 3 to the score"));
+
+    let out = sendwell(dir.path(), &["explain", "SUBJECT_EMOJIS"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean SUBJECT_EMOJI?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
