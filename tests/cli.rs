@@ -410,3 +410,81 @@ fn explain_prints_the_rule_of_a_refusal_in_the_sellers_language() {
         text(&out.stderr)
     );
 }
+
+/// A tiny Outlook message as classic Outlook saves one: a compound file
+/// with the subject, body and a recipient as UTF-16LE property streams
+/// ([MS-OXMSG]).
+fn write_msg(path: &Path) {
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let mut msg = cfb::create(path).unwrap();
+    let mut put = |name: &str, bytes: &[u8]| {
+        msg.create_stream(name).unwrap().write_all(bytes).unwrap();
+    };
+    put("/__substg1.0_0037001F", &utf16("Quote for 500 power banks"));
+    put(
+        "/__substg1.0_1000001F",
+        &utf16("Dear Ms Weber,\r\nplease find our quote below.\r\n"),
+    );
+    put("/__properties_version1.0", &[0u8; 32]);
+    msg.create_storage("/__recip_version1.0_#00000000").unwrap();
+    msg.create_stream("/__recip_version1.0_#00000000/__substg1.0_39FE001F")
+        .unwrap()
+        .write_all(&utf16("weber@example.de"))
+        .unwrap();
+    msg.flush().unwrap();
+}
+
+/// Issue 14 §6: "Outlook: drag it to a folder" makes a `.msg`, which
+/// `check` judged as a message with no subject and garbled text. It is
+/// recognised and refused with how to save an `.eml`, in the notices'
+/// language; an old Office document is told apart.
+#[test]
+fn check_recognises_an_outlook_msg_and_says_how_to_save_eml() {
+    let dir = tempfile::tempdir().unwrap();
+    write_msg(&dir.path().join("quote.msg"));
+    let raw = std::fs::read(dir.path().join("quote.msg")).unwrap();
+    assert_eq!(&raw[..8], &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+
+    let out = sendwell(dir.path(), &["check", "--no-dns", "quote.msg"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("quote.msg is an Outlook .msg file")
+            && err.contains("Save as (or Download)")
+            && err.contains(".eml"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("MOJIBAKE") && !text(&out.stdout).contains("MOJIBAKE"),
+        "a .msg is not judged: {err}"
+    );
+
+    // A compound file without Outlook's streams, e.g. an old .doc.
+    let mut doc = cfb::create(dir.path().join("notes.doc")).unwrap();
+    doc.create_stream("/WordDocument")
+        .unwrap()
+        .write_all(&[0u8; 600])
+        .unwrap();
+    doc.flush().unwrap();
+    drop(doc);
+    let out = sendwell(dir.path(), &["check", "--no-dns", "notes.doc"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("notes.doc is an Office compound file"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::fs::write(
+        dir.path().join("sendwell.toml"),
+        "[notices]\nlanguage = \"zh-CN\"\n",
+    )
+    .unwrap();
+    let out = sendwell(dir.path(), &["check", "--no-dns", "quote.msg"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("quote.msg 是 Outlook 的 .msg 文件") && err.contains("另存为"),
+        "{err}"
+    );
+}
