@@ -494,3 +494,146 @@ fn cli_actions_name_the_account_without_user_set() {
         _ => assert!(actor.starts_with("cli:uid-"), "{actor}"),
     }
 }
+
+/// Issue 14 §5: the code in brackets at the end of a refusal is looked up
+/// with `sendwell explain`, in the notices' language or the one asked for.
+#[test]
+fn explain_prints_the_rule_of_a_refusal_in_the_sellers_language() {
+    let dir = tempfile::tempdir().unwrap();
+    // The code as the mail program shows it, cut from a real refusal.
+    let refusal = sendwell::gateway::replies::catalogue()
+        .into_iter()
+        .map(|r| r.to_string())
+        .find(|r| r.contains("gmial.com"))
+        .expect("the typo refusal is in the catalogue");
+    let code = &refusal[refusal.rfind('[').expect("a code in brackets")..];
+    assert_eq!(code, "[RCPT_TYPO]");
+
+    let out = sendwell(dir.path(), &["explain", code, "--lang", "zh-CN"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let zh = text(&out.stdout);
+    assert!(zh.starts_with("RCPT_TYPO\n"), "{zh}");
+    for label in ["处理方式：", "检查什么：", "买家为什么在意：", "怎么改："]
+    {
+        assert!(zh.contains(label), "{label} in {zh}");
+    }
+    assert!(zh.contains("当场拒发") && zh.contains("gmial.com"), "{zh}");
+
+    let out = sendwell(dir.path(), &["explain", "template_placeholder"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let en = text(&out.stdout);
+    assert!(
+        en.contains("How it acts: holds the message for review whatever the score (weight 7).")
+            && en.contains("How to fix: Replace every field"),
+        "{en}"
+    );
+    assert!(
+        !en.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+        "{en}"
+    );
+
+    // Without --lang: the notices' language, and the rule as configured.
+    std::fs::write(
+        dir.path().join("sendwell.toml"),
+        "[notices]\nlanguage = \"zh-CN\"\n[policy.rules.SUBJECT_EMOJI]\nweight = 3\n",
+    )
+    .unwrap();
+    let out = sendwell(dir.path(), &["explain", "SUBJECT_EMOJI"], None);
+    let zh = text(&out.stdout);
+    assert!(
+        zh.contains("处理方式：分数加 3（满 6 分暂扣待审核，满 12 分拒发）。"),
+        "{zh}"
+    );
+    let out = sendwell(
+        dir.path(),
+        &["explain", "SUBJECT_EMOJI", "--lang", "en"],
+        None,
+    );
+    assert!(text(&out.stdout).contains("adds 3 to the score"));
+
+    let out = sendwell(dir.path(), &["explain", "SUBJECT_EMOJIS"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("did you mean SUBJECT_EMOJI?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// A tiny Outlook message as classic Outlook saves one: a compound file
+/// with the subject, body and a recipient as UTF-16LE property streams
+/// ([MS-OXMSG]).
+fn write_msg(path: &Path) {
+    let utf16 = |s: &str| -> Vec<u8> { s.encode_utf16().flat_map(u16::to_le_bytes).collect() };
+    let mut msg = cfb::create(path).unwrap();
+    let mut put = |name: &str, bytes: &[u8]| {
+        msg.create_stream(name).unwrap().write_all(bytes).unwrap();
+    };
+    put("/__substg1.0_0037001F", &utf16("Quote for 500 power banks"));
+    put(
+        "/__substg1.0_1000001F",
+        &utf16("Dear Ms Weber,\r\nplease find our quote below.\r\n"),
+    );
+    put("/__properties_version1.0", &[0u8; 32]);
+    msg.create_storage("/__recip_version1.0_#00000000").unwrap();
+    msg.create_stream("/__recip_version1.0_#00000000/__substg1.0_39FE001F")
+        .unwrap()
+        .write_all(&utf16("weber@example.de"))
+        .unwrap();
+    msg.flush().unwrap();
+}
+
+/// Issue 14 §6: "Outlook: drag it to a folder" makes a `.msg`, which
+/// `check` judged as a message with no subject and garbled text. It is
+/// recognised and refused with how to save an `.eml`, in the notices'
+/// language; an old Office document is told apart.
+#[test]
+fn check_recognises_an_outlook_msg_and_says_how_to_save_eml() {
+    let dir = tempfile::tempdir().unwrap();
+    write_msg(&dir.path().join("quote.msg"));
+    let raw = std::fs::read(dir.path().join("quote.msg")).unwrap();
+    assert_eq!(&raw[..8], &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1]);
+
+    let out = sendwell(dir.path(), &["check", "--no-dns", "quote.msg"], None);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("quote.msg is an Outlook .msg file")
+            && err.contains("Save as (or Download)")
+            && err.contains(".eml"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("MOJIBAKE") && !text(&out.stdout).contains("MOJIBAKE"),
+        "a .msg is not judged: {err}"
+    );
+
+    // A compound file without Outlook's streams, e.g. an old .doc.
+    let mut doc = cfb::create(dir.path().join("notes.doc")).unwrap();
+    doc.create_stream("/WordDocument")
+        .unwrap()
+        .write_all(&[0u8; 600])
+        .unwrap();
+    doc.flush().unwrap();
+    drop(doc);
+    let out = sendwell(dir.path(), &["check", "--no-dns", "notes.doc"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("notes.doc is an Office compound file"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    std::fs::write(
+        dir.path().join("sendwell.toml"),
+        "[notices]\nlanguage = \"zh-CN\"\n",
+    )
+    .unwrap();
+    let out = sendwell(dir.path(), &["check", "--no-dns", "quote.msg"], None);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("quote.msg 是 Outlook 的 .msg 文件") && err.contains("另存为"),
+        "{err}"
+    );
+}

@@ -84,7 +84,7 @@ async fn answers_per_rfc_5321_and_7505() {
     );
     assert_eq!(
         wire(&v),
-        "550 5.1.2 nosuchdomain.test: this domain does not exist; check the address\r\n"
+        "550 5.1.2 nosuchdomain.test: this domain does not exist; check the address [RCPT_NO_DOMAIN]\r\n"
     );
     // A null MX refuses even though the domain has an A record.
     let v = timed(&c, "nullmx.test").await;
@@ -100,13 +100,13 @@ async fn answers_per_rfc_5321_and_7505() {
     );
     assert_eq!(
         wire(&v),
-        "550 5.1.10 nullmx.test accepts no mail (it publishes a null MX)\r\n"
+        "550 5.1.10 nullmx.test accepts no mail (it publishes a null MX) [RCPT_NO_MAIL]\r\n"
     );
     // The name exists (it has a TXT record) but has no MX, A or AAAA.
     let v = timed(&c, "nomail.test").await;
     assert_eq!(
         wire(&v),
-        "550 5.1.10 nomail.test has no mail server (no MX, A or AAAA record)\r\n"
+        "550 5.1.10 nomail.test has no mail server (no MX, A or AAAA record) [RCPT_NO_MAIL]\r\n"
     );
 
     // IDN: asked in ASCII, answered in the spelling the sender used.

@@ -88,7 +88,7 @@ async fn suppress_lookup_refuse_unsuppress(db: &Db) {
     assert_eq!(reply.code, 550);
     assert_eq!(
         String::from_utf8(reply.to_wire()).unwrap(),
-        "550 5.1.1 <buyer@example.de> is suppressed since 2026-11-20: asked us to stop writing\r\n"
+        "550 5.1.1 <buyer@example.de> is suppressed since 2026-11-20: asked us to stop writing [RCPT_SUPPRESSED]\r\n"
     );
 
     // A second entry for the same address keeps the first date and reason.
@@ -175,7 +175,7 @@ async fn suppression_import_keeps_first_entries(db: &Db) {
     let new2 = s.suppression("new2@example.co.uk").await.unwrap().unwrap();
     assert_eq!(
         suppressed_reply(&new2).text,
-        "<new2@example.co.uk> is suppressed since 2026-11-21: imported from a suppression list"
+        "<new2@example.co.uk> is suppressed since 2026-11-21: imported from a suppression list [RCPT_SUPPRESSED]"
     );
     assert!(s.suppression("broken address").await.unwrap().is_none());
 }
@@ -334,7 +334,7 @@ async fn hard_bounces_feed_the_suppression_list() {
         reply
             .text
             .starts_with("<gone@example.org> is suppressed since ")
-            && reply.text.ends_with("no such user here"),
+            && reply.text.ends_with("no such user here [RCPT_SUPPRESSED]"),
         "{}",
         reply.text
     );

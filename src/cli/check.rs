@@ -12,6 +12,7 @@ use clap::{Args, ValueEnum};
 use crate::config::Config;
 use crate::gateway::{self, Assessment, Recipient, assess, recipient_of, replies};
 use crate::message::MessageFacts;
+use crate::message::outlook::{self, NotMail};
 use crate::message::prepare;
 use crate::policy::{self, Decision, Judge, SenderFacts};
 use crate::recipient::RecipientChecker;
@@ -20,7 +21,8 @@ use crate::store::Store;
 
 #[derive(Debug, Args)]
 pub struct CheckArgs {
-    /// The message to check (an .eml file as a mail program saves it).
+    /// The message to check (an .eml file as a mail program saves it; an
+    /// Outlook .msg is recognised and refused with how to save an .eml).
     pub file: PathBuf,
     /// A recipient to judge for (repeatable); default: the message's To and Cc.
     #[arg(long = "rcpt")]
@@ -45,6 +47,35 @@ pub struct CheckArgs {
     pub fail_on: Option<FailOn>,
 }
 
+/// Why a compound file cannot be checked, and how to get an `.eml`, in the
+/// notices' language.
+fn not_mail_text(kind: NotMail, lang: policy::Language, file: &str) -> String {
+    use policy::Language::{En, ZhCn};
+    match (kind, lang) {
+        (NotMail::OutlookMsg, En) => format!(
+            "{file} is an Outlook .msg file, not a saved mail (.eml), so sendwell cannot check it. \
+             Save the message as .eml instead: in the new Outlook for Windows or Outlook on the web, \
+             open it and choose … → Save as (or Download); in Outlook for Mac, drag it to the desktop; \
+             in Thunderbird, File → Save As → File. Classic Outlook for Windows saves only .msg: \
+             send the draft to your own address through sendwell, which judges it the same way."
+        ),
+        (NotMail::OutlookMsg, ZhCn) => format!(
+            "{file} 是 Outlook 的 .msg 文件，不是存下来的邮件（.eml），sendwell 无法检查它。\
+             请改存成 .eml：新版 Outlook for Windows 或网页版 Outlook：打开邮件，点 … → 另存为（或“下载”）；\
+             Mac 版 Outlook：把邮件拖到桌面；Thunderbird：文件 → 另存为 → 文件。\
+             经典版 Outlook for Windows 只能存成 .msg：可以通过 sendwell 把草稿发到您自己的地址，检查方式完全一样。"
+        ),
+        (NotMail::CompoundFile, En) => format!(
+            "{file} is an Office compound file (such as an old .doc or .xls), not a saved mail (.eml), \
+             so sendwell cannot check it. Save the mail itself as .eml from your mail program."
+        ),
+        (NotMail::CompoundFile, ZhCn) => format!(
+            "{file} 是 Office 复合文件（例如旧版的 .doc 或 .xls），不是存下来的邮件（.eml），sendwell 无法检查它。\
+             请在邮件程序里把邮件本身另存为 .eml。"
+        ),
+    }
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum Format {
     Text,
@@ -60,6 +91,16 @@ pub enum FailOn {
 pub fn run(config: &Config, args: CheckArgs) -> Result<ExitCode> {
     let raw = std::fs::read(&args.file)
         .with_context(|| format!("cannot read {}", args.file.display()))?;
+    if let Some(kind) = outlook::not_mail(&raw) {
+        bail!(
+            "{}",
+            not_mail_text(
+                kind,
+                config.notices.language,
+                &args.file.display().to_string()
+            )
+        );
+    }
     let now = match &args.at {
         Some(t) => parse_time(t)?,
         None => jiff::Timestamp::now(),

@@ -18,6 +18,7 @@ mod upstream;
 mod user;
 
 use crate::config::Config;
+use crate::policy::{Language, RuleId};
 use crate::store::{DeliveryState, MessageId, Store};
 
 #[derive(Debug, Parser)]
@@ -52,6 +53,15 @@ pub enum Command {
     Held(held::HeldCmd),
     /// Judge a saved message (.eml) with the server's own rules, offline.
     Check(check::CheckArgs),
+    /// Explain a rule (the code in brackets in a refusal, e.g. RCPT_TYPO):
+    /// what it checks, why buyers mind, how to fix it.
+    Explain {
+        /// The rule ID, e.g. TEMPLATE_PLACEHOLDER (case and brackets do not matter).
+        rule: String,
+        /// The language (default: `[notices] language` of the config).
+        #[arg(long, value_enum)]
+        lang: Option<LangArg>,
+    },
     /// The suppression list: addresses refused at RCPT (add, remove, list, show, import).
     #[command(subcommand)]
     Suppress(suppress::SuppressCmd),
@@ -154,6 +164,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
         }
         Command::User(cmd) => user::run(cli.config.as_deref(), cmd),
+        Command::Explain { rule, lang } => {
+            let config = load(&cli.config)?;
+            let lang = lang.map_or(config.notices.language, Language::from);
+            let wanted = rule
+                .trim()
+                .trim_matches(['[', ']'])
+                .to_uppercase()
+                .replace('-', "_");
+            let Some(id) = RuleId::parse(&wanted) else {
+                bail!("{}", crate::policy::config::unknown_rule_message(&rule));
+            };
+            let text = crate::policy::explain::render(id, &config.policy, lang)
+                .with_context(|| format!("no explanation of {id}"))?;
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Held(cmd) => {
             let config = load(&cli.config)?;
             runtime()?.block_on(async {
@@ -219,6 +245,24 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let config = load(&cli.config)?;
             holidays(&config, &country, year, format)
+        }
+    }
+}
+
+/// `--lang`: the two languages sendwell speaks.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LangArg {
+    #[value(name = "en")]
+    En,
+    #[value(name = "zh-CN", alias = "zh")]
+    ZhCn,
+}
+
+impl From<LangArg> for Language {
+    fn from(l: LangArg) -> Language {
+        match l {
+            LangArg::En => Language::En,
+            LangArg::ZhCn => Language::ZhCn,
         }
     }
 }

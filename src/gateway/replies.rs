@@ -49,7 +49,11 @@ pub fn bad_address(rcpt: &str) -> Reply {
     Reply::new(
         553,
         (5, 1, 3),
-        format!("<{}> is not a valid address", rcpt.escape_default()),
+        format!(
+            "<{}> is not a valid address [{}]",
+            rcpt.escape_default(),
+            RuleId::RcptSyntax
+        ),
     )
 }
 
@@ -120,14 +124,19 @@ pub fn recipient_refused(rv: &RecipientVerdict, message_hits: &[Hit]) -> Reply {
         Some(Refusal::NoReply) => Reply::new(
             550,
             (5, 1, 1),
-            format!("<{}>: a no-reply address does not read mail", rv.address),
+            format!(
+                "<{}>: a no-reply address does not read mail [{}]",
+                rv.address,
+                RuleId::RcptNoReply
+            ),
         ),
         Some(Refusal::Typo { domain, suggestion }) => Reply::new(
             550,
             (5, 1, 2),
             format!(
-                "<{}>: domain {domain} looks like a typo; did you mean {suggestion}?",
-                rv.address
+                "<{}>: domain {domain} looks like a typo; did you mean {suggestion}? [{}]",
+                rv.address,
+                RuleId::RcptTypo
             ),
         ),
         None => {
@@ -152,10 +161,11 @@ pub fn suppressed(s: &Suppression) -> Reply {
         550,
         (5, 1, 1),
         format!(
-            "<{}> is suppressed since {}: {}",
+            "<{}> is suppressed since {}: {} [{}]",
             s.address,
             s.created_at.strftime("%Y-%m-%d"),
-            reason.trim()
+            reason.trim(),
+            RuleId::RcptSuppressed
         ),
     )
 }
@@ -165,39 +175,48 @@ pub fn suppressed(s: &Suppression) -> Reply {
 pub fn domain(v: &DomainVerdict) -> Option<Reply> {
     Some(match v {
         DomainVerdict::Accepts(_) | DomainVerdict::Unchecked => return None,
-        DomainVerdict::Refuse { problem, .. } => match problem {
-            DomainProblem::NoDomainPart(address) => Reply::new(
-                553,
-                (5, 1, 3),
-                format!("<{}> has no domain", address.escape_default()),
-            ),
-            DomainProblem::BadDomain(shown) => Reply::new(
-                553,
-                (5, 1, 3),
-                format!("{} is not a valid domain", shown.escape_default()),
-            ),
-            DomainProblem::NoDomain(shown) => Reply::new(
-                550,
-                (5, 1, 2),
-                format!("{shown}: this domain does not exist; check the address"),
-            ),
-            DomainProblem::NullMx(shown) => Reply::new(
-                550,
-                (5, 1, 10),
-                format!("{shown} accepts no mail (it publishes a null MX)"),
-            ),
-            DomainProblem::NoMailHost(shown) => Reply::new(
-                550,
-                (5, 1, 10),
-                format!("{shown} has no mail server (no MX, A or AAAA record)"),
-            ),
-        },
+        DomainVerdict::Refuse { problem, rule } => {
+            let mut r = domain_problem(problem);
+            r.text = format!("{} [{rule}]", r.text);
+            r
+        }
         DomainVerdict::TryLater { domain, .. } => Reply::new(
             451,
             (4, 4, 3),
             format!("cannot check {domain} in DNS right now; try again later"),
         ),
     })
+}
+
+/// The refusal of a domain DNS says cannot take the mail, before its rule ID.
+fn domain_problem(problem: &DomainProblem) -> Reply {
+    match problem {
+        DomainProblem::NoDomainPart(address) => Reply::new(
+            553,
+            (5, 1, 3),
+            format!("<{}> has no domain", address.escape_default()),
+        ),
+        DomainProblem::BadDomain(shown) => Reply::new(
+            553,
+            (5, 1, 3),
+            format!("{} is not a valid domain", shown.escape_default()),
+        ),
+        DomainProblem::NoDomain(shown) => Reply::new(
+            550,
+            (5, 1, 2),
+            format!("{shown}: this domain does not exist; check the address"),
+        ),
+        DomainProblem::NullMx(shown) => Reply::new(
+            550,
+            (5, 1, 10),
+            format!("{shown} accepts no mail (it publishes a null MX)"),
+        ),
+        DomainProblem::NoMailHost(shown) => Reply::new(
+            550,
+            (5, 1, 10),
+            format!("{shown} has no mail server (no MX, A or AAAA record)"),
+        ),
+    }
 }
 
 /// One waiting copy in the `250`: `hans@firma.de: Mon 7 Dec 09:07
@@ -244,6 +263,94 @@ pub fn accepted(ids: &str, plan: &str, held: &[&str], copies: usize) -> Reply {
     }
 }
 
+/// Every refusal and temporary failure this module words, built with example
+/// values by the functions the server calls. The README's tables of replies
+/// are checked against this list and `smtp::session::catalogue` (in
+/// `tests/readme.rs`), so they show what the server really says.
+pub fn catalogue() -> Vec<Reply> {
+    use crate::policy::{Decision, Text};
+    let hit = |id: RuleId, score: f64, detail: &str| Hit {
+        id,
+        score,
+        action: (id.spec().action == crate::policy::rules::Action::Reject)
+            .then_some(Decision::Reject),
+        advice: false,
+        detail: detail.to_string(),
+        explanation: Text::new("", ""),
+        fix: Text::new("", ""),
+    };
+    let exe = hit(RuleId::AttachExecutable, 10.0, "setup.exe");
+    let emoji = hit(RuleId::SubjectEmoji, 2.0, "");
+    let refused = |address: &str, refusal: Refusal| RecipientVerdict {
+        address: address.to_string(),
+        action: Decision::Reject,
+        score: 0.0,
+        hits: Vec::new(),
+        rewrites: Vec::new(),
+        refusal: Some(refusal),
+    };
+    let suppression = Suppression {
+        address: "gone@example.org".into(),
+        reason: "550 5.1.1 no such user".into(),
+        source: crate::store::SuppressionSource::Bounce,
+        created_at: jiff::Timestamp::UNIX_EPOCH,
+    };
+    let refuse = |rule: &'static str, problem: DomainProblem| {
+        domain(&DomainVerdict::Refuse { rule, problem })
+    };
+    let mut out = vec![
+        local_problem(),
+        sender_not_allowed(
+            "li@shop.example",
+            "wang@shop.example",
+            &["li@shop.example".into()],
+        ),
+        bad_address("buyer@@example.de"),
+        unreadable("a MIME part has no end"),
+        refused_by_policy(12.0, &[&exe, &emoji]),
+        recipient_refused(&refused("noreply@example.de", Refusal::NoReply), &[]),
+        recipient_refused(
+            &refused(
+                "maria@gmial.com",
+                Refusal::Typo {
+                    domain: "gmial.com".into(),
+                    suggestion: "gmail.com".into(),
+                },
+            ),
+            &[],
+        ),
+        suppressed(&suppression),
+    ];
+    out.extend(
+        [
+            refuse("RCPT_SYNTAX", DomainProblem::NoDomainPart("buyer".into())),
+            refuse(
+                "RCPT_SYNTAX",
+                DomainProblem::BadDomain("exa_mple..de".into()),
+            ),
+            refuse(
+                "RCPT_NO_DOMAIN",
+                DomainProblem::NoDomain("nosuch.example".into()),
+            ),
+            refuse(
+                "RCPT_NO_MAIL",
+                DomainProblem::NullMx("nullmx.example".into()),
+            ),
+            refuse(
+                "RCPT_NO_MAIL",
+                DomainProblem::NoMailHost("nomail.example".into()),
+            ),
+            domain(&DomainVerdict::TryLater {
+                domain: "slow.example".into(),
+                cause: "timeout".into(),
+            }),
+        ]
+        .into_iter()
+        .flatten(),
+    );
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -287,7 +394,7 @@ mod tests {
         assert_eq!((r.code, r.status), (550, (5, 1, 1)));
         assert_eq!(
             r.text,
-            "<buyer@example.de> is suppressed since 2026-11-20: 550 5.1.1 no such user  second"
+            "<buyer@example.de> is suppressed since 2026-11-20: 550 5.1.1 no such user  second [RCPT_SUPPRESSED]"
         );
         assert_eq!(r.to_wire().iter().filter(|&&b| b == b'\n').count(), 1);
     }

@@ -8,6 +8,7 @@ pub mod facts;
 pub mod headers;
 pub mod html;
 pub mod notice;
+pub mod outlook;
 pub mod prepare;
 pub mod text;
 

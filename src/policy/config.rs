@@ -128,7 +128,7 @@ fn de_rules<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, RuleConf
     Ok(out)
 }
 
-fn unknown_rule_message(id: &str) -> String {
+pub(crate) fn unknown_rule_message(id: &str) -> String {
     let upper = id.to_uppercase().replace('-', "_");
     let closest = RuleId::ALL
         .iter()

@@ -25,6 +25,7 @@ pub mod body;
 pub mod config;
 pub mod engine;
 pub mod etiquette;
+pub mod explain;
 pub mod inputs;
 pub mod recipient;
 pub mod report;

@@ -18,7 +18,7 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 use super::auth::Users;
-use super::session::{Action, AuthOutcome, Session, SessionConfig};
+use super::session::{self, Action, AuthOutcome, Session, SessionConfig};
 use super::slots::{Refusal, SlotId, SlotLimits, Slots};
 use super::throttle::{AuthLimits, Throttles};
 use super::{Error, Reply, budget, tls};
@@ -271,20 +271,16 @@ impl Door {
     /// Writes the 421 for a connection that gets no slot.
     async fn refuse(&self, mut stream: TcpStream, peer: SocketAddr, refusal: Refusal) {
         let hostname = &self.config.server.hostname;
-        let text = match refusal {
+        let r = match refusal {
             Refusal::PerAddress => {
                 tracing::info!(client = %peer, "connection refused: too many connections from this address");
-                format!(
-                    "{hostname} too many connections from {}, try again later",
-                    peer.ip()
-                )
+                session::too_many_connections(hostname, Some(peer.ip()))
             }
             Refusal::Full => {
                 tracing::warn!(client = %peer, "connection refused: every slot is held by trusted or logged-in sessions");
-                format!("{hostname} too many connections, try again later")
+                session::too_many_connections(hostname, None)
             }
         };
-        let r = Reply::new(421, (4, 7, 0), text);
         let _ = timeout(REFUSAL_WRITE_TIMEOUT, async {
             let _ = stream.write_all(&r.to_wire()).await;
             let _ = stream.shutdown().await;
@@ -333,14 +329,7 @@ impl Door {
         let limit = self.config.user_rate(user);
         self.throttles.send_one(user, limit).map_err(|secs| {
             tracing::info!(user, %limit, retry_secs = secs, "sending rate exceeded");
-            Reply::new(
-                451,
-                (4, 7, 1),
-                format!(
-                    "sending rate for {} exceeded ({limit}), try again in {secs} s",
-                    user.escape_default()
-                ),
-            )
+            session::rate_exceeded(user, limit, secs)
         })
     }
 }

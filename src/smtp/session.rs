@@ -10,6 +10,7 @@
 //! storage or policy, so tests and the fuzzer drive it without a network.
 
 use std::collections::VecDeque;
+use std::net::IpAddr;
 
 use smtp_proto::request::receiver::{
     DataReceiver, DummyDataReceiver, LineReceiver, MAX_LINE_LENGTH, RequestReceiver,
@@ -193,6 +194,199 @@ fn reply(code: u16, status: (u8, u8, u8), text: impl Into<String>) -> Reply {
     Reply::new(code, status, text)
 }
 
+/// `530 5.7.0`: MAIL without a login where one is needed.
+pub fn auth_required() -> Reply {
+    reply(530, (5, 7, 0), "Authentication required")
+}
+
+/// `530 5.7.0` on a submission port: AUTH before STARTTLS (RFC 6409).
+pub fn starttls_first() -> Reply {
+    reply(530, (5, 7, 0), "Must issue a STARTTLS command first")
+}
+
+/// `538 5.7.11`: AUTH over a clear connection where TLS is needed (RFC 4954).
+pub fn encryption_required() -> Reply {
+    reply(
+        538,
+        (5, 7, 11),
+        "encryption required for requested authentication mechanism",
+    )
+}
+
+/// `535 5.7.8`: wrong user name or password.
+pub fn auth_invalid() -> Reply {
+    reply(535, (5, 7, 8), "authentication credentials invalid")
+}
+
+/// `454 4.7.0`: this login (or every login) from this address is locked
+/// for a while after too many failures.
+pub fn auth_throttled(locked: Locked, user: Option<&str>, ip: IpAddr) -> Reply {
+    let text = match (locked, user) {
+        (Locked::User { retry_secs }, Some(user)) => format!(
+            "too many failed logins for {} from {ip}, try again in {retry_secs} s; other users may log in",
+            user.escape_default()
+        ),
+        (Locked::User { retry_secs }, None) | (Locked::Address { retry_secs }, _) => {
+            format!("too many failed logins from {ip}, try again in {retry_secs} s")
+        }
+    };
+    reply(454, (4, 7, 0), text)
+}
+
+/// The reply to a command the grammar refuses.
+pub fn protocol_error(e: smtp_proto::Error) -> Reply {
+    use smtp_proto::Error as E;
+    match e {
+        E::UnknownCommand => reply(500, (5, 5, 1), "command not recognized"),
+        E::InvalidSenderAddress => reply(501, (5, 1, 7), "bad sender address syntax"),
+        E::InvalidRecipientAddress => reply(501, (5, 1, 3), "bad recipient address syntax"),
+        E::SyntaxError { syntax } => reply(501, (5, 5, 2), format!("syntax: {syntax}")),
+        E::InvalidParameter { param } => {
+            reply(501, (5, 5, 4), format!("invalid parameter {param}"))
+        }
+        E::UnsupportedParameter { param } => reply(
+            504,
+            (5, 5, 4),
+            format!("parameter {} not supported", param.escape_default()),
+        ),
+        E::NeedsMoreData { .. } | E::ResponseTooLong | E::InvalidResponse { .. } => line_too_long(),
+    }
+}
+
+/// `500 5.5.2`: a command line over the limit.
+fn line_too_long() -> Reply {
+    reply(500, (5, 5, 2), "line too long")
+}
+
+/// `553 5.6.7`: a non-ASCII sender without `SMTPUTF8` (RFC 6531).
+pub fn non_ascii_sender() -> Reply {
+    reply(
+        553,
+        (5, 6, 7),
+        "non-ASCII address needs the SMTPUTF8 parameter",
+    )
+}
+
+/// `553 5.6.7`: a non-ASCII recipient in a transaction without `SMTPUTF8`.
+pub fn non_ascii_recipient() -> Reply {
+    reply(
+        553,
+        (5, 6, 7),
+        "non-ASCII address needs SMTPUTF8 in MAIL FROM",
+    )
+}
+
+/// `452 4.5.3`: more recipients than one transaction may have.
+pub fn too_many_recipients() -> Reply {
+    reply(452, (4, 5, 3), "too many recipients")
+}
+
+/// `554 5.5.1`: DATA after every recipient was refused.
+pub fn no_valid_recipients() -> Reply {
+    reply(554, (5, 5, 1), "no valid recipients")
+}
+
+/// `552 5.3.4`, for MAIL FROM SIZE= over the limit and for a body that grew past it.
+pub fn too_large(max_message_size: usize) -> Reply {
+    reply(
+        552,
+        (5, 3, 4),
+        format!("message size exceeds fixed maximum message size ({max_message_size} bytes)"),
+    )
+}
+
+/// `550 5.6.0`: line `n` of the message is over [`MAX_MESSAGE_LINE`].
+pub fn long_line(n: usize) -> Reply {
+    reply(
+        550,
+        (5, 6, 0),
+        format!(
+            "line {n} is longer than {MAX_MESSAGE_LINE} characters; break it or send that text as an attachment"
+        ),
+    )
+}
+
+/// `421 4.4.2`: the command or DATA timeout ran out.
+pub fn timeout(hostname: &str) -> Reply {
+    reply(
+        421,
+        (4, 4, 2),
+        format!("{hostname} timeout, closing connection"),
+    )
+}
+
+/// `421 4.7.0`: the door is short of slots and a session that has not
+/// logged in gives its slot up.
+pub fn busy(hostname: &str) -> Reply {
+    reply(
+        421,
+        (4, 7, 0),
+        format!("{hostname} busy: closing a connection that has not logged in, try again later"),
+    )
+}
+
+/// `421 4.3.2`: the server is stopping.
+pub fn shutting_down(hostname: &str) -> Reply {
+    reply(
+        421,
+        (4, 3, 2),
+        format!("{hostname} shutting down, try again later"),
+    )
+}
+
+/// `421 4.7.0` to a connection that gets no slot: `Some(ip)` when that
+/// address holds its share already, `None` when every slot is taken.
+pub fn too_many_connections(hostname: &str, per_address: Option<IpAddr>) -> Reply {
+    let text = match per_address {
+        Some(ip) => format!("{hostname} too many connections from {ip}, try again later"),
+        None => format!("{hostname} too many connections, try again later"),
+    };
+    reply(421, (4, 7, 0), text)
+}
+
+/// `451 4.7.1`: the logged-in user's sending rate is spent for now.
+pub fn rate_exceeded(user: &str, limit: impl std::fmt::Display, retry_secs: u64) -> Reply {
+    reply(
+        451,
+        (4, 7, 1),
+        format!(
+            "sending rate for {} exceeded ({limit}), try again in {retry_secs} s",
+            user.escape_default()
+        ),
+    )
+}
+
+/// Every refusal and temporary failure the door itself words, built with
+/// example values by the functions the session uses: the README's table of
+/// replies is checked against this list and `gateway::replies::catalogue`
+/// (`tests/readme.rs`).
+pub fn catalogue() -> Vec<Reply> {
+    let host = "gw.example";
+    let ip = IpAddr::from([192, 0, 2, 7]);
+    vec![
+        auth_required(),
+        starttls_first(),
+        encryption_required(),
+        auth_invalid(),
+        auth_throttled(Locked::User { retry_secs: 120 }, Some("li"), ip),
+        auth_throttled(Locked::Address { retry_secs: 120 }, None, ip),
+        protocol_error(smtp_proto::Error::InvalidRecipientAddress),
+        non_ascii_sender(),
+        non_ascii_recipient(),
+        long_line(12),
+        too_large(25 * 1024 * 1024),
+        no_room_reply(),
+        too_many_recipients(),
+        no_valid_recipients(),
+        timeout(host),
+        busy(host),
+        shutting_down(host),
+        too_many_connections(host, Some(ip)),
+        too_many_connections(host, None),
+        rate_exceeded("li@shop.example", "300/hour", 12),
+    ]
+}
+
 impl Session {
     /// A new session; the greeting is already queued.
     pub fn new(cfg: SessionConfig, client: ClientInfo) -> Session {
@@ -272,33 +466,18 @@ impl Session {
 
     /// The command timeout (or DATA timeout) ran out.
     pub fn timed_out(&mut self) {
-        self.close_with(reply(
-            421,
-            (4, 4, 2),
-            format!("{} timeout, closing connection", self.cfg.hostname),
-        ));
+        self.close_with(timeout(&self.cfg.hostname));
     }
 
     /// The door is short of slots and this session, not logged in, gives
     /// its slot up.
     pub fn make_room(&mut self) {
-        self.close_with(reply(
-            421,
-            (4, 7, 0),
-            format!(
-                "{} busy: closing a connection that has not logged in, try again later",
-                self.cfg.hostname
-            ),
-        ));
+        self.close_with(busy(&self.cfg.hostname));
     }
 
     /// The server is stopping.
     pub fn shutting_down(&mut self) {
-        self.close_with(reply(
-            421,
-            (4, 3, 2),
-            format!("{} shutting down, try again later", self.cfg.hostname),
-        ));
+        self.close_with(shutting_down(&self.cfg.hostname));
     }
 
     /// The gateway's answer to [`Action::CheckRcpt`], written back as is.
@@ -341,18 +520,9 @@ impl Session {
             }
             (AuthOutcome::Throttled(locked), user) => {
                 let ip = self.client.addr.ip();
-                let text = match (locked, user) {
-                    (Locked::User { retry_secs }, Some(user)) => format!(
-                        "too many failed logins for {} from {ip}, try again in {retry_secs} s; other users may log in",
-                        user.escape_default()
-                    ),
-                    (Locked::User { retry_secs }, None) | (Locked::Address { retry_secs }, _) => {
-                        format!("too many failed logins from {ip}, try again in {retry_secs} s")
-                    }
-                };
-                self.fail(reply(454, (4, 7, 0), text))
+                self.fail(auth_throttled(locked, user.as_deref(), ip))
             }
-            _ => self.fail(reply(535, (5, 7, 8), "authentication credentials invalid")),
+            _ => self.fail(auth_invalid()),
         }
     }
 
@@ -453,7 +623,7 @@ impl Session {
                 self.pos += consumed;
                 self.line_len = 0;
                 self.mode = Mode::DiscardLine;
-                self.fail(reply(500, (5, 5, 2), "line too long"));
+                self.fail(line_too_long());
             }
             result => {
                 self.pos += consumed;
@@ -465,7 +635,7 @@ impl Session {
                     self.mode = Mode::DiscardLine;
                 }
                 if line_len > MAX_LINE_LEN {
-                    self.fail(reply(500, (5, 5, 2), "line too long"));
+                    self.fail(line_too_long());
                     return;
                 }
                 match result {
@@ -477,25 +647,7 @@ impl Session {
     }
 
     fn proto_error(&mut self, e: smtp_proto::Error) {
-        use smtp_proto::Error as E;
-        let r = match e {
-            E::UnknownCommand => reply(500, (5, 5, 1), "command not recognized"),
-            E::InvalidSenderAddress => reply(501, (5, 1, 7), "bad sender address syntax"),
-            E::InvalidRecipientAddress => reply(501, (5, 1, 3), "bad recipient address syntax"),
-            E::SyntaxError { syntax } => reply(501, (5, 5, 2), format!("syntax: {syntax}")),
-            E::InvalidParameter { param } => {
-                reply(501, (5, 5, 4), format!("invalid parameter {param}"))
-            }
-            E::UnsupportedParameter { param } => reply(
-                504,
-                (5, 5, 4),
-                format!("parameter {} not supported", param.escape_default()),
-            ),
-            E::NeedsMoreData { .. } | E::ResponseTooLong | E::InvalidResponse { .. } => {
-                reply(500, (5, 5, 2), "line too long")
-            }
-        };
-        self.fail(r);
+        self.fail(protocol_error(e));
     }
 
     fn command(&mut self, req: Request<String>) {
@@ -613,14 +765,10 @@ impl Session {
             ));
         }
         if !self.auth_allowed() && self.cfg.submission {
-            return self.fail(reply(530, (5, 7, 0), "Must issue a STARTTLS command first"));
+            return self.fail(starttls_first());
         }
         if !self.auth_allowed() {
-            return self.fail(reply(
-                538,
-                (5, 7, 11),
-                "encryption required for requested authentication mechanism",
-            ));
+            return self.fail(encryption_required());
         }
         self.sasl_line = LineReceiver::new(());
         match mechanism {
@@ -705,18 +853,14 @@ impl Session {
         // authenticated users may send.
         // On a submission listener (RFC 6409 §4.3), AUTH even from there.
         if (self.cfg.submission || !self.client.trusted) && self.client.auth_user.is_none() {
-            return self.fail(reply(530, (5, 7, 0), "Authentication required"));
+            return self.fail(auth_required());
         }
         if from.flags & MAIL_BODY_BINARYMIME != 0 {
             return self.fail(reply(504, (5, 5, 4), "BODY=BINARYMIME not supported"));
         }
         let smtputf8 = from.flags & MAIL_SMTPUTF8 != 0;
         if !smtputf8 && !from.address.is_ascii() {
-            return self.fail(reply(
-                553,
-                (5, 6, 7),
-                "non-ASCII address needs the SMTPUTF8 parameter",
-            ));
+            return self.fail(non_ascii_sender());
         }
         if from.size > self.cfg.max_message_size {
             return self.fail(self.too_large());
@@ -738,17 +882,13 @@ impl Session {
             return self.fail(reply(503, (5, 5, 1), "need MAIL before RCPT"));
         };
         if !tx.smtputf8 && !address.is_ascii() {
-            return self.fail(reply(
-                553,
-                (5, 6, 7),
-                "non-ASCII address needs SMTPUTF8 in MAIL FROM",
-            ));
+            return self.fail(non_ascii_recipient());
         }
         if tx.rcpts.iter().any(|r| r == &address) {
             return self.send(reply(250, (2, 1, 5), "recipient ok (duplicate)"));
         }
         if tx.rcpts.len() >= self.cfg.max_recipients {
-            return self.send(reply(452, (4, 5, 3), "too many recipients"));
+            return self.send(too_many_recipients());
         }
         self.pending_rcpt = Some(address.clone());
         self.out.push_back(Action::CheckRcpt {
@@ -759,16 +899,8 @@ impl Session {
         self.mode = Mode::Waiting;
     }
 
-    /// `552 5.3.4`, for MAIL FROM SIZE= over the limit and for a body that grew past it.
     fn too_large(&self) -> Reply {
-        reply(
-            552,
-            (5, 3, 4),
-            format!(
-                "message size exceeds fixed maximum message size ({} bytes)",
-                self.cfg.max_message_size
-            ),
-        )
+        too_large(self.cfg.max_message_size)
     }
 
     /// Memory the body being received holds now (its allocation).
@@ -791,7 +923,7 @@ impl Session {
             return self.fail(reply(503, (5, 5, 1), "need MAIL and RCPT before DATA"));
         };
         if tx.rcpts.is_empty() {
-            return self.fail(reply(554, (5, 5, 1), "no valid recipients"));
+            return self.fail(no_valid_recipients());
         }
         self.send(reply(
             354,
@@ -877,13 +1009,7 @@ impl Session {
         let refusal = if too_big {
             Some(self.too_large())
         } else {
-            first_long_line(&body).map(|n| reply(
-                550,
-                (5, 6, 0),
-                format!(
-                    "line {n} is longer than {MAX_MESSAGE_LINE} characters; break it or send that text as an attachment"
-                ),
-            ))
+            first_long_line(&body).map(long_line)
         };
         let sub = Submission {
             client: self.client.clone(),
