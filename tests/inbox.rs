@@ -277,6 +277,15 @@ async fn a_reply_teaches_the_zone_and_holds_the_follow_up() {
         "{text}"
     );
 
+    // The audit log says who held it and why.
+    let records = running.store.audit_records(0, 10_000).await.unwrap();
+    assert!(
+        records.iter().any(|r| r.kind == "held"
+            && r.actor == "inbox"
+            && r.fields.contains("ben@gmail.com replied")),
+        "the held follow-up is in the audit log"
+    );
+
     // Read-only: every message keeps its flags.
     let flags_after = dovecot.flags("INBOX").await;
     assert_eq!(&flags_after[..flags_before.len()], &flags_before[..]);
@@ -432,6 +441,15 @@ async fn out_of_office_and_late_bounces() {
         // An automatic reply is not a reply.
         assert_eq!(card["last_reply_at"], serde_json::Value::Null, "{card}");
     }
+    let records = running.store.audit_records(0, 10_000).await.unwrap();
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r.kind == "postponed" && r.actor == "inbox")
+            .count(),
+        3,
+        "each moved copy is in the audit log"
+    );
     // New mail to an away buyer is planned the same way, and the 250 says so.
     let r = send(running.smtp_addrs[0], "hans@firma.de", "Second offer", "")
         .await

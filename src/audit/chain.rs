@@ -64,10 +64,13 @@ pub enum Kind {
     Paused,
     /// A paused route sends again (fields: route, why).
     Resumed,
+    /// A waiting copy was moved later (fields: rcpt, until, why: the buyer
+    /// is out of the office).
+    Postponed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 19] = [
+    pub const ALL: [Kind; 20] = [
         Kind::Received,
         Kind::Verdict,
         Kind::Held,
@@ -87,6 +90,7 @@ impl Kind {
         Kind::Pruned,
         Kind::Paused,
         Kind::Resumed,
+        Kind::Postponed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -110,6 +114,7 @@ impl Kind {
             Kind::Pruned => "pruned",
             Kind::Paused => "paused",
             Kind::Resumed => "resumed",
+            Kind::Postponed => "postponed",
         }
     }
 

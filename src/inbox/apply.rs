@@ -123,7 +123,22 @@ impl Ears<'_> {
                     &format!("{}/{}", c.message, c.rcpt),
                 )
                 .at;
-            if self.store.postpone_copy(c.delivery, at, now).await? {
+            let record = Event::new(
+                now,
+                Kind::Postponed,
+                "inbox",
+                serde_json::json!({
+                    "rcpts": [c.rcpt],
+                    "until": at.to_string(),
+                    "why": format!("out of office until {until}: {note}"),
+                }),
+            )
+            .about(c.message);
+            if self
+                .store
+                .postpone_copy(c.delivery, at, now, record)
+                .await?
+            {
                 out.moved += 1;
             }
         }
@@ -168,7 +183,21 @@ impl Ears<'_> {
             if is_reply {
                 continue;
             }
-            if self.store.hold_waiting_copy(c.delivery, now).await? {
+            let record = Event::new(
+                now,
+                Kind::Held,
+                "inbox",
+                serde_json::json!({
+                    "rcpts": [c.rcpt],
+                    "why": format!("{} replied at {at} ({}): a follow-up waits for review", r.from, r.subject),
+                }),
+            )
+            .about(c.message);
+            if self
+                .store
+                .hold_waiting_copy(c.delivery, now, record)
+                .await?
+            {
                 out.held += 1;
                 self.tell_seller(&c, r, at, now).await;
             }

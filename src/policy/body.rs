@@ -8,35 +8,6 @@ use super::verdict::{Finding, Text, quoted_list};
 use super::words;
 use crate::message::text::word_count_up_to;
 
-/// Phrases of advertising and scam mail, looked for in the writer's own text.
-pub const SPAM_PHRASES: &[&str] = &[
-    "click here",
-    "act now",
-    "limited time offer",
-    "buy now",
-    "order now",
-    "100% free",
-    "100% guaranteed",
-    "risk-free",
-    "risk free",
-    "no obligation",
-    "you have been selected",
-    "you are a winner",
-    "congratulations you",
-    "make money",
-    "earn money",
-    "extra income",
-    "cash bonus",
-    "double your",
-    "lowest price guaranteed",
-    "once in a lifetime",
-    "this is not spam",
-    "special promotion",
-    "million dollars",
-    "don't miss out",
-    "100% satisfied",
-];
-
 /// Link-shortening services: the reader cannot see where the link goes.
 pub const SHORTENERS: &[&str] = &[
     "bit.ly",

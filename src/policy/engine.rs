@@ -74,7 +74,11 @@ impl Params {
             subject_max_hits: r(RuleId::SubjectSpamPhrase).max_hits.unwrap_or(3),
             subject_max_chars: num(r(RuleId::SubjectTooLong).max_chars, 78),
             body_phrases: PhraseSet::new(extend(
-                body::SPAM_PHRASES,
+                &words::WORDS
+                    .spam_phrases
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>(),
                 r(RuleId::BodySpamPhrase).phrases,
             )),
             body_max_hits: r(RuleId::BodySpamPhrase).max_hits.unwrap_or(4),

@@ -178,11 +178,18 @@ pub fn all_caps(ctx: &Ctx<'_>) -> Option<Finding> {
 #[derive(Debug, Clone)]
 pub struct PhraseSet {
     phrases: Vec<String>,
+    /// Which phrase each pattern of the matchers stands for: a phrase is
+    /// searched as written and, when it starts with a non-ASCII letter,
+    /// also with that letter capitalised (a sentence's first word; the
+    /// search itself folds ASCII case only).
+    owner: Vec<usize>,
     matcher: Option<aho_corasick::AhoCorasick>,
-    /// The same phrases for a SIMD search that only tells whether any of
-    /// them occurs at all (`None` where the CPU or the number of phrases
-    /// does not allow one).
-    any: Option<aho_corasick::packed::Searcher>,
+    /// The same patterns for SIMD searches that only tell whether any of
+    /// them occurs at all: the ASCII ones, and the others, which cannot
+    /// occur in ASCII text and are not looked for there (`None` where the
+    /// CPU or the number of patterns does not allow one).
+    any_ascii: Option<aho_corasick::packed::Searcher>,
+    any_other: Option<aho_corasick::packed::Searcher>,
 }
 
 impl PhraseSet {
@@ -193,15 +200,42 @@ impl PhraseSet {
             .filter(|p| !p.is_empty())
             .collect();
         phrases.dedup();
+        let mut patterns = Vec::with_capacity(phrases.len());
+        let mut owner = Vec::with_capacity(phrases.len());
+        for (i, p) in phrases.iter().enumerate() {
+            patterns.push(p.clone());
+            owner.push(i);
+            let mut chars = p.chars();
+            if let Some(first) = chars.next()
+                && !first.is_ascii()
+                && first.is_lowercase()
+            {
+                patterns.push(first.to_uppercase().chain(chars).collect());
+                owner.push(i);
+            }
+        }
         let matcher = aho_corasick::AhoCorasick::builder()
             .ascii_case_insensitive(true)
-            .build(&phrases)
+            .build(&patterns)
             .ok();
-        let any = aho_corasick::packed::Searcher::new(phrases.iter());
+        // Up to 128 patterns per SIMD searcher (the packed builder's most)
+        // instead of Teddy's cautious 64: one scan of the text, not two.
+        let packed = |ascii: bool| {
+            let mut b = aho_corasick::packed::Config::new()
+                .heuristic_pattern_limits(false)
+                .builder();
+            for p in patterns.iter().filter(|p| p.is_ascii() == ascii) {
+                b.add(p);
+            }
+            b.build()
+        };
+        let (any_ascii, any_other) = (packed(true), packed(false));
         PhraseSet {
             phrases,
+            owner,
             matcher,
-            any,
+            any_ascii,
+            any_other,
         }
     }
 
@@ -216,19 +250,28 @@ impl PhraseSet {
         // that is the same ASCII-case-insensitive test; any occurrence at
         // all, even one the rules below will not count, leads to the full
         // search.
-        if let Some(any) = &self.any
-            && any.find(text.to_ascii_lowercase()).is_none()
-        {
-            return Vec::new();
+        if let (Some(ascii), Some(other)) = (&self.any_ascii, &self.any_other) {
+            let lower = text.to_ascii_lowercase();
+            if ascii.find(&lower).is_none() && (text.is_ascii() || other.find(&lower).is_none()) {
+                return Vec::new();
+            }
         }
         let mut hit = vec![false; self.phrases.len()];
+        // A phrase must stand as whole words, except on a side where it
+        // ends in a CJK character: those scripts write no spaces.
         let boundary = |c: Option<char>| c.is_none_or(|c| !c.is_alphanumeric());
         for mat in m.find_iter(text) {
+            let found = text.get(mat.start()..mat.end()).unwrap_or_default();
+            let glued_start = found.chars().next().is_some_and(super::words::is_cjk);
+            let glued_end = found.chars().next_back().is_some_and(super::words::is_cjk);
             let before = text.get(..mat.start()).and_then(|t| t.chars().next_back());
             let after = text.get(mat.end()..).and_then(|t| t.chars().next());
-            if boundary(before)
-                && boundary(after)
-                && let Some(h) = hit.get_mut(mat.pattern().as_usize())
+            if (glued_start || boundary(before))
+                && (glued_end || boundary(after))
+                && let Some(h) = self
+                    .owner
+                    .get(mat.pattern().as_usize())
+                    .and_then(|&i| hit.get_mut(i))
             {
                 *h = true;
             }
@@ -358,9 +401,10 @@ mod tests {
             .map(|s| s.to_string())
             .collect();
         let fast = PhraseSet::new(phrases.clone());
-        assert!(fast.any.is_some() || !cfg!(target_arch = "x86_64"));
+        assert!(fast.any_ascii.is_some() || !cfg!(target_arch = "x86_64"));
         let slow = PhraseSet {
-            any: None,
+            any_ascii: None,
+            any_other: None,
             ..PhraseSet::new(phrases)
         };
         for text in [
@@ -371,6 +415,8 @@ mod tests {
             "herzliche GRüße",
             "herzliche GRÜSSE",
             "Acting now? ACT NOW! 100% FREE.",
+            "Grüße aus Köln, 100% free",
+            "Привет! Нажмите здесь",
         ] {
             assert_eq!(fast.find(text), slow.find(text), "{text:?}");
         }

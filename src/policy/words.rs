@@ -36,6 +36,8 @@ pub struct LanguageWords {
     pub name_words: Vec<String>,
     #[serde(default)]
     pub greetings: Vec<String>,
+    #[serde(default)]
+    pub spam_phrases: Vec<String>,
 }
 
 /// One language file, parsed.
@@ -49,6 +51,8 @@ pub struct Words {
     /// Lower case, spaces as written.
     pub name_words: Vec<String>,
     pub greetings: Vec<String>,
+    /// Lower case.
+    pub spam_phrases: Vec<String>,
 }
 
 /// The embedded lists (tested to parse: `words::tests::every_file_parses`).
@@ -62,6 +66,8 @@ pub static WORDS: LazyLock<Words> = LazyLock::new(|| {
             .extend(l.name_words.iter().map(|s| s.trim().to_lowercase()));
         w.greetings
             .extend(l.greetings.iter().map(|s| fold(s.trim())));
+        w.spam_phrases
+            .extend(l.spam_phrases.iter().map(|s| s.trim().to_lowercase()));
     }
     w.name_words.sort();
     w.name_words.dedup();
@@ -127,7 +133,7 @@ fn contains_word(hay: &str, needle: &str) -> bool {
     })
 }
 
-fn is_cjk(c: char) -> bool {
+pub fn is_cjk(c: char) -> bool {
     matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF)
 }
 
@@ -141,12 +147,57 @@ mod tests {
             let l = parse(lang, text).unwrap_or_else(|e| panic!("{e}"));
             assert!(!l.name_words.is_empty(), "{lang}: no name_words");
             assert!(!l.greetings.is_empty(), "{lang}: no greetings");
-            for w in l.name_words.iter().chain(&l.greetings) {
+            assert!(!l.spam_phrases.is_empty(), "{lang}: no spam_phrases");
+            for w in l
+                .name_words
+                .iter()
+                .chain(&l.greetings)
+                .chain(&l.spam_phrases)
+            {
                 assert_eq!(
                     w,
                     &w.trim().to_lowercase(),
                     "{lang}: write {w:?} in lower case"
                 );
+            }
+        }
+    }
+
+    /// Every spam phrase of every language is found in a sentence of its
+    /// own: at the start with a capital letter, in the middle, and (CJK)
+    /// glued to the words around it; and not inside a longer word.
+    #[test]
+    fn each_spam_phrase_is_found_where_a_writer_puts_it() {
+        let set = crate::policy::subject::PhraseSet::new(WORDS.spam_phrases.clone());
+        for (lang, text) in FILES {
+            let l = parse(lang, text).unwrap();
+            for p in &l.spam_phrases {
+                let mut chars = p.chars();
+                let capital: String = chars
+                    .next()
+                    .map(|c| c.to_uppercase().chain(chars).collect())
+                    .unwrap_or_default();
+                let cjk = p.chars().next().is_some_and(is_cjk);
+                let texts = if cjk {
+                    vec![format!("我们的{p}活动"), format!("{p}。")]
+                } else {
+                    vec![format!("{capital} - 42."), format!("Well, {p}, please.")]
+                };
+                for t in texts {
+                    assert!(set.find(&t).contains(p), "{lang}: {p:?} not found in {t:?}");
+                }
+                // A phrase ending in a letter of a spaced script; CJK (and
+                // Korean, whose particles attach to the word) may be glued.
+                if p.chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphabetic() && !is_cjk(c))
+                {
+                    let glued = format!("{p}x");
+                    assert!(
+                        !set.find(&glued).contains(p),
+                        "{lang}: {p:?} found inside the word {glued:?}"
+                    );
+                }
             }
         }
     }

@@ -14,6 +14,7 @@ use sqlx::any::AnyRow;
 use super::sql::ts;
 use super::suppression::normalize_address;
 use super::{DeliveryId, MessageId, Result, Store};
+use crate::audit::Event;
 
 /// What earlier mail taught about one buyer. `None` fields are unknown.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -290,14 +291,16 @@ impl Store {
             .collect()
     }
 
-    /// Moves a waiting copy to a later time; `false` when it no longer
-    /// waits (sent or claimed meanwhile).
+    /// Moves a waiting copy to a later time, with `record` in the audit
+    /// log; `false` when it no longer waits (sent or claimed meanwhile).
     pub async fn postpone_copy(
         &self,
         id: DeliveryId,
         until: Timestamp,
         now: Timestamp,
+        record: Event,
     ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE deliveries SET deliver_at = $1, updated_at = $2 \
              WHERE id = $3 AND state = 'queued' AND deliver_at < $1",
@@ -305,23 +308,32 @@ impl Store {
         .bind(until.as_millisecond())
         .bind(now.as_millisecond())
         .bind(id.0)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        self.commit_audited(tx, done.rows_affected() > 0, Some(record))
+            .await
     }
 
     /// Holds a waiting copy for review (a follow-up the buyer answered
-    /// before it went); `false` when it no longer waits.
-    pub async fn hold_waiting_copy(&self, id: DeliveryId, now: Timestamp) -> Result<bool> {
+    /// before it went), with `record` in the audit log; `false` when it no
+    /// longer waits.
+    pub async fn hold_waiting_copy(
+        &self,
+        id: DeliveryId,
+        now: Timestamp,
+        record: Event,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "UPDATE deliveries SET state = 'held', updated_at = $1 \
              WHERE id = $2 AND state = 'queued' AND attempts = 0",
         )
         .bind(now.as_millisecond())
         .bind(id.0)
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() > 0)
+        self.commit_audited(tx, done.rows_affected() > 0, Some(record))
+            .await
     }
 
     /// Whether sendwell ever queued mail to `address` (so mail from it is an
