@@ -21,6 +21,7 @@ use crate::schedule::Wait;
 mod audit;
 mod learned;
 mod ledger;
+mod limits;
 mod nodes;
 mod review;
 mod routes;

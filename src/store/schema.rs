@@ -32,6 +32,7 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0010_nodes.sql"),
     include_str!("../../migrations/sqlite/0011_delivery_wait.sql"),
     include_str!("../../migrations/sqlite/0012_inbox.sql"),
+    include_str!("../../migrations/sqlite/0013_shared_limits.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -46,6 +47,7 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0010_nodes.sql"),
     include_str!("../../migrations/postgres/0011_delivery_wait.sql"),
     include_str!("../../migrations/postgres/0012_inbox.sql"),
+    include_str!("../../migrations/postgres/0013_shared_limits.sql"),
 ];
 
 impl Dialect {
