@@ -36,9 +36,7 @@ async fn two_nodes_asking_at_once_share_one_users_rate() {
     let mut asks = Vec::new();
     for i in 0..40 {
         let node = nodes[i % 2].clone();
-        asks.push(tokio::spawn(
-            async move { node.send_one("li", rate).await },
-        ));
+        asks.push(tokio::spawn(async move { node.send_one("li", rate).await }));
     }
     let mut passed = 0;
     let mut waits = Vec::new();
@@ -97,7 +95,10 @@ async fn a_routes_window_is_shared() {
     for i in 0..3 {
         assert_eq!(nodes[i % 2].take("gmail", three).await, None);
     }
-    let wait = nodes[1].take("gmail", three).await.expect("the fourth waits");
+    let wait = nodes[1]
+        .take("gmail", three)
+        .await
+        .expect("the fourth waits");
     assert!(
         wait > Duration::from_secs(55) && wait <= Duration::from_secs(60),
         "{wait:?}"
@@ -162,7 +163,10 @@ async fn what_a_shared_check_costs() {
     let here = Throttles::new(sendwell::lockout::Counting::Here);
     let start = Instant::now();
     for i in 0..N {
-        assert_eq!(here.send_one(&format!("user{}", i % 50), plenty).await, Ok(()));
+        assert_eq!(
+            here.send_one(&format!("user{}", i % 50), plenty).await,
+            Ok(())
+        );
     }
     let memory = start.elapsed() / N;
     eprintln!(
