@@ -362,7 +362,9 @@ async fn bloat(base: &str, n: usize) {
         }
     };
     println!("\nPostgreSQL, {n} deliveries through the API (enqueue, claim, delivered), twice");
-    println!("| when | live rows | dead rows | heap (MiB) | with indexes (MiB) | last autovacuum (count) |");
+    println!(
+        "| when | live rows | dead rows | heap (MiB) | with indexes (MiB) | last autovacuum (count) |"
+    );
     println!("|---|---|---|---|---|---|");
     let store = Arc::new(store);
     let autovacuum: String = sqlx::query_scalar("SHOW autovacuum")
@@ -373,7 +375,12 @@ async fn bloat(base: &str, n: usize) {
         let start = Instant::now();
         deliver_through_api(&store, n).await;
         eprintln!("round {round}: {:.1} s", start.elapsed().as_secs_f64());
-        stats(if round == 1 { "1st: delivered" } else { "2nd: delivered" }).await;
+        stats(if round == 1 {
+            "1st: delivered"
+        } else {
+            "2nd: delivered"
+        })
+        .await;
         if round == 1 && autovacuum == "on" {
             // Autovacuum's default naptime is a minute: give it two.
             let start = Instant::now();
@@ -391,13 +398,20 @@ async fn bloat(base: &str, n: usize) {
             }
             stats("1st: after autovacuum (or 2 min)").await;
         } else if round == 1 {
-            println!("| (autovacuum is off on this server: VACUUM by hand, as it would) | | | | | |");
+            println!(
+                "| (autovacuum is off on this server: VACUUM by hand, as it would) | | | | | |"
+            );
         }
         sqlx::query("VACUUM deliveries")
             .execute(&pool)
             .await
             .expect("vacuum");
-        stats(if round == 1 { "1st: after VACUUM" } else { "2nd: after VACUUM" }).await;
+        stats(if round == 1 {
+            "1st: after VACUUM"
+        } else {
+            "2nd: after VACUUM"
+        })
+        .await;
     }
     pool.close().await;
     store.close().await;

@@ -160,6 +160,16 @@ async fn what_a_shared_check_costs() {
         assert_eq!(lock.blocked(&ip, plenty).await, None);
     }
     let blocked = start.elapsed() / N;
+    let start = Instant::now();
+    for _ in 0..N {
+        assert!(
+            db.store
+                .spend_budget("gmail", "2026-12-04", 1, 1_000_000)
+                .await
+                .unwrap()
+        );
+    }
+    let budget = start.elapsed() / N;
     let here = Throttles::new(sendwell::lockout::Counting::Here);
     let start = Instant::now();
     for i in 0..N {
@@ -171,11 +181,13 @@ async fn what_a_shared_check_costs() {
     let memory = start.elapsed() / N;
     eprintln!(
         "shared limits on PostgreSQL, one round trip each: user rate {} us/recipient, \
-         AUTH/login lock check {} us, route window {} us/message; \
+         AUTH/login lock check {} us, route window {} us/message, \
+         route per_day {} us/message; \
          in memory (SQLite) {} ns/recipient",
         rate.as_micros(),
         blocked.as_micros(),
         window.as_micros(),
+        budget.as_micros(),
         memory.as_nanos()
     );
     db.finish().await;
