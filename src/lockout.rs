@@ -94,10 +94,10 @@ fn shared_key(kind: &str, rate: Option<Rate>, key: &impl Debug) -> String {
     }
 }
 
-/// Logs a shared place that did not answer; the request goes through.
-fn unanswered(kind: &str, e: &(dyn std::error::Error + Send + Sync)) -> Option<Duration> {
+/// Logs a shared place that did not answer (the caller lets the request
+/// through).
+fn unanswered(kind: &str, e: &(dyn std::error::Error + Send + Sync)) {
     tracing::warn!(kind, error = %e, "shared limit not counted: the store did not answer");
-    None
 }
 
 /// One keyed GCRA limiter per rate in use (here), or the shared place's
@@ -140,7 +140,10 @@ impl<K: Hash + Eq + Clone + Debug> Limiters<K> {
                 match shared.take(&k, rate, lock).await {
                     Ok(None) => Ok(()),
                     Ok(Some(wait)) => Err(wait),
-                    Err(e) => unanswered(self.kind, e.as_ref()).map_or(Ok(()), Err),
+                    Err(e) => {
+                        unanswered(self.kind, e.as_ref());
+                        Ok(())
+                    }
                 }
             }
         }
@@ -177,7 +180,9 @@ fn quota(rate: Rate) -> Quota {
 
 /// Failures counted per key; past the quota the key is locked until its
 /// next free cell. A locked key is refused without its secret being
-/// checked, so even the right one waits.
+/// checked, so even the right one waits. Shared, the lock lives on the
+/// key's cell of the rate in use, so a rate changed by a reload starts
+/// afresh, lock included; here the lock outlives such a change.
 pub struct Lockout<K: Hash + Eq + Clone> {
     failures: Limiters<K>,
     blocked: Mutex<HashMap<K, Instant>>,
@@ -201,7 +206,10 @@ impl<K: Hash + Eq + Clone + Debug> Lockout<K> {
             let k = shared_key(self.failures.kind, Some(rate), key);
             return match shared.locked(&k).await {
                 Ok(wait) => wait.map(|w| secs(w).max(1)),
-                Err(e) => unanswered(self.failures.kind, e.as_ref()).map(secs),
+                Err(e) => {
+                    unanswered(self.failures.kind, e.as_ref());
+                    None
+                }
             };
         }
         let mut blocked = self.blocked.lock().unwrap_or_else(|e| e.into_inner());
@@ -269,7 +277,10 @@ impl Windows {
                 let k = shared_key(self.kind, None, &key);
                 match shared.window(&k, rate).await {
                     Ok(wait) => wait,
-                    Err(e) => unanswered(self.kind, e.as_ref()),
+                    Err(e) => {
+                        unanswered(self.kind, e.as_ref());
+                        None
+                    }
                 }
             }
         }
