@@ -29,6 +29,17 @@ impl Node {
 
     /// `page`: the review page's loopback port (none: no page).
     async fn start_with_page(url: &str, up: &TestUpstream, extra: &str, page: Option<u16>) -> Node {
+        Node::start_with_admin(url, up, extra, page, "").await
+    }
+
+    /// `admin`: more lines for `[admin]` (a token).
+    async fn start_with_admin(
+        url: &str,
+        up: &TestUpstream,
+        extra: &str,
+        page: Option<u16>,
+        admin: &str,
+    ) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let port = TestUpstream::free_port().await;
         let file = dir.path().join("sendwell.toml");
@@ -37,7 +48,7 @@ impl Node {
             format!(
                 "data_dir = {data:?}\n\
                  [server]\nlisten = [\"127.0.0.1:{port}\"]\n\
-                 [admin]\n{admin}\n\
+                 [admin]\n{page}\n{admin}\n\
                  [store]\nurl = {url:?}\n\
                  [upstream]\nurl = {up:?}\nconnections = 4\n\
                  [dns]\nchecks = false\n\
@@ -47,7 +58,7 @@ impl Node {
                  {extra}",
                 data = dir.path().display().to_string(),
                 up = up.url(),
-                admin = match page {
+                page = match page {
                     Some(p) => format!("listen = \"127.0.0.1:{p}\""),
                     None => "enabled = false".into(),
                 },
@@ -622,6 +633,48 @@ async fn a_routes_rate_per_minute_holds_across_two_nodes() {
     .unwrap()
     .get("n");
     assert_eq!(waiting, 2);
+    drop(a);
+    drop(b);
+    db.finish().await;
+}
+
+/// The review page's `/login` on two nodes: five wrong tokens through node
+/// A, the sixth locks the address; node B then refuses even the right token
+/// from there with 429, and logs in a reviewer from another address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_locked_on_one_nodes_page_is_locked_on_the_other() {
+    let Some(db) = Db::postgres("cluster_login").await else {
+        return;
+    };
+    let up = TestUpstream::start(Opts::default()).await;
+    let token = "a-long-enough-admin-token-for-the-test";
+    let admin = format!("token = {token:?}");
+    let (pa, pb) = (
+        TestUpstream::free_port().await,
+        TestUpstream::free_port().await,
+    );
+    let a = Node::start_with_admin(&db.url, &up, "", Some(pa), &admin).await;
+    let b = Node::start_with_admin(&db.url, &up, "", Some(pb), &admin).await;
+    let (page_a, page_b) = (
+        SocketAddr::from(([127, 0, 0, 1], pa)),
+        SocketAddr::from(([127, 0, 0, 1], pb)),
+    );
+    let guesser: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let body = format!("token=guess{i}");
+        let r = common::http::request_from(guesser, page_a, "POST", "/login", &form, &body).await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    let right = format!("token={token}&next=%2F");
+    let r = common::http::request_from(guesser, page_b, "POST", "/login", &form, &right).await;
+    assert_eq!(r.status, 429, "node B lets the guesser in: {}", r.body);
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((100..=120).contains(&wait), "{wait}");
+    let r = common::http::request(page_b, "POST", "/login", &form, &right).await;
+    assert_eq!(r.status, 303, "127.0.0.1 is not locked: {}", r.body);
     drop(a);
     drop(b);
     db.finish().await;
