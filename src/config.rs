@@ -447,7 +447,8 @@ pub struct UpstreamConfig {
     /// A provider preset (`relay::providers`) filling the keys left out:
     /// url, require_tls, connections and the limits below.
     pub provider: Option<String>,
-    /// Messages a minute this route may hand over (this node); unset: no limit.
+    /// Messages a minute this route may hand over (in any minute; counted
+    /// for all nodes when they share a PostgreSQL store); unset: no limit.
     pub per_minute: Option<u32>,
     /// Recipients a UTC day this route may hand over, counted in the store
     /// (all nodes, across restarts); a copy past it waits for the next day.

@@ -248,7 +248,8 @@ pub async fn start_with_clock(mut config: Config, clock: Arc<dyn Clock>) -> Resu
     let courier = tokio::spawn(courier.run(shutdown.clone()));
 
     // Made once: a door rebuilt from a new config keeps these counts.
-    let throttles = Arc::new(Throttles::new());
+    // Counted in the store when nodes may share it (PostgreSQL).
+    let throttles = Arc::new(Throttles::new(store.counting()));
     let housekeeping = tokio::spawn(
         throttles
             .clone()

@@ -29,6 +29,17 @@ impl Node {
 
     /// `page`: the review page's loopback port (none: no page).
     async fn start_with_page(url: &str, up: &TestUpstream, extra: &str, page: Option<u16>) -> Node {
+        Node::start_with_admin(url, up, extra, page, "").await
+    }
+
+    /// `admin`: more lines for `[admin]` (a token).
+    async fn start_with_admin(
+        url: &str,
+        up: &TestUpstream,
+        extra: &str,
+        page: Option<u16>,
+        admin: &str,
+    ) -> Node {
         let dir = tempfile::tempdir().unwrap();
         let port = TestUpstream::free_port().await;
         let file = dir.path().join("sendwell.toml");
@@ -37,7 +48,7 @@ impl Node {
             format!(
                 "data_dir = {data:?}\n\
                  [server]\nlisten = [\"127.0.0.1:{port}\"]\n\
-                 [admin]\n{admin}\n\
+                 [admin]\n{page}\n{admin}\n\
                  [store]\nurl = {url:?}\n\
                  [upstream]\nurl = {up:?}\nconnections = 4\n\
                  [dns]\nchecks = false\n\
@@ -47,7 +58,7 @@ impl Node {
                  {extra}",
                 data = dir.path().display().to_string(),
                 up = up.url(),
-                admin = match page {
+                page = match page {
                     Some(p) => format!("listen = \"127.0.0.1:{p}\""),
                     None => "enabled = false".into(),
                 },
@@ -403,6 +414,267 @@ async fn cluster_status_lists_the_live_nodes() {
         "{}",
         overview.body
     );
+    drop(a);
+    drop(b);
+    db.finish().await;
+}
+
+/// `[[users]]` entries for the limit tests: Li with `rate`, and Wang.
+fn users(rate: &str) -> String {
+    format!(
+        "[[users]]\nname = \"li@shop.example\"\npassword_hash = {li:?}\nrate = {rate:?}\n\
+         [[users]]\nname = \"wang@shop.example\"\npassword_hash = {wang:?}\n",
+        li = common::cheap_hash("li-secret"),
+        wang = common::cheap_hash("wang-secret"),
+    )
+}
+
+/// Runs a Python smtplib script (after a `login(port, user, password)`
+/// helper doing STARTTLS and AUTH PLAIN, as Thunderbird does) and returns
+/// its printed `name|code|text` lines by name.
+async fn smtplib(body: String) -> HashMap<String, (u16, String)> {
+    const PRELUDE: &str = r#"
+import smtplib, ssl, base64
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+def out(name, code, text):
+    if isinstance(text, bytes):
+        text = text.decode()
+    print(name + "|" + str(code) + "|" + " ".join(text.split()))
+def login(port, user, password):
+    s = smtplib.SMTP("127.0.0.1", port, timeout=20)
+    s.ehlo("pc.shop.example")
+    s.starttls(context=ctx)
+    s.ehlo("pc.shop.example")
+    token = base64.b64encode(("\0" + user + "\0" + password).encode()).decode()
+    code, text = s.docmd("AUTH", "PLAIN " + token)
+    return s, code, text
+"#;
+    let script = format!("{PRELUDE}\n{body}");
+    let out =
+        tokio::task::spawn_blocking(move || Command::new("python3").arg("-c").arg(script).output())
+            .await
+            .expect("join")
+            .expect("python3 runs");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "smtplib script failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+        .lines()
+        .filter_map(|l| {
+            let mut parts = l.splitn(3, '|');
+            let name = parts.next()?.to_string();
+            let code = parts.next()?.parse().ok()?;
+            Some((name, (code, parts.next().unwrap_or_default().to_string())))
+        })
+        .collect()
+}
+
+/// Li's rate is 5 recipients an hour. Ten messages of one recipient each,
+/// sent alternately through two nodes on one PostgreSQL: five are taken,
+/// five get 451 naming the rate, whichever node they reach (counted per
+/// node, all ten went through). The upstream gets the five.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_rate_of_5_an_hour_holds_across_two_nodes() {
+    if !common::external("python3") {
+        return;
+    }
+    let Some(db) = Db::postgres("cluster_user_rate").await else {
+        return;
+    };
+    let up = TestUpstream::start(Opts::default()).await;
+    let extra = format!(
+        "[relay]\npoll_interval = \"100ms\"\n[cluster]\nheartbeat = \"250ms\"\n{}",
+        users("5/hour")
+    );
+    let a = Node::start(&db.url, &up, &extra).await;
+    let b = Node::start(&db.url, &up, &extra).await;
+    let r = smtplib(format!(
+        r#"
+for i in range(10):
+    port = [{a}, {b}][i % 2]
+    s, code, text = login(port, "li@shop.example", "li-secret")
+    assert code == 235, (code, text)
+    s.mail("li@shop.example")
+    code, text = s.rcpt("buyer%d@buyer.example" % i)
+    out("rcpt%d" % i, code, text)
+    if code == 250:
+        s.data(("From: li@shop.example\r\nTo: buyer%d@buyer.example\r\nSubject: quote %d\r\n\r\n"
+                "Our offer for 500 pieces is 3.20 EUR each.\r\n" % (i, i)).encode())
+    s.quit()
+"#,
+        a = a.smtp.port(),
+        b = b.smtp.port(),
+    ))
+    .await;
+    let taken: Vec<usize> = (0..10)
+        .filter(|i| r[&format!("rcpt{i}")].0 == 250)
+        .collect();
+    let refused: Vec<usize> = (0..10)
+        .filter(|i| {
+            let (code, text) = &r[&format!("rcpt{i}")];
+            *code == 451 && text.contains("sending rate for li@shop.example exceeded (5/hour)")
+        })
+        .collect();
+    assert_eq!(taken, vec![0, 1, 2, 3, 4], "{r:?}");
+    assert_eq!(refused, vec![5, 6, 7, 8, 9], "{r:?}");
+    let got = up.wait_for(5, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(up.messages().len(), 5, "{got:?}");
+    drop(a);
+    drop(b);
+    db.finish().await;
+}
+
+/// Six wrong passwords for Li on node A lock Li (from that address): the
+/// sixth gets 454. Li's right password on node B is refused the same way,
+/// without a password check; Wang behind the same address logs in on B.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_address_locked_for_auth_failures_on_one_node_is_locked_on_the_other() {
+    if !common::external("python3") {
+        return;
+    }
+    let Some(db) = Db::postgres("cluster_auth_lock").await else {
+        return;
+    };
+    let up = TestUpstream::start(Opts::default()).await;
+    let extra = users("100/hour");
+    let a = Node::start(&db.url, &up, &extra).await;
+    let b = Node::start(&db.url, &up, &extra).await;
+    let r = smtplib(format!(
+        r#"
+for i in range(6):
+    s, code, text = login({a}, "li@shop.example", "guess%d" % i)
+    out("wrong%d" % i, code, text)
+    s.close()
+s, code, text = login({b}, "li@shop.example", "li-secret")
+out("right_on_b", code, text)
+s.close()
+s, code, text = login({b}, "wang@shop.example", "wang-secret")
+out("colleague_on_b", code, text)
+s.close()
+"#,
+        a = a.smtp.port(),
+        b = b.smtp.port(),
+    ))
+    .await;
+    for i in 0..5 {
+        assert_eq!(r[&format!("wrong{i}")].0, 535, "{r:?}");
+    }
+    assert_eq!(r["wrong5"].0, 454, "{r:?}");
+    let (code, text) = &r["right_on_b"];
+    assert_eq!(*code, 454, "{text}");
+    assert!(
+        text.contains("too many failed logins for li@shop.example from 127.0.0.1")
+            && text.contains("try again in"),
+        "{text}"
+    );
+    assert_eq!(r["colleague_on_b"].0, 235, "{r:?}");
+    assert!(
+        b.log().contains("AUTH refused: too many failures"),
+        "{}",
+        b.log()
+    );
+    drop(a);
+    drop(b);
+    db.finish().await;
+}
+
+/// A route's `per_minute = 2` holds for the cluster: of four messages sent
+/// through two nodes at once, two reach the upstream, the other two wait
+/// for the minute (each node alone would have sent its two).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_routes_rate_per_minute_holds_across_two_nodes() {
+    let Some(db) = Db::postgres("cluster_route_rate").await else {
+        return;
+    };
+    let up = TestUpstream::start(Opts::default()).await;
+    // per_minute belongs to [upstream], which the node's config already
+    // opens: a named route takes the mail of lin@seller.example instead.
+    let extra = format!(
+        "[relay]\npoll_interval = \"100ms\"\n\
+         [[upstream.routes]]\nname = \"paced\"\nurl = {:?}\nfrom = [\"lin@seller.example\"]\nper_minute = 2\n",
+        up.url()
+    );
+    let a = Node::start(&db.url, &up, &extra).await;
+    let b = Node::start(&db.url, &up, &extra).await;
+    for i in 0..4 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let reply = try_send(
+            node.smtp,
+            "lin@seller.example",
+            &["hans@buyer.example.de"],
+            &body(&format!("paced-{i}")),
+        )
+        .await
+        .unwrap();
+        assert!(reply.contains("queued"), "{reply}");
+    }
+    up.wait_for(2, Duration::from_secs(15)).await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(
+        up.messages().len(),
+        2,
+        "{:?}\n{}\n{}",
+        subjects(&up),
+        a.log(),
+        b.log()
+    );
+    let waiting: i64 = sqlx::query(
+        "SELECT COUNT(*) AS n FROM deliveries WHERE state = 'deferred' \
+         AND last_reply LIKE '%per_minute%'",
+    )
+    .fetch_one(&pg(&db).await)
+    .await
+    .unwrap()
+    .get("n");
+    assert_eq!(waiting, 2);
+    drop(a);
+    drop(b);
+    db.finish().await;
+}
+
+/// The review page's `/login` on two nodes: five wrong tokens through node
+/// A, the sixth locks the address; node B then refuses even the right token
+/// from there with 429, and logs in a reviewer from another address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_login_locked_on_one_nodes_page_is_locked_on_the_other() {
+    let Some(db) = Db::postgres("cluster_login").await else {
+        return;
+    };
+    let up = TestUpstream::start(Opts::default()).await;
+    let token = "a-long-enough-admin-token-for-the-test";
+    let admin = format!("token = {token:?}");
+    let (pa, pb) = (
+        TestUpstream::free_port().await,
+        TestUpstream::free_port().await,
+    );
+    let a = Node::start_with_admin(&db.url, &up, "", Some(pa), &admin).await;
+    let b = Node::start_with_admin(&db.url, &up, "", Some(pb), &admin).await;
+    let (page_a, page_b) = (
+        SocketAddr::from(([127, 0, 0, 1], pa)),
+        SocketAddr::from(([127, 0, 0, 1], pb)),
+    );
+    let guesser: std::net::IpAddr = "127.0.0.2".parse().unwrap();
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let mut statuses = Vec::new();
+    for i in 0..6 {
+        let body = format!("token=guess{i}");
+        let r = common::http::request_from(guesser, page_a, "POST", "/login", &form, &body).await;
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, [401, 401, 401, 401, 401, 429]);
+    let right = format!("token={token}&next=%2F");
+    let r = common::http::request_from(guesser, page_b, "POST", "/login", &form, &right).await;
+    assert_eq!(r.status, 429, "node B lets the guesser in: {}", r.body);
+    let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+    assert!((100..=120).contains(&wait), "{wait}");
+    let r = common::http::request(page_b, "POST", "/login", &form, &right).await;
+    assert_eq!(r.status, 303, "127.0.0.1 is not locked: {}", r.body);
     drop(a);
     drop(b);
     db.finish().await;

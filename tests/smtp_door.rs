@@ -78,7 +78,7 @@ async fn start(tweak: impl FnOnce(&mut Config)) -> Server {
         )
         .expect("gateway"),
     );
-    let throttles = Arc::new(sendwell::smtp::Throttles::new());
+    let throttles = Arc::new(sendwell::smtp::Throttles::new(store.counting()));
     let door = Arc::new(Door::new(config, gateway, throttles).expect("door"));
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");

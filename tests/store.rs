@@ -50,6 +50,7 @@ store_suite!(
     round_trip_enqueue_claim_finish,
     deferred_counts_attempts_and_comes_back_at_retry_time,
     expired_lease_returns_claim_to_another_owner,
+    the_claim_reads_waiting_copies_in_order_past_many_others,
     concurrent_claimers_never_double_claim,
     group_commit_under_concurrent_enqueuers,
     bytes_round_trip_exactly,
@@ -1375,4 +1376,72 @@ async fn a_route_pause_is_kept_and_lifted(db: &Db) {
     );
     assert!(log[0].2.contains("535 5.7.8 no"), "{}", log[0].2);
     assert!(log[3].2.contains("an operator resumed it"), "{}", log[3].2);
+}
+
+/// Issue 15 §4: with 40,000 finished copies, 40,000 waiting for later days
+/// and a backlog of 5,000 due ones, the claim takes the oldest due copies
+/// (an expired lease among them) in order, and its plan reads the index of
+/// waiting copies (`deliveries_waiting`) in order instead of sorting every
+/// due row.
+async fn the_claim_reads_waiting_copies_in_order_past_many_others(db: &Db) {
+    let s = &db.store;
+    let now = t0();
+    let (mid, _) = s
+        .enqueue(message(
+            "a@shop.example",
+            &["first@buyer.example"],
+            now + 24.hours(),
+        ))
+        .await
+        .expect("enqueue");
+    let pool = sqlx::AnyPool::connect(&db.url).await.expect("pool");
+    let series = match s.dialect() {
+        Dialect::Postgres => "generate_series(1::BIGINT, 85000) AS s(g)".to_string(),
+        Dialect::Sqlite => "(WITH RECURSIVE c(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM c \
+                            WHERE g < 85000) SELECT g FROM c)"
+            .to_string(),
+    };
+    let now_ms = now.as_millisecond();
+    // g <= 40000 finished, <= 80000 waiting for later, the rest due (the
+    // oldest, g = 85000, five seconds before now).
+    let sql = format!(
+        "INSERT INTO deliveries (message_id, rcpt, state, deliver_at, first_due_at, updated_at, route) \
+         SELECT {mid}, 'b' || g || '@buyer.example', \
+                CASE WHEN g <= 40000 THEN 'delivered' ELSE 'queued' END, \
+                CASE WHEN g <= 80000 THEN {now_ms} + 86400000 - g ELSE {now_ms} + 80000 - g END, \
+                {now_ms}, {now_ms}, 'default' FROM {series}"
+    );
+    sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(&pool)
+        .await
+        .expect("fill");
+    // A copy whose courier let its lease run out two seconds ago, due
+    // before all the others (six seconds ago).
+    let lapsed = format!(
+        "UPDATE deliveries SET state = 'delivering', owner = 'gone', lease_until = {}, \
+         deliver_at = {} WHERE rcpt = 'b80001@buyer.example'",
+        now_ms - 2000,
+        now_ms - 6000
+    );
+    sqlx::query(sqlx::AssertSqlSafe(lapsed))
+        .execute(&pool)
+        .await
+        .expect("lapse");
+    sqlx::query("ANALYZE")
+        .execute(&pool)
+        .await
+        .expect("analyze");
+    let plan = s.explain_claim(now).await.expect("plan").join("\n");
+    assert!(plan.contains("deliveries_waiting"), "{plan}");
+    let claimed = s.claim_due("w1", now, LEASE, 3).await.expect("claim");
+    let rcpts: Vec<&str> = claimed.iter().map(|c| c.rcpt.as_str()).collect();
+    assert_eq!(
+        rcpts,
+        [
+            "b80001@buyer.example",
+            "b85000@buyer.example",
+            "b84999@buyer.example"
+        ]
+    );
+    pool.close().await;
 }

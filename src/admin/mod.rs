@@ -95,6 +95,8 @@ impl Admin {
         let secure = public.is_some_and(|u| u.starts_with("https://"));
         // The recorder must exist before anything counts.
         crate::metrics::handle();
+        // Wrong tokens counted where the store says (shared on PostgreSQL).
+        let login_failures = crate::lockout::Lockout::new("login", store.counting());
         Admin {
             state: Arc::new(AdminState {
                 live,
@@ -104,7 +106,7 @@ impl Admin {
                 sender_zone,
                 public_host,
                 secure,
-                login_failures: Default::default(),
+                login_failures,
             }),
         }
     }

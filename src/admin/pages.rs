@@ -1244,7 +1244,7 @@ pub async fn login(
     }
     let limit = config.limits.auth_failures;
     let ip = peer.ip();
-    if let Some(retry_secs) = s.login_failures.blocked(&ip, limit) {
+    if let Some(retry_secs) = s.login_failures.blocked(&ip, limit).await {
         tracing::warn!(client = %ip, retry_secs, "review page login refused: too many wrong tokens");
         return login_locked(w, switch, &next, ip, retry_secs);
     }
@@ -1257,7 +1257,7 @@ pub async fn login(
         return r;
     }
     tracing::warn!(client = %ip, "review page login: wrong token");
-    let locked = s.login_failures.failed(&ip, limit);
+    let locked = s.login_failures.failed(&ip, limit).await;
     s.login_failures.housekeeping(std::time::Instant::now());
     match locked {
         Some(retry_secs) => login_locked(w, switch, &next, ip, retry_secs),

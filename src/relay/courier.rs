@@ -28,7 +28,8 @@ use super::upstream::{OutboundMessage, RcptResult};
 use crate::audit::{self, Event};
 use crate::clock::Clock;
 use crate::cluster::Liveness;
-use crate::config::{Config, RelayConfig, UpstreamConfig};
+use crate::config::{Config, Rate, RelayConfig, UpstreamConfig};
+use crate::lockout::Windows;
 use crate::shutdown::Shutdown;
 use crate::store::{
     Claimed, DeliveryId, DeliveryState, MessageId, NewDelivery, NewMessage, Outcome, RouteFilter,
@@ -102,7 +103,7 @@ struct Ctx {
     /// The routes' pauses, as last read or decided; kept across reloads.
     routes: Arc<RouteStates>,
     /// The routes' messages of the last minute; kept across reloads.
-    rates: Arc<Rates>,
+    rates: Arc<Windows>,
     store: Store,
     upstreams: Upstreams,
     clock: Arc<dyn Clock>,
@@ -132,7 +133,7 @@ impl Courier {
         Courier {
             ctx: Arc::new(ArcSwap::from_pointee(Ctx {
                 routes: Arc::new(RouteStates::default()),
-                rates: Arc::new(Rates::default()),
+                rates: Arc::new(Windows::new("route", store.counting())),
                 rules: Arc::new(rules_of(&config)),
                 config,
                 store,
@@ -607,8 +608,8 @@ async fn job(
         hand_over(done, outcomes).await;
         return;
     }
-    // The route's limits: its rate on this node, its daily budget in the
-    // store. A copy past either waits for its window, unattempted.
+    // The route's limits: its rate and its daily budget, shared by the
+    // nodes of one PostgreSQL store. A copy past either waits for its window, unattempted.
     if let Some(waiting) = pace(&ctx, &group).await {
         drop(slot);
         hand_over(done, waiting).await;
@@ -697,8 +698,9 @@ async fn job(
 /// its copies back to the queue (due when the rate allows) instead.
 const MOST_PACE_WAIT: Duration = Duration::from_secs(5);
 
-/// Keeps the route of `group` within its `per_minute` (this node) and
-/// `per_day` (the store: all nodes, across restarts) for one message to
+/// Keeps the route of `group` within its `per_minute` (every node sharing
+/// the store when it is PostgreSQL, this node with SQLite) and `per_day`
+/// (the store: all nodes, across restarts) for one message to
 /// its recipients: waits a little for the rate, or returns the outcomes
 /// that put the copies back, unattempted, until their window opens.
 /// `None`: send now.
@@ -706,7 +708,8 @@ async fn pace(ctx: &Ctx, group: &[Claimed]) -> Option<Vec<Outcome>> {
     let route = group.first()?.route.as_str();
     let settings = ctx.route(route);
     if let Some(per_minute) = settings.per_minute {
-        while let Some(wait) = ctx.rates.take(route, per_minute, Instant::now()) {
+        let rate = Rate::new(per_minute, Duration::from_secs(60));
+        while let Some(wait) = ctx.rates.take(route, rate).await {
             if wait > MOST_PACE_WAIT {
                 let reply = format!(
                     "waits for route {route}'s rate of {per_minute} messages a minute (per_minute)"
@@ -763,38 +766,6 @@ fn put_back(group: &[Claimed], reply: &str, at: Timestamp) -> Vec<Outcome> {
             delay_notified: c.delay_notified,
         })
         .collect()
-}
-
-/// Each route's messages handed over in the last minute (this node), for
-/// `per_minute`.
-#[derive(Default)]
-struct Rates(Mutex<HashMap<String, std::collections::VecDeque<Instant>>>);
-
-impl Rates {
-    /// Counts one message of `route` now and returns `None`, or, when
-    /// `per_minute` are already under way this minute, how long until the
-    /// next may go.
-    fn take(&self, route: &str, per_minute: u32, now: Instant) -> Option<Duration> {
-        const MINUTE: Duration = Duration::from_secs(60);
-        let mut all = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let sent = all.entry(route.to_string()).or_default();
-        while sent
-            .front()
-            .is_some_and(|t| now.duration_since(*t) >= MINUTE)
-        {
-            sent.pop_front();
-        }
-        if sent.len() < usize::try_from(per_minute).unwrap_or(usize::MAX) {
-            sent.push_back(now);
-            return None;
-        }
-        let oldest = *sent.front()?;
-        Some(
-            (oldest + MINUTE)
-                .saturating_duration_since(now)
-                .max(Duration::from_millis(1)),
-        )
-    }
 }
 
 /// Outcomes for the finisher, and how it tells the job they are recorded.

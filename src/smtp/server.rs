@@ -303,7 +303,7 @@ impl Door {
             per_address: self.config.limits.auth_failures_per_address,
         };
         let ip = client.ip();
-        if let Some(locked) = self.throttles.auth_blocked(ip, &user, limits) {
+        if let Some(locked) = self.throttles.auth_blocked(ip, &user, limits).await {
             tracing::warn!(%client, user = %user.escape_default(), ?locked, "AUTH refused: too many failures");
             return AuthOutcome::Throttled(locked);
         }
@@ -311,7 +311,7 @@ impl Door {
             return AuthOutcome::Success;
         }
         tracing::warn!(%client, user = %user.escape_default(), "AUTH failed");
-        match self.throttles.auth_failed(ip, &user, limits) {
+        match self.throttles.auth_failed(ip, &user, limits).await {
             Some(locked) => {
                 tracing::warn!(%client, user = %user.escape_default(), ?locked, "AUTH locked: too many failures");
                 AuthOutcome::Throttled(locked)
@@ -322,12 +322,12 @@ impl Door {
 
     /// Counts one recipient against the authenticated user's sending rate;
     /// `451 4.7.1` when over it (mail clients retry a 4xx later).
-    fn rate_check(&self, client: &ClientInfo) -> Result<(), Reply> {
+    async fn rate_check(&self, client: &ClientInfo) -> Result<(), Reply> {
         let Some(user) = client.auth_user.as_deref() else {
             return Ok(());
         };
         let limit = self.config.user_rate(user);
-        self.throttles.send_one(user, limit).map_err(|secs| {
+        self.throttles.send_one(user, limit).await.map_err(|secs| {
             tracing::info!(user, %limit, retry_secs = secs, "sending rate exceeded");
             session::rate_exceeded(user, limit, secs)
         })
@@ -415,7 +415,7 @@ impl Connection<'_> {
                         self.session.mail_done(answer);
                     }
                     Action::CheckRcpt { client, from, rcpt } => {
-                        let answer = match self.door.rate_check(&client) {
+                        let answer = match self.door.rate_check(&client).await {
                             Ok(()) => {
                                 let gateway = self.door.gateway();
                                 guarded("RCPT", async move {

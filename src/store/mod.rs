@@ -22,6 +22,7 @@ mod advice;
 mod audit;
 mod learned;
 mod ledger;
+mod limits;
 mod nodes;
 mod review;
 mod routes;

@@ -183,43 +183,29 @@ impl Store {
 
     /// Takes `n` from `route`'s budget of `limit` for `day` (its UTC date,
     /// `YYYY-MM-DD`), all or nothing: true when the `n` fit. Atomic across
-    /// nodes (one conditional UPDATE), durable across restarts.
+    /// nodes (one conditional UPSERT), durable across restarts.
     pub async fn spend_budget(&self, route: &str, day: &str, n: u64, limit: u64) -> Result<bool> {
         let n = i64::try_from(n).unwrap_or(i64::MAX);
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         if n > limit {
             return Ok(false);
         }
-        let mut tx = self.begin_write().await?;
-        let exists: Option<i64> =
-            sqlx::query_scalar("SELECT sent FROM route_budgets WHERE route = $1 AND day = $2")
-                .bind(route)
-                .bind(day)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if exists.is_none() {
-            sqlx::query(
-                "INSERT INTO route_budgets (route, day, sent) VALUES ($1, $2, 0) \
-                 ON CONFLICT (route, day) DO NOTHING",
-            )
-            .bind(route)
-            .bind(day)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let spent = sqlx::query(
-            "UPDATE route_budgets SET sent = sent + $1 \
-             WHERE route = $2 AND day = $3 AND sent + $1 <= $4",
+        // One statement, one round trip: the day's row is made with the
+        // first `n`, or grows by `n` only while that stays within `limit`
+        // (no row comes back when it would not).
+        let spent: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO route_budgets AS b (route, day, sent) VALUES ($1, $2, $3) \
+             ON CONFLICT (route, day) DO UPDATE SET sent = b.sent + $3 \
+             WHERE b.sent + $3 <= $4 \
+             RETURNING sent",
         )
-        .bind(n)
         .bind(route)
         .bind(day)
+        .bind(n)
         .bind(limit)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok(spent == 1)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(spent.is_some())
     }
 
     /// What `route` has spent of its budget on `day`.

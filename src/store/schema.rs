@@ -34,6 +34,8 @@ const SQLITE_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/sqlite/0012_inbox.sql"),
     include_str!("../../migrations/sqlite/0013_reminder.sql"),
     include_str!("../../migrations/sqlite/0014_advice.sql"),
+    include_str!("../../migrations/sqlite/0015_shared_limits.sql"),
+    include_str!("../../migrations/sqlite/0016_claim_index.sql"),
 ];
 const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0001_queue.sql"),
@@ -50,6 +52,8 @@ const POSTGRES_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/postgres/0012_inbox.sql"),
     include_str!("../../migrations/postgres/0013_reminder.sql"),
     include_str!("../../migrations/postgres/0014_advice.sql"),
+    include_str!("../../migrations/postgres/0015_shared_limits.sql"),
+    include_str!("../../migrations/postgres/0016_claim_index.sql"),
 ];
 
 impl Dialect {
@@ -92,6 +96,17 @@ impl Dialect {
         match self {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR UPDATE SKIP LOCKED",
+        }
+    }
+
+    /// Named after `FROM deliveries` in the due half of the claim. SQLite's
+    /// planner, left to itself, takes `deliveries_due (state, deliver_at)`
+    /// and sorts every due row (a backlog of 10,000 made a claim 5 times
+    /// slower); PostgreSQL picks the ordered partial index by itself.
+    pub(super) fn waiting_index(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => " INDEXED BY deliveries_waiting",
+            Dialect::Postgres => "",
         }
     }
 

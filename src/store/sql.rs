@@ -36,21 +36,50 @@ const SQLITE_BUSY_TIMEOUT_MS: u64 = 10_000;
 const CLAIMABLE: &str = "((state IN ('queued', 'deferred') AND deliver_at <= $3) \
                          OR (state = 'delivering' AND lease_until < $3))";
 
+/// The due half of [`CLAIMABLE`]. Written exactly as the partial index
+/// `deliveries_waiting (deliver_at, id) WHERE state IN ('queued',
+/// 'deferred')` is (SQLite uses a partial index only for the same terms):
+/// the claim reads that index in order and stops after `$4` rows, so it
+/// costs the same however many copies are finished, wait for later, or are
+/// due behind the ones it takes.
+const DUE: &str = "state IN ('queued', 'deferred') AND deliver_at <= $3";
+
+/// The other half: copies whose courier let the lease run out (few: the
+/// copies being sent right now).
+const LAPSED: &str = "state = 'delivering' AND lease_until < $3";
+
 /// The columns a claim returns.
 const CLAIM_RETURNING: &str =
     "id, message_id, rcpt, attempts, first_due_at, delay_notified, deliver_at, route";
 
 /// The claim statement; `routes`, when not empty, is one more condition on
 /// the copies it may pick (see [`RouteFilter`]), on placeholders from `$5`.
+///
+/// The pick takes the oldest `$4` of each half apart and then the oldest
+/// `$4` of both: with one `WHERE due OR lapsed`, both databases collect
+/// every due row and sort them all, so a backlog (a morning's mail held for
+/// business hours, a paused provider) made each claim slower the longer it
+/// was (SQLite: 3 ms with 100 due copies, 31 ms with 10,000).
 fn claim_sql(dialect: Dialect, routes: &str) -> String {
-    let claimable = if routes.is_empty() {
-        CLAIMABLE.to_string()
+    let (claimable, also) = if routes.is_empty() {
+        (CLAIMABLE.to_string(), String::new())
     } else {
-        format!("{CLAIMABLE} AND {routes}")
+        (
+            format!("{CLAIMABLE} AND {routes}"),
+            format!(" AND {routes}"),
+        )
+    };
+    let lock = dialect.claim_lock();
+    let half = |name: &str, index: &str, condition: &str| {
+        format!(
+            "SELECT id, deliver_at FROM (SELECT id, deliver_at FROM deliveries{index} \
+             WHERE {condition}{also} ORDER BY deliver_at, id LIMIT $4{lock}) AS {name}"
+        )
     };
     let pick = format!(
-        "SELECT id FROM deliveries WHERE {claimable} ORDER BY deliver_at, id LIMIT $4{}",
-        dialect.claim_lock()
+        "SELECT id FROM ({} UNION ALL {}) AS picked ORDER BY deliver_at, id LIMIT $4",
+        half("due", dialect.waiting_index(), DUE),
+        half("lapsed", "", LAPSED)
     );
     format!(
         "UPDATE deliveries SET state = 'delivering', owner = $1, lease_until = $2, updated_at = $3 \
@@ -340,6 +369,31 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The plan the database chooses for the claim at `now` (PostgreSQL's
+    /// `EXPLAIN`, SQLite's `EXPLAIN QUERY PLAN`), one line per step: to check
+    /// that claiming reads only due rows however many others there are.
+    pub async fn explain_claim(&self, now: Timestamp) -> Result<Vec<String>> {
+        let (sql, column) = match self.inner.dialect {
+            Dialect::Sqlite => (
+                format!("EXPLAIN QUERY PLAN {}", self.inner.claim_sql),
+                "detail",
+            ),
+            Dialect::Postgres => (format!("EXPLAIN {}", self.inner.claim_sql), "QUERY PLAN"),
+        };
+        let now_ms = now.as_millisecond();
+        // The statement's own text with placeholders bound: nothing runs.
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind("explain")
+            .bind(now_ms)
+            .bind(now_ms)
+            .bind(i64::try_from(MAX_CLAIM).unwrap_or(i64::MAX))
+            .fetch_all(&self.inner.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>(column)?))
+            .collect()
     }
 
     /// The stored bytes of a message.
