@@ -167,7 +167,7 @@ async fn a_killed_node_loses_nothing_and_its_mail_goes_within_the_node_timeout()
     };
     let up = TestUpstream::start(Opts {
         // Copies in flight at the kill.
-        data_delay: Duration::from_millis(300),
+        data_delay: Duration::from_millis(500),
         ..Opts::default()
     })
     .await;
@@ -201,7 +201,10 @@ async fn a_killed_node_loses_nothing_and_its_mail_goes_within_the_node_timeout()
         accepted.push(tag);
         if i + 1 == N / 2 {
             // A burst to the node about to die, so it has copies in flight
-            // (each one waits 300 ms for the upstream's answer).
+            // (each one waits 500 ms for the upstream's answer).
+            // Connected before the burst: under load a new connection can
+            // take longer than the copies stay in flight.
+            let conn = pg(&db).await;
             let mut burst = Vec::new();
             for k in 0..4 {
                 let tag = format!("burst-{k}");
@@ -225,7 +228,6 @@ async fn a_killed_node_loses_nothing_and_its_mail_goes_within_the_node_timeout()
                 by_a.push(tag.clone());
                 accepted.push(tag);
             }
-            let conn = pg(&db).await;
             let claimed = Instant::now();
             loop {
                 in_flight_at_kill = sqlx::query(

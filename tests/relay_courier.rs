@@ -6,29 +6,14 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::courier::{WAIT, start};
+use common::courier::{WAIT, config, start};
 use common::upstream::{Opts, Received, Rule, TestUpstream};
 use jiff::Timestamp;
 use sendwell::clock::SystemClock;
-use sendwell::config::Config;
 use sendwell::relay::{self, Courier};
 use sendwell::shutdown::{self};
 use sendwell::store::{DeliveryState, NewDelivery, NewMessage, Store};
 use tokio::sync::Notify;
-
-/// Fast settings: retries after 100 ms, polls every 50 ms.
-fn config(upstream_url: String) -> Config {
-    common::install_crypto();
-    let mut c = Config::default();
-    c.server.hostname = "relay.test".into();
-    c.upstream.url = Some(upstream_url);
-    c.upstream.timeout = Duration::from_secs(2);
-    c.upstream.connections = 2;
-    c.relay.retry_schedule = vec![Duration::from_millis(100)];
-    c.relay.poll_interval = Duration::from_millis(50);
-    c.relay.lease = Duration::from_secs(30);
-    c
-}
 
 fn reports(got: &[Received]) -> Vec<&Received> {
     got.iter().filter(|m| m.mail_from.is_empty()).collect()

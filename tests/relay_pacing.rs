@@ -7,25 +7,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::courier::{WAIT, start};
+use common::courier::{WAIT, config, start};
 use common::db::Db;
 use common::upstream::{Opts, TestUpstream};
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use sendwell::config::Config;
 use sendwell::store::{DeliveryState, Store};
-
-fn config(url: String) -> Config {
-    common::install_crypto();
-    let mut c = Config::default();
-    c.server.hostname = "relay.test".into();
-    c.upstream.url = Some(url);
-    c.upstream.timeout = Duration::from_secs(2);
-    c.upstream.connections = 2;
-    c.relay.retry_schedule = vec![Duration::from_millis(100)];
-    c.relay.poll_interval = Duration::from_millis(50);
-    c
-}
 
 /// The next UTC midnight after now.
 fn next_midnight() -> Timestamp {

@@ -8,27 +8,13 @@ mod common;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::courier::{Rig, WAIT, start};
+use common::courier::{Rig, WAIT, config, start};
 use common::upstream::{Opts, Received, Rule, TestUpstream};
-use sendwell::config::Config;
 use sendwell::relay;
 use sendwell::store::{DeliveryState, MessageId};
 
 const GOOGLE_QUOTA: &str = "5.4.5 Daily user sending limit exceeded. For more information on Gmail\n5.4.5 sending limits go to\n5.4.5  https://support.google.com/a/answer/166852 - gsmtp";
 const M365_QUOTA: &str = "5.2.0 STOREDRV.Submission.Exception:SubmissionQuotaExceededException; Failed to process message due to a permanent exception with message [BeginDiagnosticData]Cannot submit message. 0.35250:0E000000, 1.36674:0A000000, 1.61250:00000000 [EndDiagnosticData]";
-
-fn config(upstream_url: String) -> Config {
-    common::install_crypto();
-    let mut c = Config::default();
-    c.server.hostname = "relay.test".into();
-    c.upstream.url = Some(upstream_url);
-    c.upstream.timeout = Duration::from_secs(2);
-    c.upstream.connections = 2;
-    c.relay.retry_schedule = vec![Duration::from_millis(100)];
-    c.relay.poll_interval = Duration::from_millis(50);
-    c.relay.lease = Duration::from_secs(30);
-    c
-}
 
 /// Waits until `cond` holds on the store, or fails with `what`.
 async fn until<F, Fut>(what: &str, mut cond: F)

@@ -19,19 +19,6 @@ use sendwell::store::{DeliveryState, MessageId};
 
 const USER: &str = "li@shop.example";
 
-fn config(upstream_url: String) -> Config {
-    common::install_crypto();
-    let mut c = Config::default();
-    c.server.hostname = "relay.test".into();
-    c.upstream.url = Some(upstream_url);
-    c.upstream.timeout = Duration::from_secs(2);
-    c.upstream.connections = 1;
-    c.relay.retry_schedule = vec![Duration::from_millis(100)];
-    c.relay.poll_interval = Duration::from_millis(50);
-    c.relay.lease = Duration::from_secs(30);
-    c
-}
-
 async fn delivered(rig: &Rig, id: MessageId, what: &str) {
     let s = rig.settled(id).await;
     assert!(
@@ -282,4 +269,11 @@ async fn a_socks5_proxy_carries_the_upstream_connection() {
     );
     rig.stop().await;
     let _ = proxy.kill().await;
+}
+
+/// The courier's quick test config, with one upstream connection.
+fn config(upstream_url: String) -> Config {
+    let mut c = common::courier::config(upstream_url);
+    c.upstream.connections = 1;
+    c
 }

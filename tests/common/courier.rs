@@ -18,6 +18,21 @@ use tokio::task::JoinHandle;
 /// How long a courier test waits for anything.
 pub const WAIT: Duration = Duration::from_secs(10);
 
+/// A courier config for quick tests, sending to `upstream_url`: retries
+/// after 100 ms, polls every 50 ms, two connections, a 30 s lease.
+pub fn config(upstream_url: String) -> Config {
+    super::install_crypto();
+    let mut c = Config::default();
+    c.server.hostname = "relay.test".into();
+    c.upstream.url = Some(upstream_url);
+    c.upstream.timeout = Duration::from_secs(2);
+    c.upstream.connections = 2;
+    c.relay.retry_schedule = vec![Duration::from_millis(100)];
+    c.relay.poll_interval = Duration::from_millis(50);
+    c.relay.lease = Duration::from_secs(30);
+    c
+}
+
 pub struct Rig {
     pub store: Store,
     /// Hands the running courier a new config and upstream (a reload).
