@@ -524,3 +524,26 @@ fn the_sample_team_config_loads() {
     assert!(c.users.iter().all(|u| u.allowed_from().is_some()));
     assert!(c.upstream.url.is_some());
 }
+
+/// Issue 15 §6: the two-node example in `deploy/` is a config sendwell
+/// accepts as it is, on the shared PostgreSQL queue, with the cluster's
+/// heartbeat, and the compose file mounts it where the image reads it.
+#[test]
+fn the_deploy_example_loads() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy");
+    let (c, _) = Config::load(Some(&root.join("node.toml"))).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        c.store_url().starts_with("postgres://"),
+        "{}",
+        c.store_url()
+    );
+    assert!(c.cluster.node_timeout > c.cluster.heartbeat);
+    let compose = std::fs::read_to_string(root.join("compose.yaml")).unwrap();
+    let dockerfile = std::fs::read_to_string(root.join("Dockerfile")).unwrap();
+    assert!(compose.contains("./node.toml:/etc/sendwell/sendwell.toml"));
+    assert!(dockerfile.contains("--config\", \"/etc/sendwell/sendwell.toml"));
+    assert!(
+        dockerfile.contains("FROM rust:1.95"),
+        "the image builds with the project's toolchain"
+    );
+}
