@@ -156,27 +156,52 @@ pub fn plan(
         })
         .unwrap_or(&cfg.business_hours);
 
-    let mut date = now.to_zoned(tz.clone()).date();
-    let mut first_closed: Option<Why> = None;
-    for _ in 0..MAX_SCAN_DAYS {
-        let closed = if let Some(name) = calendar.holiday(country, date) {
+    let closed = |date: Date| {
+        if let Some(name) = calendar.holiday(country, date) {
             Some(Why::Holiday(name.to_string()))
         } else if calendar.is_weekend(country, date) {
             Some(Why::Weekend)
         } else {
             None
-        };
-        match closed {
+        }
+    };
+    let windows = |date: Date| {
+        hours
+            .on(date.weekday())
+            .iter()
+            .filter_map(|w| Some((local(date, w.start, tz)?, local(date, w.end, tz)?)))
+            .collect::<Vec<_>>()
+    };
+    first_window(
+        now,
+        now.to_zoned(tz.clone()).date(),
+        closed,
+        windows,
+        cfg,
+        jitter_key,
+    )
+}
+
+/// The day scan both plans share: from `date` on, each day that is not
+/// `closed` offers its `windows` (in time order); the copy goes at the
+/// first window still ahead (with its jitter), or now when inside one.
+/// The reason is the first closed day passed, else "outside hours".
+fn first_window(
+    now: Timestamp,
+    mut date: Date,
+    closed: impl Fn(Date) -> Option<Why>,
+    windows: impl Fn(Date) -> Vec<(Timestamp, Timestamp)>,
+    cfg: &ScheduleConfig,
+    jitter_key: &str,
+) -> Slot {
+    let mut first_closed: Option<Why> = None;
+    for _ in 0..MAX_SCAN_DAYS {
+        match closed(date) {
             Some(why) => {
                 first_closed.get_or_insert(why);
             }
             None => {
-                for w in hours.on(date.weekday()) {
-                    let (Some(start), Some(end)) =
-                        (local(date, w.start, tz), local(date, w.end, tz))
-                    else {
-                        continue;
-                    };
+                for (start, end) in windows(date) {
                     if now < start {
                         let span = end.duration_since(start).as_secs();
                         let j = jitter_seconds(jitter_key, cfg.jitter, span);
@@ -240,54 +265,28 @@ fn plan_markets(
     jitter_key: &str,
 ) -> Slot {
     use jiff::civil::Weekday;
-    let mut date = now.to_zoned(TimeZone::UTC).date();
-    let mut first_closed: Option<Why> = None;
-    for _ in 0..MAX_SCAN_DAYS {
+    let closed = |date: Date| {
         let shared_holiday = placement
             .markets
             .iter()
             .map(|(cc, _)| calendar.holiday(Some(cc), date))
             .try_fold(None::<&str>, |first, h| h.map(|n| first.or(Some(n))))
             .flatten();
-        let closed = if matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
+        if matches!(date.weekday(), Weekday::Saturday | Weekday::Sunday) {
             Some(Why::Weekend)
         } else {
             shared_holiday.map(|n| Why::Holiday(n.to_string()))
-        };
-        match closed {
-            Some(why) => {
-                first_closed.get_or_insert(why);
-            }
-            None => {
-                for (start, end) in best_overlap(date, placement, calendar, cfg) {
-                    if now < start {
-                        let span = end.duration_since(start).as_secs();
-                        let jit = jitter_seconds(jitter_key, cfg.jitter, span);
-                        return Slot {
-                            at: start
-                                .checked_add(SignedDuration::from_secs(jit))
-                                .unwrap_or(start),
-                            why: first_closed.unwrap_or(Why::OutsideHours),
-                        };
-                    }
-                    if now < end {
-                        return Slot {
-                            at: now,
-                            why: Why::InWindow,
-                        };
-                    }
-                }
-            }
         }
-        match date.tomorrow() {
-            Ok(d) => date = d,
-            Err(_) => break,
-        }
-    }
-    Slot {
-        at: now,
-        why: Why::NoWindow,
-    }
+    };
+    let windows = |date: Date| best_overlap(date, placement, calendar, cfg);
+    first_window(
+        now,
+        now.to_zoned(TimeZone::UTC).date(),
+        closed,
+        windows,
+        cfg,
+        jitter_key,
+    )
 }
 
 /// The stretches of the UTC day `date` when the most markets are at work
