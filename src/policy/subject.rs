@@ -173,6 +173,11 @@ pub fn all_caps(ctx: &Ctx<'_>) -> Option<Finding> {
     ))
 }
 
+/// Most patterns in one SIMD prefilter: Teddy's verification grows with
+/// the patterns sharing its 8 buckets (measured on the judge benchmark:
+/// 25 patterns 4.4 µs, 40: 4.6, 64: 5.2, 77: 6.2 per 10 KB message).
+const PREFILTER_SIZE: usize = 40;
+
 /// A set of phrases found in one pass over a text (ASCII case-insensitive),
 /// as whole words: "free" is not found in "freezer".
 #[derive(Debug, Clone)]
@@ -188,8 +193,8 @@ pub struct PhraseSet {
     /// them occurs at all: the ASCII ones, and the others, which cannot
     /// occur in ASCII text and are not looked for there (`None` where the
     /// CPU or the number of patterns does not allow one).
-    any_ascii: Option<aho_corasick::packed::Searcher>,
-    any_other: Option<aho_corasick::packed::Searcher>,
+    any_ascii: Option<Vec<aho_corasick::packed::Searcher>>,
+    any_other: Option<Vec<aho_corasick::packed::Searcher>>,
 }
 
 impl PhraseSet {
@@ -218,16 +223,17 @@ impl PhraseSet {
             .ascii_case_insensitive(true)
             .build(&patterns)
             .ok();
-        // Up to 128 patterns per SIMD searcher (the packed builder's most)
-        // instead of Teddy's cautious 64: one scan of the text, not two.
+        // Teddy slows down as its buckets fill: several small searchers
+        // (each one quick scan) beat one big one.
         let packed = |ascii: bool| {
-            let mut b = aho_corasick::packed::Config::new()
-                .heuristic_pattern_limits(false)
-                .builder();
-            for p in patterns.iter().filter(|p| p.is_ascii() == ascii) {
-                b.add(p);
-            }
-            b.build()
+            let mine: Vec<&String> = patterns.iter().filter(|p| p.is_ascii() == ascii).collect();
+            let per = mine
+                .len()
+                .div_ceil(mine.len().div_ceil(PREFILTER_SIZE).max(1))
+                .max(1);
+            mine.chunks(per)
+                .map(|c| aho_corasick::packed::Searcher::new(c.iter()))
+                .collect::<Option<Vec<_>>>()
         };
         let (any_ascii, any_other) = (packed(true), packed(false));
         PhraseSet {
@@ -252,7 +258,10 @@ impl PhraseSet {
         // search.
         if let (Some(ascii), Some(other)) = (&self.any_ascii, &self.any_other) {
             let lower = text.to_ascii_lowercase();
-            if ascii.find(&lower).is_none() && (text.is_ascii() || other.find(&lower).is_none()) {
+            let none = |set: &Vec<aho_corasick::packed::Searcher>| {
+                set.iter().all(|s| s.find(&lower).is_none())
+            };
+            if none(ascii) && (text.is_ascii() || none(other)) {
                 return Vec::new();
             }
         }
