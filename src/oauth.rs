@@ -221,10 +221,7 @@ impl TokenSource {
             .await
             .map_err(|e| TokenError::Unavailable(describe(&e)))?;
         let status = resp.status();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| TokenError::Unavailable(describe(&e)))?;
+        let body = read_capped(resp).await?;
         if !status.is_success() {
             return Err(refusal(status.as_u16(), &body));
         }
@@ -251,6 +248,29 @@ impl TokenSource {
             renew_at: asked + lifetime - early,
         })
     }
+}
+
+/// Most bytes of a token endpoint's answer we read: a token answer is a
+/// few KB; a broken or hostile endpoint must not fill the memory.
+const MAX_ANSWER: usize = 64 * 1024;
+
+async fn read_capped(mut resp: reqwest::Response) -> Result<Vec<u8>, TokenError> {
+    let mut body = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| TokenError::Unavailable(describe(&e)))?
+    {
+        if body.len() + chunk.len() > MAX_ANSWER {
+            return Err(TokenError::Unavailable(format!(
+                "HTTP {}: the answer is longer than {} KB; not a token answer",
+                resp.status(),
+                MAX_ANSWER / 1024
+            )));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 #[derive(Deserialize)]
@@ -414,6 +434,72 @@ mod tests {
         assert!(matches!(
             refusal(429, br#"{"error":"temporarily_unavailable"}"#),
             TokenError::Unavailable(_)
+        ));
+    }
+
+    /// A loopback endpoint that answers every request with `status` and
+    /// `body`; its token URL.
+    async fn endpoint(status: &'static str, body: String) -> String {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/token", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = vec![0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let head = format!(
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = s.write_all(head.as_bytes()).await;
+                let _ = s.write_all(body.as_bytes()).await;
+            }
+        });
+        url
+    }
+
+    fn source(url: String) -> TokenSource {
+        TokenSource::new(
+            OAuthSettings {
+                token_url: url,
+                client_id: "app".into(),
+                client_secret: None,
+                refresh_token: "r1".into(),
+                scope: None,
+            },
+            Duration::from_secs(5),
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn answers_are_read_for_what_they_mean() {
+        let good = endpoint(
+            "200 OK",
+            r#"{"access_token":"t1","expires_in":3600,"token_type":"Bearer"}"#.into(),
+        )
+        .await;
+        let tokens = source(good);
+        assert_eq!(tokens.token().await.unwrap(), "t1");
+        let huge = endpoint("200 OK", "x".repeat(200 * 1024)).await;
+        match source(huge).token().await {
+            Err(TokenError::Unavailable(t)) => assert!(t.contains("longer than 64 KB"), "{t}"),
+            other => panic!("a huge answer is refused as unusable: {other:?}"),
+        }
+        let revoked = endpoint(
+            "400 Bad Request",
+            r#"{"error":"invalid_grant","error_description":"Token has been expired or revoked."}"#
+                .into(),
+        )
+        .await;
+        assert!(matches!(
+            source(revoked).token().await,
+            Err(TokenError::Refused(_))
+        ));
+        let no_token = endpoint("200 OK", r#"{"token_type":"Bearer"}"#.into()).await;
+        assert!(matches!(
+            source(no_token).token().await,
+            Err(TokenError::Unavailable(_))
         ));
     }
 
