@@ -637,3 +637,41 @@ fn check_recognises_an_outlook_msg_and_says_how_to_save_eml() {
         "{err}"
     );
 }
+
+/// Issue 10 §5, §6: `upstream status` says how each route logs in and
+/// through which proxy, and `config check` names a missing OAuth key.
+#[test]
+fn upstream_status_names_the_login_and_the_proxy() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("refresh"), "r1\n").unwrap();
+    let config = "[upstream]\nurl = \"smtp://127.0.0.1:2587\"\nusername = \"li@shop.example\"\n\
+         auth = \"xoauth2\"\noauth_token_url = \"http://127.0.0.1:9/token\"\n\
+         oauth_client_id = \"app\"\noauth_refresh_token_file = \"refresh\"\n\
+         proxy = \"socks5://127.0.0.1:7890\"\n";
+    std::fs::write(dir.path().join("sendwell.toml"), config).unwrap();
+    let out = sendwell(dir.path(), &["upstream", "status"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(
+        shown.contains("XOAUTH2 as li@shop.example")
+            && shown.contains("via socks5://127.0.0.1:7890"),
+        "{shown}"
+    );
+    let out = sendwell(dir.path(), &["config", "check", "sendwell.toml"], None);
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+
+    let broken = config.replace("oauth_client_id = \"app\"\n", "");
+    std::fs::write(dir.path().join("sendwell.toml"), broken).unwrap();
+    let out = sendwell(dir.path(), &["config", "check", "sendwell.toml"], None);
+    assert!(!out.status.success());
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("upstream.oauth_client_id") && said.contains("xoauth2"),
+        "{said}"
+    );
+}

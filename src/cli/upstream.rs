@@ -61,7 +61,17 @@ async fn status(config: &Config, store: &Store, format: Format) -> Result<ExitCo
     let mut rows = Vec::new();
     for name in config.route_names() {
         let route = config.route(name).unwrap_or(&config.upstream);
-        let target = route.url.as_deref().unwrap_or("outbox");
+        let mut target = route.url.as_deref().unwrap_or("outbox").to_string();
+        let login = route.username.as_deref().map(|u| match route.auth {
+            crate::config::UpstreamAuth::Xoauth2 => format!("XOAUTH2 as {u}"),
+            crate::config::UpstreamAuth::Password => format!("password as {u}"),
+        });
+        if let Some(l) = &login {
+            target.push_str(&format!(", {l}"));
+        }
+        if let Some(p) = &route.proxy {
+            target.push_str(&format!(", via {p}"));
+        }
         let pause = pauses.iter().find(|p| p.route == name);
         let waiting = waiting
             .iter()
@@ -70,7 +80,9 @@ async fn status(config: &Config, store: &Store, format: Format) -> Result<ExitCo
         match format {
             Format::Json => rows.push(json!({
                 "route": name,
-                "upstream": target,
+                "upstream": route.url.as_deref().unwrap_or("outbox"),
+                "login": login,
+                "proxy": route.proxy,
                 "users": route.users,
                 "from": route.from,
                 "state": if pause.is_some() { "paused" } else { "sending" },
