@@ -474,8 +474,8 @@ pub struct UpstreamConfig {
     pub oauth_refresh_token_file: Option<PathBuf>,
     /// XOAUTH2: the scopes asked for on refresh (presets fill it).
     pub oauth_scope: Option<String>,
-    /// Reach the upstream through a proxy: `socks5://host:port` (the proxy
-    /// resolves the host name) or `http://host:port` (HTTP CONNECT).
+    /// Reach the upstream through a proxy: `socks5://host:port` or
+    /// `http://host:port` (HTTP CONNECT); the proxy resolves the host name.
     pub proxy: Option<String>,
     /// The proxy's user name, when it wants one.
     pub proxy_username: Option<String>,

@@ -277,3 +277,93 @@ fn config(upstream_url: String) -> Config {
     c.upstream.connections = 1;
     c
 }
+
+/// An HTTP proxy that allows CONNECT (Debian's tinyproxy, with a login and
+/// its outgoing address 127.0.0.3) carries the upstream connection too: the
+/// SMTP greeting that follows the proxy's answer at once is not lost.
+#[tokio::test]
+async fn an_http_connect_proxy_carries_the_upstream_connection() {
+    if !common::external("tinyproxy") {
+        return;
+    }
+    let up = TestUpstream::start(Opts::default()).await;
+    let port = TestUpstream::free_port().await;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("tinyproxy.conf");
+    // As root, tinyproxy drops to an unprivileged user.
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false);
+    let user = if root {
+        "User nobody\nGroup nogroup\n"
+    } else {
+        ""
+    };
+    std::fs::write(
+        &conf,
+        format!(
+            "Port {port}\nListen 127.0.0.1\nBind 127.0.0.3\nTimeout 30\nMaxClients 8\n\
+             LogLevel Critical\nBasicAuth seller proxy-pass\n{user}"
+        ),
+    )
+    .unwrap();
+    let mut proxy = tokio::process::Command::new("tinyproxy")
+        .arg("-d")
+        .arg("-c")
+        .arg(&conf)
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start tinyproxy");
+    let begun = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(begun.elapsed() < WAIT, "tinyproxy did not listen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pass = dir.path().join("proxy-pass");
+    std::fs::write(&pass, "wrong\n").unwrap();
+    let mut c = config(up.url());
+    c.upstream.proxy = Some(format!("http://127.0.0.1:{port}"));
+    c.upstream.proxy_username = Some("seller".into());
+    c.upstream.proxy_password_file = Some(pass.clone());
+    let rig = start(c.clone()).await;
+    let id = rig
+        .enqueue(USER, &["anna@example.org"], "via-http-proxy")
+        .await;
+    let begun = Instant::now();
+    loop {
+        let m = rig.store.message(id).await.unwrap().unwrap();
+        let d = &m.deliveries[0];
+        if d.attempts > 0 {
+            assert_ne!(d.state, DeliveryState::Bounced);
+            let reply = d.last_reply.clone().unwrap_or_default();
+            assert!(
+                reply.contains("proxy_username"),
+                "says what to set: {reply}"
+            );
+            break;
+        }
+        assert!(begun.elapsed() < WAIT, "never tried");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    std::fs::write(&pass, "proxy-pass\n").unwrap();
+    let upstreams = relay::build_upstreams(&c).expect("upstream");
+    rig.reconfigure.apply(Arc::new(c), upstreams);
+    delivered(
+        &rig,
+        id,
+        "through the HTTP proxy once its password is right",
+    )
+    .await;
+    let got = up.messages();
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].peer.ip().to_string(), "127.0.0.3");
+    rig.stop().await;
+    let _ = proxy.kill().await;
+}

@@ -176,7 +176,7 @@ pub struct SmtpUpstream {
     implicit_tls: bool,
     require_tls: bool,
     auth: Login,
-    /// `proxy`: the connection goes through this SOCKS5 proxy.
+    /// `proxy`: the connection goes through this proxy (SOCKS5 or CONNECT).
     proxy: Option<Proxy>,
     helo: String,
     timeout: Duration,
