@@ -722,6 +722,40 @@ async fn the_sender_reads_the_held_page_in_the_notices_language() {
     running.stop().await;
 }
 
+/// The judge wrote its report in the notices' language (English here); a
+/// reviewer reading the page in Chinese reads the rule's explanation and
+/// fix in Chinese, and one reading it in English in English.
+#[tokio::test]
+async fn a_reviewer_reads_the_report_in_the_pages_language() {
+    let up = TestUpstream::start(Opts::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let running = server::start(config(dir.path(), &up)).await.unwrap();
+    let addr = running.admin_addr.unwrap();
+    let id = held_id(
+        &send(
+            running.smtp_addrs[0],
+            "lin@seller.example",
+            CUSTOMER,
+            &held_body(CUSTOMER, "lang"),
+        )
+        .await,
+    );
+    let zh = get(
+        addr,
+        &format!("/held/{id}"),
+        &[("Accept-Language", "zh-CN")],
+    )
+    .await;
+    assert!(
+        zh.body.contains("邮件里有没有填写的模板字段") && !zh.body.contains("were never filled in"),
+        "{}",
+        zh.body
+    );
+    let en = get(addr, &format!("/held/{id}"), &[("Accept-Language", "en")]).await;
+    assert!(en.body.contains("were never filled in"), "{}", en.body);
+    running.stop().await;
+}
+
 /// Issue 10: a paused route shows on the overview, with the provider's
 /// reply and how to resume it.
 #[tokio::test]

@@ -828,13 +828,14 @@ fn report_html(w: &Words, report: &Value) -> String {
     }
     let hit = |h: &Value| {
         let score = h["score"].as_f64().unwrap_or(0.0);
+        let (explanation, fix) = crate::policy::report::hit_texts(h, w.lang());
         format!(
             "<div class=\"hit\"><span class=\"id\">{}</span><span class=\"w\">+{}</span><p>{}</p><p class=\"fix\"><b>{}</b> {}</p></div>",
             esc(h["id"].as_str().unwrap_or("?")),
             score,
-            esc(h["explanation"].as_str().unwrap_or("")),
+            esc(explanation),
             w.fix,
-            esc(h["fix"].as_str().unwrap_or(""))
+            esc(fix)
         )
     };
     let mut out = format!(

@@ -14,12 +14,46 @@ struct JsonHit<'a> {
     score: f64,
     explanation: &'a str,
     fix: &'a str,
+    /// Explanation and fix in every language, so a page or notice shown in
+    /// the other one (the review page follows the reader's language) says
+    /// it in theirs.
+    texts: JsonTexts<'a>,
     /// `hold` or `reject` when the rule forces it whatever the score.
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'static str>,
     /// Advice only: never counted.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     advice: bool,
+}
+
+#[derive(Serialize)]
+struct JsonText<'a> {
+    explanation: &'a str,
+    fix: &'a str,
+}
+
+#[derive(Serialize)]
+struct JsonTexts<'a> {
+    en: JsonText<'a>,
+    #[serde(rename = "zh-CN")]
+    zh_cn: JsonText<'a>,
+}
+
+/// A stored hit's explanation and fix in `lang` (reports stored before
+/// they carried `texts` have only the language they were judged in).
+pub fn hit_texts(h: &Value, lang: Language) -> (&str, &str) {
+    let code = match lang {
+        Language::En => "en",
+        Language::ZhCn => "zh-CN",
+    };
+    let t = &h["texts"][code];
+    match (t["explanation"].as_str(), t["fix"].as_str()) {
+        (Some(e), Some(f)) => (e, f),
+        _ => (
+            h["explanation"].as_str().unwrap_or_default(),
+            h["fix"].as_str().unwrap_or_default(),
+        ),
+    }
 }
 
 #[derive(Serialize)]
@@ -55,6 +89,16 @@ fn json_hits(hits: &[Hit], lang: Language) -> Vec<JsonHit<'_>> {
             score: round(h.score),
             explanation: h.explanation.get(lang),
             fix: h.fix.get(lang),
+            texts: JsonTexts {
+                en: JsonText {
+                    explanation: h.explanation.get(Language::En),
+                    fix: h.fix.get(Language::En),
+                },
+                zh_cn: JsonText {
+                    explanation: h.explanation.get(Language::ZhCn),
+                    fix: h.fix.get(Language::ZhCn),
+                },
+            },
             action: h.action.map(Decision::as_str),
             advice: h.advice,
         })
@@ -148,16 +192,10 @@ fn push_hit(out: &mut String, h: &Value, lang: Language, st: &Style, indent: &st
     let id = st.paint("1", h["id"].as_str().unwrap_or_default());
     let score = fmt_score(h["score"].as_f64().unwrap_or_default());
     out.push_str(&format!("{indent}{id}  +{score}{tag}\n"));
-    out.push_str(&format!(
-        "{indent}  {}\n",
-        h["explanation"].as_str().unwrap_or_default()
-    ));
+    let (explanation, fix) = hit_texts(h, lang);
+    out.push_str(&format!("{indent}  {explanation}\n"));
     let fix_label = if zh { "修改建议" } else { "Fix" };
-    out.push_str(&format!(
-        "{indent}  {}: {}\n",
-        st.paint("36", fix_label),
-        h["fix"].as_str().unwrap_or_default()
-    ));
+    out.push_str(&format!("{indent}  {}: {fix}\n", st.paint("36", fix_label)));
 }
 
 /// Only the hits of a report in its JSON shape, each with its fix: the
@@ -300,7 +338,7 @@ mod tests {
         let hit = &j["hits"][0];
         let mut hk: Vec<&String> = hit.as_object().unwrap().keys().collect();
         hk.sort();
-        assert_eq!(hk, ["explanation", "fix", "id", "score"]);
+        assert_eq!(hk, ["explanation", "fix", "id", "score", "texts"]);
         let r = &j["recipients"][0];
         let mut rk: Vec<&String> = r.as_object().unwrap().keys().collect();
         rk.sort();
@@ -320,13 +358,13 @@ mod tests {
             r["deliver_at"].is_null() && r["timezone"].is_null() && r["timezone_source"].is_null()
         );
         let zh = to_json(&verdict(), Language::ZhCn);
-        assert!(
-            zh["hits"][0]["explanation"]
-                .as_str()
-                .unwrap()
-                .chars()
-                .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
-        );
+        let chinese = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+        assert!(chinese(zh["hits"][0]["explanation"].as_str().unwrap()));
+        // Judged in English, read in Chinese (the page follows its reader).
+        let (e, f) = hit_texts(&j["hits"][0], Language::ZhCn);
+        assert!(chinese(e) && chinese(f), "{e} / {f}");
+        let (e, _) = hit_texts(&zh["hits"][0], Language::En);
+        assert!(!chinese(e), "{e}");
     }
 
     #[test]
