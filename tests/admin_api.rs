@@ -747,7 +747,7 @@ async fn a_reviewer_reads_the_report_in_the_pages_language() {
     )
     .await;
     assert!(
-        zh.body.contains("邮件里有没有填写的模板字段") && !zh.body.contains("were never filled in"),
+        zh.body.contains("邮件里有未填写的模板字段") && !zh.body.contains("were never filled in"),
         "{}",
         zh.body
     );

@@ -530,7 +530,7 @@ pub fn template_placeholder(ctx: &Ctx<'_>) -> Option<Finding> {
                 "Your message contains template fields that were never filled in: {list}. The customer would see at once that this is a mass mailing, and trust is gone."
             ),
             format!(
-                "邮件里有没有填写的模板字段：{list}。客户一眼就会看出这是群发邮件，信任就没了。"
+                "邮件里有未填写的模板字段：{list}。客户一眼就会看出这是群发邮件，信任就没了。"
             ),
         ),
         Text::new(
