@@ -529,9 +529,7 @@ pub fn template_placeholder(ctx: &Ctx<'_>) -> Option<Finding> {
             format!(
                 "Your message contains template fields that were never filled in: {list}. The customer would see at once that this is a mass mailing, and trust is gone."
             ),
-            format!(
-                "邮件里有未填写的模板字段：{list}。客户一眼就会看出这是群发邮件，信任就没了。"
-            ),
+            format!("邮件里有未填写的模板字段：{list}。客户一眼就会看出这是群发邮件，信任就没了。"),
         ),
         Text::new(
             "Replace every field with the real value (the customer's name, the order number), or check your mail-merge settings, then send again.",

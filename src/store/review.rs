@@ -131,8 +131,12 @@ impl Store {
         }
         let outcomes = self
             .per_day(
-                "SELECT (updated_at + $2) / 86400000 AS day, state AS key, COUNT(*) AS n FROM deliveries \
-                 WHERE updated_at >= $1 AND state IN ('delivered', 'bounced', 'rejected') GROUP BY 1, 2",
+                // The sellers' mail only, as the arrivals and the overview's
+                // cards: sendwell's own notices and reports are counted apart.
+                "SELECT (d.updated_at + $2) / 86400000 AS day, d.state AS key, COUNT(*) AS n \
+                 FROM deliveries d JOIN messages m ON m.id = d.message_id \
+                 WHERE d.updated_at >= $1 AND d.state IN ('delivered', 'bounced', 'rejected') \
+                 AND m.mail_from <> '' GROUP BY 1, 2",
                 since,
                 offset,
             )
