@@ -455,6 +455,37 @@ async fn out_of_office_and_late_bounces() {
         .await
         .unwrap();
     assert!(r.contains("away until"), "{r}");
+    // `sendwell check` on a draft to him says the same, from the same store.
+    let data = tmp.path().join("data");
+    let conf = tmp.path().join("check.toml");
+    std::fs::write(
+        &conf,
+        format!(
+            "data_dir = \"{}\"\n[dns]\nchecks = false\n[caps]\nenabled = false\n",
+            data.display()
+        ),
+    )
+    .unwrap();
+    let draft = tmp.path().join("draft.eml");
+    std::fs::write(
+        &draft,
+        "From: Lin <lin@seller.example>\r\nTo: hans@firma.de\r\nSubject: Third offer\r\n\r\n\
+         Dear Hans,\r\n\r\nplease find our offer for the LED panels below.\r\n\r\nKind regards,\r\nLin\r\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sendwell"))
+        .arg("--config")
+        .arg(&conf)
+        .args(["check", "--at", "2026-12-05T12:00:00Z"])
+        .arg(&draft)
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("away until"),
+        "check says what the server says: {said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     // A delivery report for gone@, in the mailbox later.
     let dsn = "From: Mail Delivery System <MAILER-DAEMON@mx.shop.example>\n\
