@@ -138,7 +138,9 @@ pub(crate) fn unknown_rule_message(id: &str) -> String {
     let hint = closest
         .map(|(_, r)| format!(" (did you mean {r}?)"))
         .unwrap_or_default();
-    format!("unknown rule '{id}'{hint}; rule IDs are listed in RULES.md")
+    format!(
+        "unknown rule '{id}'{hint}; the README lists every rule ID under \"Rule codes\", and `sendwell explain ID` tells what one checks"
+    )
 }
 
 /// Levenshtein distance, for "did you mean".
