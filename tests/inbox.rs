@@ -99,6 +99,18 @@ async fn deliver_at(running: &Running, rcpt: &str) -> Timestamp {
         .unwrap_or_else(|| panic!("no copy to {rcpt}"))
 }
 
+/// A delivery report (RFC 3464) for gone@shop.example: no such user.
+const GONE_DSN: &str = "From: Mail Delivery System <MAILER-DAEMON@mx.shop.example>\n\
+    To: lin@seller.example\nSubject: Undelivered Mail Returned to Sender\n\
+    Date: Sat, 05 Dec 2026 13:05:00 +0000\nMIME-Version: 1.0\n\
+    Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n\
+    --b1\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n\
+    --b1\nContent-Type: message/delivery-status\n\n\
+    Reporting-MTA: dns; mx.shop.example\n\n\
+    Final-Recipient: rfc822; gone@shop.example\nAction: failed\nStatus: 5.1.1\n\
+    Diagnostic-Code: smtp; 550 5.1.1 <gone@shop.example>: Recipient address rejected: User unknown\n\n\
+    --b1--\n";
+
 fn reply_from(from: &str, to: &str, subject: &str, date: &str, body: &str) -> String {
     format!(
         "From: Buyer <{from}>\nTo: {to}\nSubject: {subject}\nDate: {date}\n\
@@ -488,17 +500,7 @@ async fn out_of_office_and_late_bounces() {
     );
 
     // A delivery report for gone@, in the mailbox later.
-    let dsn = "From: Mail Delivery System <MAILER-DAEMON@mx.shop.example>\n\
-               To: lin@seller.example\nSubject: Undelivered Mail Returned to Sender\n\
-               Date: Sat, 05 Dec 2026 13:05:00 +0000\nMIME-Version: 1.0\n\
-               Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n\
-               --b1\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n\
-               --b1\nContent-Type: message/delivery-status\n\n\
-               Reporting-MTA: dns; mx.shop.example\n\n\
-               Final-Recipient: rfc822; gone@shop.example\nAction: failed\nStatus: 5.1.1\n\
-               Diagnostic-Code: smtp; 550 5.1.1 <gone@shop.example>: Recipient address rejected: User unknown\n\n\
-               --b1--\n";
-    dovecot.append("INBOX", None, dsn).await;
+    dovecot.append("INBOX", None, GONE_DSN).await;
     until("gone@ suppressed", || async {
         api(&running, "/api/contacts/gone@shop.example").await["suppressed"].is_object()
     })
@@ -644,17 +646,7 @@ async fn an_oauth_mailbox_is_read_with_xoauth2() {
     );
     c.inbox = vec![toml::from_str(&entry).unwrap()];
     let running = server::start(c).await.unwrap();
-    let dsn = "From: Mail Delivery System <MAILER-DAEMON@mx.shop.example>\n\
-               To: lin@seller.example\nSubject: Undelivered Mail Returned to Sender\n\
-               Date: Sat, 05 Dec 2026 13:05:00 +0000\nMIME-Version: 1.0\n\
-               Content-Type: multipart/report; report-type=delivery-status; boundary=\"b1\"\n\n\
-               --b1\nContent-Type: text/plain\n\nYour message could not be delivered.\n\n\
-               --b1\nContent-Type: message/delivery-status\n\n\
-               Reporting-MTA: dns; mx.shop.example\n\n\
-               Final-Recipient: rfc822; gone@shop.example\nAction: failed\nStatus: 5.1.1\n\
-               Diagnostic-Code: smtp; 550 5.1.1 <gone@shop.example>: User unknown\n\n\
-               --b1--\n";
-    dovecot.append("INBOX", None, dsn).await;
+    dovecot.append("INBOX", None, GONE_DSN).await;
     until("the bounce read through an XOAUTH2 login", || async {
         api(&running, "/api/contacts/gone@shop.example").await["suppressed"].is_object()
     })

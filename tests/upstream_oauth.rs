@@ -31,6 +31,81 @@ async fn delivered(rig: &Rig, id: MessageId, what: &str) {
 /// used; one the upstream refuses (revoked) is replaced at once; a refused
 /// refresh token pauses the route (nothing bounced) until a new one is put
 /// in place and the config reloaded.
+/// Waits for the route to pause; its pause.
+async fn paused(rig: &Rig) -> sendwell::store::RoutePause {
+    let start = Instant::now();
+    loop {
+        if let Some(p) = rig.store.route_pauses().await.unwrap().pop() {
+            return p;
+        }
+        assert!(start.elapsed() < WAIT, "the route never paused");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Starts a proxy program that will listen on 127.0.0.1:`port`; returns
+/// once it does.
+async fn start_proxy(mut cmd: tokio::process::Command, port: u16) -> tokio::process::Child {
+    let child = cmd
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start the proxy");
+    let begun = Instant::now();
+    while tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .is_err()
+    {
+        assert!(begun.elapsed() < WAIT, "the proxy did not listen");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    child
+}
+
+/// A message through the proxy at `proxy_url` (login `seller` /
+/// `proxy-pass`): with a wrong password the copy waits, nothing reaches the
+/// upstream, and the last reply contains `wrong_says`; after a reload with
+/// the right one it is delivered, from the proxy's outgoing address `peer`.
+async fn through_proxy(up: &TestUpstream, proxy_url: String, wrong_says: &str, peer: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let pass = dir.path().join("proxy-pass");
+    std::fs::write(&pass, "wrong\n").unwrap();
+    let mut c = config(up.url());
+    c.upstream.proxy = Some(proxy_url);
+    c.upstream.proxy_username = Some("seller".into());
+    c.upstream.proxy_password_file = Some(pass.clone());
+    let rig = start(c.clone()).await;
+    let id = rig.enqueue(USER, &["anna@example.org"], "via-proxy").await;
+    let begun = Instant::now();
+    loop {
+        let m = rig.store.message(id).await.unwrap().unwrap();
+        let d = &m.deliveries[0];
+        if d.attempts > 0 {
+            assert_ne!(d.state, DeliveryState::Bounced);
+            let reply = d.last_reply.clone().unwrap_or_default();
+            assert!(reply.contains(wrong_says), "names {wrong_says}: {reply}");
+            break;
+        }
+        assert!(begun.elapsed() < WAIT, "never tried");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(up.messages().is_empty(), "nothing reached the upstream");
+
+    std::fs::write(&pass, "proxy-pass\n").unwrap();
+    let upstreams = relay::build_upstreams(&c).expect("upstream");
+    rig.reconfigure.apply(Arc::new(c), upstreams);
+    delivered(&rig, id, "through the proxy once its password is right").await;
+    let got = up.messages();
+    assert_eq!(got.len(), 1);
+    assert_eq!(
+        got[0].peer.ip().to_string(),
+        peer,
+        "the connection came from the proxy's outgoing address"
+    );
+    rig.stop().await;
+}
+
 #[tokio::test]
 async fn xoauth2_fetches_renews_and_a_revoked_refresh_token_pauses_the_route() {
     let issuer = Issuer::new("refresh-1", Duration::from_secs(2));
@@ -92,14 +167,7 @@ async fn xoauth2_fetches_renews_and_a_revoked_refresh_token_pauses_the_route() {
         rig.enqueue(USER, &["dora@example.org"], "fourth").await,
         rig.enqueue(USER, &["emil@example.org"], "fifth").await,
     ];
-    let start = Instant::now();
-    let pause = loop {
-        if let Some(p) = rig.store.route_pauses().await.unwrap().pop() {
-            break p;
-        }
-        assert!(start.elapsed() < WAIT, "the route never paused");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let pause = paused(&rig).await;
     assert_eq!(pause.kind, "login", "{pause:?}");
     assert!(
         pause.reply.contains("invalid_grant") && pause.reply.contains("sign in again"),
@@ -190,14 +258,7 @@ async fn a_wrong_client_secret_pauses_the_route_with_the_endpoints_words() {
     c.upstream.oauth_refresh_token_file = Some(refresh);
     let rig = start(c).await;
     let id = rig.enqueue(USER, &["anna@example.org"], "first").await;
-    let start = Instant::now();
-    let pause = loop {
-        if let Some(p) = rig.store.route_pauses().await.unwrap().pop() {
-            break p;
-        }
-        assert!(start.elapsed() < WAIT, "the route never paused");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
+    let pause = paused(&rig).await;
     assert_eq!(pause.kind, "login");
     assert!(pause.reply.contains("AADSTS7000215"), "{}", pause.reply);
     assert_eq!(up.auth_attempts(), 0, "no login without a token");
@@ -215,59 +276,17 @@ async fn a_socks5_proxy_carries_the_upstream_connection() {
     }
     let up = TestUpstream::start(Opts::default()).await;
     let port = TestUpstream::free_port().await;
-    let mut proxy = tokio::process::Command::new("microsocks")
-        .args(["-i", "127.0.0.1", "-p", &port.to_string()])
-        .args(["-b", "127.0.0.2", "-u", "seller", "-P", "proxy-pass"])
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start microsocks");
-    let begun = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(begun.elapsed() < WAIT, "microsocks did not listen");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let pass = dir.path().join("proxy-pass");
-    std::fs::write(&pass, "wrong\n").unwrap();
-    let mut c = config(up.url());
-    c.upstream.proxy = Some(format!("socks5://127.0.0.1:{port}"));
-    c.upstream.proxy_username = Some("seller".into());
-    c.upstream.proxy_password_file = Some(pass.clone());
-    let rig = start(c.clone()).await;
-
-    let id = rig.enqueue(USER, &["anna@example.org"], "via-proxy").await;
-    let begun = Instant::now();
-    loop {
-        let m = rig.store.message(id).await.unwrap().unwrap();
-        let d = &m.deliveries[0];
-        if d.attempts > 0 {
-            assert_ne!(d.state, DeliveryState::Bounced);
-            let reply = d.last_reply.clone().unwrap_or_default();
-            assert!(reply.contains("proxy"), "names the proxy: {reply}");
-            break;
-        }
-        assert!(begun.elapsed() < WAIT, "never tried");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(up.messages().is_empty(), "nothing reached the upstream");
-
-    std::fs::write(&pass, "proxy-pass\n").unwrap();
-    let upstreams = relay::build_upstreams(&c).expect("upstream");
-    rig.reconfigure.apply(Arc::new(c), upstreams);
-    delivered(&rig, id, "through the proxy once its password is right").await;
-    let got = up.messages();
-    assert_eq!(got.len(), 1);
-    assert_eq!(
-        got[0].peer.ip().to_string(),
+    let mut cmd = tokio::process::Command::new("microsocks");
+    cmd.args(["-i", "127.0.0.1", "-p", &port.to_string()])
+        .args(["-b", "127.0.0.2", "-u", "seller", "-P", "proxy-pass"]);
+    let mut proxy = start_proxy(cmd, port).await;
+    through_proxy(
+        &up,
+        format!("socks5://127.0.0.1:{port}"),
+        "proxy",
         "127.0.0.2",
-        "the connection came from the proxy's outgoing address"
-    );
-    rig.stop().await;
+    )
+    .await;
     let _ = proxy.kill().await;
 }
 
@@ -309,61 +328,16 @@ async fn an_http_connect_proxy_carries_the_upstream_connection() {
         ),
     )
     .unwrap();
-    let mut proxy = tokio::process::Command::new("tinyproxy")
-        .arg("-d")
-        .arg("-c")
-        .arg(&conf)
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .expect("start tinyproxy");
-    let begun = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(begun.elapsed() < WAIT, "tinyproxy did not listen");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    let pass = dir.path().join("proxy-pass");
-    std::fs::write(&pass, "wrong\n").unwrap();
-    let mut c = config(up.url());
-    c.upstream.proxy = Some(format!("http://127.0.0.1:{port}"));
-    c.upstream.proxy_username = Some("seller".into());
-    c.upstream.proxy_password_file = Some(pass.clone());
-    let rig = start(c.clone()).await;
-    let id = rig
-        .enqueue(USER, &["anna@example.org"], "via-http-proxy")
-        .await;
-    let begun = Instant::now();
-    loop {
-        let m = rig.store.message(id).await.unwrap().unwrap();
-        let d = &m.deliveries[0];
-        if d.attempts > 0 {
-            assert_ne!(d.state, DeliveryState::Bounced);
-            let reply = d.last_reply.clone().unwrap_or_default();
-            assert!(
-                reply.contains("proxy_username"),
-                "says what to set: {reply}"
-            );
-            break;
-        }
-        assert!(begun.elapsed() < WAIT, "never tried");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    std::fs::write(&pass, "proxy-pass\n").unwrap();
-    let upstreams = relay::build_upstreams(&c).expect("upstream");
-    rig.reconfigure.apply(Arc::new(c), upstreams);
-    delivered(
-        &rig,
-        id,
-        "through the HTTP proxy once its password is right",
+    let mut cmd = tokio::process::Command::new("tinyproxy");
+    cmd.arg("-d").arg("-c").arg(&conf);
+    let mut proxy = start_proxy(cmd, port).await;
+    // A 401/407 answer says which keys to set.
+    through_proxy(
+        &up,
+        format!("http://127.0.0.1:{port}"),
+        "proxy_username",
+        "127.0.0.3",
     )
     .await;
-    let got = up.messages();
-    assert_eq!(got.len(), 1);
-    assert_eq!(got[0].peer.ip().to_string(), "127.0.0.3");
-    rig.stop().await;
     let _ = proxy.kill().await;
 }
