@@ -1283,6 +1283,39 @@ impl Config {
     }
 }
 
+/// A secret named by a key pair of the config: the value of the environment
+/// variable `env` (as it is), or the first line of `file` (without its line
+/// end). Upstream and proxy passwords, mailbox passwords, OAuth client
+/// secrets and refresh tokens. The error starts with the key to look at,
+/// `{key}_env` or `{key}_file`.
+pub fn read_secret(key: &str, env: Option<&str>, file: Option<&Path>) -> Result<String, String> {
+    if let Some(name) = env {
+        return match std::env::var(name) {
+            Ok(v) if !v.is_empty() => Ok(v),
+            _ => Err(format!(
+                "{key}_env: the environment variable {name} is not set (or empty, or not UTF-8)"
+            )),
+        };
+    }
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            format!(
+                "{key}_file: cannot read {}: {}",
+                path.display(),
+                crate::display::io_cause(&e)
+            )
+        })?;
+        let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
+        if first.is_empty() {
+            return Err(format!("{key}_file: {} is empty", path.display()));
+        }
+        return Ok(first.to_string());
+    }
+    Err(format!(
+        "{key}_env: not set; name the environment variable that holds it, or set {key}_file"
+    ))
+}
+
 /// `text` read again with each `provider` preset filling the keys of its
 /// table that are left out.
 fn with_presets(text: &str) -> Result<Config, String> {
@@ -1611,6 +1644,22 @@ mod tests {
             missing.is_empty(),
             "config/sendwell.toml does not document: {missing:?}"
         );
+    }
+
+    #[test]
+    fn a_secret_file_gives_its_first_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("pw");
+        std::fs::write(&p, "s3cret\r\nignored\n").unwrap();
+        assert_eq!(read_secret("password", None, Some(&p)).unwrap(), "s3cret");
+        std::fs::write(&p, "\n").unwrap();
+        let err = read_secret("password", None, Some(&p)).unwrap_err();
+        assert!(
+            err.starts_with("password_file: ") && err.ends_with("is empty"),
+            "{err}"
+        );
+        let err = read_secret("password", Some("SENDWELL_TEST_UNSET_SECRET"), None).unwrap_err();
+        assert!(err.starts_with("password_env: "), "{err}");
     }
 
     #[test]

@@ -12,7 +12,7 @@
 //! endpoint unreachable, a 5xx, garbage) is [`TokenError::Unavailable`],
 //! tried again like any temporary failure.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -82,7 +82,7 @@ impl OAuthKeys<'_> {
         }
         let client_secret = if self.client_secret_env.is_some() || self.client_secret_file.is_some()
         {
-            Some(read_secret(
+            Some(crate::config::read_secret(
                 "oauth_client_secret",
                 self.client_secret_env,
                 self.client_secret_file,
@@ -94,7 +94,7 @@ impl OAuthKeys<'_> {
             token_url: self.token_url.unwrap_or_default().to_string(),
             client_id: self.client_id.unwrap_or_default().to_string(),
             client_secret,
-            refresh_token: read_secret(
+            refresh_token: crate::config::read_secret(
                 "oauth_refresh_token",
                 self.refresh_token_env,
                 self.refresh_token_file,
@@ -363,34 +363,6 @@ fn check_url(url: &str) -> Result<(), String> {
         }
         other => Err(format!("'{url}': scheme {other}:// is not https://")),
     }
-}
-
-/// A secret from the environment variable `env` or the first line of
-/// `file`; `key` names the config key pair in errors (`oauth_refresh_token`).
-pub fn read_secret(key: &str, env: Option<&str>, file: Option<&Path>) -> Result<String, String> {
-    if let Some(name) = env {
-        // Only line ends are cut: a password may end in a space.
-        return match std::env::var(name) {
-            Ok(v) if !v.trim().is_empty() => Ok(v.trim_end_matches(['\r', '\n']).to_string()),
-            _ => Err(format!(
-                "{key}_env: the environment variable {name} is not set (or empty, or not UTF-8)"
-            )),
-        };
-    }
-    if let Some(path) = file {
-        return first_line(path).map_err(|e| format!("{key}_file: {e}"));
-    }
-    Err(format!("set {key}_env or {key}_file"))
-}
-
-fn first_line(path: &Path) -> Result<String, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", PathBuf::from(path).display()))?;
-    let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
-    if first.trim().is_empty() {
-        return Err(format!("{} is empty", path.display()));
-    }
-    Ok(first.to_string())
 }
 
 /// The XOAUTH2 initial response (Google's and Microsoft's SASL XOAUTH2),

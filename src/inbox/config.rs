@@ -163,7 +163,7 @@ impl InboxConfig {
 
     /// The password, from the environment or the file.
     pub fn password(&self, i: usize) -> Result<String, String> {
-        crate::oauth::read_secret(
+        crate::config::read_secret(
             &format!("inbox[{i}].password"),
             self.password_env.as_deref(),
             self.password_file.as_deref(),

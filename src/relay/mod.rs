@@ -42,21 +42,14 @@ use crate::config::{Config, UpstreamConfig, UpstreamTarget, upstream_target};
 pub enum Error {
     #[error("upstream.url: {0}")]
     Url(String),
-    #[error("upstream.password_env: the environment variable {name} is not set (or not UTF-8)")]
-    PasswordEnv { name: String },
-    #[error("upstream.password_file: cannot read {path}: {source}")]
-    PasswordFile {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("upstream.password_file: {path} is empty")]
-    PasswordFileEmpty { path: PathBuf },
     #[error(
         "upstream.username is set but neither upstream.password_env nor upstream.password_file is"
     )]
     NoPassword,
+    /// A key of the route that cannot work (a secret that cannot be read,
+    /// an OAuth setting): the message starts with the key's name.
     #[error("upstream.{0}")]
-    OAuth(String),
+    Key(String),
     #[error("upstream.proxy: {0}")]
     Proxy(String),
     #[error("upstream TLS: {0}")]

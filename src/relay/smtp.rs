@@ -8,7 +8,6 @@
 //! transaction is driven here with the low-level calls (MAIL, RCPT per
 //! recipient, DATA written by [`write_data`]).
 
-use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -279,12 +278,12 @@ impl SmtpUpstream {
             Some(url) => {
                 let mut p = Proxy::parse(url).map_err(Error::Proxy)?;
                 if let Some(user) = &cfg.proxy_username {
-                    let pass = crate::oauth::read_secret(
+                    let pass = crate::config::read_secret(
                         "proxy_password",
                         cfg.proxy_password_env.as_deref(),
                         cfg.proxy_password_file.as_deref(),
                     )
-                    .map_err(Error::Proxy)?;
+                    .map_err(Error::Key)?;
                     p.credentials = Some((user.clone(), pass));
                 }
                 Some(p)
@@ -862,33 +861,20 @@ async fn xoauth2(
 
 /// The token source of an `auth = "xoauth2"` route; secrets are read now.
 fn token_source(cfg: &UpstreamConfig) -> Result<TokenSource, Error> {
-    let settings = cfg.oauth_keys().settings().map_err(Error::OAuth)?;
-    TokenSource::new(settings, cfg.timeout)
-        .map_err(|m| Error::OAuth(format!("oauth_token_url: {m}")))
+    let settings = cfg.oauth_keys().settings().map_err(Error::Key)?;
+    TokenSource::new(settings, cfg.timeout).map_err(|m| Error::Key(format!("oauth_token_url: {m}")))
 }
 
 fn read_password(cfg: &UpstreamConfig) -> Result<String, Error> {
-    if let Some(name) = &cfg.password_env {
-        return std::env::var(name).map_err(|_| Error::PasswordEnv { name: name.clone() });
+    if cfg.password_env.is_none() && cfg.password_file.is_none() {
+        return Err(Error::NoPassword);
     }
-    if let Some(path) = &cfg.password_file {
-        return read_password_file(path);
-    }
-    Err(Error::NoPassword)
-}
-
-fn read_password_file(path: &Path) -> Result<String, Error> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::PasswordFile {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let first = text.lines().next().unwrap_or("").trim_end_matches('\r');
-    if first.is_empty() {
-        return Err(Error::PasswordFileEmpty {
-            path: path.to_path_buf(),
-        });
-    }
-    Ok(first.to_string())
+    crate::config::read_secret(
+        "password",
+        cfg.password_env.as_deref(),
+        cfg.password_file.as_deref(),
+    )
+    .map_err(Error::Key)
 }
 
 /// The TLS client: the platform's trust store when `verify`, else a verifier
@@ -1031,18 +1017,5 @@ mod tests {
     fn loopback_hosts() {
         assert!(is_loopback("127.0.0.1") && is_loopback("::1") && is_loopback("LOCALHOST"));
         assert!(!is_loopback("smtp.example.com") && !is_loopback("10.0.0.1"));
-    }
-
-    #[test]
-    fn password_file_first_line() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("pw");
-        std::fs::write(&p, "s3cret\r\nignored\n").unwrap();
-        assert_eq!(read_password_file(&p).unwrap(), "s3cret");
-        std::fs::write(&p, "\n").unwrap();
-        assert!(matches!(
-            read_password_file(&p),
-            Err(Error::PasswordFileEmpty { .. })
-        ));
     }
 }
